@@ -1,0 +1,47 @@
+# plait: `make demo` runs the example workflow; `make test` installs, starts services, tests.
+# Both work on a fresh Debian machine as root (they install what they need).
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# Debian packages the tests use for real: MPI launchers, GNU parallel, procps for ps/pkill.
+APT_PACKAGES ?= openmpi-bin parallel procps
+
+.PHONY: demo test venv test-deps system-deps lint typecheck pytest perf clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+venv: $(PY)
+	$(PY) -m pip install --quiet -e .
+
+demo: venv
+	$(PY) examples/word_lengths.py
+
+system-deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+test-deps: $(PY) system-deps
+	$(PY) -m pip install --quiet -e '.[test]'
+
+lint: test-deps
+	$(VENV)/bin/ruff check src tests examples benchmarks
+
+typecheck: test-deps
+	$(VENV)/bin/mypy
+
+pytest: test-deps
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+test: lint typecheck pytest
+
+perf: venv
+	$(VENV)/bin/plait-perf --config benchmarks/configs/local_threads.py
+
+clean:
+	rm -rf $(VENV) runinfo .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,157 @@
+"""Errors raised by executors, with infrastructure loss kept apart from failed user code.
+
+::
+
+    ExecutorError(executor, reason)
+    ├── BadStateException               the executor is broken; every task fails with this
+    ├── UnsupportedFeatureError         the executor cannot do what the task asked
+    ├── InvalidResourceSpecification    parsl_resource_specification has unknown keys
+    ├── ScalingFailed                   a block could not be obtained
+    ├── BadMessage                      a malformed message arrived on the wire
+    ├── VersionMismatch                 a worker runs another Python or plait version
+    └── InfrastructureError             the task was lost with a component, not by its code
+        ├── WorkerLost                  a worker process died mid-task
+        ├── ManagerLost                 a node's manager died or went silent
+        ├── BlockFailed                 a block ended or never started its workers
+        └── InterchangeLost             the interchange process died
+
+The kernel retries an ``InfrastructureError`` on a budget of its own
+(``Config.infrastructure_retries``), without consuming the user's ``retries``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from plait._errors import PlaitError, describe_exit
+
+
+class ExecutorError(PlaitError):
+    """An executor could not run a task."""
+
+    def __init__(self, executor: object, reason: str) -> None:
+        super().__init__(executor, reason)
+        self.executor, self.reason = executor, reason
+
+    def __str__(self) -> str:
+        label = getattr(self.executor, "label", self.executor)
+        return f"Executor {label} failed: {self.reason}"
+
+
+class BadStateException(ExecutorError):
+    """The executor is in a state where it cannot run any task."""
+
+
+class UnsupportedFeatureError(ExecutorError):
+    """The executor does not support a feature the task needs."""
+
+    def __init__(self, feature: str, current_executor: str, target_executor: str | None) -> None:
+        reason = f"{feature} is not supported by {current_executor}"
+        if target_executor:
+            reason += f"; use {target_executor} instead"
+        super().__init__(current_executor, reason)
+        self.args = (feature, current_executor, target_executor)
+
+
+class InvalidResourceSpecification(ExecutorError):
+    """A ``parsl_resource_specification`` names keys this executor does not accept."""
+
+    def __init__(self, invalid_keys: Sequence[str], message: str = "") -> None:
+        super().__init__("resource specification", message)
+        self.args = (invalid_keys, message)
+        self.invalid_keys, self.message = set(invalid_keys), message
+
+    def __str__(self) -> str:
+        keys = ", ".join(sorted(self.invalid_keys))
+        return f"Invalid resource specification key(s) {keys}: {self.message}"
+
+
+class ScalingFailed(ExecutorError):
+    """The executor could not obtain a block."""
+
+
+class BadMessage(ExecutorError):
+    """A message on the wire could not be understood."""
+
+
+class VersionMismatch(ExecutorError):
+    """A remote component runs a different Python or plait version."""
+
+    def __init__(self, table: str) -> None:
+        super().__init__("version check", table)
+        self.args = (table,)
+
+    def __str__(self) -> str:
+        return ("Worker and submitter versions differ; install the same versions on both:\n"
+                + self.reason)
+
+
+class InfrastructureError(ExecutorError):
+    """A task was lost with the component running it; the task's own code did not fail."""
+
+
+class WorkerLost(InfrastructureError):
+    """The worker process running a task died before returning a result."""
+
+    def __init__(
+        self, worker_id: object, hostname: str, task_id: int | None = None,
+        exitcode: int | None = None, log_path: str | None = None,
+    ) -> None:
+        super().__init__(f"worker {worker_id}", "worker lost")
+        self.args = (worker_id, hostname, task_id, exitcode, log_path)
+        self.worker_id, self.hostname, self.task_id = worker_id, hostname, task_id
+        self.exitcode, self.log_path = exitcode, log_path
+
+    def __str__(self) -> str:
+        task = f"task {self.task_id}: " if self.task_id is not None else ""
+        where = f"; its log is {self.log_path}" if self.log_path else ""
+        return (f"{task}worker {self.worker_id} on {self.hostname} "
+                f"{describe_exit(self.exitcode)} while running it{where}. If memory ran out, "
+                "raise mem_per_worker or lower max_workers_per_node.")
+
+
+class ManagerLost(InfrastructureError):
+    """The manager of a node died or stopped sending heartbeats."""
+
+    def __init__(self, manager_id: object, hostname: str, reason: str = "") -> None:
+        super().__init__(f"manager {manager_id}", reason or "manager lost")
+        self.args = (manager_id, hostname, reason)
+        self.manager_id, self.hostname = manager_id, hostname
+
+    def __str__(self) -> str:
+        why = self.reason if self.reason != "manager lost" else "stopped responding"
+        return (f"manager {self.manager_id} on {self.hostname} was lost ({why}); the task "
+                "was running there. Check the block's job logs (walltime, node failure, "
+                "out of memory) in the run directory.")
+
+
+class BlockFailed(InfrastructureError):
+    """A block (pilot job) ended, or its workers never connected."""
+
+    def __init__(
+        self, block_id: str, reason: str, exitcode: int | None = None, stderr_tail: str = "",
+    ) -> None:
+        super().__init__(f"block {block_id}", reason)
+        self.args = (block_id, reason, exitcode, stderr_tail)
+        self.block_id, self.exitcode, self.stderr_tail = block_id, exitcode, stderr_tail
+
+    def __str__(self) -> str:
+        text = f"block {self.block_id} failed: {self.reason}"
+        if self.exitcode is not None:
+            text += f"; it {describe_exit(self.exitcode)}"
+        if self.stderr_tail:
+            text += f"\n--- end of its stderr ---\n{self.stderr_tail}"
+        return text
+
+
+class InterchangeLost(InfrastructureError):
+    """The interchange process died; every task it held is lost."""
+
+    def __init__(self, exitcode: int | None, log_path: str | None = None) -> None:
+        super().__init__("interchange", "interchange lost")
+        self.args = (exitcode, log_path)
+        self.exitcode, self.log_path = exitcode, log_path
+
+    def __str__(self) -> str:
+        where = f"; see {self.log_path}" if self.log_path else ""
+        return f"the interchange process {describe_exit(self.exitcode)}{where}"

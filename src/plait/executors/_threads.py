@@ -1,0 +1,135 @@
+"""ThreadPoolExecutor: runs tasks on threads of the submitting process.
+
+    kernel ──submit──▶ SimpleQueue of work items ──▶ worker threads 0..N-1 ──▶ future
+
+Workers are started with the executor and end when they read the stop marker. They are
+daemon threads so that an interrupted script can exit while a task is still running.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from queue import SimpleQueue
+from typing import Any
+
+from plait._errors import ConfigurationError
+from plait._lightfuture import LightFuture
+from plait.executors._base import Executor
+from plait.executors._errors import BadStateException, InvalidResourceSpecification
+
+log = logging.getLogger(__name__)
+
+_Item = tuple[LightFuture[Any], Callable[..., Any], tuple[Any, ...], dict[str, Any]]
+_STOP = None
+
+
+class ThreadPoolExecutor(Executor):
+    """Run tasks on a pool of threads in this process (Parsl's ``ThreadPoolExecutor``).
+
+    Args:
+        label: the name apps use in ``executors=[...]``.
+        max_threads: how many tasks run at once.
+        thread_name_prefix: prefix of the worker thread names
+            (default ``"ThreadPoolExecutor-<label>"``).
+        storage_access: staging providers for files (accepted; staging lands with data).
+        working_dir: working directory for staged files.
+        remote_monitoring_radio: accepted for compatibility; threads report in-process.
+    """
+
+    def __init__(
+        self, label: str = "threads", max_threads: int | None = 2,
+        thread_name_prefix: str | None = None, storage_access: list[Any] | None = None,
+        working_dir: str | None = None, remote_monitoring_radio: object = None,
+    ) -> None:
+        if not isinstance(label, str) or not label:
+            raise ConfigurationError("label", label, "a non-empty string")
+        if max_threads is None:
+            max_threads = 2
+        if not isinstance(max_threads, int) or isinstance(max_threads, bool) or max_threads < 1:
+            raise ConfigurationError("max_threads", max_threads, "an int >= 1")
+        self.label = label
+        self.max_threads = max_threads
+        self.thread_name_prefix = thread_name_prefix or f"ThreadPoolExecutor-{label}"
+        self.storage_access = storage_access
+        self.working_dir = working_dir
+        self.remote_monitoring_radio = remote_monitoring_radio
+        self._queue: SimpleQueue[_Item | None] = SimpleQueue()
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+        self._shut_down = False
+
+    def __repr__(self) -> str:
+        return f"ThreadPoolExecutor(label={self.label!r}, max_threads={self.max_threads})"
+
+    def start(self) -> None:
+        with self._lock:
+            if self._threads or self._shut_down:
+                return
+            for i in range(self.max_threads):
+                t = threading.Thread(target=self._work, name=f"{self.thread_name_prefix}_{i}",
+                                     daemon=True)
+                t.start()
+                self._threads.append(t)
+
+    def submit(
+        self, func: Callable[..., Any], resource_specification: dict[str, Any],
+        *args: Any, **kwargs: Any,
+    ) -> Future[Any]:
+        if resource_specification:
+            raise InvalidResourceSpecification(
+                list(resource_specification),
+                "ThreadPoolExecutor accepts no resource specification; run the task on a "
+                "HighThroughputExecutor, or drop parsl_resource_specification")
+        if self._shut_down:
+            raise BadStateException(self, "it has been shut down; load a new config")
+        if not self._threads:
+            self.start()
+        fut: LightFuture[Any] = LightFuture()
+        self._queue.put((fut, func, args, kwargs))
+        return fut
+
+    def _work(self) -> None:
+        get = self._queue.get
+        while True:
+            item = get()  # waits forever by design: shutdown() always sends the stop marker
+            if item is _STOP:
+                return
+            fut, func, args, kwargs = item
+            del item
+            if not fut.set_running_or_notify_cancel():
+                continue
+            try:
+                result = func(*args, **kwargs)
+            except BaseException as exc:  # noqa: BLE001 - the task's failure, not ours
+                fut.set_exception(exc)
+            else:
+                fut.set_result(result)
+            del fut, func, args, kwargs, result  # drop references before blocking again
+
+    def shutdown(self, wait: bool = True) -> None:
+        """Stop the workers; with ``wait`` let running and queued tasks finish first."""
+        with self._lock:
+            if self._shut_down:
+                return
+            self._shut_down = True
+            threads = list(self._threads)
+        if not wait:
+            self._cancel_queued()
+        for _ in threads:
+            self._queue.put(_STOP)
+        if wait:
+            for t in threads:
+                if t is not threading.current_thread():
+                    t.join()
+
+    def _cancel_queued(self) -> None:
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except Exception:  # queue.Empty
+                return
+            if item is not _STOP:
+                item[0].cancel()
