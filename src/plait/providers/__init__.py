@@ -1,0 +1,7 @@
+"""Providers obtain blocks (batch jobs) of nodes on which an executor runs its workers."""
+
+from plait.providers._jobs import TERMINAL_STATES as TERMINAL_STATES
+from plait.providers._jobs import JobState as JobState
+from plait.providers._jobs import JobStatus as JobStatus
+
+__all__ = ["TERMINAL_STATES", "JobState", "JobStatus"]
