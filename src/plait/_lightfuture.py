@@ -50,8 +50,8 @@ class LightFuture(Future[_T]):
         self._wl: list[Any] | None = None
 
     # -- the two attributes the stdlib's wait()/as_completed() touch directly ------------
-    @property  # type: ignore[override]
-    def _condition(self) -> threading.Condition:
+    @property
+    def _condition(self) -> threading.Condition:  # type: ignore[override]
         cond = self._cond
         if cond is None:
             with _CREATE:
@@ -60,8 +60,8 @@ class LightFuture(Future[_T]):
                 cond = self._cond
         return cond
 
-    @property  # type: ignore[override]
-    def _waiters(self) -> list[Any]:
+    @property
+    def _waiters(self) -> list[Any]:  # type: ignore[override]
         if self._wl is None:
             self._wl = []
         return self._wl
@@ -99,7 +99,7 @@ class LightFuture(Future[_T]):
     def _outcome(self) -> _T:
         if self._exception is not None:
             raise self._exception
-        return self._result  # type: ignore[no-any-return]
+        return self._result
 
     def _wait_done(self, timeout: float | None) -> None:
         if self._state in _DONE_STATES:
@@ -153,7 +153,7 @@ class LightFuture(Future[_T]):
                 lock.notify_all()
         finally:
             lock.release()
-        self._invoke_callbacks()
+        self._run_callbacks()
         return True
 
     def set_running_or_notify_cancel(self) -> bool:
@@ -180,8 +180,15 @@ class LightFuture(Future[_T]):
             self._notify(lock, "add_result" if exception is None else "add_exception")
         finally:
             lock.release()
-        self._invoke_callbacks()
-        self._done_callbacks.clear()
+        self._run_callbacks()
+
+    def _run_callbacks(self) -> None:
+        callbacks, self._done_callbacks = self._done_callbacks, []
+        for fn in callbacks:
+            try:
+                fn(self)
+            except Exception:
+                log.exception("exception calling callback for %r", self)
 
     def set_result(self, result: _T) -> None:
         self._finish(result, None)

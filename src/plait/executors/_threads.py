@@ -103,7 +103,7 @@ class ThreadPoolExecutor(Executor):
                 continue
             try:
                 result = func(*args, **kwargs)
-            except BaseException as exc:  # noqa: BLE001 - the task's failure, not ours
+            except BaseException as exc:
                 fut.set_exception(exc)
             else:
                 fut.set_result(result)

@@ -1,0 +1,68 @@
+"""plait: parallel scripting for Python, with Parsl's API.
+
+Layers (each imports only those below it; see DESIGN.md):
+    plait (this face) → app → dataflow → data → executors → scaling → providers →
+    launchers → transport → serialize → errors, config
+
+Everything public is importable from here or from plait.errors, plait.executors,
+plait.providers, plait.launchers, plait.data; the rest is private. The kernel, executors
+beyond threads, ZeroMQ and databases load on first use, so ``import plait`` is cheap.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from plait._config import Config as Config
+from plait._log_utils import set_file_logger as set_file_logger
+from plait._log_utils import set_stream_logger as set_stream_logger
+from plait._version import __version__ as __version__
+from plait.app._decorators import bash_app as bash_app
+from plait.app._decorators import join_app as join_app
+from plait.app._decorators import python_app as python_app
+from plait.data._files import File as File
+from plait.data._futures import DataFuture as DataFuture
+from plait.dataflow._loader import DataFlowKernelLoader as DataFlowKernelLoader
+from plait.dataflow._loader import clear as clear
+from plait.dataflow._loader import dfk as dfk
+from plait.dataflow._loader import load as load
+from plait.dataflow._loader import wait_for_current_tasks as wait_for_current_tasks
+from plait.executors._threads import ThreadPoolExecutor as ThreadPoolExecutor
+
+if TYPE_CHECKING:
+    from plait.dataflow._futures import AppFuture as AppFuture
+    from plait.dataflow._kernel import DataFlowKernel as DataFlowKernel
+    from plait.dataflow._retry import RetryBackoff as RetryBackoff
+    from plait.dataflow._states import States as States
+    from plait.executors.pilot._executor import (
+        HighThroughputExecutor as HighThroughputExecutor,
+    )
+
+AUTO_LOGNAME = -1
+"""Pass as ``stdout=``/``stderr=`` for one log file per task under ``<run_dir>/task_logs``."""
+
+__all__ = [
+    "AUTO_LOGNAME", "AppFuture", "Config", "DataFlowKernel", "DataFlowKernelLoader",
+    "DataFuture", "File", "HighThroughputExecutor", "RetryBackoff", "States",
+    "ThreadPoolExecutor", "bash_app", "clear", "dfk", "join_app", "load", "python_app",
+    "set_file_logger", "set_stream_logger", "wait_for_current_tasks",
+]
+
+_LAZY = {
+    "AppFuture": "plait.dataflow._futures",
+    "DataFlowKernel": "plait.dataflow._kernel",
+    "HighThroughputExecutor": "plait.executors.pilot._executor",
+    "RetryBackoff": "plait.dataflow._retry",
+    "States": "plait.dataflow._states",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'plait' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -1,0 +1,165 @@
+"""Config: what a run uses (executors, retries, checkpoints, run directory), checked up front.
+
+Every field is validated when the Config is built and again when it is loaded (scripts
+mutate configs between the two); an error names the field, the value given and what is
+accepted. Field names and defaults are Parsl's, with the differences documented below.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, fields
+from typing import Any, Literal
+
+from plait._errors import ConfigurationError
+from plait.executors._base import Executor
+
+ExitMode = Literal["cleanup", "skip", "wait"]
+CheckpointMode = Literal["task_exit", "periodic", "dfk_exit", "manual"]
+
+_EXIT_MODES = ("cleanup", "skip", "wait")
+_CHECKPOINT_MODES = ("task_exit", "periodic", "dfk_exit", "manual")
+_STRATEGIES = ("simple", "htex_auto_scale", "none")
+_PERIOD = re.compile(r"^(\d+):([0-5]?\d):([0-5]?\d)$")
+
+
+def _default_executors() -> tuple[Executor, ...]:
+    from plait.executors._threads import ThreadPoolExecutor
+
+    return (ThreadPoolExecutor(),)
+
+
+@dataclass(eq=False)
+class Config:
+    """Configuration of a DataFlowKernel (Parsl's ``Config``).
+
+    Differences from Parsl:
+      * ``exit_mode`` defaults to ``"wait"``: ``with plait.load(config):`` waits for every
+        task before cleaning up (when the block ends normally; on an exception it cleans up
+        at once, cancelling tasks that have not started).
+      * ``initialize_logging=True`` writes ``<run_dir>/NNN/plait.log`` at ``log_level``
+        (default INFO: per-task lines are DEBUG and cost nothing unless enabled).
+      * ``usage_tracking`` is accepted for compatibility and validated; plait never sends
+        usage data anywhere.
+      * ``monitoring`` is accepted; the monitoring database lands in a later release and a
+        warning says so at load.
+      * plait additions: ``infrastructure_retries`` (tries lost to a dead worker, manager or
+        block, retried without consuming ``retries``), ``retry_backoff`` (delay between
+        tries), ``log_level``.
+      * The pre-2026 checkpoint fields (``app_cache``, ``checkpoint_mode``,
+        ``checkpoint_period``, ``checkpoint_files``) and ``memoizer=BasicMemoizer(...)``
+        are both accepted and drive the same implementation.
+    """
+
+    executors: Sequence[Executor] | None = None
+    memoizer: Any = None
+    dependency_resolver: Any = None
+    exit_mode: ExitMode = "wait"
+    garbage_collect: bool = True
+    internal_tasks_max_threads: int = 10
+    retries: int = 0
+    retry_handler: Callable[[BaseException, Any], float] | None = None
+    run_dir: str = "runinfo"
+    std_autopath: Callable[[Any, str], Any] | None = None
+    strategy: str | None = "simple"
+    strategy_period: float = 5
+    max_idletime: float = 120.0
+    monitoring: Any = None
+    usage_tracking: int = 0
+    project_name: str | None = None
+    initialize_logging: bool = True
+    app_cache: bool = True
+    checkpoint_files: Sequence[str] | None = None
+    checkpoint_mode: CheckpointMode | None = None
+    checkpoint_period: str | None = None
+    infrastructure_retries: int = 3
+    retry_backoff: Any = None
+    log_level: int = logging.INFO
+    _executors: tuple[Executor, ...] = field(init=False, repr=False, default=())
+
+    def __post_init__(self) -> None:
+        if self.strategy is None:
+            warnings.warn("Config(strategy=None) is deprecated: use strategy='none'",
+                          DeprecationWarning, stacklevel=3)
+        self.validate()
+
+    def validate(self) -> None:
+        """Check every field; raise ConfigurationError naming the first bad one."""
+        execs = tuple(self.executors) if self.executors else _default_executors()
+        for ex in execs:
+            if not isinstance(ex, Executor):
+                raise ConfigurationError(
+                    "executors", ex, "a list of plait executors (ThreadPoolExecutor, "
+                    "HighThroughputExecutor, ...)")
+        labels = [ex.label for ex in execs]
+        dups = sorted({x for x in labels if labels.count(x) > 1})
+        if dups:
+            raise ConfigurationError("executors", dups, "distinct labels",
+                                     "Set label=... on each executor.")
+        if "_parsl_internal" in labels:
+            raise ConfigurationError("executors", "_parsl_internal",
+                                     "labels other than the reserved '_parsl_internal'")
+        self._executors = execs
+        _check_choice("exit_mode", self.exit_mode, _EXIT_MODES)
+        _check_choice("checkpoint_mode", self.checkpoint_mode, (*_CHECKPOINT_MODES, None))
+        if self.strategy is not None:
+            _check_choice("strategy", self.strategy, _STRATEGIES)
+        for name in ("retries", "infrastructure_retries"):
+            _check_int(name, getattr(self, name), 0)
+        _check_int("internal_tasks_max_threads", self.internal_tasks_max_threads, 1)
+        if not isinstance(self.usage_tracking, int) or not 0 <= self.usage_tracking <= 3:
+            raise ConfigurationError("usage_tracking", self.usage_tracking,
+                                     "an int from 0 (off) to 3")
+        for name in ("strategy_period", "max_idletime"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+                raise ConfigurationError(name, value, "a number of seconds >= 0")
+        for name in ("retry_handler", "std_autopath"):
+            value = getattr(self, name)
+            if value is not None and not callable(value):
+                raise ConfigurationError(name, value, "a callable or None")
+        if not isinstance(self.run_dir, str) or not self.run_dir:
+            raise ConfigurationError("run_dir", self.run_dir, "a non-empty path string")
+        if self.checkpoint_period is not None:
+            checkpoint_period_seconds(self.checkpoint_period)
+        if self.checkpoint_files is not None and (
+            isinstance(self.checkpoint_files, str)
+            or not all(isinstance(p, str) for p in self.checkpoint_files)
+        ):
+            raise ConfigurationError("checkpoint_files", self.checkpoint_files,
+                                     "a list of checkpoint directory paths",
+                                     "Use plait.utils.get_all_checkpoints() to find them.")
+
+    @property
+    def executor_list(self) -> tuple[Executor, ...]:
+        """The executors this config runs, the default thread pool if none were given."""
+        return self._executors
+
+    def __repr__(self) -> str:
+        parts = [f"{f.name}={getattr(self, f.name)!r}" for f in fields(self)
+                 if f.init and getattr(self, f.name) != f.default]
+        return f"Config({', '.join(parts)})"
+
+
+def checkpoint_period_seconds(period: str) -> int:
+    """Parse ``"HH:MM:SS"`` into seconds, or raise ConfigurationError."""
+    match = _PERIOD.match(period) if isinstance(period, str) else None
+    if not match:
+        raise ConfigurationError("checkpoint_period", period, "a string 'HH:MM:SS'",
+                                 "For example checkpoint_period='00:30:00'.")
+    hours, minutes, seconds = (int(g) for g in match.groups())
+    return hours * 3600 + minutes * 60 + seconds
+
+
+def _check_choice(name: str, value: object, allowed: Sequence[object]) -> None:
+    if value not in allowed:
+        shown = " or ".join(repr(a) for a in allowed)
+        raise ConfigurationError(name, value, f"one of {shown}")
+
+
+def _check_int(name: str, value: object, minimum: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise ConfigurationError(name, value, f"an int >= {minimum}")

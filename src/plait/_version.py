@@ -1,0 +1,4 @@
+"""plait's version."""
+
+__version__ = "0.1.0"
+VERSION = __version__

@@ -1,0 +1,5 @@
+"""Parsl-compatible import path: ``from plait.app.futures import DataFuture``."""
+
+from plait.data._futures import DataFuture as DataFuture
+
+__all__ = ["DataFuture"]

@@ -1,0 +1,5 @@
+"""Parsl-compatible import path: ``from plait.config import Config``."""
+
+from plait._config import Config as Config
+
+__all__ = ["Config"]

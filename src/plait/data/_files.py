@@ -1,0 +1,71 @@
+"""File: a file named by a URL or path, passed between apps (Parsl's ``File``)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+from urllib.parse import urlparse
+
+
+class File(os.PathLike):  # type: ignore[type-arg,unused-ignore]
+    """A file an app reads or writes, named by a local path or a URL.
+
+    ``File("out.txt")`` and ``File("file:///abs/out.txt")`` are local; other schemes
+    (http, https, ftp, globus, zip) are staged by the data layer. ``os.fspath(f)`` and
+    ``str(f)`` give the local path, so ``open(f)`` and ``f"cat {f}"`` work.
+
+    Args:
+        url: a path (str or os.PathLike) or a URL.
+    """
+
+    __slots__ = ("filename", "local_path", "netloc", "path", "scheme", "url")
+
+    def __init__(self, url: str | os.PathLike[str]) -> None:
+        if not isinstance(url, (str, os.PathLike)):
+            raise TypeError(f"File() needs a path or URL string, not {type(url).__name__}")
+        self.url = os.fspath(url)
+        parsed = urlparse(self.url)
+        self.scheme = parsed.scheme or "file"
+        self.netloc = parsed.netloc
+        self.path = parsed.path
+        self.filename = os.path.basename(self.path)
+        self.local_path: str | None = None
+
+    def cleancopy(self) -> File:
+        """A new File with the same URL and no ``local_path``."""
+        return File(self.url)
+
+    @property
+    def filepath(self) -> str:
+        """Where the file is on this machine: ``local_path``, else the path of a file URL."""
+        if self.local_path is not None:
+            return self.local_path
+        if self.scheme == "file":
+            return self.path
+        raise ValueError(f"No local_path set for {self.url!r}: a {self.scheme} file must be "
+                         "staged in before its path can be used")
+
+    def __fspath__(self) -> str:
+        return self.filepath
+
+    def __str__(self) -> str:
+        return self.filepath
+
+    def __repr__(self) -> str:
+        return (f"<File at 0x{id(self):x} url={self.url} scheme={self.scheme} "
+                f"netloc={self.netloc} path={self.path} filename={self.filename}"
+                + (f" local_path={self.local_path}" if self.local_path else "") + ">")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, File) and (self.url, self.local_path) == (
+            other.url, other.local_path)
+
+    def __hash__(self) -> int:
+        return hash(self.url)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__slots__}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for key, value in state.items():
+            setattr(self, key, value)

@@ -1,0 +1,1 @@
+"""Parsl-compatible import path (``plait.data_provider.files``); see :mod:`plait.data`."""

@@ -1,0 +1,146 @@
+"""Retry decisions (Parsl's cost model, plus infrastructure budget and backoff) and the
+timer that relaunches a task after its backoff delay."""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from plait._errors import ConfigurationError, DependencyError, JoinError
+from plait.dataflow._task import Task
+from plait.executors._errors import InfrastructureError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RetryBackoff:
+    """How long to wait before retrying a failed task (plait addition to Config).
+
+    Before try ``n + 1`` the kernel waits ``min(maximum, initial * factor ** (n - 1))``
+    seconds, scaled by a random factor in ``[1 - jitter, 1 + jitter]`` so that many tasks
+    failing together do not retry together. ``factor=1`` gives a fixed delay.
+
+    Example: ``Config(retries=5, retry_backoff=RetryBackoff(initial=2, factor=2))``
+    waits about 2, 4, 8, 16 and 32 seconds.
+    """
+
+    initial: float = 1.0
+    factor: float = 2.0
+    maximum: float = 300.0
+    jitter: float = 0.1
+
+    def __post_init__(self) -> None:
+        for name, low in (("initial", 0.0), ("factor", 1.0), ("maximum", 0.0)):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or value < low:
+                raise ConfigurationError(f"RetryBackoff.{name}", value, f"a number >= {low}")
+        if not 0 <= self.jitter < 1:
+            raise ConfigurationError("RetryBackoff.jitter", self.jitter, "a number in [0, 1)")
+
+    def delay(self, failed_tries: int) -> float:
+        """Seconds to wait after the ``failed_tries``-th failure."""
+        base = min(self.maximum, self.initial * self.factor ** max(0, failed_tries - 1))
+        return base * random.uniform(1 - self.jitter, 1 + self.jitter)
+
+
+class RetryDecision(NamedTuple):
+    """What to do after a failed try."""
+
+    retry: bool
+    exception: BaseException  # the exception the task fails with if not retried
+    delay: float
+
+
+def decide_retry(
+    task: Task, exc: BaseException, retries: int, infrastructure_retries: int,
+    handler: Callable[[BaseException, Any], float] | None, backoff: RetryBackoff | None,
+) -> RetryDecision:
+    """Account for a failed try on ``task`` and decide whether it runs again.
+
+    Infrastructure losses (a dead worker, manager or block) spend their own budget first;
+    propagated failures are never retried; otherwise the cost of this failure is
+    ``handler(exc, task)`` (1 without a handler) and the task retries while its total
+    cost stays within ``retries``. A handler that raises ends the retries, and its
+    exception (chained to the task's) becomes the task's failure.
+    """
+    task.fail_count += 1
+    if isinstance(exc, (DependencyError, JoinError)):
+        return RetryDecision(False, exc, 0.0)
+    if isinstance(exc, InfrastructureError) and task.infra_fail_count < infrastructure_retries:
+        task.infra_fail_count += 1
+        return RetryDecision(True, exc, 0.0)
+    if handler is None:
+        cost = 1.0
+    else:
+        try:
+            cost = float(handler(exc, task))
+        except Exception as handler_exc:
+            handler_exc.__cause__ = exc
+            if hasattr(handler_exc, "add_note"):
+                handler_exc.add_note(f"raised by Config.retry_handler while handling the "
+                                     f"failure of {task.describe()}: {exc!r}")
+            task.fail_cost = retries + 1
+            return RetryDecision(False, handler_exc, 0.0)
+    task.fail_cost += cost
+    if task.fail_cost > retries:
+        return RetryDecision(False, exc, 0.0)
+    user_failures = task.fail_count - task.infra_fail_count
+    return RetryDecision(True, exc, backoff.delay(user_failures) if backoff else 0.0)
+
+
+class Delayer:
+    """Runs callbacks after a delay, on one named thread started on first use."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._cond = threading.Condition()
+        self._heap: list[tuple[float, int, Callable[[], object]]] = []
+        self._seq = 0
+        self._thread: threading.Thread | None = None
+        self._closed = False
+
+    def call_later(self, delay: float, callback: Callable[[], object]) -> None:
+        with self._cond:
+            if self._closed:
+                raise RuntimeError("the kernel is shutting down")
+            self._seq += 1
+            heapq.heappush(self._heap, (time.monotonic() + delay, self._seq, callback))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+                self._thread.start()
+            self._cond.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._closed and (
+                    not self._heap or self._heap[0][0] > time.monotonic()
+                ):
+                    timeout = self._heap[0][0] - time.monotonic() if self._heap else None
+                    self._cond.wait(timeout)  # a deadline: the next due callback
+                if self._closed:
+                    return
+                _, _, callback = heapq.heappop(self._heap)
+            try:
+                callback()
+            except Exception:
+                log.exception("delayed callback %r failed", callback)
+
+    def close(self) -> list[Callable[[], object]]:
+        """Stop; return the callbacks that never ran."""
+        with self._cond:
+            self._closed = True
+            pending = [cb for _, _, cb in self._heap]
+            self._heap.clear()
+            self._cond.notify()
+            thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=10)
+        return pending

@@ -1,0 +1,71 @@
+"""Task states and the only legal moves between them.
+
+Names and integer values are Parsl's, so monitoring databases and scripts that compare
+states keep working. ``cancelled`` (12) is plait's own: Parsl cannot cancel tasks.
+
+    pending ──▶ launched ──▶ exec_done
+       │  │        │  └──▶ joining ──▶ exec_done | failed
+       │  │        ├──▶ fail_retryable ──▶ pending (next try)
+       │  │        └──▶ failed | cancelled
+       │  └──▶ memo_done | dep_fail | failed | cancelled | fail_retryable
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from typing import Final
+
+from plait._errors import InternalConsistencyError
+
+
+class States(enum.IntEnum):
+    """The state of a task in the DataFlowKernel (Parsl's names and values)."""
+
+    pending = 0
+    running = 2  # reported by monitoring; the kernel itself never moves a task here
+    exec_done = 3
+    failed = 4
+    dep_fail = 5
+    launched = 7
+    fail_retryable = 8
+    memo_done = 9
+    joining = 10
+    running_ended = 11  # reported by monitoring
+    cancelled = 12
+
+    def __str__(self) -> str:
+        return f"States.{self.name}"
+
+
+S = States
+
+NEXT: Final[Mapping[States, frozenset[States]]] = {
+    S.pending: frozenset({S.launched, S.memo_done, S.dep_fail, S.failed, S.cancelled,
+                          S.fail_retryable}),
+    S.launched: frozenset({S.joining, S.exec_done, S.fail_retryable, S.failed, S.cancelled}),
+    S.joining: frozenset({S.exec_done, S.failed, S.fail_retryable}),
+    S.fail_retryable: frozenset({S.pending}),
+}
+
+FINAL_STATES: Final = frozenset({S.exec_done, S.memo_done, S.failed, S.dep_fail, S.cancelled})
+FINAL_FAILURE_STATES: Final = frozenset({S.failed, S.dep_fail, S.cancelled})
+
+_LEGAL: Final = frozenset((old, new) for old, news in NEXT.items() for new in news)
+
+
+class InvalidTransition(InternalConsistencyError):
+    """A task was asked to move between states where no move is declared (a plait bug)."""
+
+    def __init__(self, task_id: int, old: States, new: States, why: str) -> None:
+        super().__init__(task_id, old, new, why)
+        self.task_id, self.old, self.new, self.why = task_id, old, new, why
+
+    def __str__(self) -> str:
+        return (f"task {self.task_id}: illegal state change {self.old.name} -> "
+                f"{self.new.name} ({self.why}); this is a plait bug, please report it")
+
+
+def is_legal(old: States, new: States) -> bool:
+    """Whether ``old -> new`` is a declared move."""
+    return (old, new) in _LEGAL

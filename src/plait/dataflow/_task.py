@@ -1,0 +1,91 @@
+"""The task record: everything the kernel knows about one app invocation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from plait.dataflow._states import States
+
+if TYPE_CHECKING:
+    from plait.dataflow._futures import AppFuture
+    from plait.dataflow._kernel import DataFlowKernel
+
+
+@dataclass(slots=True)
+class TryRecord:
+    """One attempt at running a task."""
+
+    try_id: int
+    executor: str
+    time_launched: float
+    time_returned: float | None = None
+    exception: BaseException | None = None
+
+    @property
+    def infrastructure(self) -> bool:
+        """Whether this try was lost with a worker, manager or block, not by the task's code."""
+        from plait.executors._errors import InfrastructureError
+
+        return isinstance(self.exception, InfrastructureError)
+
+
+@dataclass(slots=True, eq=False)
+class Task:
+    """A task record. The kernel drops its reference once the task reaches a final state;
+    the AppFuture keeps it, so ``fut.task_record`` stays readable."""
+
+    id: int
+    func_name: str
+    func: Callable[..., Any]
+    args: tuple[Any, ...] | None
+    kwargs: dict[str, Any] | None
+    kernel: DataFlowKernel
+    executor: str
+    cache: bool = False
+    ignore_for_cache: tuple[str, ...] = ()
+    join: bool = False
+    resource_specification: dict[str, Any] = field(default_factory=dict)
+    state: States = States.pending
+    future: AppFuture | None = None
+    depends: list[Future[Any]] | None = None
+    waiting: int = 0
+    try_id: int = 0
+    fail_count: int = 0
+    fail_cost: float = 0.0
+    infra_fail_count: int = 0
+    tries: list[TryRecord] = field(default_factory=list)
+    hashsum: str | None = None
+    from_memo: bool = False
+    time_invoked: float = 0.0
+    time_returned: float | None = None
+    exec_future: Future[Any] | None = None
+    joins: list[Future[Any]] | None = None
+    outputs: list[Any] = field(default_factory=list)
+    stdout: Any = None
+    stderr: Any = None
+
+    @property
+    def status(self) -> States:
+        """Parsl's name for ``state``."""
+        return self.state
+
+    @property
+    def fail_history(self) -> list[str]:
+        """``repr`` of the exception of every failed try so far (Parsl's field)."""
+        return [repr(t.exception) for t in self.tries if t.exception is not None]
+
+    def describe(self) -> str:
+        """``task 12 (my_app)``: how messages name this task."""
+        return f"task {self.id} ({self.func_name})"
+
+    def __getitem__(self, key: str) -> Any:
+        """Dict-style access for scripts written against Parsl's dict task record."""
+        aliases = {"status": "state", "func_name": "func_name", "app_fu": "future",
+                   "exec_fu": "exec_future", "depends": "depends"}
+        try:
+            return getattr(self, aliases.get(key, key))
+        except AttributeError:
+            raise KeyError(key) from None

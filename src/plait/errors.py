@@ -1,0 +1,48 @@
+"""Every error class plait raises, importable from one place (see the tree in each source)."""
+
+from plait._errors import AppBadFormatting as AppBadFormatting
+from plait._errors import AppException as AppException
+from plait._errors import AppTimeout as AppTimeout
+from plait._errors import BadCheckpoint as BadCheckpoint
+from plait._errors import BadStdStreamFile as BadStdStreamFile
+from plait._errors import BashAppNoReturn as BashAppNoReturn
+from plait._errors import BashExitFailure as BashExitFailure
+from plait._errors import ConfigurationError as ConfigurationError
+from plait._errors import DataFlowException as DataFlowException
+from plait._errors import DependencyError as DependencyError
+from plait._errors import DeserializationError as DeserializationError
+from plait._errors import InternalConsistencyError as InternalConsistencyError
+from plait._errors import JoinError as JoinError
+from plait._errors import MissingOutputs as MissingOutputs
+from plait._errors import NoDataFlowKernelError as NoDataFlowKernelError
+from plait._errors import OptionalModuleMissing as OptionalModuleMissing
+from plait._errors import ParslError as ParslError
+from plait._errors import PlaitError as PlaitError
+from plait._errors import PropagatedException as PropagatedException
+from plait._errors import SerializationError as SerializationError
+from plait._errors import TaskCancelled as TaskCancelled
+from plait.dataflow._states import InvalidTransition as InvalidTransition
+from plait.executors._errors import BadMessage as BadMessage
+from plait.executors._errors import BadStateException as BadStateException
+from plait.executors._errors import BlockFailed as BlockFailed
+from plait.executors._errors import ExecutorError as ExecutorError
+from plait.executors._errors import InfrastructureError as InfrastructureError
+from plait.executors._errors import InterchangeLost as InterchangeLost
+from plait.executors._errors import InvalidResourceSpecification as InvalidResourceSpecification
+from plait.executors._errors import ManagerLost as ManagerLost
+from plait.executors._errors import ScalingFailed as ScalingFailed
+from plait.executors._errors import UnsupportedFeatureError as UnsupportedFeatureError
+from plait.executors._errors import VersionMismatch as VersionMismatch
+from plait.executors._errors import WorkerLost as WorkerLost
+
+__all__ = [
+    "AppBadFormatting", "AppException", "AppTimeout", "BadCheckpoint", "BadMessage",
+    "BadStateException", "BadStdStreamFile", "BashAppNoReturn", "BashExitFailure",
+    "BlockFailed", "ConfigurationError", "DataFlowException", "DependencyError",
+    "DeserializationError", "ExecutorError", "InfrastructureError", "InterchangeLost",
+    "InternalConsistencyError", "InvalidResourceSpecification", "InvalidTransition",
+    "JoinError", "ManagerLost", "MissingOutputs", "NoDataFlowKernelError",
+    "OptionalModuleMissing", "ParslError", "PlaitError", "PropagatedException",
+    "ScalingFailed", "SerializationError", "TaskCancelled", "UnsupportedFeatureError",
+    "VersionMismatch", "WorkerLost",
+]
