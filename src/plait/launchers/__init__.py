@@ -1,5 +1,29 @@
 """Launchers wrap the worker command so that one block starts the right number of copies."""
 
+from plait.launchers._base import Launcher as Launcher
 from plait.launchers._errors import BadLauncher as BadLauncher
+from plait.launchers._gnu_parallel import GnuParallelLauncher as GnuParallelLauncher
+from plait.launchers._local import SimpleLauncher as SimpleLauncher
+from plait.launchers._local import SingleNodeLauncher as SingleNodeLauncher
+from plait.launchers._local import WrappedLauncher as WrappedLauncher
+from plait.launchers._mpi import AprunLauncher as AprunLauncher
+from plait.launchers._mpi import JsrunLauncher as JsrunLauncher
+from plait.launchers._mpi import MpiExecLauncher as MpiExecLauncher
+from plait.launchers._mpi import MpiRunLauncher as MpiRunLauncher
+from plait.launchers._srun import SrunLauncher as SrunLauncher
+from plait.launchers._srun import SrunMPILauncher as SrunMPILauncher
 
-__all__ = ["BadLauncher"]
+__all__ = [
+    "AprunLauncher",
+    "BadLauncher",
+    "GnuParallelLauncher",
+    "JsrunLauncher",
+    "Launcher",
+    "MpiExecLauncher",
+    "MpiRunLauncher",
+    "SimpleLauncher",
+    "SingleNodeLauncher",
+    "SrunLauncher",
+    "SrunMPILauncher",
+    "WrappedLauncher",
+]
