@@ -40,6 +40,7 @@ from plait.data._futures import DataFuture
 from plait.dataflow import _deps
 from plait.dataflow._events import Subscriber, Subscribers, TaskStateChanged
 from plait.dataflow._futures import AppFuture
+from plait.dataflow._memoizer import make_memoizer
 from plait.dataflow._retry import Delayer, decide_retry
 from plait.dataflow._rundir import add_file_logger, make_rundir, remove_file_logger
 from plait.dataflow._states import FINAL_STATES, InvalidTransition, States, is_legal
@@ -88,6 +89,9 @@ class DataFlowKernel:
         self.executors: dict[str, Executor] = {}
         self._user_labels: list[str] = []
         self._poller: Any = None
+        self.memoizer = make_memoizer(config)
+        if self.memoizer is not None:
+            self.memoizer.start(run_dir=self.run_dir, config_run_dir=config.run_dir)
         self.add_executors(config.executor_list)
         self.add_executors([ThreadPoolExecutor(INTERNAL_EXECUTOR,
                                                config.internal_tasks_max_threads)])
@@ -300,6 +304,9 @@ class DataFlowKernel:
         return TaskCancelled(-1, repr(dep))
 
     def _launch(self, task: Task) -> None:
+        memo = self.memoizer
+        if task.cache and memo is not None and memo.memoize and self._memo_hit(task):
+            return
         with self._stripe(task):
             if task.state is not States.pending:  # cancelled meanwhile
                 return
@@ -308,7 +315,8 @@ class DataFlowKernel:
         self._emit(event)
         executor = self.executors.get(task.executor)
         args, kwargs = task.args or (), task.kwargs or {}
-        if not (self.config.retries or self.config.infrastructure_retries):
+        if not self.config.retries and not (self.config.infrastructure_retries and
+                                            getattr(executor, "tasks_can_be_lost", True)):
             task.args = task.kwargs = None  # never needed again: free large arguments now
         try:
             if executor is None:
@@ -323,6 +331,24 @@ class DataFlowKernel:
             exec_fu = failed
         task.exec_future = exec_fu
         exec_fu.add_done_callback(partial(self._exec_done, task))
+
+    def _memo_hit(self, task: Task) -> bool:
+        """Finish ``task`` from the memo table if its result is known; report whether."""
+        assert self.memoizer is not None
+        try:
+            hit = self.memoizer.check_memo(task)
+        except Exception as exc:  # e.g. an argument that cannot be hashed stably
+            self._try_failed(task, exc)
+            return True
+        if hit is None:
+            return False
+        task.from_memo = True
+        exc = hit.exception()
+        if exc is not None:
+            self._try_failed(task, exc)
+        else:
+            self._finish(task, States.memo_done, hit.result(), None, "memoized")
+        return True
 
     # -- completion ---------------------------------------------------------------------------
     def _exec_done(self, task: Task, exec_fu: Future[Any]) -> None:
@@ -416,6 +442,8 @@ class DataFlowKernel:
             fut, task.future = task.future, None  # break the cycle: the future keeps the task
         task.time_returned = time.time()
         task.args = task.kwargs = task.depends = None
+        if task.hashsum is not None and self.memoizer is not None:
+            self._record_memo(task, state, result, exc)
         if self.config.garbage_collect:
             self.tasks.pop(task.id, None)
         self._emit(event)
@@ -426,6 +454,18 @@ class DataFlowKernel:
             fut.set_result(result)
         else:
             fut.set_exception(exc)
+
+    def _record_memo(self, task: Task, state: States, result: Any,
+                     exc: BaseException | None) -> None:
+        assert self.memoizer is not None
+        try:
+            if state is States.exec_done:
+                self.memoizer.update_memo_result(task, result)
+            elif exc is not None:
+                self.memoizer.update_memo_exception(task, exc)
+        except Exception:
+            log.exception("could not record the result of %s for memoization",
+                          task.describe())
 
     def _finish_failed(self, task: Task, exc: BaseException, why: str) -> None:
         if task.state not in FINAL_STATES:
@@ -450,6 +490,11 @@ class DataFlowKernel:
         """A task applying ``op(result_of_fut, key)`` on the internal executor."""
         return self.submit(op, (fut, key), {}, func_name=getattr(op, "__name__", "lifted"),
                            executors=[INTERNAL_EXECUTOR])
+
+    def checkpoint(self) -> int:
+        """Write the checkpoint records of tasks finished since the last one; return how many
+        (for ``checkpoint_mode='manual'``; other modes write on their own)."""
+        return self.memoizer.checkpoint() if self.memoizer is not None else 0
 
     def wait_for_current_tasks(self, timeout: float | None = None) -> None:
         """Block until every task submitted so far has reached a final state."""
@@ -482,6 +527,11 @@ class DataFlowKernel:
                 ex.shutdown(wait=wait)
             except Exception:
                 log.exception("shutting down executor %s failed", ex.label)
+        if self.memoizer is not None:
+            try:
+                self.memoizer.close()
+            except Exception:
+                log.exception("final checkpoint failed")
         from plait.dataflow._loader import DataFlowKernelLoader
 
         DataFlowKernelLoader.forget(self)

@@ -23,6 +23,9 @@ class Executor(ABC):
     #: set by the kernel before start(): this run's directory and id
     run_dir: str = "."
     run_id: str = ""
+    #: whether a task can be lost with a worker, node or block (then the kernel keeps its
+    #: arguments for an infrastructure retry); False for in-process threads
+    tasks_can_be_lost: bool = True
 
     def start(self) -> None:  # noqa: B027 - optional hook, a no-op by default
         """Start the executor's threads or processes; the kernel calls it once, at load."""

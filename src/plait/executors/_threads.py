@@ -61,6 +61,8 @@ class ThreadPoolExecutor(Executor):
         self._lock = threading.Lock()
         self._shut_down = False
 
+    tasks_can_be_lost = False
+
     def __repr__(self) -> str:
         return f"ThreadPoolExecutor(label={self.label!r}, max_threads={self.max_threads})"
 
