@@ -343,9 +343,9 @@ class DataFlowKernel:
         if hit is None:
             return False
         task.from_memo = True
-        exc = hit.exception()
-        if exc is not None:
-            self._try_failed(task, exc)
+        failure = hit.exception()
+        if failure is not None:
+            self._try_failed(task, failure)
         else:
             self._finish(task, States.memo_done, hit.result(), None, "memoized")
         return True
