@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Callable
 from typing import IO, Any
 
@@ -62,6 +61,8 @@ def run_bash_app(func: Callable[..., Any], app_name: str, accepted: frozenset[st
 
 def _run(command: str, app_name: str, walltime: float | None,
          stdout: IO[Any] | None, stderr: IO[Any] | None) -> int:
+    import subprocess  # here, not at module level: keeps `import plait` fast
+
     try:
         proc = subprocess.Popen(command, shell=True, executable="/bin/bash", stdout=stdout,
                                 stderr=stderr, start_new_session=True)

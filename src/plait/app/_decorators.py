@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import functools
-import inspect
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
 from plait._errors import ConfigurationError
 from plait.app._bash import SPECIAL_KWARGS, run_bash_app
-from plait.app._walltime import call_with_walltime
 from plait.dataflow._loader import DataFlowKernelLoader
 
 if TYPE_CHECKING:
@@ -43,6 +41,8 @@ class AppBase:
         self.executors = executors if executors == "all" else list(executors)
         self.cache = cache
         self.ignore_for_cache = list(ignore_for_cache or ())
+        import inspect  # here, not at module level: keeps `import plait` fast
+
         params = inspect.signature(func).parameters
         takes_any = any(p.kind is p.VAR_KEYWORD for p in params.values())
         #: keyword names the function accepts (None: it takes **kwargs)
@@ -108,6 +108,8 @@ class BashApp(AppBase):
 
 def _run_timed(func: Callable[..., Any], name: str, accepted: frozenset[str] | None,
                *args: Any, **kwargs: Any) -> Any:
+    from plait.app._walltime import call_with_walltime  # loads the timer only when used
+
     seconds = kwargs["walltime"]
     if accepted is not None and "walltime" not in accepted:
         kwargs = {k: v for k, v in kwargs.items() if k != "walltime"}

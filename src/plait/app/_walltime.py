@@ -7,7 +7,6 @@ Python bytecode, so code blocked in C is interrupted only when it returns to Pyt
 
 from __future__ import annotations
 
-import ctypes
 import heapq
 import itertools
 import threading
@@ -18,8 +17,13 @@ from typing import Any
 
 from plait._errors import AppTimeout
 
-_set_async_exc = ctypes.pythonapi.PyThreadState_SetAsyncExc
-_set_async_exc.argtypes = (ctypes.c_ulong, ctypes.py_object)
+
+def _set_async_exc(thread_id: int, exc: type[BaseException] | None) -> None:
+    """Raise ``exc`` in thread ``thread_id`` at its next bytecode (None: cancel a pending one)."""
+    import ctypes  # here, not at module level: keeps `import plait` fast
+
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(
+        ctypes.c_ulong(thread_id), ctypes.py_object() if exc is None else ctypes.py_object(exc))
 
 
 @dataclass(order=True)
@@ -54,7 +58,7 @@ class _Watcher:
         with self._cond:
             entry.done = True
             if entry.fired:  # drop the exception if it is still pending delivery
-                _set_async_exc(entry.thread_id, ctypes.py_object())
+                _set_async_exc(entry.thread_id, None)
             return entry.fired
 
     def _run(self) -> None:  # runs for the life of the process, as a daemon thread
@@ -71,7 +75,7 @@ class _Watcher:
                     continue
                 entry = heapq.heappop(self._heap)
                 entry.fired = True
-                _set_async_exc(entry.thread_id, ctypes.py_object(AppTimeout))
+                _set_async_exc(entry.thread_id, AppTimeout)
 
 
 _WATCHER = _Watcher()

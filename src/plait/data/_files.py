@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from typing import Any
-from urllib.parse import urlparse
 
 
 class File(os.PathLike):  # type: ignore[type-arg,unused-ignore]
@@ -23,6 +22,8 @@ class File(os.PathLike):  # type: ignore[type-arg,unused-ignore]
     def __init__(self, url: str | os.PathLike[str]) -> None:
         if not isinstance(url, (str, os.PathLike)):
             raise TypeError(f"File() needs a path or URL string, not {type(url).__name__}")
+        from urllib.parse import urlparse  # here: keeps `import plait` fast
+
         self.url = os.fspath(url)
         parsed = urlparse(self.url)
         self.scheme = parsed.scheme or "file"
