@@ -99,17 +99,20 @@ class ThreadPoolExecutor(Executor):
             item = get()  # waits forever by design: shutdown() always sends the stop marker
             if item is _STOP:
                 return
-            fut, func, args, kwargs = item
-            del item
-            if not fut.set_running_or_notify_cancel():
-                continue
-            try:
-                result = func(*args, **kwargs)
-            except BaseException as exc:
-                fut.set_exception(exc)
-            else:
-                fut.set_result(result)
-            del fut, func, args, kwargs, result  # drop references before blocking again
+            self._run(*item)
+            del item  # drop the task's references before blocking again
+
+    @staticmethod
+    def _run(fut: LightFuture[Any], func: Callable[..., Any], args: tuple[Any, ...],
+             kwargs: dict[str, Any]) -> None:
+        if not fut.set_running_or_notify_cancel():
+            return
+        try:
+            result = func(*args, **kwargs)
+        except BaseException as exc:  # the task's own failure goes to its future
+            fut.set_exception(exc)
+        else:
+            fut.set_result(result)
 
     def shutdown(self, wait: bool = True) -> None:
         """Stop the workers; with ``wait`` let running and queued tasks finish first."""
