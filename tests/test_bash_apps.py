@@ -55,7 +55,7 @@ def test_nonzero_exit_names_app_code_and_files(dfk: DataFlowKernel, tmp_path: Pa
 
 
 def test_command_not_found_gets_a_hint(dfk: DataFlowKernel) -> None:
-    with pytest.raises(BashExitFailure, match="127.*command not found") as info:
+    with pytest.raises(BashExitFailure, match=r"127.*command not found") as info:
         run("no-such-command-plait").result(timeout=10)
     assert "pass stdout=/stderr=" in str(info.value)
 
@@ -76,7 +76,7 @@ def test_non_string_return_is_a_clear_error(dfk: DataFlowKernel) -> None:
     def broken() -> None:
         return None
 
-    with pytest.raises(BashAppNoReturn, match="must return the command line.*NoneType"):
+    with pytest.raises(BashAppNoReturn, match=r"must return the command line.*NoneType"):
         broken().result(timeout=10)
 
 

@@ -37,7 +37,7 @@ def cfg(run_dir: str, **kw: Any) -> Config:
 
 
 def test_load_twice_is_a_clear_error(dfk: DataFlowKernel, run_dir: str) -> None:
-    with pytest.raises(ConfigurationError, match="already been loaded.*cleanup"):
+    with pytest.raises(ConfigurationError, match=r"already been loaded.*cleanup"):
         plait.load(cfg(run_dir))
     assert plait.dfk() is dfk
 
@@ -170,7 +170,7 @@ def test_python_walltime(dfk: DataFlowKernel) -> None:
         return "ok"
 
     start = time.monotonic()
-    with pytest.raises(AppTimeout, match="spin exceeded walltime: 0.3"):
+    with pytest.raises(AppTimeout, match=r"spin exceeded walltime: 0\.3"):
         spin(walltime=0.3).result(timeout=20)
     assert time.monotonic() - start < 10
     assert quick(walltime=5).result(timeout=10) == "ok"
