@@ -1,0 +1,71 @@
+"""Every error survives pickling (it crosses processes) and says what to do."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+from plait import errors
+from plait.errors import (
+    BashExitFailure,
+    BlockFailed,
+    ConfigurationError,
+    DependencyError,
+    InterchangeLost,
+    ManagerLost,
+    WorkerLost,
+)
+
+EXAMPLES = [
+    ConfigurationError("retries", -1, "an int >= 0", "Set retries=0."),
+    ConfigurationError("plain message"),
+    errors.OptionalModuleMissing(["sqlalchemy"], "monitoring needs it"),
+    BashExitFailure("app", 2, "/tmp/o", "/tmp/e"),
+    errors.BashAppNoReturn("why"),
+    errors.AppBadFormatting("why"),
+    errors.MissingOutputs("why", ["/tmp/x"]),
+    errors.BadStdStreamFile("why"),
+    errors.BadCheckpoint("why"),
+    errors.TaskCancelled(3, "app"),
+    errors.SerializationError("arg x", "cannot pickle lock"),
+    errors.DeserializationError("bad bytes"),
+    errors.ExecutorError("htex", "why"),
+    errors.InvalidResourceSpecification(["gpus"], "not accepted"),
+    errors.VersionMismatch("table"),
+    WorkerLost(1, "node1", task_id=5, exitcode=-9, log_path="/tmp/w.log"),
+    ManagerLost("m1", "node1", "heartbeats stopped"),
+    BlockFailed("0", "workers never started", exitcode=3, stderr_tail="ImportError: x"),
+    InterchangeLost(-9, "/tmp/ic.log"),
+]
+
+
+@pytest.mark.parametrize("err", EXAMPLES, ids=lambda e: type(e).__name__)
+def test_round_trip_through_pickle(err: Exception) -> None:
+    copy = pickle.loads(pickle.dumps(err))
+    assert type(copy) is type(err)
+    assert str(copy) == str(err)
+
+
+def test_worker_lost_names_signal_host_log_and_fix() -> None:
+    text = str(WorkerLost(1, "node1", task_id=5, exitcode=-9, log_path="/tmp/w.log"))
+    for part in ("task 5", "worker 1", "node1", "SIGKILL(-9)", "/tmp/w.log", "mem_per_worker"):
+        assert part in text
+
+
+def test_block_failed_carries_exit_code_and_stderr() -> None:
+    text = str(BlockFailed("0", "workers never started", exitcode=3, stderr_tail="boom"))
+    assert "block 0" in text and "exited with code 3" in text and "boom" in text
+
+
+def test_configuration_error_names_field_value_and_allowed() -> None:
+    text = str(ConfigurationError("retries", -1, "an int >= 0", "Set retries=0."))
+    assert text == "retries=-1 is not valid: expected an int >= 0. Set retries=0."
+
+
+def test_dependency_error_pickles_with_its_chain() -> None:
+    root = ValueError("root")
+    inner = DependencyError([(root, "task 1 (a)")], 2, "b")
+    outer = DependencyError([(inner, "task 2 (b)")], 3, "c")
+    copy = pickle.loads(pickle.dumps(outer))
+    assert "Root cause, via task 2 (b) <- task 1 (a): ValueError: root" in str(copy)

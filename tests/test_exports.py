@@ -1,0 +1,71 @@
+"""The public face: exactly the documented names, all importable, and a cheap import."""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+
+import pytest
+
+import plait
+
+DOCUMENTED = {
+    "plait": {
+        "AUTO_LOGNAME", "AppFuture", "Config", "DataFlowKernel", "DataFlowKernelLoader",
+        "DataFuture", "File", "HighThroughputExecutor", "RetryBackoff", "States",
+        "ThreadPoolExecutor", "bash_app", "clear", "dfk", "join_app", "load", "python_app",
+        "set_file_logger", "set_stream_logger", "wait_for_current_tasks",
+    },
+    "plait.data": {"DataFuture", "File"},
+    "plait.executors": {"Executor", "HighThroughputExecutor", "ParslExecutor",
+                        "ThreadPoolExecutor"},
+}
+
+PUBLIC_MODULES = ["plait", "plait.errors", "plait.executors", "plait.data", "plait.config",
+                  "plait.app.app", "plait.app.errors", "plait.app.futures",
+                  "plait.dataflow.dflow", "plait.dataflow.futures", "plait.dataflow.states",
+                  "plait.dataflow.errors", "plait.dataflow.dependency_resolvers",
+                  "plait.data_provider.files", "plait.providers", "plait.launchers"]
+
+
+@pytest.mark.parametrize("module,names", sorted(DOCUMENTED.items()))
+def test_public_names_are_exactly_the_documented_ones(module: str, names: set[str]) -> None:
+    assert set(importlib.import_module(module).__all__) == names
+
+
+@pytest.mark.parametrize("module", PUBLIC_MODULES)
+def test_every_exported_name_resolves(module: str) -> None:
+    mod = importlib.import_module(module)
+    exported = mod.__all__
+    assert len(set(exported)) == len(exported)
+    for name in exported:
+        assert getattr(mod, name) is not None, name
+
+
+def test_star_import_works() -> None:
+    namespace: dict[str, object] = {}
+    exec("from plait import *", namespace)
+    assert "python_app" in namespace and "HighThroughputExecutor" in namespace
+
+
+def test_every_error_is_a_plait_error() -> None:
+    import plait.errors as errors
+
+    for name in errors.__all__:
+        cls = getattr(errors, name)
+        assert issubclass(cls, errors.PlaitError), name
+    assert errors.ParslError is errors.PlaitError
+
+
+def test_import_is_cheap_and_lazy() -> None:
+    code = ("import sys, plait; heavy = [m for m in ('zmq', 'sqlalchemy', 'cloudpickle', "
+            "'plait.dataflow._kernel', 'subprocess', 'plait.executors.pilot') "
+            "if m in sys.modules]; print(heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_version() -> None:
+    assert plait.__version__.count(".") == 2
