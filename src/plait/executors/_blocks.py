@@ -1,0 +1,233 @@
+"""BlockProviderExecutor: the part of an executor that obtains blocks from a provider.
+
+    scaling poller ──scale_out/scale_in/poll_status──▶ executor ──submit/status/cancel──▶ provider
+    executor ──wakeup callback──▶ scaling poller   (load changed: react now, not next period)
+
+Block ids count up from "0". Each block's latest status comes from the provider (refreshed at
+most every ``provider.status_polling_interval`` seconds) with what the executor knows laid over
+it: a block it scaled in, a block whose managers were lost, a block that never connected.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from plait._lightfuture import LightFuture
+from plait.executors._base import Executor
+from plait.executors._errors import BadStateException, BlockFailed
+from plait.providers._jobs import JobState, JobStatus
+
+log = logging.getLogger(__name__)
+
+_FAILED = frozenset({JobState.FAILED, JobState.MISSING})
+ErrorHandler = Callable[[Any, dict[str, JobStatus]], None]
+
+
+def noop_error_handler(executor: Any, status: dict[str, JobStatus]) -> None:
+    """Never put the executor in bad state because of block failures."""
+
+
+def simple_error_handler(executor: Any, status: dict[str, JobStatus]) -> None:
+    """Bad state once every block failed and at least ``max(1, init_blocks)`` never started.
+
+    Blocks whose managers connected and were later lost do not count: those are replaced by
+    the strategy. Blocks that end without ever connecting are what an endless scale-out of
+    broken blocks looks like.
+    """
+    live = [s for s in status.values() if s.state != JobState.SCALED_IN]
+    if not live or any(s.state not in _FAILED for s in live):
+        return
+    never = executor.never_started_blocks(status)
+    threshold = max(1, getattr(executor.provider, "init_blocks", 1))
+    if len(never) >= threshold:
+        executor.set_bad_state_and_fail_all(executor.block_failure(never[-1], status))
+
+
+class BlockProviderExecutor(Executor):
+    """An executor whose workers run in blocks submitted through ``provider``."""
+
+    def __init__(self, provider: Any, block_error_handler: bool | ErrorHandler = True) -> None:
+        self.provider = provider
+        if block_error_handler is True:
+            self.block_error_handler: ErrorHandler = simple_error_handler
+        elif block_error_handler is False:
+            self.block_error_handler = noop_error_handler
+        else:
+            self.block_error_handler = block_error_handler
+        self.blocks_to_job_id: dict[str, str] = {}
+        self._status: dict[str, JobStatus] = {}
+        self._overlay: dict[str, JobStatus] = {}
+        self._block_count = 0
+        self._last_poll = -1e9
+        self._block_lock = threading.RLock()
+        self._wakeup: Callable[[], None] | None = None
+        self._executor_exception: BaseException | None = None
+        self._bad_state = threading.Event()
+
+    # -- for subclasses ------------------------------------------------------------------
+    @property
+    def outstanding(self) -> int:
+        """Tasks submitted and not finished."""
+        raise NotImplementedError
+
+    @property
+    def workers_per_node(self) -> int:
+        raise NotImplementedError
+
+    def _get_launch_command(self, block_id: str) -> str:
+        raise NotImplementedError
+
+    def _fail_all(self, exc: BaseException) -> list[LightFuture[Any]]:
+        """Fail every outstanding future with ``exc`` (subclasses hold the futures)."""
+        raise NotImplementedError
+
+    def never_started_blocks(self, status: dict[str, JobStatus]) -> list[str]:
+        """Ids of terminal blocks that never connected (default: every failed block)."""
+        return [b for b, s in status.items() if s.state in _FAILED]
+
+    def block_failure(self, block_id: str, status: dict[str, JobStatus]) -> BlockFailed:
+        """The error describing why a block failed, with its exit code and stderr tail."""
+        st = status.get(block_id)
+        reason = (st.message if st is not None and st.message else "its job ended")
+        tail = (st.stderr_summary or "") if st is not None else ""
+        return BlockFailed(block_id, reason, st.exit_code if st is not None else None,
+                           tail[-2048:])
+
+    # -- bad state -------------------------------------------------------------------------
+    @property
+    def bad_state_is_set(self) -> bool:
+        return self._bad_state.is_set()
+
+    @property
+    def executor_exception(self) -> BaseException | None:
+        return self._executor_exception
+
+    def set_bad_state_and_fail_all(self, exc: BaseException) -> None:
+        """Mark the executor broken: fail every outstanding task, refuse new ones with ``exc``."""
+        if self._bad_state.is_set():
+            return
+        self._executor_exception = exc
+        self._bad_state.set()
+        log.error("executor %s is in a bad state: %s", self.label, exc)
+        self._fail_all(exc)
+        self._wake()
+
+    def _check_bad_state(self) -> None:
+        if self._bad_state.is_set():
+            exc = self._executor_exception
+            if isinstance(exc, Exception):
+                raise exc
+            raise BadStateException(self, str(exc))
+
+    # -- scaling interface ---------------------------------------------------------------
+    def set_wakeup(self, callback: Callable[[], None]) -> None:
+        """Register the scaling poller's callback; called when load changes."""
+        self._wakeup = callback
+
+    def _wake(self) -> None:
+        cb = self._wakeup
+        if cb is not None:
+            try:
+                cb()
+            except Exception:
+                log.exception("scaling wake-up callback failed")
+
+    def scale_out(self, blocks: int = 1) -> list[str]:
+        """Submit ``blocks`` new blocks; returns their ids (failed submissions are recorded)."""
+        new = []
+        for _ in range(blocks):
+            with self._block_lock:
+                block_id = str(self._block_count)
+                self._block_count += 1
+            command = self._get_launch_command(block_id)
+            try:
+                job_id = self.provider.submit(command, 1, f"plait.{self.label}.block-{block_id}")
+            except Exception as exc:
+                log.error("block %s could not be submitted: %s", block_id, exc)
+                with self._block_lock:
+                    self._overlay[block_id] = JobStatus(
+                        JobState.FAILED, f"submitting the block failed: {exc}")
+                    self._status[block_id] = self._overlay[block_id]
+                new.append(block_id)
+                continue
+            with self._block_lock:
+                self.blocks_to_job_id[block_id] = job_id
+                self._status[block_id] = JobStatus(JobState.PENDING)
+            log.info("block %s submitted as job %s", block_id, job_id)
+            new.append(block_id)
+        return new
+
+    def _refresh(self) -> dict[str, JobStatus]:
+        with self._block_lock:
+            ids = [(b, j) for b, j in self.blocks_to_job_id.items() if b not in self._overlay
+                   or not self._overlay[b].terminal]
+        if ids:
+            try:
+                statuses = self.provider.status([j for _, j in ids])
+            except Exception:
+                log.exception("provider status failed; keeping the last known block status")
+                statuses = [self._status.get(b, JobStatus(JobState.UNKNOWN)) for b, _ in ids]
+            with self._block_lock:
+                for (b, _), st in zip(ids, statuses, strict=True):
+                    self._status[b] = st
+        with self._block_lock:
+            self._status.update(self._overlay)
+            return dict(self._status)
+
+    def poll_status(self) -> dict[str, JobStatus]:
+        """Block id -> latest status; refreshes from the provider at most once per interval."""
+        interval = float(getattr(self.provider, "status_polling_interval", 5) or 0)
+        now = time.monotonic()
+        with self._block_lock:
+            due = now - self._last_poll >= interval
+            if due:
+                self._last_poll = now
+        if not due:
+            with self._block_lock:
+                return dict(self._status)
+        status = self._refresh()
+        self._handle_status(status)
+        self.block_error_handler(self, status)
+        return status
+
+    def _handle_status(self, status: dict[str, JobStatus]) -> None:
+        """Hook: react to new block states (the pilot executor fails waiting tasks here)."""
+
+    def status(self) -> dict[str, JobStatus]:
+        """Parsl's name for :meth:`poll_status`."""
+        return self.poll_status()
+
+    def scale_in(self, blocks: int, max_idletime: float | None = None) -> list[str]:
+        """Cancel the first ``blocks`` non-terminal blocks (subclasses choose better)."""
+        with self._block_lock:
+            chosen = [b for b, s in self._status.items() if not s.terminal][:blocks]
+        self._cancel_blocks(chosen)
+        return chosen
+
+    def _cancel_blocks(self, block_ids: list[str], state: JobState = JobState.SCALED_IN,
+                       message: str = "scaled in") -> None:
+        with self._block_lock:
+            jobs = [self.blocks_to_job_id[b] for b in block_ids if b in self.blocks_to_job_id]
+            for b in block_ids:
+                self._overlay[b] = JobStatus(state, message)
+                self._status[b] = self._overlay[b]
+        if jobs:
+            try:
+                self.provider.cancel(jobs)
+            except Exception:
+                log.exception("cancelling jobs %s failed", jobs)
+
+    def cancel_all_blocks(self) -> None:
+        """Cancel every block that is not known to have ended (shutdown)."""
+        with self._block_lock:
+            jobs = [j for b, j in self.blocks_to_job_id.items()
+                    if not (b in self._overlay and self._overlay[b].state == JobState.SCALED_IN)]
+        if jobs:
+            try:
+                self.provider.cancel(jobs)
+            except Exception:
+                log.exception("cancelling jobs %s at shutdown failed", jobs)

@@ -1,0 +1,1 @@
+"""The pilot-job executor (HighThroughputExecutor): interchange, managers and workers on ZeroMQ."""

@@ -1,0 +1,418 @@
+"""HighThroughputExecutor: Parsl's pilot-job executor, on ZeroMQ (see the package's modules).
+
+    submit ─▶ [function cache, pack args] ─▶ InterchangeClient ─▶ interchange ─▶ managers
+    futures ◀─ result thread ◀─ results / lost tasks / manager events ◀─ interchange
+    block thread: provider status every status_polling_interval ─▶ BlockFailed, bad state
+
+Differences from Parsl (documented on the class): heartbeat defaults are short (2 s period,
+8 s threshold) so a lost manager is noticed within seconds; ``encrypted`` defaults to False;
+the resource specification accepts ``cores``, ``memory`` (MB) and ``priority``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+import os
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import zmq
+
+from plait._lightfuture import LightFuture
+from plait.executors._blocks import BlockProviderExecutor, ErrorHandler
+from plait.executors._errors import (
+    BadStateException,
+    BlockFailed,
+    InvalidResourceSpecification,
+    VersionMismatch,
+)
+from plait.executors.pilot import _protocol as P
+from plait.executors.pilot._client import InterchangeClient
+from plait.executors.pilot._settings import (
+    RESOURCE_KEYS,
+    default_launch_cmd,
+    local_addresses,
+    validate,
+)
+from plait.providers._jobs import JobState, JobStatus
+from plait.serialize._funcs import FunctionCache
+from plait.serialize._pack import pack_call, unpack_value
+
+log = logging.getLogger(__name__)
+
+
+class HighThroughputExecutor(BlockProviderExecutor):
+    """Run tasks on worker pools in blocks obtained from a provider (Parsl's HTEX).
+
+    Parameters keep Parsl's names and meanings. Differences: ``heartbeat_period`` defaults to
+    2 s and ``heartbeat_threshold`` to 8 s; ``encrypted`` defaults to False; ``launch_cmd``
+    format fields include ``{python}`` (this interpreter for local blocks, else
+    ``plait-worker-pool`` is run from PATH). plait additions: ``start_timeout`` (seconds to
+    wait for the interchange to start) and ``interchange_launch_cmd`` as a list of argv.
+    """
+
+    def __init__(
+        self, label: str = "HighThroughputExecutor", provider: Any = None,
+        launch_cmd: str | None = None, interchange_launch_cmd: Sequence[str] | None = None,
+        address: str | None = None, loopback_address: str = "127.0.0.1",
+        worker_port: int | None = None, worker_port_range: tuple[int, int] = (54000, 55000),
+        interchange_port_range: tuple[int, int] = (55000, 56000),
+        storage_access: list[Any] | None = None, working_dir: str | None = None,
+        worker_debug: bool = False, cores_per_worker: float = 1.0,
+        mem_per_worker: float | None = None, max_workers_per_node: int | float | None = None,
+        cpu_affinity: str = "none", available_accelerators: int | Sequence[str] = (),
+        prefetch_capacity: int = 0, heartbeat_threshold: float = 8.0,
+        heartbeat_period: float = 2.0, drain_period: float | None = None,
+        poll_period: int = 10, address_probe_timeout: float | None = None,
+        worker_logdir_root: str | None = None, manager_selector: Any = None,
+        block_error_handler: bool | ErrorHandler = True, encrypted: bool = False,
+        remote_monitoring_radio: Any = None, start_timeout: float = 60.0,
+    ) -> None:
+        if provider is None:
+            from plait.providers import LocalProvider
+
+            provider = LocalProvider()
+        super().__init__(provider, block_error_handler)
+        self.label = label
+        self.launch_cmd, self.address, self.loopback_address = launch_cmd, address, \
+            loopback_address
+        self.interchange_launch_cmd = (list(interchange_launch_cmd)
+                                       if interchange_launch_cmd else None)
+        self.worker_port, self.worker_port_range = worker_port, tuple(worker_port_range)
+        lo, hi = interchange_port_range
+        self.interchange_port_range = (lo, hi)
+        self.storage_access, self.working_dir = storage_access, working_dir
+        self.worker_debug, self.cores_per_worker = worker_debug, cores_per_worker
+        self.mem_per_worker, self.max_workers_per_node = mem_per_worker, max_workers_per_node
+        self.cpu_affinity = cpu_affinity
+        if isinstance(available_accelerators, int):
+            available_accelerators = [str(i) for i in range(available_accelerators)]
+        self.available_accelerators = list(available_accelerators)
+        self.prefetch_capacity = prefetch_capacity
+        self.heartbeat_threshold, self.heartbeat_period = heartbeat_threshold, heartbeat_period
+        self.drain_period, self.poll_period = drain_period, poll_period
+        self.address_probe_timeout = address_probe_timeout
+        self.worker_logdir_root, self.manager_selector = worker_logdir_root, manager_selector
+        self.encrypted, self.remote_monitoring_radio = encrypted, remote_monitoring_radio
+        self.start_timeout = start_timeout
+        self.cert_dir: str | None = None
+        validate(self)
+        self._tasks: dict[int, LightFuture[Any]] = {}
+        self._ids = itertools.count(1)
+        self._fcache = FunctionCache()
+        self._sent: set[bytes] = set()
+        self._client: InterchangeClient | None = None
+        self._connected_blocks: set[str] = set()
+        self._managers: dict[str, str] = {}  # manager id -> block id
+        self._failed_blocks: set[str] = set()
+        self._draining_blocks: set[str] = set()
+        self._stop = threading.Event()
+        self._block_thread: threading.Thread | None = None
+        self._started = self._shut_down = False
+
+    def __repr__(self) -> str:
+        return f"HighThroughputExecutor(label={self.label!r})"
+
+    # -- start ---------------------------------------------------------------------------------
+    @property
+    def logdir(self) -> str:
+        root = self.worker_logdir_root or self.run_dir
+        return os.path.join(root, self.label)
+
+    def start(self) -> None:
+        """Start the interchange and submit ``provider.init_blocks`` blocks."""
+        if self._started:
+            return
+        self._started = True
+        if getattr(self.provider, "script_dir", "unset") is None:
+            self.provider.script_dir = os.path.join(self.run_dir, "submit_scripts")
+        if getattr(self.provider, "script_dir", None):
+            os.makedirs(self.provider.script_dir, exist_ok=True)
+        ix_logdir = os.path.join(self.run_dir, self.label)
+        if self.encrypted:
+            from plait.executors.pilot._curve import create_certificates
+
+            self.cert_dir = create_certificates(os.path.join(ix_logdir, "certificates"))
+        self._client = InterchangeClient(
+            self.label, ix_logdir, self.loopback_address, self.interchange_port_range,
+            self.cert_dir, self.interchange_launch_cmd, self._on_message, self._on_lost)
+        cfg = {"worker_port": self.worker_port, "worker_port_range": self.worker_port_range,
+               "heartbeat_period": self.heartbeat_period,
+               "heartbeat_threshold": self.heartbeat_threshold, "debug": self.worker_debug,
+               "versions": P.local_versions(),
+               "by_block_id": "BlockId" in type(self.manager_selector).__name__}
+        try:
+            info = self._client.start(cfg, self.start_timeout)
+        except Exception as exc:
+            tail = self._client.stderr_tail()
+            self._client.stop(timeout=2)
+            raise BadStateException(self, f"the interchange failed to start ({exc}); see "
+                                    f"{self._client.log_path}\n{tail}") from exc
+        self.worker_port = info["worker_port"]
+        self._block_thread = threading.Thread(target=self._watch_blocks, daemon=True,
+                                              name=f"plait-htex-{self.label}-blocks")
+        self._block_thread.start()
+        init = int(getattr(self.provider, "init_blocks", 1) or 0)
+        if init:
+            self.scale_out(init)
+
+    def _get_launch_command(self, block_id: str) -> str:
+        local = type(self.provider).__name__ == "LocalProvider" or getattr(
+            self.provider, "is_local", False)
+        template = self.launch_cmd or default_launch_cmd()
+        probe = self.address_probe_timeout
+        return template.format(
+            python=f"{sys.executable} -m plait.executors.pilot._manager" if local
+            else "plait-worker-pool",
+            debug="--debug" if self.worker_debug else "",
+            max_workers_per_node=(self.max_workers_per_node
+                                  if self.max_workers_per_node is not None else "inf"),
+            addresses=self.address or local_addresses(), prefetch_capacity=self.prefetch_capacity,
+            cores_per_worker=self.cores_per_worker, mem_per_worker=self.mem_per_worker,
+            poll_period=self.poll_period, worker_port=self.worker_port, cert_dir=self.cert_dir,
+            logdir=self.logdir, block_id=block_id, heartbeat_period=self.heartbeat_period,
+            heartbeat_threshold=self.heartbeat_threshold,
+            address_probe_timeout_string=f"--address_probe_timeout={probe}" if probe else "",
+            drain_period=self.drain_period, cpu_affinity=self.cpu_affinity,
+            accelerators=" ".join(self.available_accelerators))
+
+    # -- submit --------------------------------------------------------------------------------
+    def submit(self, func: Callable[..., Any], resource_specification: dict[str, Any],
+               *args: Any, **kwargs: Any) -> LightFuture[Any]:
+        """Send ``func(*args, **kwargs)`` to a worker; returns its future.
+
+        Raises:
+            InvalidResourceSpecification: a key other than cores, memory, priority.
+            SerializationError: the function or an argument (named) cannot be pickled.
+            BadStateException / BlockFailed / InterchangeLost: the executor cannot run tasks.
+        """
+        spec = resource_specification
+        if spec and not spec.keys() <= RESOURCE_KEYS:
+            raise InvalidResourceSpecification(
+                sorted(set(spec) - RESOURCE_KEYS),
+                f"{self.label} accepts only {', '.join(sorted(RESOURCE_KEYS))}")
+        if self._bad_state.is_set():
+            self._check_bad_state()
+        client = self._client
+        if client is None or self._shut_down:
+            raise BadStateException(self, "it is not running: call start() first (or load "
+                                    "a config); it may have been shut down")
+        digest, body = self._fcache.get(func)
+        frames = pack_call(args, kwargs)
+        fut: LightFuture[Any] = LightFuture()
+        meta = [(0, digest, spec.get("priority"), spec.get("cores"), spec.get("memory"),
+                 len(frames))] if spec else [(0, digest, None, None, None, len(frames))]
+        with client.lock:
+            tid = next(self._ids)
+            meta[0] = (tid, *meta[0][1:])
+            first = not self._tasks
+            self._tasks[tid] = fut
+            if digest not in self._sent:
+                self._sent.add(digest)
+                client.send([P.FUNC, digest, body])
+            client.send([P.TASKS, P.dumps(meta), *frames])
+        if first:
+            self._wake()
+        return fut
+
+    @property
+    def outstanding(self) -> int:
+        return len(self._tasks)
+
+    # -- messages from the interchange (result thread) -----------------------------------------
+    def _on_message(self, kind: bytes, frames: list[zmq.Frame]) -> None:
+        if kind == P.RESULTS:
+            self._results(frames)
+        elif kind == P.LOST:
+            for tid, exc in P.loads(frames[1]):
+                if tid == -1 and isinstance(exc, VersionMismatch):
+                    self.set_bad_state_and_fail_all(exc)
+                    continue
+                fut = self._tasks.pop(tid, None)
+                if fut is not None:
+                    fut.set_exception(exc)
+            if not self._tasks:
+                self._wake()
+        elif kind == P.EVENT:
+            self._manager_event(P.loads(frames[1]))
+
+    def _results(self, frames: list[zmq.Frame]) -> None:
+        tasks = self._tasks
+        pos = 2
+        for tid, status, n in P.loads(frames[1]):
+            part = frames[pos:pos + n]
+            pos += n
+            fut = tasks.pop(tid, None)
+            if fut is None:
+                continue
+            try:
+                value = unpack_value([f.buffer for f in part])
+            except Exception as exc:
+                fut.set_exception(exc)
+                continue
+            if status == P.OK:
+                fut.set_result(value)
+            else:
+                fut.set_exception(value)
+        if not tasks:
+            self._wake()
+
+    def _manager_event(self, event: tuple[Any, ...]) -> None:
+        kind, mid, block_id = event[0], event[1], event[2]
+        if kind == "registered":
+            self._managers[mid] = block_id
+            self._connected_blocks.add(block_id)
+            log.info("manager %s of block %s connected (%s workers)", mid, block_id, event[3])
+        elif kind == "lost":
+            self._managers.pop(mid, None)
+            if event[3] != "drained" and block_id not in self._managers.values():
+                self._block_lost(block_id, event[3])
+            self._wake()
+
+    def _block_lost(self, block_id: str, why: str) -> None:
+        """Every manager of a block was lost: mark it failed and make sure its job is gone."""
+        with self._block_lock:
+            if block_id in self._overlay:
+                return
+        log.warning("block %s lost its managers (%s); cancelling its job", block_id, why)
+        self._cancel_blocks([block_id], JobState.FAILED, f"its managers were lost: {why}")
+
+    def _on_lost(self, exc: BaseException) -> None:
+        if not self._shut_down:
+            self.set_bad_state_and_fail_all(exc)
+
+    def _fail_all(self, exc: BaseException) -> list[LightFuture[Any]]:
+        lock = self._client.lock if self._client is not None else threading.Lock()
+        with lock:
+            futs, self._tasks = list(self._tasks.values()), {}
+        for fut in futs:
+            if not fut.done():
+                fut.set_exception(exc)
+        return futs
+
+    # -- blocks --------------------------------------------------------------------------------
+    def _watch_blocks(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.poll_status()
+            except Exception:
+                log.exception("checking the blocks of %s failed", self.label)
+            interval = float(getattr(self.provider, "status_polling_interval", 5) or 1)
+            self._stop.wait(interval)  # woken early by shutdown
+
+    def never_started_blocks(self, status: dict[str, JobStatus]) -> list[str]:
+        return [b for b, s in status.items()
+                if s.terminal and s.state != JobState.SCALED_IN
+                and b not in self._connected_blocks]
+
+    def block_failure(self, block_id: str, status: dict[str, JobStatus]) -> BlockFailed:
+        st = status.get(block_id)
+        if st is not None and not st.message:
+            st.message = ("its job ended before any manager connected; see the block's "
+                          f"stdout/stderr in {getattr(self.provider, 'script_dir', '')} and "
+                          f"logs in {self.logdir}")
+        return super().block_failure(block_id, status)
+
+    def _handle_status(self, status: dict[str, JobStatus]) -> None:
+        for block_id in self.never_started_blocks(status):
+            if block_id in self._failed_blocks:
+                continue
+            self._failed_blocks.add(block_id)
+            exc = self.block_failure(block_id, status)
+            log.error("%s", exc)
+            live = [b for b, s in status.items() if not s.terminal]
+            if not live and not self._managers:
+                self._fail_pending(exc)
+            self._wake()
+        self._finish_draining()
+
+    def _fail_pending(self, exc: BaseException) -> None:
+        """No block can run the waiting tasks: fail them (they never reached a manager)."""
+        client = self._client
+        if client is None:
+            return
+        try:
+            dropped = client.command("DROP_PENDING", timeout=5)
+        except Exception:
+            return
+        for tid in dropped:
+            fut = self._tasks.pop(tid, None)
+            if fut is not None:
+                fut.set_exception(exc)
+
+    @property
+    def workers_per_node(self) -> int:
+        counts: list[float] = [math.inf if self.max_workers_per_node is None
+                               else self.max_workers_per_node]
+        mem_node = getattr(self.provider, "mem_per_node", None)
+        if mem_node and self.mem_per_worker:
+            counts.append(math.floor(mem_node / self.mem_per_worker))
+        cores_node = getattr(self.provider, "cores_per_node", None)
+        if cores_node:
+            counts.append(math.floor(cores_node / self.cores_per_worker))
+        if self.available_accelerators:
+            counts.append(len(self.available_accelerators))
+        n = min(counts)
+        return 1 if n == math.inf else max(1, int(n))
+
+    def connected_managers(self) -> list[dict[str, Any]]:
+        """One dict per connected manager (Parsl's fields)."""
+        return self._client.command("MANAGERS") if self._client else []
+
+    def connected_blocks(self) -> list[str]:
+        """Every block id that ever had a manager connect."""
+        return sorted(self._connected_blocks)
+
+    def scale_in(self, blocks: int, max_idletime: float | None = None) -> list[str]:
+        """Hold the most idle blocks' managers, then cancel each block once it has no task."""
+        info: dict[str, list[float]] = {}
+        with self._block_lock:
+            for b, s in self._status.items():
+                if not s.terminal and b not in self._draining_blocks:
+                    info[b] = [0, math.inf]
+        for m in self.connected_managers():
+            entry = info.get(m["block_id"])
+            if entry is not None and m["active"]:
+                entry[0] += m["tasks"]
+                entry[1] = min(entry[1], m["idle_duration"])
+        order = sorted(info.items(), key=lambda kv: (-kv[1][1], kv[1][0]))
+        if max_idletime is not None:
+            order = [kv for kv in order if kv[1][0] == 0 and kv[1][1] > max_idletime]
+        chosen = [b for b, _ in order[:blocks]]
+        if chosen and self._client is not None:
+            self._client.command("HOLD_BLOCKS", chosen)
+            self._draining_blocks.update(chosen)
+            self._finish_draining()
+        return chosen
+
+    def _finish_draining(self) -> None:
+        if not self._draining_blocks or self._client is None:
+            return
+        busy = {m["block_id"] for m in self.connected_managers() if m["tasks"]}
+        done = [b for b in self._draining_blocks if b not in busy]
+        if done:
+            self._draining_blocks.difference_update(done)
+            self._cancel_blocks(done)
+
+    # -- shutdown ------------------------------------------------------------------------------
+    def shutdown(self, wait: bool = True) -> None:
+        """Stop the interchange, cancel every block, fail what is still outstanding.
+
+        Idempotent and bounded in time (about 10 s with ``wait``, 2 s without); tolerant of
+        parts that already died.
+        """
+        if self._shut_down:
+            return
+        self._shut_down = True
+        self._stop.set()
+        client = self._client
+        if client is not None:
+            client.stop(timeout=5.0 if wait else 1.0)
+        self.cancel_all_blocks()
+        if self._block_thread is not None:
+            self._block_thread.join(timeout=5)
+        self._fail_all(BadStateException(self, "it was shut down before the task finished"))

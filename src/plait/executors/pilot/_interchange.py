@@ -1,0 +1,292 @@
+"""Interchange: one process per executor; queues tasks and hands them to managers in batches.
+
+    executor ──tasks DEALER──▶ interchange ◀──ROUTER (tcp)──▶ managers
+    executor ◀─results DEALER─ interchange
+    waits on: both executor sockets, the ROUTER, its monitor (disconnects), stdin (lifeline)
+
+Started by the executor as ``python -m plait.executors.pilot._interchange`` with its settings
+pickled on stdin. The executor keeps stdin open; EOF means the submitting process is gone and
+the interchange exits. Decisions are made by :class:`DispatchCore`; this module only moves
+bytes and events. Payload frames are forwarded as received (``copy=False``): never re-pickled.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import sys
+import time
+from typing import Any
+
+import zmq
+from zmq.utils.monitor import parse_monitor_message
+
+from plait.executors._errors import ManagerLost, VersionMismatch
+from plait.executors.pilot import _protocol as P
+from plait.executors.pilot._dispatch import DispatchCore, Manager, Task
+
+log = logging.getLogger("plait.interchange")
+_BATCH = 1000  # messages read from one socket before giving the others a turn
+
+
+class Interchange:
+    """The event loop around a :class:`DispatchCore`."""
+
+    def __init__(self, cfg: dict[str, Any]) -> None:
+        self.cfg = cfg
+        self.core = DispatchCore(cfg["heartbeat_threshold"], cfg.get("by_block_id", False))
+        self.hb_period: float = cfg["heartbeat_period"]
+        self.versions: dict[str, str] = cfg["versions"]
+        self.bodies: dict[bytes, Any] = {}
+        self.fd_of: dict[bytes, int] = {}
+        self.mid_of_fd: dict[int, bytes] = {}
+        self.blocks_seen: set[str] = set()
+        self.ctx = zmq.Context()
+        self.auth: Any = None
+        self.running = True
+        self._open_sockets()
+
+    # -- setup -------------------------------------------------------------------------------
+    def _open_sockets(self) -> None:
+        cfg, ctx = self.cfg, self.ctx
+        cert_dir = cfg.get("cert_dir")
+        host = cfg["loopback_address"]
+        fmt = f"tcp://[{host}]:%d" if ":" in host else f"tcp://{host}:%d"
+        self.tasks_in = ctx.socket(zmq.DEALER)
+        self.results_out = ctx.socket(zmq.DEALER)
+        for sock, port in ((self.tasks_in, cfg["task_port"]),
+                           (self.results_out, cfg["result_port"])):
+            sock.setsockopt(zmq.LINGER, 0)
+            sock.setsockopt(zmq.SNDHWM, 0)
+            sock.setsockopt(zmq.RCVHWM, 0)
+            sock.setsockopt(zmq.IPV6, ":" in host)
+            if cert_dir:
+                from plait.executors.pilot._curve import make_client
+
+                make_client(sock, cert_dir)
+            sock.connect(fmt % port)
+        self.router = ctx.socket(zmq.ROUTER)
+        self.router.setsockopt(zmq.LINGER, 0)
+        self.router.setsockopt(zmq.SNDHWM, 0)
+        self.router.setsockopt(zmq.RCVHWM, 0)
+        self.router.setsockopt(zmq.ROUTER_MANDATORY, 1)
+        self.router.setsockopt(zmq.IPV6, True)
+        if cert_dir:
+            from plait.executors.pilot._curve import make_server, start_authenticator
+
+            self.auth = start_authenticator(ctx, cert_dir)
+            make_server(self.router, cert_dir)
+        self.monitor = self.router.get_monitor_socket(zmq.EVENT_DISCONNECTED)
+        bind = cfg.get("worker_bind", "*")
+        if cfg.get("worker_port"):
+            self.worker_port = int(cfg["worker_port"])
+            self.router.bind(f"tcp://{bind}:{self.worker_port}")
+        else:
+            lo, hi = cfg["worker_port_range"]
+            self.worker_port = self.router.bind_to_random_port(
+                f"tcp://{bind}", min_port=lo, max_port=hi, max_tries=200)
+        log.info("managers connect to port %d", self.worker_port)
+
+    # -- executor side ----------------------------------------------------------------------
+    def _to_executor(self, frames: list[Any]) -> None:
+        self.results_out.send_multipart(frames, copy=False)
+
+    def _event(self, *event: Any) -> None:
+        self._to_executor([P.EVENT, P.dumps(event)])
+
+    def _fail(self, failures: list[tuple[int, BaseException]]) -> None:
+        if failures:
+            self._to_executor([P.LOST, P.dumps(failures)])
+
+    def _on_executor(self, frames: list[zmq.Frame]) -> None:
+        kind = frames[0].bytes
+        if kind == P.TASKS:
+            meta = P.loads(frames[1])
+            pos = 2
+            arrived = self.core.task_arrived
+            for tid, digest, prio, cores, mem, n in meta:
+                arrived(Task(tid, digest, frames[pos:pos + n], prio, cores, mem))
+                pos += n
+        elif kind == P.FUNC:
+            self.bodies[frames[1].bytes] = frames[2]
+        elif kind == P.COMMAND:
+            req_id, name, args = P.loads(frames[1])
+            self._to_executor([P.COMMAND, P.dumps((req_id, self._command(name, args)))])
+
+    def _command(self, name: str, args: Any) -> Any:
+        now = time.monotonic()
+        if name == "WORKER_BINDS":
+            return self.worker_port
+        if name == "MANAGERS":
+            return self.core.describe(now)
+        if name == "CONNECTED_BLOCKS":
+            return sorted(self.blocks_seen)
+        if name == "HOLD_MANAGER":
+            self.core.hold(args.encode() if isinstance(args, str) else args)
+            return True
+        if name == "HOLD_BLOCKS":
+            held = [m.mid for m in self.core.managers.values() if m.block_id in set(args)]
+            for mid in held:
+                self.core.hold(mid)
+            return [m.decode() for m in held]
+        if name == "DROP_PENDING":
+            return [t.task_id for t in self.core.drop_pending()]
+        if name == "SHUTDOWN":
+            self.running = False
+            return True
+        return None
+
+    # -- manager side -----------------------------------------------------------------------
+    def _send(self, mid: bytes, frames: list[Any]) -> None:
+        try:
+            self.router.send_multipart([mid, *frames], copy=False)
+        except zmq.ZMQError as exc:  # EHOSTUNREACH: the manager's connection is gone
+            if exc.errno != zmq.EHOSTUNREACH:
+                raise
+            self._lose(mid, "its connection closed")
+
+    def _on_manager(self, frames: list[zmq.Frame]) -> None:
+        mid = frames[0].bytes
+        kind = frames[1].bytes
+        now = time.monotonic()
+        if kind == P.RESULTS:
+            meta = P.loads(frames[2])
+            self.core.results_arrived(mid, [m[0] for m in meta], now)
+            self._to_executor([P.RESULTS, *frames[2:]])
+        elif kind == P.HEARTBEAT:
+            if not self.core.heard_from(mid, now):
+                self._send(mid, [P.EXIT])
+        elif kind == P.PROBE:
+            self._send(mid, [P.PROBE])
+        elif kind == P.REGISTER:
+            self._register(mid, P.loads(frames[2]), frames[2].get(zmq.SRCFD), now)
+        elif kind == P.DRAIN:
+            self.core.drain(mid)
+
+    def _register(self, mid: bytes, reg: dict[str, Any], fd: int, now: float) -> None:
+        who = f"manager {mid.decode(errors='replace')} on {reg.get('hostname')}"
+        table = P.version_table(self.versions, reg.get("versions", {}), who)
+        if table is not None:
+            log.error("refusing %s: versions differ\n%s", who, table)
+            self._send(mid, [P.REFUSE, P.dumps(table)])
+            self._fail([(-1, VersionMismatch(table))])
+            return
+        mgr = Manager(mid, str(reg["block_id"]), reg["hostname"], reg["workers"],
+                      reg["workers"] + reg["prefetch_capacity"], reg["cores_per_worker"],
+                      reg["mem_per_worker"], reg["cores_total"], reg["mem_total"], info=reg)
+        self.core.manager_registered(mgr, now)
+        self.fd_of[mid] = fd
+        self.mid_of_fd[fd] = mid
+        self.blocks_seen.add(mgr.block_id)
+        log.info("%s registered: block %s, %d workers", who, mgr.block_id, mgr.workers)
+        self._send(mid, [P.ACCEPT, P.dumps({"heartbeat_period": self.hb_period})])
+        self._event("registered", mid.decode(), mgr.block_id, mgr.workers, mgr.hostname)
+
+    def _lose(self, mid: bytes, why: str) -> None:
+        mgr, tasks = self.core.manager_lost(mid)
+        fd = self.fd_of.pop(mid, None)
+        if fd is not None and self.mid_of_fd.get(fd) == mid:
+            del self.mid_of_fd[fd]
+        if mgr is None:
+            return
+        log.warning("manager %s (block %s) lost: %s; failing %d task(s)",
+                    mid.decode(errors="replace"), mgr.block_id, why, len(tasks))
+        exc = ManagerLost(mid.decode(errors="replace"), mgr.hostname, why)
+        self._fail([(t.task_id, exc) for t in tasks])
+        self._event("lost", mid.decode(errors="replace"), mgr.block_id, why)
+
+    def _on_disconnect(self) -> None:
+        event = parse_monitor_message(self.monitor.recv_multipart())
+        mid = self.mid_of_fd.get(int(event["value"]))
+        if mid is not None:
+            self._lose(mid, "its connection closed (the process died or the node is gone)")
+
+    # -- loop --------------------------------------------------------------------------------
+    def _dispatch(self) -> None:
+        for action in self.core.dispatch():
+            meta = (action.new_digests,
+                    [(t.task_id, t.digest, len(t.frames)) for t in action.tasks])
+            frames: list[Any] = [P.TASKS, P.dumps(meta)]
+            frames += [self.bodies[d] for d in action.new_digests]
+            for task in action.tasks:
+                frames += task.frames
+                task.frames = None  # the manager has them now; free the memory
+            self._send(action.mid, frames)
+        for mid in self.core.drained():
+            self._send(mid, [P.EXIT])
+            self._lose(mid, "drained")
+
+    def _timers(self, now: float, next_beat: float) -> float:
+        for mid in self.core.silent_managers(now):
+            self._lose(mid, f"no heartbeat for {self.core.heartbeat_threshold:g} s")
+        if now >= next_beat:
+            for mid in list(self.core.managers):
+                self._send(mid, [P.HEARTBEAT])
+            next_beat = now + self.hb_period
+        return next_beat
+
+    def run(self) -> None:
+        """Serve until the executor says SHUTDOWN or goes away."""
+        self._to_executor([P.STARTED, P.dumps({"worker_port": self.worker_port,
+                                               "pid": os.getpid()})])
+        poller = zmq.Poller()
+        poller.register(self.tasks_in, zmq.POLLIN)
+        poller.register(self.router, zmq.POLLIN)
+        poller.register(self.monitor, zmq.POLLIN)
+        stdin = sys.stdin.fileno()
+        poller.register(stdin, zmq.POLLIN)
+        next_beat = time.monotonic() + self.hb_period
+        while self.running:
+            now = time.monotonic()
+            deadline = min(next_beat, self.core.next_expiry())
+            timeout = int(max(0.0, deadline - now) * 1000) + 1
+            ready = dict(poller.poll(timeout))
+            if self.router in ready:
+                self._drain(self.router, self._on_manager)
+            if self.tasks_in in ready:
+                self._drain(self.tasks_in, self._on_executor)
+            if self.monitor in ready:
+                self._on_disconnect()
+            if stdin in ready:
+                log.warning("the executor's process is gone (stdin closed); exiting")
+                self.running = False
+            self._dispatch()
+            next_beat = self._timers(time.monotonic(), next_beat)
+        self.close()
+
+    def _drain(self, sock: zmq.Socket[Any], handle: Any) -> None:
+        for _ in range(_BATCH):
+            try:
+                frames = sock.recv_multipart(zmq.NOBLOCK, copy=False)
+            except zmq.Again:
+                return
+            handle(frames)
+
+    def close(self) -> None:
+        """Tell every manager to exit, then close the sockets."""
+        for mid in list(self.core.managers):
+            self._send(mid, [P.EXIT])
+        if self.auth is not None:
+            self.auth.stop()
+        self.ctx.destroy(linger=0)
+
+
+def main() -> None:
+    """Entry point: read settings from stdin, serve, exit."""
+    cfg = pickle.load(sys.stdin.buffer)
+    os.makedirs(cfg["logdir"], exist_ok=True)
+    logging.basicConfig(
+        filename=os.path.join(cfg["logdir"], "interchange.log"),
+        level=logging.DEBUG if cfg.get("debug") else logging.INFO,
+        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    try:
+        Interchange(cfg).run()
+    except Exception:
+        log.exception("interchange failed")
+        raise
+    log.info("interchange exiting")
+
+
+if __name__ == "__main__":
+    main()

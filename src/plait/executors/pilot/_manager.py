@@ -1,0 +1,262 @@
+"""Manager: one per node; runs N worker processes and holds one socket to the interchange.
+
+    interchange ⇄ DEALER (task batches in, result batches out) ⇄ manager
+    manager ROUTER (ipc) ⇄ worker[0..N-1]; each worker's pidfd tells the manager it died
+    waits on: interchange socket, worker socket, worker death descriptors; deadlines for
+    heartbeats, drain and a silent interchange
+
+Run by a block as ``plait-worker-pool ...`` or ``python -m plait.executors.pilot._manager ...``
+(see :mod:`._options` for the arguments). Single-threaded: workers are started with
+subprocess from this one thread. A worker that dies mid-task fails that task with WorkerLost
+and is replaced; workers that die before becoming ready three times running mean the node
+cannot run workers, and the manager exits non-zero with the last worker's log tail on stderr.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import sys
+import tempfile
+import time
+import uuid
+from collections import deque
+from typing import Any
+
+import zmq
+
+from plait.executors._errors import WorkerLost
+from plait.executors.pilot import _protocol as P
+from plait.executors.pilot._connect import connect_to_interchange
+from plait.executors.pilot._options import parse_args
+from plait.executors.pilot._pool import WorkerPool
+from plait.serialize._pack import pack_value
+
+log = logging.getLogger("plait.manager")
+_BATCH = 1000
+_START_FAILURES = 3
+
+
+class Manager:
+    """The manager's state and event loop."""
+
+    def __init__(self, opts: Any, uid: str) -> None:
+        self.opts, self.uid = opts, uid
+        self.hostname = socket.gethostname()
+        self.ctx = zmq.Context()
+        self.queue: deque[tuple[bytes, bytes, list[Any]]] = deque()  # tid8, digest, frames
+        self.bodies: dict[bytes, Any] = {}
+        self.results: list[Any] = []
+        self.meta: list[tuple[int, int, int]] = []
+        self.start_failures = 0
+        self.running = True
+        self.exit_code = 0
+        self.last_heard = 0.0
+        self.ix: zmq.Socket[Any]
+        self.workers: zmq.Socket[Any]
+        self.pool: WorkerPool
+
+    # -- interchange side --------------------------------------------------------------------
+    def _on_interchange(self, frames: list[zmq.Frame]) -> None:
+        kind = frames[0].bytes
+        self.last_heard = time.monotonic()
+        if kind == P.TASKS:
+            new, tasks = P.loads(frames[1])
+            pos = 2
+            for digest in new:
+                self.bodies[digest] = frames[pos]
+                pos += 1
+            for tid, digest, n in tasks:
+                self.queue.append((P.pack_tid(tid), digest, frames[pos:pos + n]))
+                pos += n
+        elif kind == P.EXIT:
+            log.info("the interchange told this manager to exit")
+            self.running = False
+
+    # -- worker side --------------------------------------------------------------------------
+    def _on_worker(self, frames: list[zmq.Frame]) -> None:
+        rank = int(frames[0].bytes)
+        kind = frames[1].bytes
+        if kind == P.RESULTS:
+            self.pool.finished(rank)
+            self.meta.append((P.unpack_tid(frames[2].buffer), frames[3].bytes[0],
+                              len(frames) - 4))
+            self.results += frames[4:]
+        elif kind == P.READY:
+            self.pool.ready(rank)
+            self.start_failures = 0
+
+    def _on_worker_death(self, rank: int) -> None:
+        code, tid, started = self.pool.reap(rank)
+        log.warning("worker %d exited (%s); running task: %s", rank, code, tid)
+        if tid is not None:
+            exc = WorkerLost(f"{self.uid}-{rank}", self.hostname, tid, code,
+                             self.pool.log_path(rank))
+            self.meta.append((tid, P.FAILED, 1))
+            self.results += pack_value(exc)
+        if not started:
+            self.start_failures += 1
+            if self.start_failures >= _START_FAILURES:
+                tail = self.pool.log_tail(rank)
+                sys.stderr.write(f"plait manager {self.uid}: workers exit before starting "
+                                 f"(last exit status {code}); last worker log:\n{tail}\n")
+                log.error("workers cannot start (status %s):\n%s", code, tail)
+                self.exit_code = 3
+                self.running = False
+                return
+        if self.running:
+            self.pool.start(rank)
+
+    def _feed_workers(self) -> None:
+        queue, pool = self.queue, self.pool
+        while queue and pool.idle:
+            tid8, digest, frames = queue.popleft()
+            rank = pool.idle.popleft()
+            body = b""
+            if digest not in pool.digests[rank]:
+                pool.digests[rank].add(digest)
+                body = self.bodies[digest]
+            pool.assign(rank, P.unpack_tid(tid8))
+            self.workers.send_multipart([str(rank).encode(), P.TASKS, tid8, digest, body,
+                                         *frames], copy=False)
+
+    def _flush_results(self) -> None:
+        if self.meta:
+            self.ix.send_multipart([P.RESULTS, P.dumps(self.meta), *self.results], copy=False)
+            self.meta, self.results = [], []
+
+    # -- loop ---------------------------------------------------------------------------------
+    def run(self) -> int:
+        """Connect, register, start workers and serve; returns the exit code."""
+        opts = self.opts
+        ix = connect_to_interchange(self.ctx, opts, self.uid)
+        if ix is None:
+            self.ctx.destroy(linger=0)
+            return 2
+        self.ix = ix
+        ipc_dir = tempfile.mkdtemp(prefix="plait-")
+        self.workers = self.ctx.socket(zmq.ROUTER)
+        self.workers.setsockopt(zmq.LINGER, 0)
+        self.workers.setsockopt(zmq.SNDHWM, 0)
+        self.workers.setsockopt(zmq.RCVHWM, 0)
+        address = f"ipc://{ipc_dir}/workers"
+        self.workers.bind(address)
+        self.pool = WorkerPool(opts, self.uid, address)
+        try:
+            if not self._register():
+                return 4
+            self.pool.start_all()
+            self._serve()
+        finally:
+            self.pool.stop()
+            self._flush_results()
+            self.ctx.destroy(linger=500)
+            for name in os.listdir(ipc_dir):
+                os.unlink(os.path.join(ipc_dir, name))
+            os.rmdir(ipc_dir)
+        return self.exit_code
+
+    def _register(self) -> bool:
+        opts, pool = self.opts, self.pool
+        reg = {"versions": P.local_versions(), "hostname": self.hostname, "uid": self.uid,
+               "block_id": opts.block_id, "workers": pool.count,
+               "prefetch_capacity": opts.prefetch_capacity,
+               "cores_per_worker": opts.cores_per_worker,
+               "mem_per_worker": (opts.mem_per_worker or 0) * 1024,
+               "cores_total": pool.cores_total, "mem_total": pool.mem_total_mb,
+               "python_version": sys.version.split()[0], "pid": os.getpid(),
+               "start_time": time.time()}
+        self.ix.send_multipart([P.REGISTER, P.dumps(reg)])
+        if not self.ix.poll(int(opts.heartbeat_threshold * 1000)):
+            log.error("the interchange did not answer the registration within %s s",
+                      opts.heartbeat_threshold)
+            return False
+        frames = self.ix.recv_multipart()
+        if frames[0] == P.REFUSE:
+            table = P.loads(frames[1])
+            log.error("the interchange refused this manager: versions differ\n%s", table)
+            sys.stderr.write(f"plait manager refused: versions differ\n{table}\n")
+            return False
+        self.last_heard = time.monotonic()
+        log.info("registered with %d workers", pool.count)
+        return True
+
+    def _serve(self) -> None:
+        opts = self.opts
+        poller = zmq.Poller()
+        poller.register(self.ix, zmq.POLLIN)
+        poller.register(self.workers, zmq.POLLIN)
+        watched = self.pool.register(poller)
+        next_beat = time.monotonic() + opts.heartbeat_period
+        drain_at = (time.monotonic() + opts.drain_period) if opts.drain_period else None
+        while self.running:
+            now = time.monotonic()
+            deadlines = [next_beat, self.last_heard + opts.heartbeat_threshold]
+            if drain_at is not None:
+                deadlines.append(drain_at)
+            timeout = int(max(0.0, min(deadlines) - now) * 1000) + 1
+            ready = dict(poller.poll(timeout))
+            if self.workers in ready:
+                self._drain(self.workers, self._on_worker)
+            if self.ix in ready:
+                self._drain(self.ix, self._on_interchange)
+            for fd, rank in watched.items():
+                if fd in ready:
+                    poller.unregister(fd)
+                    self._on_worker_death(rank)
+            if watched != self.pool.fds:
+                watched = self.pool.register(poller)
+            self._feed_workers()
+            self._flush_results()
+            now = time.monotonic()
+            if now >= next_beat:
+                self.ix.send(P.HEARTBEAT)
+                next_beat = now + opts.heartbeat_period
+            if drain_at is not None and now >= drain_at:
+                log.info("drain period over: asking the interchange for no more tasks")
+                self.ix.send(P.DRAIN)
+                drain_at = None
+            if now - self.last_heard > opts.heartbeat_threshold:
+                log.error("no message from the interchange for %s s; exiting",
+                          opts.heartbeat_threshold)
+                self.exit_code = 5
+                self.running = False
+
+    def _drain(self, sock: zmq.Socket[Any], handle: Any) -> None:
+        for _ in range(_BATCH):
+            try:
+                frames = sock.recv_multipart(zmq.NOBLOCK, copy=False)
+            except zmq.Again:
+                return
+            handle(frames)
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of ``plait-worker-pool``."""
+    opts = parse_args(argv)
+    uid = opts.uid or uuid.uuid4().hex[-12:]
+    logdir = os.path.join(opts.logdir, f"block-{opts.block_id}", uid)
+    os.makedirs(logdir, exist_ok=True)
+    opts.logdir = logdir
+    logging.basicConfig(filename=os.path.join(logdir, "manager.log"),
+                        level=logging.DEBUG if opts.debug else logging.INFO,
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    log.info("manager %s starting on %s (pid %d)", uid, socket.gethostname(), os.getpid())
+    try:
+        code = Manager(opts, uid).run()
+    except Exception:
+        log.exception("manager failed")
+        raise
+    log.info("manager exiting with code %d", code)
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,131 @@
+"""The manager's worker processes: start, pin, track and reap them.
+
+Each worker is a fresh interpreter started with subprocess (never forked: the manager holds
+ZeroMQ's I/O threads). Its death descriptor (see :mod:`._spawn`) joins the manager's poller,
+so a killed worker is noticed the moment it exits.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from collections import deque
+from typing import Any
+
+import zmq
+
+from plait.executors.pilot._placement import (
+    accelerator_env,
+    affinity_env,
+    cpu_assignment,
+    node_resources,
+    worker_count,
+)
+from plait.executors.pilot._spawn import Child
+
+log = logging.getLogger("plait.manager")
+_TAIL = 2048
+
+
+class WorkerPool:
+    """Worker processes by rank, which are idle, and which task each one runs."""
+
+    def __init__(self, opts: Any, uid: str, address: str) -> None:
+        self.opts, self.uid, self.address = opts, uid, address
+        cores, mem_gb = node_resources()
+        self.accelerators: list[str] = list(opts.accelerators or [])
+        self.count = worker_count(cores, mem_gb, opts.cores_per_worker, opts.mem_per_worker,
+                                  opts.max_workers_per_node, len(self.accelerators))
+        self.cores_total, self.mem_total_mb = cores, mem_gb * 1024
+        cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+        self.cpus = (cpu_assignment(opts.cpu_affinity, self.count, opts.cores_per_worker, cpus)
+                     if cpus else None)
+        self.children: dict[int, Child] = {}
+        self.fds: dict[int, int] = {}  # death descriptor -> rank
+        self._registered: set[int] = set()
+        self.running: dict[int, int | None] = {}
+        self.started: dict[int, bool] = {}
+        self.digests: dict[int, set[bytes]] = {}
+        self.idle: deque[int] = deque()
+
+    def log_path(self, rank: int) -> str:
+        return os.path.join(self.opts.logdir, f"worker_{rank}.log")
+
+    def log_tail(self, rank: int) -> str:
+        try:
+            with open(self.log_path(rank), "rb") as fh:
+                fh.seek(max(0, os.path.getsize(self.log_path(rank)) - _TAIL))
+                return fh.read().decode(errors="replace")
+        except OSError:
+            return "(no log)"
+
+    def _env(self, rank: int) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(PARSL_WORKER_RANK=str(rank), PARSL_WORKER_COUNT=str(self.count),
+                   PARSL_WORKER_POOL_ID=self.uid, PARSL_WORKER_BLOCK_ID=str(self.opts.block_id))
+        if self.accelerators:
+            env.update(accelerator_env(self.accelerators[rank % len(self.accelerators)]))
+        if self.cpus is not None:
+            cpus = self.cpus[rank]
+            env.update(affinity_env(cpus))
+            env["PLAIT_WORKER_CPUS"] = ",".join(str(c) for c in cpus)
+        return env
+
+    def start(self, rank: int) -> None:
+        """Start (or restart) the worker of this rank."""
+        with open(self.log_path(rank), "ab") as out:
+            child = Child([sys.executable, "-m", "plait.executors.pilot._worker", self.address,
+                           str(rank)], env=self._env(rank), stdin=subprocess.DEVNULL,
+                          stdout=out, stderr=subprocess.STDOUT)
+        self.children[rank] = child
+        self.fds[child.fd] = rank
+        self.running[rank] = None
+        self.started[rank] = False
+        self.digests[rank] = set()
+        log.debug("worker %d started, pid %d", rank, child.pid)
+
+    def start_all(self) -> None:
+        for rank in range(self.count):
+            self.start(rank)
+
+    def register(self, poller: zmq.Poller) -> dict[int, int]:
+        """Add new death descriptors to ``poller``; returns the fd -> rank map to watch."""
+        for fd in self.fds:
+            if fd not in self._registered:
+                poller.register(fd, zmq.POLLIN)
+        self._registered = set(self.fds)
+        return dict(self.fds)
+
+    def ready(self, rank: int) -> None:
+        self.started[rank] = True
+        self.idle.append(rank)
+
+    def assign(self, rank: int, task_id: int) -> None:
+        self.running[rank] = task_id
+
+    def finished(self, rank: int) -> None:
+        self.running[rank] = None
+        self.idle.append(rank)
+
+    def reap(self, rank: int) -> tuple[int | None, int | None, bool]:
+        """Collect a dead worker: (exit status, task it was running, whether it had started)."""
+        child = self.children.pop(rank)
+        code = child.exitcode(timeout=5)
+        self.fds.pop(child.fd, None)
+        self._registered.discard(child.fd)
+        child.close()
+        if rank in self.idle:
+            self.idle.remove(rank)
+        return code, self.running.pop(rank, None), self.started.pop(rank, False)
+
+    def stop(self) -> None:
+        """Kill every worker and reap it (the manager is exiting)."""
+        for child in self.children.values():
+            child.kill()
+        for child in self.children.values():
+            child.exitcode(timeout=5)
+            child.close()
+        self.children.clear()
+        self.fds.clear()

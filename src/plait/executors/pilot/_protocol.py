@@ -1,0 +1,95 @@
+"""The pilot executor's wire protocol: message kinds, frame layouts and the version check.
+
+    executor ⇄ (2 DEALER pairs, loopback TCP) ⇄ interchange ⇄ (ROUTER/DEALER TCP) ⇄ managers
+    manager ⇄ (ROUTER/DEALER over ipc) ⇄ workers
+
+Every message is a ZeroMQ multipart message whose first frame is one kind byte. Payload frames
+(pickled functions, arguments and results) are forwarded as they are, never re-pickled; only the
+small ``meta`` frames are decoded on the way.
+
+Executor → interchange
+    F  [F, digest, body]                   a function body, sent before its first task
+    T  [T, meta, *frames]                  meta = [(task_id, digest, priority, cores, mem, n)]
+    C  [C, pickle((req_id, name, args))]   a command (see the interchange)
+Interchange → executor
+    S  [S, pickle(info)]                   started: info["worker_port"]
+    R  [R, meta, *frames]                  results; meta = [(task_id, status, n)]
+    L  [L, pickle([(task_id, exception)])] tasks that failed in the infrastructure
+    E  [E, pickle(event)]                  ("registered"|"lost"|"refused", details...)
+    C  [C, pickle((req_id, value))]        a command's reply
+Manager → interchange (the ROUTER prefixes the manager id)
+    P probe · G [G, pickle(registration)] · H heartbeat · R results (as above) · D drain
+Interchange → manager
+    P probe reply · A [A, pickle(ack)] · N [N, reason] refused, exit · H heartbeat
+    T  [T, meta, *bodies, *frames]         meta = (new digests, [(task_id, digest, n)])
+    X  exit now (shutdown, drained, or lost)
+Manager → worker: T [T, task_id, digest, body or b"", *frames] · X exit
+Worker → manager: Y ready · R [R, task_id, status, *frames]
+"""
+
+from __future__ import annotations
+
+import pickle
+import struct
+import sys
+from typing import Any
+
+PROTOCOL_VERSION = 1
+
+# Message kinds (first frame).
+FUNC, TASKS, COMMAND = b"F", b"T", b"C"
+STARTED, RESULTS, LOST, EVENT = b"S", b"R", b"L", b"E"
+PROBE, REGISTER, HEARTBEAT, DRAIN = b"P", b"G", b"H", b"D"
+ACCEPT, REFUSE, EXIT, READY = b"A", b"N", b"X", b"Y"
+
+# Result status byte.
+OK, FAILED = 0, 1
+STATUS_OK, STATUS_FAILED = b"\x00", b"\x01"
+
+_TID = struct.Struct("<q")
+pack_tid = _TID.pack
+
+
+def unpack_tid(data: bytes | memoryview) -> int:
+    """Decode an 8-byte task id frame."""
+    return int(_TID.unpack(data)[0])
+
+
+def dumps(obj: object) -> bytes:
+    """Pickle a small control structure (never user data)."""
+    return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def loads(data: Any) -> Any:
+    """Unpickle a control structure; accepts bytes, memoryview or zmq.Frame."""
+    return pickle.loads(getattr(data, "buffer", data))
+
+
+def plait_version() -> str:
+    """The installed plait version, or "unknown" when run from a source tree."""
+    try:
+        from importlib.metadata import version
+
+        return version("plait")
+    except Exception:
+        return "unknown"
+
+
+def local_versions() -> dict[str, str]:
+    """What a component compares: protocol, Python major.minor, plait version."""
+    return {"protocol": str(PROTOCOL_VERSION),
+            "python": f"{sys.version_info[0]}.{sys.version_info[1]}",
+            "plait": plait_version()}
+
+
+def version_table(mine: dict[str, str], theirs: dict[str, str], who: str) -> str | None:
+    """None when the versions agree, else one table of every component's versions."""
+    keys = ("protocol", "python", "plait")
+    if all(mine.get(k) == theirs.get(k) for k in keys):
+        return None
+    rows = [("component", *keys), ("submitter", *(mine.get(k, "?") for k in keys)),
+            (who, *(theirs.get(k, "?") for k in keys))]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(keys) + 1)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    diff = ", ".join(k for k in keys if mine.get(k) != theirs.get(k))
+    return "\n".join([*lines, f"(differs: {diff})"])

@@ -1,0 +1,52 @@
+"""Start a helper as a fresh interpreter and get a file descriptor that wakes a poll when it dies.
+
+Linux gives a pidfd; elsewhere the child inherits the write end of a pipe that only it holds,
+so the read end reaches EOF when it exits. Either way the owner waits on the descriptor in its
+poller instead of polling ``Popen.poll()`` on a timer.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from typing import Any
+
+
+class Child:
+    """A started process and its death descriptor (``fd``: readable once it has exited)."""
+
+    def __init__(self, argv: list[str], **popen: Any) -> None:
+        pipe_w = -1
+        if not hasattr(os, "pidfd_open"):
+            pipe_r, pipe_w = os.pipe()
+            popen["pass_fds"] = (*popen.get("pass_fds", ()), pipe_w)
+        self.popen = subprocess.Popen(argv, **popen)
+        self.pid = self.popen.pid
+        if pipe_w >= 0:
+            os.close(pipe_w)
+            self.fd = pipe_r
+        else:
+            self.fd = os.pidfd_open(self.pid)
+
+    def exitcode(self, timeout: float | None = 0) -> int | None:
+        """The exit status (negative: killed by that signal), or None if still running."""
+        try:
+            return self.popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def kill(self) -> None:
+        """SIGKILL, ignoring a process that is already gone."""
+        try:
+            self.popen.kill()
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        """Release the death descriptor (after the process has been reaped)."""
+        if self.fd >= 0:
+            try:
+                os.close(self.fd)
+            except OSError:
+                pass
+            self.fd = -1

@@ -1,0 +1,132 @@
+"""Arguments, results and exceptions as lists of frames (pickle protocol 5, out-of-band buffers).
+
+A payload is ``[stream, *buffers]``: the cloudpickle stream, then each out-of-band buffer
+(numpy arrays, bytearrays) as its own frame, so a large array crosses ZeroMQ without being
+copied into the stream. Exceptions travel with their traceback and chained causes (tblib).
+"""
+
+from __future__ import annotations
+
+import pickle
+import traceback
+from collections.abc import Sequence
+from typing import Any
+
+import cloudpickle
+
+from plait._errors import DeserializationError, SerializationError
+
+Frame = Any  # bytes, memoryview, pickle.PickleBuffer or zmq.Frame: anything with a buffer
+_PROTOCOL = 5
+
+
+def _dumps(obj: object) -> list[Frame]:
+    buffers: list[pickle.PickleBuffer] = []
+    stream = cloudpickle.dumps(obj, protocol=_PROTOCOL, buffer_callback=buffers.append)
+    return [stream, *buffers]
+
+
+def _culprit(args: Sequence[Any], kwargs: dict[str, Any]) -> str:
+    """Name the first argument that does not pickle (called only after packing failed)."""
+    named = [(f"argument {i} ({type(a).__name__})", a) for i, a in enumerate(args)]
+    named += [(f"keyword argument {k!r} ({type(v).__name__})", v) for k, v in kwargs.items()]
+    for name, value in named:
+        try:
+            cloudpickle.dumps(value, protocol=_PROTOCOL)
+        except Exception:
+            return name
+    return "the arguments"
+
+
+def pack_call(args: Sequence[Any], kwargs: dict[str, Any]) -> list[Frame]:
+    """Frames for a call's arguments; raises SerializationError naming the bad argument."""
+    try:
+        return _dumps((args, kwargs))
+    except Exception as exc:
+        raise SerializationError(_culprit(args, kwargs), f"{type(exc).__name__}: {exc}") \
+            from exc
+
+
+def unpack_call(frames: Sequence[Frame]) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """Inverse of :func:`pack_call`; raises DeserializationError naming the cause."""
+    try:
+        args, kwargs = pickle.loads(frames[0], buffers=frames[1:])
+    except Exception as exc:
+        raise DeserializationError(
+            f"the task's arguments could not be loaded ({type(exc).__name__}: {exc})") from exc
+    return args, kwargs
+
+
+def pack_value(value: object, what: str = "result") -> list[Frame]:
+    """Frames for a task's result; raises SerializationError naming ``what``."""
+    try:
+        return _dumps(value)
+    except Exception as exc:
+        raise SerializationError(f"{what} ({type(value).__name__})",
+                                 f"{type(exc).__name__}: {exc}") from exc
+
+
+def unpack_value(frames: Sequence[Frame]) -> Any:
+    """Inverse of :func:`pack_value` and :func:`pack_exception`."""
+    try:
+        return pickle.loads(frames[0], buffers=frames[1:])
+    except Exception as exc:
+        raise DeserializationError(
+            f"a task's result could not be loaded ({type(exc).__name__}: {exc})") from exc
+
+
+def pack_exception(exc: BaseException) -> list[Frame]:
+    """Frames for an exception with its remote traceback and causes.
+
+    If the exception itself does not pickle, a SerializationError carrying its type, message
+    and formatted traceback travels instead, so the user still sees what went wrong.
+    """
+    from tblib import pickling_support
+
+    try:
+        pickling_support.install(exc)
+        return _dumps(exc)
+    except Exception as err:
+        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        stand_in = SerializationError(
+            f"exception {type(exc).__name__} raised by the task",
+            f"{type(err).__name__}: {err}. The task failed with:\n{text}")
+        return _dumps(stand_in)
+
+
+def serialize(obj: object) -> bytes:
+    """Pickle ``obj`` into one bytes object (Parsl's ``serialize``)."""
+    try:
+        return cloudpickle.dumps(obj, protocol=_PROTOCOL)
+    except Exception as exc:
+        raise SerializationError(type(obj).__name__, f"{type(exc).__name__}: {exc}") from exc
+
+
+def deserialize(data: bytes | memoryview) -> Any:
+    """Inverse of :func:`serialize` (Parsl's ``deserialize``)."""
+    try:
+        return pickle.loads(data)
+    except Exception as exc:
+        raise DeserializationError(f"{type(exc).__name__}: {exc}") from exc
+
+
+def pack_apply_message(func: Any, args: Sequence[Any], kwargs: dict[str, Any],
+                       buffer_threshold: int = 0) -> bytes:
+    """One buffer holding a function and its arguments (Parsl's ``pack_apply_message``)."""
+    del buffer_threshold  # accepted for compatibility; size warnings are the caller's job
+    from plait.serialize._funcs import dumps_function
+
+    body = dumps_function(func)
+    try:  # in-band buffers: this API returns a single bytes object
+        call = cloudpickle.dumps((tuple(args), dict(kwargs)), protocol=_PROTOCOL)
+    except Exception as exc:
+        raise SerializationError(_culprit(args, kwargs), f"{type(exc).__name__}: {exc}") \
+            from exc
+    return serialize((body, call))
+
+
+def unpack_apply_message(buf: bytes | memoryview) -> list[Any]:
+    """Inverse of :func:`pack_apply_message`: ``[func, args, kwargs]``."""
+    body, call = deserialize(buf)
+    args, kwargs = unpack_call([call])
+    return [deserialize(body), args, kwargs]

@@ -1,0 +1,56 @@
+"""Task functions the pilot tests send to workers (importable, so pickled by reference)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from typing import Any
+
+
+def add(a: int, b: int) -> int:
+    return a + b
+
+
+def echo(x: Any) -> Any:
+    return x
+
+
+def getpid() -> int:
+    return os.getpid()
+
+
+def sleep_then(seconds: float, value: Any = None) -> Any:
+    time.sleep(seconds)
+    return value
+
+
+def kill_self_after(seconds: float) -> None:
+    time.sleep(seconds)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def env(name: str) -> str | None:
+    return os.environ.get(name)
+
+
+def affinity() -> list[int]:
+    return sorted(os.sched_getaffinity(0))
+
+
+def stamp(seconds: float = 0.0) -> int:
+    time.sleep(seconds)
+    return time.monotonic_ns()
+
+
+class Boom(Exception):
+    pass
+
+
+def fail(msg: str) -> None:
+    def inner() -> None:
+        raise Boom(msg)
+    try:
+        inner()
+    except Boom as exc:
+        raise ValueError(f"outer {msg}") from exc
