@@ -1,28 +1,260 @@
-"""BasicMemoizer: placeholder until memoization lands (issue 3); it never hits."""
+"""BasicMemoizer: the memo table of this run, checkpoints of earlier runs, and writing new ones.
+
+    kernel ──check_memo(task)──▶ memo table (this run) ─miss─▶ index of earlier checkpoints
+    kernel ──update_memo_result──▶ memo table + (task_exit) store, or (other modes) pending
+    timer thread (periodic) / dfk.checkpoint() (manual) / close() ──▶ pending ──▶ store
+
+Threads: ``check_memo`` runs on whichever thread launches the task, ``update_memo_*`` on
+executor completion threads, the periodic timer on its own thread (joined by ``close``). A
+lock guards the pending list; pickling and file writes happen outside it.
+"""
 
 from __future__ import annotations
 
+import logging
+import os
+import pickle
+import threading
+import warnings
 from collections.abc import Sequence
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
+from plait._config import checkpoint_period_seconds
+from plait._errors import BadCheckpoint, ConfigurationError, TaskCancelled
+from plait._lightfuture import LightFuture
+from plait.dataflow import _checkpoint
+from plait.dataflow._checkpoint import CheckpointWarning, CheckpointWriter, RecordRef
+from plait.dataflow._hashing import make_hash
 from plait.dataflow._memoizer import Memoizer
+from plait.executors._errors import InfrastructureError
 
 if TYPE_CHECKING:
     from plait.dataflow._task import Task
 
+log = logging.getLogger("plait.dataflow.memo")
+
+_MODES = ("task_exit", "periodic", "dfk_exit", "manual")
+
 
 class BasicMemoizer(Memoizer):
-    """Memoization and checkpointing of app results (Parsl's ``BasicMemoizer``)."""
+    """Memoization of app results and their checkpoints (Parsl's ``BasicMemoizer``).
+
+    A task is memoized when this memoizer has ``memoize=True`` and its app ``cache=True``.
+    Within a run the table keeps results and failures; only results are checkpointed.
+
+    Args:
+        checkpoint_files: checkpoint directories (or store files) to load results from. If
+            None and ``checkpoint_mode`` is set, every earlier run's checkpoint under the
+            config's ``run_dir`` is loaded (later runs win).
+        checkpoint_period: ``"HH:MM:SS"``, required for ``checkpoint_mode='periodic'``.
+        checkpoint_mode: ``'task_exit'`` (each result written as its task ends),
+            ``'periodic'``, ``'dfk_exit'`` (at cleanup), ``'manual'`` (``checkpoint()``, and
+            at cleanup), or None (nothing written).
+        memoize: False turns memoization off: nothing is looked up, loaded or written.
+
+    Differences from Parsl: the store is ``checkpoint/tasks.ckpt``, an append-only file of
+    CRC-checked records that survives kill -9 (Parsl: ``tasks.pkl``); a damaged store is
+    loaded up to the damage with a warning instead of raising; a result that cannot be
+    pickled is skipped with a warning; cancelled tasks and tasks lost with their worker are
+    not memoized as failures, so an identical later call runs again.
+
+    Raises:
+        ConfigurationError: an unknown mode, or ``'periodic'`` without a valid period.
+    """
 
     def __init__(self, *, checkpoint_files: Sequence[str] | None = None,
                  checkpoint_period: str | None = None, checkpoint_mode: str | None = None,
                  memoize: bool = True) -> None:
-        self.checkpoint_files, self.checkpoint_period = checkpoint_files, checkpoint_period
-        self.checkpoint_mode, self.memoize = checkpoint_mode, memoize
+        if checkpoint_mode is not None and checkpoint_mode not in _MODES:
+            raise ConfigurationError("checkpoint_mode", checkpoint_mode,
+                                     " or ".join(map(repr, (*_MODES, None))))
+        self._period: float | None = None
+        if checkpoint_mode == "periodic":
+            if checkpoint_period is None:
+                raise ConfigurationError("checkpoint_period", None, "a string 'HH:MM:SS'",
+                                         "checkpoint_mode='periodic' needs a period.")
+            self._period = checkpoint_period_seconds(checkpoint_period)
+            if self._period < 1:
+                raise ConfigurationError("checkpoint_period", checkpoint_period,
+                                         "a period of at least 00:00:01")
+        if isinstance(checkpoint_files, str):
+            raise ConfigurationError("checkpoint_files", checkpoint_files,
+                                     "a list of checkpoint directories, not one string")
+        self.checkpoint_files = checkpoint_files
+        self.checkpoint_period, self.checkpoint_mode = checkpoint_period, checkpoint_mode
+        self.memoize = memoize
+        self._reset()
+
+    def _reset(self) -> None:
+        # hash -> (succeeded, result or exception), this run's outcomes
+        self._table: dict[str, tuple[bool, Any]] = {}
+        self._loaded: dict[str, RecordRef] = {}
+        self._pending: list[tuple[str, Any, str]] = []
+        self._lock = threading.Lock()
+        self._writer: CheckpointWriter | None = None
+        self._stop = threading.Event()
+        self._timer: threading.Thread | None = None
+        self._warned: set[str] = set()
+
+    # -- life cycle ---------------------------------------------------------------------------
+    def start(self, *, run_dir: str, config_run_dir: str) -> None:
+        """Load earlier checkpoints and prepare this run's store under ``run_dir``."""
+        self._reset()
+        if not self.memoize:
+            return
+        own = os.path.abspath(os.path.join(run_dir, _checkpoint.CHECKPOINT_DIR))
+        if self.checkpoint_mode is not None:
+            self._writer = CheckpointWriter(own)
+        if self.checkpoint_files is not None:
+            self._loaded = _checkpoint.load_index(list(self.checkpoint_files), explicit=True)
+        elif self.checkpoint_mode is not None:
+            found = [c for c in _checkpoint.get_all_checkpoints(config_run_dir) if c != own]
+            self._loaded = _checkpoint.load_index(found, explicit=False)
+        if self._period is not None:
+            self._timer = threading.Thread(target=self._tick, args=(self._period,),
+                                           name=f"plait-checkpoint-{os.path.basename(run_dir)}",
+                                           daemon=True)
+            self._timer.start()
+
+    def _tick(self, period: float) -> None:
+        while not self._stop.wait(period):  # a deadline: the next checkpoint is due
+            try:
+                self.checkpoint()
+            except Exception:
+                log.exception("periodic checkpoint failed; trying again in %s s", period)
+
+    def close(self) -> None:
+        """Stop the timer, write what is pending (any mode but None) and sync the store."""
+        self._stop.set()
+        timer, self._timer = self._timer, None
+        if timer is not None and timer is not threading.current_thread():
+            timer.join(timeout=60)  # at most one checkpoint in progress to wait for
+        try:
+            if self.checkpoint_mode is not None and self.memoize:
+                self.checkpoint()
+        finally:
+            if self._writer is not None:
+                self._writer.close()
+
+    # -- the kernel's hooks -------------------------------------------------------------------
+    def make_hash(self, task: Task) -> str:
+        """The memoization key of ``task`` (see :func:`plait.dataflow.memoization.make_hash`)."""
+        return make_hash(task)
 
     def check_memo(self, task: Task) -> Future[Any] | None:
-        return None
+        """Set ``task.hashsum``; return a completed future if its outcome is known."""
+        if not (self.memoize and task.cache):
+            task.hashsum = None
+            return None
+        hashsum = task.hashsum = self.make_hash(task)
+        entry = self._table.get(hashsum)
+        if entry is None:
+            entry = self._from_checkpoint(task, hashsum)
+            if entry is None:
+                log.debug("task %d: no memo entry for %s", task.id, hashsum)
+                return None
+        log.debug("task %d: memo hit for %s", task.id, hashsum)
+        fut: Future[Any] = LightFuture()
+        if entry[0]:
+            fut.set_result(entry[1])
+        else:
+            fut.set_exception(entry[1])
+        return fut
+
+    def _from_checkpoint(self, task: Task, hashsum: str) -> tuple[bool, Any] | None:
+        ref = self._loaded.get(hashsum)
+        if ref is None:
+            return None
+        try:
+            result = _checkpoint.read_result(ref)
+        except BadCheckpoint as exc:
+            self._loaded.pop(hashsum, None)
+            message = f"{task.describe()} runs again: {exc}"
+            log.warning("%s", message)
+            warnings.warn(message, CheckpointWarning, stacklevel=2)
+            return None
+        entry = self._table[hashsum] = (True, result)
+        return entry
 
     def update_memo_result(self, task: Task, result: Any) -> None:
-        return None
+        """Record ``task``'s result, and checkpoint it as the mode says."""
+        hashsum = task.hashsum
+        if hashsum is None:
+            return
+        if hashsum in self._table:
+            log.debug("Replacing app cache entry %s with the result of task %d",
+                      hashsum, task.id)
+        self._table[hashsum] = (True, result)
+        mode = self.checkpoint_mode
+        if mode == "task_exit":
+            self._write([(hashsum, result, task.describe())])
+        elif mode is not None:
+            with self._lock:
+                self._pending.append((hashsum, result, task.describe()))
+
+    def update_memo_exception(self, task: Task, exception: BaseException) -> None:
+        """Remember a failure for this run (never checkpointed)."""
+        hashsum = task.hashsum
+        if hashsum is None or isinstance(exception, (TaskCancelled, InfrastructureError)):
+            return  # not the app's own outcome: an identical call should run
+        entry = self._table.get(hashsum)
+        if entry is None or not entry[0]:  # a known result beats a later failure
+            self._table[hashsum] = (False, exception)
+
+    def checkpoint(self) -> int:
+        """Write the results of tasks finished since the last checkpoint; return how many."""
+        with self._lock:
+            batch, self._pending = self._pending, []
+        if not batch:
+            if self.checkpoint_mode == "task_exit":
+                log.debug("checkpoint(): task_exit mode writes each result as it ends")
+            elif self.checkpoint_mode is None:
+                log.info("No tasks checkpointed: checkpoint_mode is None (set "
+                         "checkpoint_mode='manual' to checkpoint on request)")
+            else:
+                log.info("No tasks checkpointed in this pass.")
+            return 0
+        written = self._write(batch)
+        log.info("Done checkpointing %d tasks", written)
+        return written
+
+    # -- writing ------------------------------------------------------------------------------
+    def _write(self, batch: list[tuple[str, Any, str]]) -> int:
+        frames = []
+        for hashsum, result, who in batch:
+            data = self._pickle(result, who)
+            if data is not None:
+                frames.append(_checkpoint.frame(hashsum, data))
+        if not frames or self._writer is None:
+            return 0
+        if not self._writer.append(b"".join(frames)):
+            log.warning("%d results finished after the checkpoint store was closed and are "
+                        "not checkpointed", len(frames))
+            return 0
+        return len(frames)
+
+    def _pickle(self, result: Any, who: str) -> bytes | None:
+        try:
+            return pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception:
+            pass
+        try:  # results holding lambdas or local classes: cloudpickle stores them by value
+            import cloudpickle
+
+            data: bytes = cloudpickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+            return data
+        except Exception as exc:
+            app = who.partition("(")[2].rstrip(")") or who
+            if app not in self._warned:
+                self._warned.add(app)
+                message = (f"{who}: its result, a {type(result).__qualname__}, cannot be "
+                           f"pickled ({exc!r}), so it is not checkpointed and will be "
+                           "computed again in the next run (the task itself succeeded; "
+                           f"further results of {app} that cannot be pickled are logged "
+                           "at DEBUG only)")
+                log.warning("%s", message)
+                warnings.warn(message, CheckpointWarning, stacklevel=2)
+            else:
+                log.debug("%s: result cannot be pickled, not checkpointed: %r", who, exc)
+            return None
