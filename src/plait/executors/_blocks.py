@@ -190,8 +190,8 @@ class BlockProviderExecutor(Executor):
             with self._block_lock:
                 return dict(self._status)
         status = self._refresh()
+        self.block_error_handler(self, status)  # first: bad state fails tasks with its error
         self._handle_status(status)
-        self.block_error_handler(self, status)
         return status
 
     def _handle_status(self, status: dict[str, JobStatus]) -> None:

@@ -54,3 +54,11 @@ def fail(msg: str) -> None:
         inner()
     except Boom as exc:
         raise ValueError(f"outer {msg}") from exc
+
+
+def return_unpicklable() -> Any:
+    return (i for i in range(3))
+
+
+def wait_forever() -> None:
+    time.sleep(3600)

@@ -249,7 +249,7 @@ class DispatchCore:
                  "hostname": m.hostname, "worker_count": m.workers,
                  "tasks": len(m.inflight), "active": not m.held, "draining": m.draining,
                  "idle_duration": 0.0 if m.idle_since is None else now - m.idle_since,
-                 **{k: m.info[k] for k in ("python_version", "plait_version") if k in m.info}}
+                 **{k: m.info[k] for k in ("python_version", "pid") if k in m.info}}
                 for m in self.managers.values()]
 
 
