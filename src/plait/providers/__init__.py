@@ -1,5 +1,7 @@
 """Providers obtain blocks (batch jobs) of nodes on which an executor runs its workers."""
 
+from plait.providers._base import ExecutionProvider as ExecutionProvider
+from plait.providers._cluster import ClusterProvider as ClusterProvider
 from plait.providers._errors import ExecutionProviderException as ExecutionProviderException
 from plait.providers._errors import ScaleOutFailed as ScaleOutFailed
 from plait.providers._errors import SchedulerMissingArgs as SchedulerMissingArgs
@@ -8,12 +10,16 @@ from plait.providers._errors import SubmitException as SubmitException
 from plait.providers._jobs import TERMINAL_STATES as TERMINAL_STATES
 from plait.providers._jobs import JobState as JobState
 from plait.providers._jobs import JobStatus as JobStatus
+from plait.providers._local import LocalProvider as LocalProvider
 
 __all__ = [
     "TERMINAL_STATES",
+    "ClusterProvider",
+    "ExecutionProvider",
     "ExecutionProviderException",
     "JobState",
     "JobStatus",
+    "LocalProvider",
     "ScaleOutFailed",
     "SchedulerMissingArgs",
     "ScriptPathError",
