@@ -7,7 +7,9 @@ loopback sockets use the same server key.
 
 from __future__ import annotations
 
+import logging
 import os
+import time
 from typing import Any
 
 import zmq
@@ -49,11 +51,31 @@ def make_client(sock: zmq.Socket[Any], cert_dir: str) -> None:
     sock.curve_serverkey = server_public
 
 
+class _DenialLog:
+    """pyzmq's authenticator logs decisions at DEBUG; a refused key deserves a WARNING."""
+
+    def __init__(self, log: logging.Logger) -> None:
+        self.log = log
+        self.warned = -1e9
+
+    def debug(self, msg: str, *args: Any) -> None:
+        text = msg % args if args else msg
+        # A refused manager reconnects every 100 ms: warn once a minute, not each time.
+        if "DENIED" in text and time.monotonic() - self.warned > 60:
+            self.warned = time.monotonic()
+            self.log.warning("refused a connection: %s (wrong or unknown key)", text)
+        else:
+            self.log.debug("%s", text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.log, name)
+
+
 def start_authenticator(ctx: zmq.Context[Any], cert_dir: str) -> Any:
     """A ZAP handler thread admitting only clients whose public key is in ``cert_dir``."""
     from zmq.auth.thread import ThreadAuthenticator
 
-    auth = ThreadAuthenticator(ctx)
+    auth = ThreadAuthenticator(ctx, log=_DenialLog(logging.getLogger("plait.interchange.auth")))
     auth.start()
     auth.configure_curve(domain="*", location=cert_dir)
     return auth

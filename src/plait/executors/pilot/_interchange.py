@@ -45,6 +45,8 @@ class Interchange:
         self.ctx = zmq.Context()
         self.auth: Any = None
         self.running = True
+        self.handshake_failures = 0
+        self.handshake_warned = -1e9
         self._open_sockets()
 
     # -- setup -------------------------------------------------------------------------------
@@ -77,7 +79,9 @@ class Interchange:
 
             self.auth = start_authenticator(ctx, cert_dir)
             make_server(self.router, cert_dir)
-        self.monitor = self.router.get_monitor_socket(zmq.EVENT_DISCONNECTED)
+        self.monitor = self.router.get_monitor_socket(
+            zmq.EVENT_DISCONNECTED | zmq.EVENT_HANDSHAKE_FAILED_AUTH
+            | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL | zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL)
         bind = cfg.get("worker_bind", "*")
         if cfg.get("worker_port"):
             self.worker_port = int(cfg["worker_port"])
@@ -198,6 +202,19 @@ class Interchange:
 
     def _on_disconnect(self) -> None:
         event = parse_monitor_message(self.monitor.recv_multipart())
+        if event["event"] != zmq.EVENT_DISCONNECTED:
+            # A refused peer retries every 100 ms: warn once per minute, count the rest.
+            self.handshake_failures += 1
+            now = time.monotonic()
+            if now - self.handshake_warned < 60:
+                return
+            self.handshake_warned = now
+            log.warning("a connection to %s failed its security handshake (%s): a manager "
+                        "with wrong CurveZMQ keys, or not encrypted; it was refused",
+                        event["endpoint"].decode(errors="replace"),
+                        zmq.Event(event["event"]).name)
+            log.warning("%d failed handshake(s) so far", self.handshake_failures)
+            return
         mid = self.mid_of_fd.get(int(event["value"]))
         if mid is not None:
             self._lose(mid, "its connection closed (the process died or the node is gone)")
