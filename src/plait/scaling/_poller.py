@@ -1,0 +1,153 @@
+"""JobStatusPoller: one thread that applies the scaling strategy to block executors.
+
+    executors ──set_wakeup(callback)──▶ Event ◀── close()
+    poller thread: wait(Event, deadline = min(strategy_period, next idle-timer expiry))
+        → for each executor: poll_status() → decide() → scale_out(n) / scale_in(n, max_idletime)
+
+Executors wake the thread when their load changes (tasks arrive while idle, a block ends or
+goes idle), so scaling reacts at once; the period is only the fallback.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from plait.providers import TERMINAL_STATES
+from plait.scaling._strategy import BlockLoad, Decision, check_strategy, decide
+
+log = logging.getLogger(__name__)
+
+_JOIN_SECONDS = 10.0
+
+
+@dataclass(slots=True)
+class _Watched:
+    executor: Any
+    idle_since: float | None = None
+    recheck_at: float | None = None
+
+
+class JobStatusPoller:
+    """Polls block executors and scales them by a strategy (Parsl's ``JobStatusPoller``).
+
+    Args:
+        executors: block executors (anything with ``provider``, ``outstanding``,
+            ``workers_per_node``, ``poll_status()``, ``scale_out()``, ``scale_in()``).
+        strategy: ``"simple"``, ``"htex_auto_scale"``, or ``"none"``/None (init blocks only).
+        strategy_period: longest time between two decisions, in seconds.
+        max_idletime: seconds an executor has no tasks before surplus blocks are removed.
+    """
+
+    def __init__(
+        self, executors: Iterable[Any] = (), strategy: str | None = "simple",
+        strategy_period: float = 5.0, max_idletime: float = 120.0,
+    ) -> None:
+        self.strategy = check_strategy(strategy)
+        self.strategy_period = strategy_period
+        self.max_idletime = max_idletime
+        self._watched: list[_Watched] = []
+        self._lock = threading.Lock()  # guards _watched
+        self._wake = threading.Event()
+        self._closed = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.add_executors(executors)
+
+    def add_executors(self, executors: Iterable[Any]) -> None:
+        """Start scaling more executors; each gets a wake-up callback."""
+        added = [_Watched(ex) for ex in executors]
+        with self._lock:
+            self._watched.extend(added)
+        for watched in added:
+            set_wakeup = getattr(watched.executor, "set_wakeup", None)
+            if set_wakeup is not None:
+                set_wakeup(self._wake.set)
+        self._wake.set()
+
+    def start(self) -> None:
+        """Start the polling thread (first decision at once)."""
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._run, name="plait-scaling", daemon=True)
+        self._thread.start()
+
+    def close(self, timeout: float = _JOIN_SECONDS) -> None:
+        """Stop scaling now: no decision is applied after this returns (or the join times out).
+
+        Idempotent. A scale_out already in progress (a scheduler command) is waited for up to
+        ``timeout`` seconds.
+        """
+        self._closed.set()
+        self._wake.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+            if thread.is_alive():
+                log.warning("scaling thread still busy after %.0f s (a provider command is "
+                            "slow); it stops after its current call", timeout)
+
+    def _run(self) -> None:
+        while not self._closed.is_set():
+            self._wake.clear()
+            self.poll()
+            self._wake.wait(self._next_timeout())
+
+    def _next_timeout(self) -> float:
+        now = time.monotonic()
+        deadline = now + self.strategy_period
+        with self._lock:
+            for watched in self._watched:
+                if watched.recheck_at is not None:
+                    deadline = min(deadline, watched.recheck_at)
+        # never spin: the idle check is "more than max_idletime", so wake just after it
+        return max(deadline - now, 0.0) + 0.005
+
+    def poll(self) -> None:
+        """Run one round: refresh each executor's blocks and apply the strategy's decision."""
+        with self._lock:
+            watched_now = list(self._watched)
+        for watched in watched_now:
+            if self._closed.is_set():
+                return
+            try:
+                self._poll_one(watched)
+            except Exception:
+                log.exception("scaling %s failed; will retry next round",
+                              getattr(watched.executor, "label", watched.executor))
+
+    def _poll_one(self, watched: _Watched) -> None:
+        ex = watched.executor
+        if ex.bad_state_is_set:
+            watched.recheck_at = None
+            return
+        statuses = ex.poll_status()
+        active = sum(1 for s in statuses.values() if s.state not in TERMINAL_STATES)
+        provider = ex.provider
+        load = BlockLoad(
+            outstanding=ex.outstanding, active_blocks=active,
+            workers_per_node=max(1, ex.workers_per_node),
+            nodes_per_block=provider.nodes_per_block, parallelism=provider.parallelism,
+            min_blocks=provider.min_blocks, max_blocks=provider.max_blocks)
+        now = time.monotonic()
+        decision = decide(self.strategy, load, watched.idle_since, now, self.max_idletime)
+        watched.idle_since, watched.recheck_at = decision.idle_since, decision.recheck_at
+        self._apply(ex, decision, load)
+
+    def _apply(self, ex: Any, decision: Decision, load: BlockLoad) -> None:
+        if self._closed.is_set():
+            return
+        if decision.scale_out:
+            log.info("scaling out %s by %d block(s): %s", ex.label, decision.scale_out,
+                     decision.reason)
+            ex.scale_out(decision.scale_out)
+        elif decision.scale_in:
+            removed = ex.scale_in(decision.scale_in, max_idletime=decision.max_idletime)
+            if removed:
+                log.info("scaled in %s by %d block(s) %s: %s", ex.label, len(removed), removed,
+                         decision.reason)
+        elif log.isEnabledFor(logging.DEBUG):
+            log.debug("%s: %s (%s)", ex.label, decision.reason, load)
