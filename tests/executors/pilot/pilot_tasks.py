@@ -62,3 +62,19 @@ def return_unpicklable() -> Any:
 
 def wait_forever() -> None:
     time.sleep(3600)
+
+
+def interval(seconds: float) -> tuple[int, int]:
+    start = time.monotonic_ns()
+    time.sleep(seconds)
+    return start, time.monotonic_ns()
+
+
+def pid_and_env(name: str, seconds: float = 0.0) -> tuple[int, str | None]:
+    time.sleep(seconds)
+    return os.getpid(), os.environ.get(name)
+
+
+def pid_and_affinity(seconds: float = 0.0) -> tuple[int, list[int], str | None]:
+    time.sleep(seconds)
+    return os.getpid(), sorted(os.sched_getaffinity(0)), os.environ.get("OMP_NUM_THREADS")

@@ -7,7 +7,7 @@ import time
 import pytest
 from pilot_tasks import add
 
-from conftest import SessionProvider
+from conftest import local_provider
 from plait.executors._errors import BlockFailed
 
 
@@ -26,11 +26,11 @@ def _expect_block_failed(ex, match: str, within: float) -> BlockFailed:
 
 @pytest.mark.timeout(60)
 def test_worker_init_exit_fails_tasks_with_exit_code_and_stderr(make_htex):
-    provider = SessionProvider(worker_init="echo 'module load broke' >&2; exit 3")
+    provider = local_provider(worker_init="echo 'module load broke' >&2; exit 3")
     ex, _ = make_htex(provider=provider)
     err = _expect_block_failed(ex, "module load broke", within=10)
     assert err.exitcode == 3 and "exited with code 3" in str(err)
-    assert len(provider.jobs) == 1  # no endless scale-out
+    assert len(ex.blocks_to_job_id) == 1  # no endless scale-out
 
 
 @pytest.mark.timeout(60)

@@ -55,7 +55,7 @@ def test_shutdown_without_wait_is_prompt_and_leaves_nothing(make_htex):
 def test_shutdown_tolerates_dead_parts(make_htex):
     ex, provider = make_htex()
     assert ex.submit(add, {}, 1, 1).result(timeout=30) == 2
-    (job_id,) = provider.jobs
+    job_id = ex.blocks_to_job_id["0"]
     os.killpg(int(job_id), signal.SIGKILL)
     os.kill(ex._client.child.pid, signal.SIGKILL)
     t0 = time.monotonic()
