@@ -38,7 +38,7 @@ class AppFuture(LightFuture[Any]):
     @property
     def outputs(self) -> list[DataFuture]:
         """One DataFuture per File given in ``outputs=``."""
-        return self.task.outputs
+        return self.task.outputs or []
 
     @property
     def stdout(self) -> Any:

@@ -1,6 +1,6 @@
 """The DataFlowKernel: turns app calls into tasks and runs each when its inputs are ready.
 
-    app call ──submit()──▶ Task (pending) ──deps count down──▶ launch ──▶ executor
+    app call ──submit()──▶ Task (pending) ──deps count down──▶ _launch ──▶ executor
     executor future done ──▶ _exec_done ──▶ exec_done | retry | failed ──▶ AppFuture
                                              └─ dependents' countdown ─┘
 
@@ -30,7 +30,6 @@ from plait._config import Config
 from plait._errors import (
     ConfigurationError,
     DependencyError,
-    JoinError,
     NoDataFlowKernelError,
     TaskCancelled,
     describe_future,
@@ -38,13 +37,15 @@ from plait._errors import (
 from plait.data._files import File
 from plait.data._futures import DataFuture
 from plait.dataflow import _deps
-from plait.dataflow._events import Subscriber, Subscribers, TaskStateChanged
+from plait.dataflow._book import TaskBook
+from plait.dataflow._events import Subscriber
 from plait.dataflow._futures import AppFuture
+from plait.dataflow._join import Joiner
 from plait.dataflow._memoizer import make_memoizer
 from plait.dataflow._retry import Delayer, decide_retry
 from plait.dataflow._rundir import add_file_logger, make_rundir, remove_file_logger
-from plait.dataflow._states import FINAL_STATES, InvalidTransition, States, is_legal
-from plait.dataflow._task import Task, TryRecord
+from plait.dataflow._states import FINAL_STATES, InvalidTransition, States
+from plait.dataflow._task import Task
 from plait.executors._base import Executor
 from plait.executors._threads import ThreadPoolExecutor
 
@@ -53,7 +54,7 @@ log = logging.getLogger("plait.dataflow")
 INTERNAL_EXECUTOR = "_parsl_internal"
 AUTO_LOGNAME = -1
 """Give as ``stdout=``/``stderr=`` to get a file per task under ``<run_dir>/task_logs``."""
-_STRIPES = 64
+_NO_RESOURCES: dict[str, Any] = {}  # shared, read-only: the resource spec of most tasks
 
 
 class DataFlowKernel:
@@ -72,20 +73,20 @@ class DataFlowKernel:
         self._log_handler = (add_file_logger(f"{self.run_dir}/plait.log", config.log_level)
                              if config.initialize_logging else None)
         log.info("plait run %s in %s", self.run_id, self.run_dir)
-        self.tasks: dict[int, Task] = {}
+        if config.monitoring is not None:
+            log.warning("Config.monitoring is accepted but this plait release does not yet "
+                        "write a monitoring database; tasks run unmonitored")
+        self._book = TaskBook(keep_finished=not config.garbage_collect)
+        self.tasks = self._book.tasks
         self._ids = itertools.count()
-        self._stripes = [threading.Lock() for _ in range(_STRIPES)]
-        self._counts_cond = threading.Condition()
-        self._counts = dict.fromkeys(States, 0)
-        self._live = 0
         self._local = threading.local()
-        self._events = Subscribers()
         self._delayer = Delayer(f"plait-retry-{self.run_id[:8]}")
+        self._joiner = Joiner(self)
         self._resolver = (None if config.dependency_resolver in
                           (None, _deps.SHALLOW_DEPENDENCY_RESOLVER)
                           else config.dependency_resolver)
+        self._keep_args = bool(config.retries)
         self.cleanup_called = False
-        self._warn_unimplemented(config)
         self.executors: dict[str, Executor] = {}
         self._user_labels: list[str] = []
         self._poller: Any = None
@@ -97,12 +98,6 @@ class DataFlowKernel:
                                                config.internal_tasks_max_threads)])
 
     # -- set-up ---------------------------------------------------------------------------
-    @staticmethod
-    def _warn_unimplemented(config: Config) -> None:
-        if config.monitoring is not None:
-            log.warning("Config.monitoring is accepted but plait %s does not yet write a "
-                        "monitoring database; tasks run unmonitored", _version())
-
     def add_executors(self, executors: Sequence[Executor]) -> None:
         """Start ``executors`` and make them available to apps (also after load)."""
         for ex in executors:
@@ -131,49 +126,20 @@ class DataFlowKernel:
             self._poller.start()
         self._poller.add_executors(executors)
 
-    # -- events and counts ------------------------------------------------------------------
+    # -- observing ----------------------------------------------------------------------------
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
         """Call ``callback(TaskStateChanged)`` on every state change; returns an unsubscriber."""
-        return self._events.add(callback)
+        return self._book.events.add(callback)
 
     @property
     def task_state_counts(self) -> dict[States, int]:
         """How many tasks are in each state right now (final states: ever reached)."""
-        with self._counts_cond:
-            return dict(self._counts)
+        return self._book.counts()
 
     @property
     def task_count(self) -> int:
         """How many tasks were submitted to this kernel."""
-        with self._counts_cond:
-            return sum(self._counts.values())
-
-    def _stripe(self, task: Task) -> threading.Lock:
-        return self._stripes[task.id % _STRIPES]
-
-    def _move(self, task: Task, new: States, why: str) -> TaskStateChanged | None:
-        """Change ``task``'s state; the only place that does. Call with its stripe held;
-        emit the returned event (if any) after releasing it."""
-        old = task.state
-        if not is_legal(old, new):
-            raise InvalidTransition(task.id, old, new, why)
-        task.state = new
-        with self._counts_cond:
-            self._counts[old] -= 1
-            self._counts[new] += 1
-            if new in FINAL_STATES:
-                self._live -= 1
-                if self._live == 0:
-                    self._counts_cond.notify_all()
-        if log.isEnabledFor(logging.DEBUG):
-            log.debug("task %d: %s -> %s (%s)", task.id, old.name, new.name, why)
-        if not self._events.callbacks:
-            return None
-        return TaskStateChanged(task.id, task.func_name, old, new, time.time(), task.try_id, why)
-
-    def _emit(self, event: TaskStateChanged | None) -> None:
-        if event is not None:
-            self._events.emit(event)
+        return sum(self._book.counts().values())
 
     def _soon(self, fn: Callable[[Task], None], task: Task) -> None:
         """Run ``fn(task)`` now unless this thread is already draining; then queue it."""
@@ -194,7 +160,7 @@ class DataFlowKernel:
         finally:
             local.q = None
 
-    # -- submission -------------------------------------------------------------------------
+    # -- submission ---------------------------------------------------------------------------
     def submit(
         self, func: Callable[..., Any], app_args: tuple[Any, ...], app_kwargs: dict[str, Any],
         *, func_name: str, executors: str | Sequence[str] = "all", cache: bool = False,
@@ -208,37 +174,36 @@ class DataFlowKernel:
         if self.cleanup_called:
             raise NoDataFlowKernelError("Cannot submit to a DFK that has been cleaned up: "
                                         "load a new config with plait.load()")
-        label = INTERNAL_EXECUTOR if join else self._choose_executor(executors)
+        if join:
+            label = INTERNAL_EXECUTOR
+        elif executors == "all" and len(self._user_labels) == 1:
+            label = self._user_labels[0]
+        else:
+            label = self._choose_executor(executors)
         task = Task(next(self._ids), func_name, func, app_args, app_kwargs, self, label,
-                    cache=cache, ignore_for_cache=tuple(ignore_for_cache), join=join,
+                    cache, tuple(ignore_for_cache) if ignore_for_cache else (), join,
                     time_invoked=time.time())
         fut = task.future = AppFuture(task)
         if app_kwargs:
             self._read_special_kwargs(task, fut, app_kwargs)
-        with self._counts_cond:
-            self._counts[States.pending] += 1
-            self._live += 1
-        self.tasks[task.id] = task
-        if self._events.callbacks:
-            self._emit(TaskStateChanged(task.id, func_name, States.pending, States.pending,
-                                        task.time_invoked, 0, "submitted"))
+        self._book.add(task)
         deps = _deps.gather(self._resolver, app_args, app_kwargs)
         for name in drop:
             del app_kwargs[name]
         if not deps:
-            self._soon(self._launch_ready, task)
+            self._launch(task)
             return fut
         task.depends = deps
         task.waiting = len(deps) + 1  # +1 until every callback is registered
+        callback = partial(self._dep_done, task)
         for dep in deps:
-            dep.add_done_callback(partial(self._dep_done_cb, task))
+            dep.add_done_callback(callback)
         self._dep_done(task)
         return fut
 
     def _choose_executor(self, executors: str | Sequence[str]) -> str:
         if executors == "all":
-            labels = self._user_labels
-            return labels[0] if len(labels) == 1 else random.choice(labels)
+            return random.choice(self._user_labels)
         if isinstance(executors, str) or not isinstance(executors, (list, tuple)):
             raise ConfigurationError("executors", executors, "'all' or a list of labels")
         return random.choice(list(executors))
@@ -264,59 +229,45 @@ class DataFlowKernel:
         return (f"{self.run_dir}/task_logs/{task.id // 10000:04d}/"
                 f"task_{task.id:04d}_{task.func_name}{suffix}.{stream}")
 
-    def _dep_done_cb(self, task: Task, _: Future[Any]) -> None:
-        self._dep_done(task)
-
-    def _dep_done(self, task: Task) -> None:
-        with self._stripe(task):
+    def _dep_done(self, task: Task, _: object = None) -> None:
+        with self._book.lock_for(task):
             task.waiting -= 1
             if task.waiting:
                 return
         self._soon(self._launch_ready, task)
 
-    # -- launch -----------------------------------------------------------------------------
+    # -- launch -------------------------------------------------------------------------------
     def _launch_ready(self, task: Task) -> None:
         """All dependencies are done: fail the task if one failed, else hand it over."""
         if task.state is not States.pending:  # cancelled while waiting
             return
-        if task.depends:
-            failed = [(self._dep_exception(d), describe_future(d))
-                      for d in task.depends if d.cancelled() or d.exception() is not None]
-            if failed:
-                task.depends = None
-                self._finish(task, States.dep_fail, None,
-                             DependencyError(failed, task.id, task.func_name),
-                             "dependency failed")
-                return
-            assert task.args is not None and task.kwargs is not None
-            task.args, task.kwargs = _deps.unwrap(self._resolver, task.args, task.kwargs)
-            task.depends = None
+        failed = [(failure_of(d), describe_future(d)) for d in task.depends or ()
+                  if d.cancelled() or d.exception() is not None]
+        if failed:
+            self._finish(task, States.dep_fail, None,
+                         DependencyError(failed, task.id, task.func_name), "dependency failed")
+            return
+        assert task.args is not None and task.kwargs is not None
+        task.args, task.kwargs = _deps.unwrap(self._resolver, task.args, task.kwargs)
+        task.depends = None
         self._launch(task)
-
-    @staticmethod
-    def _dep_exception(dep: Future[Any]) -> BaseException:
-        if not dep.cancelled():
-            exc = dep.exception()
-            assert exc is not None
-            return exc
-        if isinstance(dep, AppFuture):
-            return TaskCancelled(dep.task.id, dep.task.func_name)
-        return TaskCancelled(-1, repr(dep))
 
     def _launch(self, task: Task) -> None:
         memo = self.memoizer
         if task.cache and memo is not None and memo.memoize and self._memo_hit(task):
             return
-        with self._stripe(task):
+        book = self._book
+        with book.lock_for(task):
             if task.state is not States.pending:  # cancelled meanwhile
                 return
-            event = self._move(task, States.launched, f"to executor {task.executor}")
-            task.tries.append(TryRecord(task.try_id, task.executor, time.time()))
-        self._emit(event)
-        executor = self.executors.get(task.executor)
+            event = book.move(task, States.launched, "handed to its executor")
+        if event is not None:
+            book.emit(event)
+        task.try_time_launched = time.time()
         args, kwargs = task.args or (), task.kwargs or {}
-        if not self.config.retries and not (self.config.infrastructure_retries and
-                                            getattr(executor, "tasks_can_be_lost", True)):
+        executor = self.executors.get(task.executor)
+        if not self._keep_args and not (self.config.infrastructure_retries and
+                                        executor is not None and executor.tasks_can_be_lost):
             task.args = task.kwargs = None  # never needed again: free large arguments now
         try:
             if executor is None:
@@ -324,11 +275,11 @@ class DataFlowKernel:
                     f"{task.describe()} asked for executor {task.executor!r}, but this "
                     f"config has only {', '.join(map(repr, self._user_labels))}: fix the "
                     "app's executors=[...] list")
-            exec_fu = executor.submit(task.func, task.resource_specification, *args, **kwargs)
+            exec_fu = executor.submit(task.func, task.resource_specification or _NO_RESOURCES,
+                                      *args, **kwargs)
         except Exception as exc:
-            failed: Future[Any] = Future()
-            failed.set_exception(exc)
-            exec_fu = failed
+            exec_fu = Future()
+            exec_fu.set_exception(exc)
         task.exec_future = exec_fu
         exec_fu.add_done_callback(partial(self._exec_done, task))
 
@@ -353,22 +304,19 @@ class DataFlowKernel:
     # -- completion ---------------------------------------------------------------------------
     def _exec_done(self, task: Task, exec_fu: Future[Any]) -> None:
         task.exec_future = None
+        task.try_time_returned = time.time()
         if exec_fu.cancelled():
             self._finish(task, States.cancelled, None,
-                         TaskCancelled(task.id, task.func_name), "cancelled in executor")
+                         TaskCancelled(task.id, task.func_name), "cancelled in its executor")
             return
         exc = exec_fu.exception()
-        record = task.tries[-1]
-        record.time_returned = time.time()
-        if exc is None:
-            result = exec_fu.result()
-            if task.join:
-                self._start_join(task, result)
-            else:
-                self._finish(task, States.exec_done, result, None, "done")
-        else:
-            record.exception = exc
+        if exc is not None:
+            task.record_failed_try(exc)
             self._try_failed(task, exc)
+        elif task.join:
+            self._joiner.start(task, exec_fu.result())
+        else:
+            self._finish(task, States.exec_done, exec_fu.result(), None, "done")
 
     def _try_failed(self, task: Task, exc: BaseException) -> None:
         cfg = self.config
@@ -377,76 +325,36 @@ class DataFlowKernel:
         if not decision.retry:
             self._finish(task, States.failed, None, decision.exception, "failed")
             return
-        with self._stripe(task):
+        book = self._book
+        with book.lock_for(task):
             if task.state in FINAL_STATES:  # cancelled while running
                 return
-            events = [self._move(task, States.fail_retryable, repr(exc))]
+            events = [book.move(task, States.fail_retryable, repr(exc))]
             task.try_id += 1
-            events.append(self._move(task, States.pending, f"retry {task.try_id}"))
+            task.try_time_launched = task.try_time_returned = None
+            events.append(book.move(task, States.pending, f"retry {task.try_id}"))
         for event in events:
-            self._emit(event)
+            book.emit(event)
         if decision.delay > 0:
-            self._delayer.call_later(decision.delay,
-                                     lambda: self._soon(self._launch, task))
+            self._delayer.call_later(decision.delay, partial(self._soon, self._launch, task))
         else:
             self._soon(self._launch, task)
-
-    def _start_join(self, task: Task, inner: Any) -> None:
-        if isinstance(inner, Future):
-            joins = [inner]
-        elif isinstance(inner, list) and all(isinstance(f, Future) for f in inner):
-            joins = inner
-        else:
-            self._try_failed(task, TypeError(
-                f"join_app {task.func_name} must return a Future or a list of Futures, "
-                f"not {type(inner).__name__}: call other apps inside it and return their "
-                "futures"))
-            return
-        with self._stripe(task):
-            if task.state is not States.launched:
-                return
-            event = self._move(task, States.joining, f"waiting for {len(joins)} futures")
-            task.joins, task.waiting = joins, len(joins) + 1
-            task.args = inner  # remembers whether one future or a list was returned
-        self._emit(event)
-        for f in joins:
-            f.add_done_callback(partial(self._join_done_cb, task))
-        self._join_done(task)
-
-    def _join_done_cb(self, task: Task, _: Future[Any]) -> None:
-        self._join_done(task)
-
-    def _join_done(self, task: Task) -> None:
-        with self._stripe(task):
-            task.waiting -= 1
-            if task.waiting:
-                return
-        joins = task.joins or []
-        failed = [(self._dep_exception(f), describe_future(f))
-                  for f in joins if f.cancelled() or f.exception() is not None]
-        if failed:
-            self._finish(task, States.failed, None,
-                         JoinError(failed, task.id, task.func_name), "joined future failed")
-        elif isinstance(task.args, Future):
-            self._finish(task, States.exec_done, joins[0].result(), None, "joined")
-        else:
-            self._finish(task, States.exec_done, [f.result() for f in joins], None, "joined")
 
     def _finish(self, task: Task, state: States, result: Any, exc: BaseException | None,
                 why: str) -> None:
         """Move ``task`` to a final state and complete its future, releasing the lock first."""
-        with self._stripe(task):
+        book = self._book
+        with book.lock_for(task):
             if task.state in FINAL_STATES:
                 return
-            event = self._move(task, state, why)
+            event = book.move(task, state, why)
             fut, task.future = task.future, None  # break the cycle: the future keeps the task
         task.time_returned = time.time()
         task.args = task.kwargs = task.depends = None
         if task.hashsum is not None and self.memoizer is not None:
             self._record_memo(task, state, result, exc)
-        if self.config.garbage_collect:
-            self.tasks.pop(task.id, None)
-        self._emit(event)
+        if event is not None:
+            book.emit(event)
         assert fut is not None
         if state is States.cancelled:
             super(AppFuture, fut).cancel()
@@ -474,10 +382,10 @@ class DataFlowKernel:
             except InvalidTransition:
                 log.exception("could not fail %s", task.describe())
 
-    # -- user operations --------------------------------------------------------------------
+    # -- user operations ----------------------------------------------------------------------
     def cancel_task(self, task: Task) -> bool:
         """Cancel ``task`` if it has not started running; see ``AppFuture.cancel``."""
-        with self._stripe(task):
+        with self._book.lock_for(task):
             state, exec_fu = task.state, task.exec_future
         if state is States.launched and exec_fu is not None:
             return exec_fu.cancel()  # _exec_done then moves the task to cancelled
@@ -498,9 +406,7 @@ class DataFlowKernel:
 
     def wait_for_current_tasks(self, timeout: float | None = None) -> None:
         """Block until every task submitted so far has reached a final state."""
-        with self._counts_cond:
-            if not self._counts_cond.wait_for(lambda: self._live == 0, timeout):
-                raise TimeoutError(f"{self._live} tasks still running after {timeout} s")
+        self._book.wait_idle(timeout)
 
     def cleanup(self, wait: bool = True) -> None:
         """Stop scaling, shut down every executor and release the run's resources.
@@ -512,8 +418,8 @@ class DataFlowKernel:
         if self.cleanup_called:
             return
         self.cleanup_called = True
-        log.info("cleaning up; task states: %s", {s.name: n for s, n in
-                                                   self.task_state_counts.items() if n})
+        log.info("cleaning up; task states: %s",
+                 {s.name: n for s, n in self.task_state_counts.items() if n})
         if self._poller is not None:
             self._poller.close()
         self._delayer.close()
@@ -555,7 +461,12 @@ class DataFlowKernel:
             self.cleanup(wait=not interrupted)
 
 
-def _version() -> str:
-    from plait._version import __version__
-
-    return __version__
+def failure_of(fut: Future[Any]) -> BaseException:
+    """The exception a failed or cancelled future stands for."""
+    if not fut.cancelled():
+        exc = fut.exception()
+        assert exc is not None
+        return exc
+    if isinstance(fut, AppFuture):
+        return TaskCancelled(fut.task.id, fut.task.func_name)
+    return TaskCancelled(-1, repr(fut))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from plait.dataflow._states import States
@@ -47,7 +47,7 @@ class Task:
     cache: bool = False
     ignore_for_cache: tuple[str, ...] = ()
     join: bool = False
-    resource_specification: dict[str, Any] = field(default_factory=dict)
+    resource_specification: dict[str, Any] | None = None
     state: States = States.pending
     future: AppFuture | None = None
     depends: list[Future[Any]] | None = None
@@ -56,14 +56,16 @@ class Task:
     fail_count: int = 0
     fail_cost: float = 0.0
     infra_fail_count: int = 0
-    tries: list[TryRecord] = field(default_factory=list)
+    failed_tries: list[TryRecord] | None = None
+    try_time_launched: float | None = None
+    try_time_returned: float | None = None
     hashsum: str | None = None
     from_memo: bool = False
     time_invoked: float = 0.0
     time_returned: float | None = None
     exec_future: Future[Any] | None = None
     joins: list[Future[Any]] | None = None
-    outputs: list[Any] = field(default_factory=list)
+    outputs: list[Any] | None = None
     stdout: Any = None
     stderr: Any = None
 
@@ -73,9 +75,29 @@ class Task:
         return self.state
 
     @property
+    def tries(self) -> list[TryRecord]:
+        """Every try so far, oldest first: the failed ones, then the current one if any."""
+        records = list(self.failed_tries or ())
+        if self.try_time_launched is not None and (
+            not records or records[-1].try_id != self.try_id
+        ):
+            records.append(TryRecord(self.try_id, self.executor, self.try_time_launched,
+                                     self.try_time_returned))
+        return records
+
+    def record_failed_try(self, exception: BaseException) -> None:
+        """Keep the current try, which just failed, in the history."""
+        record = TryRecord(self.try_id, self.executor, self.try_time_launched or 0.0,
+                           self.try_time_returned, exception)
+        if self.failed_tries is None:
+            self.failed_tries = [record]
+        else:
+            self.failed_tries.append(record)
+
+    @property
     def fail_history(self) -> list[str]:
         """``repr`` of the exception of every failed try so far (Parsl's field)."""
-        return [repr(t.exception) for t in self.tries if t.exception is not None]
+        return [repr(t.exception) for t in self.failed_tries or ()]
 
     def describe(self) -> str:
         """``task 12 (my_app)``: how messages name this task."""
