@@ -1,8 +1,11 @@
 """The executor's end of the interchange: its process, its two sockets and the result thread.
 
-    submit() ──(lock)── tasks DEALER ──▶ interchange
-    result thread ◀── results DEALER ◀── interchange
-    result thread waits on: results socket, the interchange's death descriptor, a wake-up pipe
+    submit() ──(lock) outbox + wake-up pipe──▶ I/O thread ──tasks DEALER──▶ interchange
+    I/O thread ◀── results DEALER ◀── interchange
+    the I/O thread waits on: results socket, the interchange's death descriptor, wake-up pipe
+
+Only the I/O thread touches the sockets. Submitting threads append to an outbox and wake it
+when the outbox was empty, so tasks submitted in a burst leave as one multipart message.
 
 The interchange is a fresh interpreter in its own session (so a terminal's Ctrl-C reaches the
 script, whose shutdown then stops it). Its stdin stays open as a lifeline: when this process
@@ -45,7 +48,12 @@ class InterchangeClient:
                                          "plait.executors.pilot._interchange"]
         self.on_message, self.on_lost = on_message, on_lost
         self.ctx = zmq.Context()
-        self.lock = threading.Lock()  # guards the tasks socket: submit may run on any thread
+        self.lock = threading.Lock()  # guards the outbox: submit may run on any thread
+        self._out_funcs: list[list[Any]] = []
+        self._out_metas: list[tuple[Any, ...]] = []
+        self._out_frames: list[Any] = []
+        self._out_other: list[list[Any]] = []
+        self._stopping = False
         self.child: Child | None = None
         self.started = LightFuture[dict[str, Any]]()
         self._replies: dict[int, LightFuture[Any]] = {}
@@ -105,9 +113,39 @@ class InterchangeClient:
             return ""
 
     # -- sending (any thread, under self.lock) -------------------------------------------------
+    def _outbox_empty(self) -> bool:
+        return not (self._out_metas or self._out_other or self._out_funcs)
+
+    def post_task(self, meta: tuple[Any, ...], frames: list[Any],
+                  func: list[Any] | None = None) -> None:
+        """Queue one task (and its function body, first time); call with :attr:`lock` held."""
+        wake = self._outbox_empty()
+        if func is not None:
+            self._out_funcs.append(func)
+        self._out_metas.append(meta)
+        self._out_frames += frames
+        if wake:
+            os.write(self._wake_w, b"s")
+
     def send(self, frames: list[Any]) -> None:
-        """Send one message to the interchange; call with :attr:`lock` held."""
-        self.tasks.send_multipart(frames, copy=False)
+        """Queue one control message; call with :attr:`lock` held."""
+        wake = self._outbox_empty()
+        self._out_other.append(frames)
+        if wake:
+            os.write(self._wake_w, b"s")
+
+    def _flush(self) -> None:
+        with self.lock:
+            funcs, metas, frames, other = (self._out_funcs, self._out_metas, self._out_frames,
+                                           self._out_other)
+            self._out_funcs, self._out_metas, self._out_frames, self._out_other = [], [], [], []
+        send = self.tasks.send_multipart
+        for msg in funcs:
+            send(msg, copy=False)
+        if metas:
+            send([P.TASKS, P.dumps(metas), *frames], copy=False)
+        for msg in other:
+            send(msg, copy=False)
 
     def command(self, name: str, args: Any = None, timeout: float = 10.0) -> Any:
         """Run a command in the interchange and return its reply."""
@@ -136,8 +174,11 @@ class InterchangeClient:
                 if self.results in ready:
                     self._receive()
                 if self._wake_r in ready:
-                    self._receive()  # deliver what already arrived, then stop
-                    return
+                    os.read(self._wake_r, 65536)
+                    self._flush()
+                    if self._stopping:
+                        self._receive()  # deliver what already arrived, then stop
+                        return
                 if self.child.fd in ready:
                     self._receive()
                     self._interchange_died()
@@ -199,10 +240,12 @@ class InterchangeClient:
             log.warning("interchange did not exit within %s s; killing it", timeout)
             child.kill()
             child.exitcode(timeout=5)
-        try:
-            os.write(self._wake_w, b"x")
-        except OSError:
-            pass
+        with self.lock:
+            self._stopping = True
+            try:
+                os.write(self._wake_w, b"x")
+            except OSError:
+                pass
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=5)
         if child is not None:

@@ -204,17 +204,19 @@ class HighThroughputExecutor(BlockProviderExecutor):
         digest, body = self._fcache.get(func)
         frames = pack_call(args, kwargs)
         fut: LightFuture[Any] = LightFuture()
-        meta = [(0, digest, spec.get("priority"), spec.get("cores"), spec.get("memory"),
-                 len(frames))] if spec else [(0, digest, None, None, None, len(frames))]
+        prio, cores, mem = ((spec.get("priority"), spec.get("cores"), spec.get("memory"))
+                            if spec else (None, None, None))
         with client.lock:
+            if client._closed:
+                raise BadStateException(self, "it is shutting down")
             tid = next(self._ids)
-            meta[0] = (tid, *meta[0][1:])
             first = not self._tasks
             self._tasks[tid] = fut
+            func_msg = None
             if digest not in self._sent:
                 self._sent.add(digest)
-                client.send([P.FUNC, digest, body])
-            client.send([P.TASKS, P.dumps(meta), *frames])
+                func_msg = [P.FUNC, digest, body]
+            client.post_task((tid, digest, prio, cores, mem, len(frames)), frames, func_msg)
         if first:
             self._wake()
         return fut

@@ -1,8 +1,8 @@
 """Manager: one per node; runs N worker processes and holds one socket to the interchange.
 
     interchange ⇄ DEALER (task batches in, result batches out) ⇄ manager
-    manager ROUTER (ipc) ⇄ worker[0..N-1]; each worker's pidfd tells the manager it died
-    waits on: interchange socket, worker socket, worker death descriptors; deadlines for
+    manager ⇄ one socketpair each ⇄ worker[0..N-1]; each worker's pidfd tells it died
+    waits on: interchange socket, worker sockets, worker death descriptors; deadlines for
     heartbeats, drain and a silent interchange
 
 Run by a block as ``plait-worker-pool ...`` or ``python -m plait.executors.pilot._manager ...``
@@ -19,7 +19,6 @@ import os
 import signal
 import socket
 import sys
-import tempfile
 import time
 import uuid
 from collections import deque
@@ -31,6 +30,7 @@ from plait.executors._errors import WorkerLost
 from plait.executors.pilot import _protocol as P
 from plait.executors.pilot._connect import connect_to_interchange
 from plait.executors.pilot._options import parse_args
+from plait.executors.pilot._pipe import recv_msg, send_msg
 from plait.executors.pilot._pool import WorkerPool
 from plait.serialize._pack import pack_value
 
@@ -55,7 +55,6 @@ class Manager:
         self.exit_code = 0
         self.last_heard = 0.0
         self.ix: zmq.Socket[Any]
-        self.workers: zmq.Socket[Any]
         self.pool: WorkerPool
 
     # -- interchange side --------------------------------------------------------------------
@@ -76,14 +75,16 @@ class Manager:
             self.running = False
 
     # -- worker side --------------------------------------------------------------------------
-    def _on_worker(self, frames: list[zmq.Frame]) -> None:
-        rank = int(frames[0].bytes)
-        kind = frames[1].bytes
+    def _on_worker(self, rank: int) -> None:
+        frames = recv_msg(self.pool.socks[rank])
+        if frames is None:  # it exited; its death descriptor reports how
+            self.pool.closed(rank)
+            return
+        kind = frames[0]
         if kind == P.RESULTS:
             self.pool.finished(rank)
-            self.meta.append((P.unpack_tid(frames[2].buffer), frames[3].bytes[0],
-                              len(frames) - 4))
-            self.results += frames[4:]
+            self.meta.append((P.unpack_tid(frames[1]), frames[2][0], len(frames) - 3))
+            self.results += frames[3:]
         elif kind == P.READY:
             self.pool.ready(rank)
             self.start_failures = 0
@@ -119,8 +120,10 @@ class Manager:
                 pool.digests[rank].add(digest)
                 body = self.bodies[digest]
             pool.assign(rank, P.unpack_tid(tid8))
-            self.workers.send_multipart([str(rank).encode(), P.TASKS, tid8, digest, body,
-                                         *frames], copy=False)
+            try:
+                send_msg(pool.socks[rank], [P.TASKS, tid8, digest, body, *frames])
+            except OSError as exc:  # it died after saying it was idle: its sentinel follows
+                log.warning("could not send task to worker %d: %s", rank, exc)
 
     def _flush_results(self) -> None:
         if self.meta:
@@ -136,14 +139,7 @@ class Manager:
             self.ctx.destroy(linger=0)
             return 2
         self.ix = ix
-        ipc_dir = tempfile.mkdtemp(prefix="plait-")
-        self.workers = self.ctx.socket(zmq.ROUTER)
-        self.workers.setsockopt(zmq.LINGER, 0)
-        self.workers.setsockopt(zmq.SNDHWM, 0)
-        self.workers.setsockopt(zmq.RCVHWM, 0)
-        address = f"ipc://{ipc_dir}/workers"
-        self.workers.bind(address)
-        self.pool = WorkerPool(opts, self.uid, address)
+        self.pool = WorkerPool(opts, self.uid)
         try:
             if not self._register():
                 return 4
@@ -153,9 +149,6 @@ class Manager:
             self.pool.stop()
             self._flush_results()
             self.ctx.destroy(linger=500)
-            for name in os.listdir(ipc_dir):
-                os.unlink(os.path.join(ipc_dir, name))
-            os.rmdir(ipc_dir)
         return self.exit_code
 
     def _register(self) -> bool:
@@ -187,8 +180,8 @@ class Manager:
         opts = self.opts
         poller = zmq.Poller()
         poller.register(self.ix, zmq.POLLIN)
-        poller.register(self.workers, zmq.POLLIN)
-        watched = self.pool.register(poller)
+        pool = self.pool
+        pool.attach(poller)
         next_beat = time.monotonic() + opts.heartbeat_period
         drain_at = (time.monotonic() + opts.drain_period) if opts.drain_period else None
         while self.running:
@@ -197,17 +190,17 @@ class Manager:
             if drain_at is not None:
                 deadlines.append(drain_at)
             timeout = int(max(0.0, min(deadlines) - now) * 1000) + 1
-            ready = dict(poller.poll(timeout))
-            if self.workers in ready:
-                self._drain(self.workers, self._on_worker)
-            if self.ix in ready:
-                self._drain(self.ix, self._on_interchange)
-            for fd, rank in watched.items():
-                if fd in ready:
-                    poller.unregister(fd)
-                    self._on_worker_death(rank)
-            if watched != self.pool.fds:
-                watched = self.pool.register(poller)
+            ready = poller.poll(timeout)
+            deaths = []
+            for fd, _ in ready:
+                if fd is self.ix:
+                    self._drain(self.ix, self._on_interchange)
+                elif fd in pool.data:
+                    self._on_worker(pool.data[fd])
+                elif fd in pool.fds:
+                    deaths.append(pool.fds[fd])
+            for rank in deaths:  # after reading: a result sent just before death counts
+                self._on_worker_death(rank)
             self._feed_workers()
             self._flush_results()
             now = time.monotonic()

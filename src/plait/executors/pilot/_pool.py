@@ -1,14 +1,16 @@
 """The manager's worker processes: start, pin, track and reap them.
 
 Each worker is a fresh interpreter started with subprocess (never forked: the manager holds
-ZeroMQ's I/O threads). Its death descriptor (see :mod:`._spawn`) joins the manager's poller,
-so a killed worker is noticed the moment it exits.
+ZeroMQ's I/O threads), talking over its own socketpair (see :mod:`._pipe`). Its socket and
+its death descriptor (see :mod:`._spawn`) join the manager's poller, so a killed worker is
+noticed the moment it exits.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import socket
 import subprocess
 import sys
 from collections import deque
@@ -32,8 +34,8 @@ _TAIL = 2048
 class WorkerPool:
     """Worker processes by rank, which are idle, and which task each one runs."""
 
-    def __init__(self, opts: Any, uid: str, address: str) -> None:
-        self.opts, self.uid, self.address = opts, uid, address
+    def __init__(self, opts: Any, uid: str) -> None:
+        self.opts, self.uid = opts, uid
         cores, mem_gb = node_resources()
         self.accelerators: list[str] = list(opts.accelerators or [])
         self.count = worker_count(cores, mem_gb, opts.cores_per_worker, opts.mem_per_worker,
@@ -43,8 +45,10 @@ class WorkerPool:
         self.cpus = (cpu_assignment(opts.cpu_affinity, self.count, opts.cores_per_worker, cpus)
                      if cpus else None)
         self.children: dict[int, Child] = {}
+        self.socks: dict[int, socket.socket] = {}
+        self.data: dict[int, int] = {}  # socket fd -> rank
         self.fds: dict[int, int] = {}  # death descriptor -> rank
-        self._registered: set[int] = set()
+        self.poller: zmq.Poller | None = None
         self.running: dict[int, int | None] = {}
         self.started: dict[int, bool] = {}
         self.digests: dict[int, set[bytes]] = {}
@@ -75,12 +79,19 @@ class WorkerPool:
 
     def start(self, rank: int) -> None:
         """Start (or restart) the worker of this rank."""
+        mine, theirs = socket.socketpair()
         with open(self.log_path(rank), "ab") as out:
-            child = Child([sys.executable, "-m", "plait.executors.pilot._worker", self.address,
-                           str(rank)], env=self._env(rank), stdin=subprocess.DEVNULL,
-                          stdout=out, stderr=subprocess.STDOUT)
+            child = Child([sys.executable, "-m", "plait.executors.pilot._worker",
+                           str(theirs.fileno()), str(rank)], env=self._env(rank),
+                          stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                          pass_fds=(theirs.fileno(),))
+        theirs.close()
         self.children[rank] = child
+        self.socks[rank] = mine
+        self.data[mine.fileno()] = rank
         self.fds[child.fd] = rank
+        self._watch(mine.fileno())
+        self._watch(child.fd)
         self.running[rank] = None
         self.started[rank] = False
         self.digests[rank] = set()
@@ -90,13 +101,28 @@ class WorkerPool:
         for rank in range(self.count):
             self.start(rank)
 
-    def register(self, poller: zmq.Poller) -> dict[int, int]:
-        """Add new death descriptors to ``poller``; returns the fd -> rank map to watch."""
-        for fd in self.fds:
-            if fd not in self._registered:
-                poller.register(fd, zmq.POLLIN)
-        self._registered = set(self.fds)
-        return dict(self.fds)
+    def attach(self, poller: zmq.Poller) -> None:
+        """Watch every worker's socket and death descriptor in ``poller`` from now on."""
+        self.poller = poller
+        for fd in (*self.fds, *self.data):
+            poller.register(fd, zmq.POLLIN)
+
+    def _watch(self, fd: int) -> None:
+        if self.poller is not None:
+            self.poller.register(fd, zmq.POLLIN)
+
+    def _unwatch(self, fd: int) -> None:
+        # Before closing: a closed descriptor must never sit in the poller (numbers are reused).
+        if self.poller is not None:
+            self.poller.unregister(fd)
+
+    def closed(self, rank: int) -> None:
+        """The worker's socket reached EOF: stop reading it (its death descriptor follows)."""
+        sock = self.socks.pop(rank, None)
+        if sock is not None:
+            self.data.pop(sock.fileno(), None)
+            self._unwatch(sock.fileno())
+            sock.close()
 
     def ready(self, rank: int) -> None:
         self.started[rank] = True
@@ -114,7 +140,8 @@ class WorkerPool:
         child = self.children.pop(rank)
         code = child.exitcode(timeout=5)
         self.fds.pop(child.fd, None)
-        self._registered.discard(child.fd)
+        self._unwatch(child.fd)
+        self.closed(rank)
         child.close()
         if rank in self.idle:
             self.idle.remove(rank)
@@ -124,8 +151,11 @@ class WorkerPool:
         """Kill every worker and reap it (the manager is exiting)."""
         for child in self.children.values():
             child.kill()
+        self.poller = None
         for child in self.children.values():
             child.exitcode(timeout=5)
             child.close()
+        for rank in list(self.socks):
+            self.closed(rank)
         self.children.clear()
         self.fds.clear()

@@ -1,25 +1,23 @@
 """Worker: runs one task at a time for its manager (``python -m plait.executors.pilot._worker``).
 
-    manager ROUTER ──ipc──▶ DEALER (this worker) ── task → result ──▶ manager
+    manager ──socketpair (see _pipe)──▶ this worker ── task → result ──▶ manager
 
-Started by the manager as a fresh interpreter; its stdout/stderr go to its log file. On Linux
-it asks the kernel to SIGKILL it when the manager dies (PR_SET_PDEATHSIG), so an orphaned
-worker never lingers; elsewhere it checks its parent between waits.
+Started by the manager as a fresh interpreter; its stdout/stderr go to its log file. It exits
+when its socket reaches EOF (the manager is gone); on Linux the kernel also SIGKILLs it when
+the manager dies (PR_SET_PDEATHSIG), even in the middle of a task.
 """
 
 from __future__ import annotations
 
 import os
+import socket
 import sys
 from typing import Any
 
-import zmq
-
 from plait.executors.pilot import _protocol as P
+from plait.executors.pilot._pipe import recv_msg, send_msg
 from plait.serialize._funcs import FunctionTable
 from plait.serialize._pack import pack_exception, pack_value, unpack_call
-
-_PARENT_CHECK_MS = 5000
 
 
 def _die_with_parent() -> bool:
@@ -36,14 +34,14 @@ def _die_with_parent() -> bool:
         return False
 
 
-def run_task(table: FunctionTable, frames: list[zmq.Frame]) -> tuple[bytes, list[Any]]:
+def run_task(table: FunctionTable, frames: list[memoryview]) -> tuple[bytes, list[Any]]:
     """Execute one task message; returns the status byte and the result frames."""
-    digest = frames[2].bytes
+    digest = bytes(frames[2])
     try:
         func = table.get(digest)
         if func is None:
-            func = table.add(digest, frames[3].buffer)
-        args, kwargs = unpack_call([f.buffer for f in frames[4:]])
+            func = table.add(digest, frames[3])
+        args, kwargs = unpack_call(frames[4:])
     except Exception as exc:  # DeserializationError naming the cause
         return P.STATUS_FAILED, pack_value(exc)
     try:
@@ -58,35 +56,29 @@ def run_task(table: FunctionTable, frames: list[zmq.Frame]) -> tuple[bytes, list
 
 
 def main() -> None:
-    """Entry point: ``_worker <ipc address> <rank>``."""
-    address, rank = sys.argv[1], sys.argv[2]
+    """Entry point: ``_worker <socket fd> <rank>``."""
+    fd = int(sys.argv[1])
     parent = os.getppid()
-    watched = not _die_with_parent()
+    _die_with_parent()
     if os.getppid() != parent:  # the manager died before the request took effect
         sys.exit(1)
     cpus = os.environ.get("PLAIT_WORKER_CPUS")
     if cpus and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {int(c) for c in cpus.split(",")})
-    ctx = zmq.Context()
-    sock = ctx.socket(zmq.DEALER)
-    sock.setsockopt(zmq.IDENTITY, rank.encode())
-    sock.setsockopt(zmq.LINGER, 1000)
-    sock.connect(address)
-    sock.send(P.READY)
+    sock = socket.socket(fileno=fd)
+    sock.setblocking(True)
+    os.set_inheritable(fd, False)  # a task's subprocesses must not hold the manager's pipe
+    send_msg(sock, [P.READY])
     table = FunctionTable()
     while True:
-        if watched:
-            while not sock.poll(_PARENT_CHECK_MS):
-                if os.getppid() != parent:
-                    sys.exit(1)
-        frames = sock.recv_multipart(copy=False)
-        if frames[0].bytes != P.TASKS:
+        # Blocks until the manager sends a task; EOF means the manager is gone: exit.
+        frames = recv_msg(sock)
+        if frames is None or frames[0] != P.TASKS:
             break
         status, out = run_task(table, frames)
-        sock.send_multipart([P.RESULTS, frames[1], status, *out], copy=False)
+        send_msg(sock, [P.RESULTS, frames[1], status, *out])
         del frames, out
     sock.close()
-    ctx.term()
 
 
 if __name__ == "__main__":
