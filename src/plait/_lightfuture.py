@@ -45,7 +45,7 @@ class LightFuture(Future[_T]):
         self._state = PENDING
         self._result: Any = None
         self._exception: BaseException | None = None
-        self._done_callbacks: list[Callable[[Future[Any]], object]] = []
+        self._done_callbacks: list[Callable[[Future[Any]], object]] | None = None
         self._cond: threading.Condition | None = None
         self._wl: list[Any] | None = None
 
@@ -132,7 +132,10 @@ class LightFuture(Future[_T]):
         lock = self._acquire()
         try:
             if self._state not in _DONE_STATES:
-                self._done_callbacks.append(fn)
+                if self._done_callbacks is None:
+                    self._done_callbacks = [fn]
+                else:
+                    self._done_callbacks.append(fn)
                 return
         finally:
             lock.release()
@@ -183,8 +186,8 @@ class LightFuture(Future[_T]):
         self._run_callbacks()
 
     def _run_callbacks(self) -> None:
-        callbacks, self._done_callbacks = self._done_callbacks, []
-        for fn in callbacks:
+        callbacks, self._done_callbacks = self._done_callbacks, None
+        for fn in callbacks or ():
             try:
                 fn(self)
             except Exception:

@@ -19,7 +19,7 @@ import statistics
 import threading
 import time
 import tracemalloc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from typing import Any
 
 import plait
@@ -46,17 +46,20 @@ def load_config(path: str) -> Config:
     """The Config defined in ``path`` as ``config`` or ``fresh_config()``."""
     namespace = runpy.run_path(path)
     if "fresh_config" in namespace:
-        return namespace["fresh_config"]()  # type: ignore[no-any-return]
+        config: Config = namespace["fresh_config"]()
+        return config
     if "config" in namespace:
-        return namespace["config"]  # type: ignore[no-any-return]
+        config = namespace["config"]
+        return config
     raise SystemExit(f"{path} defines neither `config` nor `fresh_config()`")
 
 
 def run_batch(n: int, payload: str, resources: dict[str, Any]) -> dict[str, float]:
     """Submit ``n`` no-op tasks, wait for all; return timings."""
     start = time.perf_counter()
-    futs = [noop(payload, parsl_resource_specification=resources) if resources
-            else noop(payload) for _ in range(n)]
+    futs: list[cf.Future[Any]] = [
+        noop(payload, parsl_resource_specification=resources) if resources else noop(payload)
+        for _ in range(n)]
     submitted = time.perf_counter()
     for fut in cf.as_completed(futs):
         if fut.result() != 7:
@@ -66,7 +69,7 @@ def run_batch(n: int, payload: str, resources: dict[str, Any]) -> dict[str, floa
             "runtime_s": end - start, "tasks_per_s": n / (end - start)}
 
 
-def batch_sizes(mode: str, target: float) -> Iterator[int]:
+def batch_sizes(mode: str, target: float) -> Generator[int, float | None, None]:
     """Batch sizes: explicit list, doubling, or sized from the previous rate ('estimate')."""
     if mode not in ("estimate", "exponential"):
         yield from (int(x) for x in mode.split(","))
@@ -110,25 +113,28 @@ def _traced(fn: Callable[[], Any]) -> tuple[int, Any]:
 
 
 def memory(n: int, workers: int) -> dict[str, float]:
-    """Bytes held per task in flight (queued behind busy workers), and retained per
-    finished task once the user dropped its future."""
+    """Bytes retained per finished task once the user dropped its future, and bytes held
+    per task in flight (queued behind busy workers)."""
     dfk = plait.dfk()
-    gate = threading.Event()
-    blockers = [hold(gate) for _ in range(workers)]
+    _run_and_forget(1000, dfk)  # warm caches so they do not count as per-task memory
     tracemalloc.start()
+    gate = threading.Event()
     try:
+        retained, _ = _traced(lambda: _run_and_forget(n, dfk))
+        blockers = [hold(gate) for _ in range(workers)]
         in_flight, futs = _traced(lambda: [noop() for _ in range(n)])
-        gate.set()
-        for f in blockers + futs:
-            f.result()
-        dfk.wait_for_current_tasks()
-        del futs
-        retained, _ = _traced(lambda: [f.result() for f in [noop() for _ in range(n)]]
-                              and dfk.wait_for_current_tasks())
     finally:
         gate.set()
         tracemalloc.stop()
+    for f in blockers + futs:
+        f.result()
     return {"in_flight_bytes_per_task": in_flight / n, "retained_bytes_per_task": retained / n}
+
+
+def _run_and_forget(n: int, dfk: Any) -> None:
+    for fut in [noop() for _ in range(n)]:
+        fut.result()
+    dfk.wait_for_current_tasks()
 
 
 def stdlib_rate(n: int, workers: int) -> float:
