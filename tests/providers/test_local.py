@@ -164,3 +164,17 @@ def test_validation() -> None:
     prov = LocalProvider(walltime=None)
     assert prov.status_polling_interval == 5.0 and prov.label == "local"
     assert "SingleNodeLauncher" in repr(prov)
+
+
+def test_live_jobs_lists_blocks_until_confirmed_gone(provider: LocalProvider,
+                                                     tmp_path: Path) -> None:
+    gate = make_gate(tmp_path)
+    running = provider.submit(f"read code < {gate}; exit $code", 1)
+    done = provider.submit("true", 1)
+    wait_block_exit(done)
+    assert provider.live_jobs() == [running]
+    provider.cancel([running, done])
+    assert provider.live_jobs() == []
+    # cancelling a block that had already ended does not rewrite how it ended
+    assert [s.state for s in provider.status([running, done])] == [
+        JobState.CANCELLED, JobState.COMPLETED]

@@ -196,7 +196,8 @@ class LocalProvider(ExecutionProvider):
         for job_id in job_ids:
             with self._lock:
                 job = self._jobs.get(job_id)
-                if job is not None and job.final is None:
+                # a block that already ended keeps its own outcome
+                if job is not None and job.final is None and job.proc.poll() is None:
                     job.cancelled = True
             if job is None:
                 results.append(False)
