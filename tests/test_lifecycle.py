@@ -191,7 +191,7 @@ SCRIPT = textwrap.dedent("""
 
     @bash_app
     def sleepy_bash():
-        return "sleep 60"
+        return "sleep 61.234"
 
     with plait.load(plait.Config(run_dir=sys.argv[1])):
         futs = [sleepy() for _ in range(4)] + [sleepy_bash()]
@@ -215,5 +215,5 @@ def test_ctrl_c_exits_promptly(tmp_path: Path) -> None:
         proc.kill()
     assert proc.returncode != 0
     assert "KeyboardInterrupt" in (proc.stderr.read() if proc.stderr else "")
-    leftovers = subprocess.run(["pgrep", "-f", "^sleep 60$"], capture_output=True, text=True)
+    leftovers = subprocess.run(["pgrep", "-f", "^sleep 61.234$"], capture_output=True, text=True)
     assert leftovers.stdout == ""
