@@ -39,6 +39,7 @@ from plait.data._futures import DataFuture
 from plait.dataflow import _deps
 from plait.dataflow._book import TaskBook
 from plait.dataflow._events import Subscriber
+from plait.dataflow._failures import FailedTask, FailureLog
 from plait.dataflow._futures import AppFuture
 from plait.dataflow._join import Joiner
 from plait.dataflow._memoizer import make_memoizer
@@ -82,6 +83,7 @@ class DataFlowKernel:
         self._local = threading.local()
         self._delayer = Delayer(f"plait-retry-{self.run_id[:8]}")
         self._joiner = Joiner(self)
+        self._failures = FailureLog()
         self._resolver = (None if config.dependency_resolver in
                           (None, _deps.SHALLOW_DEPENDENCY_RESOLVER)
                           else config.dependency_resolver)
@@ -241,9 +243,11 @@ class DataFlowKernel:
         """All dependencies are done: fail the task if one failed, else hand it over."""
         if task.state is not States.pending:  # cancelled while waiting
             return
-        failed = [(failure_of(d), describe_future(d)) for d in task.depends or ()
-                  if d.cancelled() or d.exception() is not None]
-        if failed:
+        failed_deps = [d for d in task.depends or ()
+                       if d.cancelled() or d.exception() is not None]
+        if failed_deps:
+            self._failures.task_blocked(task, failed_deps)
+            failed = [(failure_of(d), describe_future(d)) for d in failed_deps]
             self._finish(task, States.dep_fail, None,
                          DependencyError(failed, task.id, task.func_name), "dependency failed")
             return
@@ -353,6 +357,8 @@ class DataFlowKernel:
         task.args = task.kwargs = task.depends = None
         if task.hashsum is not None and self.memoizer is not None:
             self._record_memo(task, state, result, exc)
+        if state is States.failed or state is States.cancelled:
+            self._failures.task_failed(task, exc)
         if event is not None:
             book.emit(event)
         assert fut is not None
@@ -398,6 +404,11 @@ class DataFlowKernel:
         """A task applying ``op(result_of_fut, key)`` on the internal executor."""
         return self.submit(op, (fut, key), {}, func_name=getattr(op, "__name__", "lifted"),
                            executors=[INTERNAL_EXECUTOR])
+
+    def failed_tasks(self) -> list[FailedTask]:
+        """The tasks of this run that failed or were cancelled, by id: each with its
+        exception, its tries, and the tasks that did not run because of it."""
+        return self._failures.failed_tasks()
 
     def checkpoint(self) -> int:
         """Write the checkpoint records of tasks finished since the last one; return how many

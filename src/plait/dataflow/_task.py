@@ -65,6 +65,7 @@ class Task:
     time_returned: float | None = None
     exec_future: Future[Any] | None = None
     joins: list[Future[Any]] | None = None
+    blocked_by: tuple[int, ...] | None = None  # dep_fail: ids of the failures behind it
     outputs: list[Any] | None = None
     stdout: Any = None
     stderr: Any = None
