@@ -213,7 +213,8 @@ class BlockProviderExecutor(Executor):
         with self._block_lock:
             jobs = [self.blocks_to_job_id[b] for b in block_ids if b in self.blocks_to_job_id]
             for b in block_ids:
-                self._overlay[b] = JobStatus(state, message)
+                if state == JobState.SCALED_IN or b not in self._overlay:  # keep the why
+                    self._overlay[b] = JobStatus(state, message)
                 self._status[b] = self._overlay[b]
         if jobs:
             try:

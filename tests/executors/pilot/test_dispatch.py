@@ -105,3 +105,17 @@ def test_describe_reports_idle_time():
     core.manager_registered(mgr(b"a"), now=0)
     (info,) = core.describe(now=3)
     assert info["idle_duration"] == 3 and info["tasks"] == 0 and info["active"]
+
+
+def test_idle_workers_everywhere_are_served_before_prefetch():
+    core = DispatchCore(10)
+    core.manager_registered(mgr(b"a", workers=2, prefetch=2), now=0)
+    core.manager_registered(mgr(b"b", workers=2, prefetch=2), now=0)
+    for i in range(4):
+        core.task_arrived(Task(i, D))
+    sizes = {d.mid: len(d.tasks) for d in core.dispatch()}
+    assert sizes == {b"a": 2, b"b": 2}  # not 4 queued on a while b idles
+    for i in range(4, 10):
+        core.task_arrived(Task(i, D))
+    sizes = {d.mid: len(d.tasks) for d in core.dispatch()}
+    assert sizes == {b"a": 2, b"b": 2} and core.pending_count == 2

@@ -182,31 +182,38 @@ class DispatchCore:
 
     # -- decisions -------------------------------------------------------------------------
     def dispatch(self) -> list[Dispatch]:
-        """Assign pending tasks to accepting managers, one batch per manager."""
-        out: list[Dispatch] = []
-        pending = self._pending
-        for mgr in list(self._free.values()):
-            if not pending:
-                break
-            batch = self._fill(mgr)
-            if not batch:
-                continue
+        """Assign pending tasks to accepting managers, one batch per manager.
+
+        First every idle worker gets a task, then (if tasks remain) the prefetch slots fill:
+        a manager never queues tasks while another manager has a worker with nothing to do.
+        """
+        batches: dict[bytes, list[Task]] = {}
+        for prefetch in (False, True):
+            for mgr in list(self._free.values()):
+                if not self._pending:
+                    break
+                batch = self._fill(mgr, prefetch)
+                if batch:
+                    batches.setdefault(mgr.mid, []).extend(batch)
+                    self._refresh(mgr)
+                    if not self.by_block_id and mgr.mid in self._free:
+                        self._free[mgr.mid] = self._free.pop(mgr.mid)  # rotate batches
+        out = []
+        for mid, batch in batches.items():
+            mgr = self.managers[mid]
             new = []
             for task in batch:
                 if task.digest not in mgr.digests:
                     mgr.digests.add(task.digest)
                     new.append(task.digest)
-            out.append(Dispatch(mgr.mid, batch, new))
-            self._refresh(mgr)
-            if not self.by_block_id and mgr.mid in self._free:
-                self._free[mgr.mid] = self._free.pop(mgr.mid)  # rotate: spread batches
+            out.append(Dispatch(mid, batch, new))
         return out
 
-    def _fill(self, mgr: Manager) -> list[Task]:
+    def _fill(self, mgr: Manager, prefetch: bool) -> list[Task]:
         pending = self._pending
         batch: list[Task] = []
         skipped: list[tuple[float, int, Task]] = []
-        room = mgr.capacity - len(mgr.inflight)
+        room = (mgr.capacity if prefetch else mgr.workers) - len(mgr.inflight)
         while pending and room > 0 and len(skipped) < _SCAN_LIMIT:
             entry = heapq.heappop(pending)
             task = entry[2]

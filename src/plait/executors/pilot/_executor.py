@@ -48,11 +48,21 @@ log = logging.getLogger(__name__)
 class HighThroughputExecutor(BlockProviderExecutor):
     """Run tasks on worker pools in blocks obtained from a provider (Parsl's HTEX).
 
-    Parameters keep Parsl's names and meanings. Differences: ``heartbeat_period`` defaults to
-    2 s and ``heartbeat_threshold`` to 8 s; ``encrypted`` defaults to False; ``launch_cmd``
-    format fields include ``{python}`` (this interpreter for local blocks, else
-    ``plait-worker-pool`` is run from PATH). plait additions: ``start_timeout`` (seconds to
-    wait for the interchange to start) and ``interchange_launch_cmd`` as a list of argv.
+    Parameters keep Parsl's names and meanings. Differences:
+
+    * ``heartbeat_period`` defaults to 2 s and ``heartbeat_threshold`` to 8 s, so a silent
+      manager is declared lost within seconds (a manager whose process dies is noticed at
+      once, from its closed connection).
+    * ``prefetch_capacity=None`` (the default) means one extra task per worker, handed out
+      only once every connected worker is busy; an int keeps Parsl's meaning.
+    * ``encrypted`` defaults to False.
+    * ``launch_cmd`` format fields include ``{python}``: this interpreter
+      (``python -m plait.executors.pilot._manager``) for LocalProvider blocks, else the
+      ``plait-worker-pool`` script from PATH.
+    * ``parsl_resource_specification`` accepts ``cores``, ``memory`` (MB) and ``priority``
+      (lower runs first); other keys raise InvalidResourceSpecification at submit.
+
+    plait additions: ``start_timeout`` (seconds to wait for the interchange to start).
     """
 
     def __init__(
@@ -65,7 +75,7 @@ class HighThroughputExecutor(BlockProviderExecutor):
         worker_debug: bool = False, cores_per_worker: float = 1.0,
         mem_per_worker: float | None = None, max_workers_per_node: int | float | None = None,
         cpu_affinity: str = "none", available_accelerators: int | Sequence[str] = (),
-        prefetch_capacity: int = 0, heartbeat_threshold: float = 8.0,
+        prefetch_capacity: int | None = None, heartbeat_threshold: float = 8.0,
         heartbeat_period: float = 2.0, drain_period: float | None = None,
         poll_period: int = 10, address_probe_timeout: float | None = None,
         worker_logdir_root: str | None = None, manager_selector: Any = None,
@@ -111,6 +121,8 @@ class HighThroughputExecutor(BlockProviderExecutor):
         self._failed_blocks: set[str] = set()
         self._draining_blocks: set[str] = set()
         self._stop = threading.Event()
+        self._kick = threading.Event()
+        self._to_cancel: list[str] = []
         self._block_thread: threading.Thread | None = None
         self._started = self._shut_down = False
 
@@ -171,7 +183,8 @@ class HighThroughputExecutor(BlockProviderExecutor):
             debug="--debug" if self.worker_debug else "",
             max_workers_per_node=(self.max_workers_per_node
                                   if self.max_workers_per_node is not None else "inf"),
-            addresses=self.address or local_addresses(), prefetch_capacity=self.prefetch_capacity,
+            addresses=self.address or local_addresses(),
+            prefetch_capacity="auto" if self.prefetch_capacity is None else self.prefetch_capacity,
             cores_per_worker=self.cores_per_worker, mem_per_worker=self.mem_per_worker,
             poll_period=self.poll_period, worker_port=self.worker_port, cert_dir=self.cert_dir,
             logdir=self.logdir, block_id=block_id, heartbeat_period=self.heartbeat_period,
@@ -264,6 +277,8 @@ class HighThroughputExecutor(BlockProviderExecutor):
             self._wake()
 
     def _manager_event(self, event: tuple[Any, ...]) -> None:
+        if self._shut_down:  # managers leaving because we asked them to
+            return
         kind, mid, block_id = event[0], event[1], event[2]
         if kind == "registered":
             self._managers[mid] = block_id
@@ -280,8 +295,11 @@ class HighThroughputExecutor(BlockProviderExecutor):
         with self._block_lock:
             if block_id in self._overlay:
                 return
+            status = JobStatus(JobState.FAILED, f"its managers were lost: {why}")
+            self._overlay[block_id] = self._status[block_id] = status
+            self._to_cancel.append(block_id)
         log.warning("block %s lost its managers (%s); cancelling its job", block_id, why)
-        self._cancel_blocks([block_id], JobState.FAILED, f"its managers were lost: {why}")
+        self._kick.set()  # the block thread cancels the job: providers may be slow
 
     def _on_lost(self, exc: BaseException) -> None:
         if not self._shut_down:
@@ -299,12 +317,17 @@ class HighThroughputExecutor(BlockProviderExecutor):
     # -- blocks --------------------------------------------------------------------------------
     def _watch_blocks(self) -> None:
         while not self._stop.is_set():
+            with self._block_lock:
+                cancel, self._to_cancel = self._to_cancel, []
+            if cancel:
+                self._cancel_blocks(cancel, JobState.FAILED, "its managers were lost")
             try:
                 self.poll_status()
             except Exception:
                 log.exception("checking the blocks of %s failed", self.label)
             interval = float(getattr(self.provider, "status_polling_interval", 5) or 1)
-            self._stop.wait(interval)  # woken early by shutdown
+            self._kick.wait(interval)  # woken early by shutdown or a lost block
+            self._kick.clear()
 
     def never_started_blocks(self, status: dict[str, JobStatus]) -> list[str]:
         return [b for b, s in status.items()
@@ -411,6 +434,7 @@ class HighThroughputExecutor(BlockProviderExecutor):
             return
         self._shut_down = True
         self._stop.set()
+        self._kick.set()
         client = self._client
         if client is not None:
             client.stop(timeout=5.0 if wait else 1.0)

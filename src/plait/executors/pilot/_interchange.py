@@ -197,8 +197,9 @@ class Interchange:
         log.warning("manager %s (block %s) lost: %s; failing %d task(s)",
                     mid.decode(errors="replace"), mgr.block_id, why, len(tasks))
         exc = ManagerLost(mid.decode(errors="replace"), mgr.hostname, why)
-        self._fail([(t.task_id, exc) for t in tasks])
+        # The event first: the block is marked failed before its tasks' futures complete.
         self._event("lost", mid.decode(errors="replace"), mgr.block_id, why)
+        self._fail([(t.task_id, exc) for t in tasks])
 
     def _on_disconnect(self) -> None:
         event = parse_monitor_message(self.monitor.recv_multipart())

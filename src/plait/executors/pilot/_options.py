@@ -14,6 +14,10 @@ def _max_workers(text: str) -> float:
     return math.inf if text in ("None", "none", "inf", "") else float(text)
 
 
+def _prefetch(text: str) -> int | None:
+    return None if text in ("auto", "None", "none", "") else int(text)
+
+
 def _cert_dir(text: str) -> str | None:
     return None if text in ("None", "none", "") else text
 
@@ -34,7 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-c", "--cores_per_worker", type=float, default=1.0)
     p.add_argument("-m", "--mem_per_worker", type=_optional_float, default=None,
                    help="GB per worker")
-    p.add_argument("-p", "--prefetch_capacity", type=int, default=0)
+    p.add_argument("-p", "--prefetch_capacity", type=_prefetch, default=None,
+                   help="extra tasks held beyond the worker count; 'auto' = one per worker")
     p.add_argument("--poll", type=float, default=10, help="accepted for compatibility (ms)")
     p.add_argument("--hb_period", dest="heartbeat_period", type=float, default=2.0)
     p.add_argument("--hb_threshold", dest="heartbeat_threshold", type=float, default=8.0)

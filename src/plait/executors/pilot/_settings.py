@@ -59,7 +59,7 @@ def validate(ex: Any) -> None:
     _number(ex, "cores_per_worker", 0, strict=True)
     _number(ex, "mem_per_worker", 0, allow_none=True)
     _number(ex, "max_workers_per_node", 1, allow_none=True)
-    _number(ex, "prefetch_capacity", 0)
+    _number(ex, "prefetch_capacity", 0, allow_none=True)
     _number(ex, "heartbeat_period", 0, strict=True)
     _number(ex, "heartbeat_threshold", 0, strict=True)
     _number(ex, "address_probe_timeout", 0, allow_none=True, strict=True)
