@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +12,12 @@ import pytest
 import plait
 from plait import Config, ThreadPoolExecutor
 from plait.dataflow.dflow import DataFlowKernel
+
+# Task modules next to the tests (behaviour_tasks.py) must be importable by name, here and
+# in worker processes, which get this directory on PYTHONPATH from their worker_init.
+TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
+if TESTS_DIR not in sys.path:
+    sys.path.insert(0, TESTS_DIR)
 
 
 @pytest.fixture
