@@ -41,3 +41,17 @@ def test_plait_perf_rejects_a_config_file_without_config(tmp_path: Path) -> None
                          capture_output=True, text=True, timeout=60)
     assert out.returncode != 0
     assert "defines neither `config` nor `fresh_config()`" in out.stderr
+
+
+def test_readme_tour_runs(tmp_path: Path) -> None:
+    import re
+
+    readme = (ROOT / "README.md").read_text()
+    tour = re.search(r"```python\n(.*?)```", readme, re.S)
+    assert tour is not None
+    (tmp_path / "tour.py").write_text(tour.group(1))
+    out = subprocess.run([sys.executable, "tour.py"], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["9", "285", "[0,", "1,", "4,", "9,", "16]"]
+    assert (tmp_path / "hello.txt").read_text() == "hello world\n"
