@@ -30,7 +30,6 @@ across processes.
 
 from __future__ import annotations
 
-import signal
 from collections.abc import Sequence
 from concurrent.futures import Future
 from typing import Any
@@ -285,6 +284,8 @@ def describe_exit(code: int | None) -> str:
     if code is None:
         return "exited with an unknown status"
     if code < 0:
+        import signal  # here, not at module level: keeps `import plait` fast
+
         try:
             name = signal.Signals(-code).name
         except ValueError:
