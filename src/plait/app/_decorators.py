@@ -119,6 +119,15 @@ def _run_timed(func: Callable[..., Any], name: str, accepted: frozenset[str] | N
 AppDecorator = Callable[[Callable[..., Any]], Any]
 
 
+def _decorator(make: Callable[..., AppBase], function: Callable[..., Any] | None,
+               **options: Any) -> Any:
+    """``make(function, **options)`` now (bare decorator), or a decorator that does it."""
+    def decorate(func: Callable[..., Any]) -> AppBase:
+        return make(func, **options)
+
+    return decorate(function) if function is not None else decorate
+
+
 @overload
 def python_app(function: Callable[..., Any]) -> PythonApp: ...
 @overload
@@ -138,11 +147,8 @@ def python_app(function: Callable[..., Any] | None = None,
         executors: ``'all'`` or the labels of the executors that may run it.
         ignore_for_cache: keyword arguments left out of the memoization hash.
     """
-    def decorate(func: Callable[..., Any]) -> PythonApp:
-        return PythonApp(func, data_flow_kernel=data_flow_kernel, cache=cache,
-                         executors=executors, ignore_for_cache=ignore_for_cache)
-
-    return decorate(function) if function is not None else decorate
+    return _decorator(PythonApp, function, data_flow_kernel=data_flow_kernel, cache=cache,
+                      executors=executors, ignore_for_cache=ignore_for_cache)
 
 
 @overload
@@ -162,11 +168,8 @@ def bash_app(function: Callable[..., Any] | None = None,
     ``walltime=`` bounds the run time, ``outputs=`` files are checked to exist. Arguments
     as for :func:`python_app`.
     """
-    def decorate(func: Callable[..., Any]) -> BashApp:
-        return BashApp(func, data_flow_kernel=data_flow_kernel, cache=cache,
-                       executors=executors, ignore_for_cache=ignore_for_cache)
-
-    return decorate(function) if function is not None else decorate
+    return _decorator(BashApp, function, data_flow_kernel=data_flow_kernel, cache=cache,
+                      executors=executors, ignore_for_cache=ignore_for_cache)
 
 
 @overload
@@ -183,8 +186,5 @@ def join_app(function: Callable[..., Any] | None = None,
     The body runs on the kernel's internal threads; the join app's future completes with
     the result (or list of results) of the returned futures, or fails with JoinError.
     """
-    def decorate(func: Callable[..., Any]) -> PythonApp:
-        return PythonApp(func, join=True, data_flow_kernel=data_flow_kernel, cache=cache,
-                         executors="all", ignore_for_cache=ignore_for_cache)
-
-    return decorate(function) if function is not None else decorate
+    return _decorator(PythonApp, function, join=True, data_flow_kernel=data_flow_kernel,
+                      cache=cache, ignore_for_cache=ignore_for_cache)
