@@ -79,7 +79,7 @@ def store(dfk: DataFlowKernel) -> Path:
 
 
 def records(path: Path) -> list[str]:
-    return [key for key, _ in scan(str(path))] if path.exists() else []
+    return [key for key, _, _ in scan(str(path))] if path.exists() else []
 
 
 def run_doubles(xs: range) -> list[int]:
@@ -221,7 +221,7 @@ def test_corrupt_record_keeps_the_records_before_it(run_dir: str) -> None:
     with kernel(run_dir, checkpoint_mode="dfk_exit") as dfk:
         run_doubles(range(4))
     path = store(dfk)
-    offsets = [ref.offset for _, ref in scan(str(path))]
+    offsets = [ref.offset for _, ref, _ in scan(str(path))]
     data = bytearray(path.read_bytes())
     data[offsets[2] + 1] ^= 0xFF  # flip a byte inside the third result
     path.write_bytes(bytes(data))

@@ -223,3 +223,21 @@ def test_hash_is_stable_across_processes_and_hash_seeds() -> None:
         digests.add(out.stdout.strip())
     assert digests == {make_hash(task(define(SOURCE), *ARGS, **KWARGS))}
     assert not psutil.Process().children(recursive=True)
+
+
+def test_user_hasher_for_a_builtin_type_replaces_the_fast_path() -> None:
+    from plait.dataflow import _hashing
+
+    before = make_hash(task(add, 1.0))
+    registry = dict(id_for_memo.registry)
+    try:
+        @id_for_memo.register
+        def _(obj: float, output_ref: bool = False) -> bytes:
+            return b"rounded" + id_for_memo(round(obj))
+
+        assert float not in _hashing._FAST
+        assert make_hash(task(add, 1.2)) == make_hash(task(add, 0.8)) != before
+    finally:  # restore the built-in hasher for the other tests
+        id_for_memo.register(float, registry[float])
+        _hashing._FAST[float] = lambda x: b"f" + _hashing.struct.pack("<d", x)
+    assert make_hash(task(add, 1.0)) == before

@@ -160,7 +160,7 @@ def test_sigkill_mid_run_then_resume_reexecutes_nothing_completed(tmp_path: Path
     assert not report.exists()
 
     store = run_dir / "000" / "checkpoint" / "tasks.ckpt"
-    checkpointed = {key for key, _ in scan(str(store))}  # tolerates a torn last record
+    checkpointed = {key for key, _, _ in scan(str(store))}  # tolerates a torn last record
     first_run = set(executed(log1))
     assert kill_after <= len(first_run) < n and len(checkpointed) <= len(first_run)
     assert checkpointed, "run 1 checkpointed nothing before the kill"

@@ -31,7 +31,6 @@ import pathlib
 import struct
 import threading
 import types
-import weakref
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
@@ -246,51 +245,63 @@ def _code_id(code: types.CodeType, output_ref: bool = False) -> bytes:
 
 
 class _FunctionDigest:
-    """The cached part of a function's identity, valid while its code and defaults stay."""
+    """The cached part of a function's identity, valid while its code, defaults and name
+    stay the same objects."""
 
-    __slots__ = ("code", "defaults", "digest", "kwdefaults")
+    __slots__ = ("code", "defaults", "digest", "kwdefaults", "qualname")
 
-    def __init__(self, code: Any, defaults: Any, kwdefaults: Any, digest: bytes) -> None:
-        self.code, self.defaults, self.kwdefaults, self.digest = (
-            code, defaults, kwdefaults, digest)
+    def __init__(self, code: Any, defaults: Any, kwdefaults: Any, qualname: str,
+                 digest: bytes) -> None:
+        self.code, self.defaults, self.kwdefaults = code, defaults, kwdefaults
+        self.qualname, self.digest = qualname, digest
 
 
-# Hashing a code object walks all its constants: done once per function object, not per
-# task. Weak keys: a function that is garbage collected drops its entry.
-_FUNCTION_CACHE: weakref.WeakKeyDictionary[Callable[..., Any], _FunctionDigest] = (
-    weakref.WeakKeyDictionary())
+# Hashing a code object walks all its constants: done once per function, not per task. The
+# digest is kept on the function itself (an attribute lookup is the cheapest cache there is,
+# and it goes away with the function); it is checked against the function's current code,
+# defaults and name, so a wrapper that copied the attribute with functools.wraps, or a
+# reassigned __code__, is hashed afresh.
+_CACHE_ATTR = "_plait_memo_digest"
 _IN_PROGRESS = threading.local()
 
 
 @id_for_memo.register(types.FunctionType)
 def _function_id(func: types.FunctionType, output_ref: bool = False) -> bytes:
-    code, defaults, kwdefaults = func.__code__, func.__defaults__, func.__kwdefaults__
-    module = func.__module__ or ""
-    name = _text(module) + _text(func.__qualname__)
-    if module.startswith("plait."):
-        return b"P" + name  # plait internals: by name only (see the module docstring)
+    cached: _FunctionDigest | None = getattr(func, _CACHE_ATTR, None)
+    if cached is None or not (
+            cached.code is func.__code__ and cached.defaults is func.__defaults__
+            and cached.kwdefaults is func.__kwdefaults__
+            and cached.qualname is func.__qualname__):
+        module = func.__module__ or ""
+        if module.startswith("plait."):  # plait internals: by name (see the module docstring)
+            return b"P" + _text(module) + _text(func.__qualname__)
+        cached = _digest_function(func)
+    if not func.__closure__:
+        return cached.digest
     active: set[int] | None = getattr(_IN_PROGRESS, "ids", None)
     if active is None:
         active = _IN_PROGRESS.ids = set()
     if id(func) in active:  # a recursive closure refers to itself
-        return b"R" + name
-    cached = _FUNCTION_CACHE.get(func)
+        return b"R" + cached.digest
     active.add(id(func))
-    try:
-        if (cached is None or cached.code is not code or cached.defaults is not defaults
-                or cached.kwdefaults is not kwdefaults):
-            digest = hashlib.blake2b(b"".join((
-                name, _code_id(code), id_for_memo(defaults), id_for_memo(kwdefaults),
-            )), digest_size=16).digest()
-            cached = _FunctionDigest(code, defaults, kwdefaults, digest)
-            _FUNCTION_CACHE[func] = cached
-        if not func.__closure__:
-            return b"c" + cached.digest
-        # cells are mutable (nonlocal), so their contents are encoded on every call
-        cells = [_cell_id(cell) for cell in func.__closure__]
-        return b"c" + cached.digest + _items(b"", cells)
+    try:  # cells are mutable (nonlocal), so their contents are encoded on every call
+        return cached.digest + _items(b"", [_cell_id(cell) for cell in func.__closure__])
     finally:
         active.discard(id(func))
+
+
+def _digest_function(func: types.FunctionType) -> _FunctionDigest:
+    code, defaults, kwdefaults = func.__code__, func.__defaults__, func.__kwdefaults__
+    name = _text(func.__module__ or "") + _text(func.__qualname__)
+    digest = hashlib.blake2b(b"".join((
+        name, _code_id(code), id_for_memo(defaults), id_for_memo(kwdefaults),
+    )), digest_size=16).digest()
+    cached = _FunctionDigest(code, defaults, kwdefaults, func.__qualname__, b"c" + digest)
+    try:
+        setattr(func, _CACHE_ATTR, cached)
+    except AttributeError:
+        pass  # a function whose __dict__ cannot take attributes: hashed every time
+    return cached
 
 
 def _cell_id(cell: Any) -> bytes:
@@ -338,14 +349,18 @@ def make_hash(task: Task) -> str:
     Raises:
         ValueError: an argument has no stable hash; the message names it and the fixes.
     """
-    h = hashlib.blake2b(digest_size=16)
+    parts: list[bytes] = []
+    add = parts.append
+    func = task.func
     try:
-        h.update(id_for_memo(task.func))
+        add(_function_id(func) if type(func) is types.FunctionType else id_for_memo(func))
     except Exception as exc:
         raise _argument_error(task, "the app function", None, task.func, exc) from exc
+    fast = _FAST
     for i, arg in enumerate(task.args or ()):
         try:
-            h.update(id_for_memo(arg))
+            encode = fast.get(type(arg))
+            add(encode(arg) if encode is not None else id_for_memo(arg))
         except Exception as exc:
             raise _argument_error(task, f"positional argument {i}", None, arg, exc) from exc
     kwargs = task.kwargs
@@ -354,13 +369,54 @@ def make_hash(task: Task) -> str:
         for name in sorted(kwargs):
             if name in ignored or name in NOT_HASHED:
                 continue
+            value = kwargs[name]
             try:
-                h.update(_text(name))
-                h.update(id_for_memo(kwargs[name], name == "outputs"))
+                add(_text(name))
+                encode = fast.get(type(value))
+                add(encode(value) if encode is not None and name != "outputs"
+                    else id_for_memo(value, name == "outputs"))
             except Exception as exc:
-                raise _argument_error(task, f"keyword argument {name!r}", name, kwargs[name],
+                raise _argument_error(task, f"keyword argument {name!r}", name, value,
                                       exc) from exc
-    return h.hexdigest()
+    return hashlib.blake2b(b"".join(parts), digest_size=16).hexdigest()
+
+
+# Exact built-in types skip singledispatch's lookup (the hot path of every cached task).
+# A registration that replaces the hasher of one of these types drops it from here, so a
+# user's own hasher always wins.
+_FAST: dict[type, Callable[[Any], bytes]] = {
+    int: lambda x: b"i%d;" % x,
+    str: _text,
+    float: lambda x: b"f" + struct.pack("<d", x),
+    bool: _bool_id,
+    type(None): _none_id,
+    bytes: lambda x: _sized(b"b", x),
+}
+_register = id_for_memo.register
+
+
+_BUILTIN = {t: id_for_memo.registry[t] for t in _FAST}
+
+
+def _forget_replaced_fast_paths() -> None:
+    for cls in list(_FAST):
+        if id_for_memo.registry.get(cls) is not _BUILTIN[cls]:
+            _FAST.pop(cls, None)
+
+
+def _register_then_check(cls: Any, func: Any = None) -> Any:
+    if func is None and isinstance(cls, type):  # used as @id_for_memo.register(MyType)
+        def decorate(f: Any) -> Any:
+            registered = _register(cls, f)
+            _forget_replaced_fast_paths()
+            return registered
+        return decorate
+    registered = _register(cls, func)
+    _forget_replaced_fast_paths()
+    return registered
+
+
+id_for_memo.register = _register_then_check  # type: ignore[method-assign]
 
 
 def _argument_error(task: Task, where: str, name: str | None, value: object,

@@ -89,8 +89,8 @@ class BasicMemoizer(Memoizer):
     def _reset(self) -> None:
         # hash -> (succeeded, result or exception), this run's outcomes
         self._table: dict[str, tuple[bool, Any]] = {}
-        self._loaded: dict[str, RecordRef] = {}
-        self._pending: list[tuple[str, Any, str]] = []
+        self._loaded: dict[str, RecordRef | tuple[RecordRef, bytes]] = {}
+        self._pending: list[tuple[str, Any, Task]] = []
         self._lock = threading.Lock()
         self._writer: CheckpointWriter | None = None
         self._stop = threading.Event()
@@ -188,10 +188,15 @@ class BasicMemoizer(Memoizer):
         self._table[hashsum] = (True, result)
         mode = self.checkpoint_mode
         if mode == "task_exit":
-            self._write([(hashsum, result, task.describe())])
+            data = self._pickle(result, task)
+            writer = self._writer
+            if data is not None and writer is not None and not writer.append(
+                    _checkpoint.frame(hashsum, data)):
+                log.warning("%s finished after the checkpoint store was closed: its result "
+                            "is not checkpointed", task.describe())
         elif mode is not None:
             with self._lock:
-                self._pending.append((hashsum, result, task.describe()))
+                self._pending.append((hashsum, result, task))
 
     def update_memo_exception(self, task: Task, exception: BaseException) -> None:
         """Remember a failure for this run (never checkpointed)."""
@@ -220,10 +225,10 @@ class BasicMemoizer(Memoizer):
         return written
 
     # -- writing ------------------------------------------------------------------------------
-    def _write(self, batch: list[tuple[str, Any, str]]) -> int:
+    def _write(self, batch: list[tuple[str, Any, Task]]) -> int:
         frames = []
-        for hashsum, result, who in batch:
-            data = self._pickle(result, who)
+        for hashsum, result, task in batch:
+            data = self._pickle(result, task)
             if data is not None:
                 frames.append(_checkpoint.frame(hashsum, data))
         if not frames or self._writer is None:
@@ -234,7 +239,7 @@ class BasicMemoizer(Memoizer):
             return 0
         return len(frames)
 
-    def _pickle(self, result: Any, who: str) -> bytes | None:
+    def _pickle(self, result: Any, task: Task) -> bytes | None:
         try:
             return pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
         except Exception:
@@ -245,7 +250,7 @@ class BasicMemoizer(Memoizer):
             data: bytes = cloudpickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
             return data
         except Exception as exc:
-            app = who.partition("(")[2].rstrip(")") or who
+            app, who = task.func_name, task.describe()
             if app not in self._warned:
                 self._warned.add(app)
                 message = (f"{who}: its result, a {type(result).__qualname__}, cannot be "

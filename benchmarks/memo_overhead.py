@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""Overhead of memoization: 10,000 no-op tasks with cache=True + task_exit checkpointing,
+against the same tasks without caching, on the thread executor.
+
+    .venv/bin/python benchmarks/memo_overhead.py [--tasks 10000] [--repeats 5]
+
+Each repeat runs the variants back to back in this process, each with a fresh kernel and
+run directory: ``plain`` (cache=False), ``memo_only`` (cache=True, no checkpoints: hash and
+memo table), ``cached`` (cache=True, checkpoint_mode='task_exit', every task a miss: hash +
+one checkpoint record written per task) and ``resumed`` (the same calls again, loading the
+checkpoint of ``cached``: every task a hit). Prints the
+best and median wall time of each, the ratios to ``plain`` (target for ``cached``: < 1.5x), the
+cost of hashing alone per task, and one JSON line with all figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+from typing import Any
+
+import plait
+from plait import Config, ThreadPoolExecutor, python_app
+from plait.dataflow._hashing import make_hash
+from plait.dataflow._task import Task
+
+
+def noop(i: int) -> int:
+    return i
+
+
+plain_app = python_app(noop)
+cached_app = python_app(cache=True)(noop)
+
+
+def run(app: Any, n: int, run_dir: str, **options: Any) -> tuple[float, str]:
+    config = Config(executors=[ThreadPoolExecutor(max_threads=4)], run_dir=run_dir,
+                    strategy="none", **options)
+    dfk = plait.load(config)
+    try:
+        start = time.perf_counter()
+        futs = [app(i) for i in range(n)]
+        for f in futs:
+            f.result(timeout=300)
+        elapsed = time.perf_counter() - start
+        state = futs[-1].task_record.state.name
+    finally:
+        dfk.cleanup()
+        plait.clear()
+    return elapsed, state
+
+
+def hash_cost(n: int) -> float:
+    tasks = [Task(i, "noop", noop, (i,), {}, None, "threads", cache=True)  # type: ignore[arg-type]
+             for i in range(n)]
+    start = time.perf_counter()
+    for t in tasks:
+        make_hash(t)
+    return (time.perf_counter() - start) / n
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tasks", type=int, default=10_000)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    n = args.tasks
+    times: dict[str, list[float]] = {"plain": [], "memo_only": [], "cached": [],
+                                     "resumed": []}
+    run(plain_app, 200, tempfile.mkdtemp(prefix="memo-warm-"))  # imports, thread start-up
+    for _ in range(args.repeats):
+        with tempfile.TemporaryDirectory(prefix="memo-bench-") as tmp:
+            t, _ = run(plain_app, n, f"{tmp}/plain")
+            times["plain"].append(t)
+            t, _ = run(cached_app, n, f"{tmp}/nockpt")
+            times["memo_only"].append(t)
+            t, state = run(cached_app, n, f"{tmp}/memo", checkpoint_mode="task_exit")
+            assert state == "exec_done", state
+            times["cached"].append(t)
+            t, state = run(cached_app, n, f"{tmp}/memo", checkpoint_mode="task_exit")
+            assert state == "memo_done", state
+            times["resumed"].append(t)
+    # best-of is the figure least disturbed by other load on the machine; medians shown too
+    best = {k: min(v) for k, v in times.items()}
+    med = {k: statistics.median(v) for k, v in times.items()}
+    per_hash = hash_cost(n)
+    for name in times:
+        print(f"{name:9s} {n} tasks: best {best[name] * 1e3:7.1f} ms "
+              f"({best[name] / n * 1e6:5.1f} us/task, {best[name] / best['plain']:.2f}x plain)"
+              f"  median {med[name] * 1e3:7.1f} ms ({med[name] / med['plain']:.2f}x plain)")
+    print(f"make_hash alone: {per_hash * 1e6:.2f} us/task")
+    print(json.dumps({"tasks": n, "repeats": args.repeats, "best_s": best, "median_s": med,
+                      "ratio_cached_best": best["cached"] / best["plain"],
+                      "ratio_cached_median": med["cached"] / med["plain"],
+                      "ratio_resumed_best": best["resumed"] / best["plain"],
+                      "make_hash_us": per_hash * 1e6, "all_s": times}))
+
+
+if __name__ == "__main__":
+    main()
