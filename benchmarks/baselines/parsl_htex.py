@@ -9,6 +9,7 @@ in a fresh subprocess inside ``with parsl.load(config):`` so that everything is
 cleaned up; afterwards the driver checks that no interchange / worker-pool
 process is left behind.  Prints human-readable lines and, last, one JSON line.
 """
+
 import argparse
 import json
 import os
@@ -31,8 +32,12 @@ def percentiles(samples):
     def pick(q):
         return s[min(n - 1, int(q * n))]
 
-    return {"p50_us": pick(0.50) * 1e6, "p90_us": pick(0.90) * 1e6,
-            "p99_us": pick(0.99) * 1e6, "mean_us": statistics.fmean(s) * 1e6}
+    return {
+        "p50_us": pick(0.50) * 1e6,
+        "p90_us": pick(0.90) * 1e6,
+        "p99_us": pick(0.99) * 1e6,
+        "mean_us": statistics.fmean(s) * 1e6,
+    }
 
 
 def ensure_venv_bin_on_path():
@@ -71,12 +76,14 @@ def run_mode(logging_mode, quick):
 
     run_dir = tempfile.mkdtemp(prefix="parsl_htex_runinfo_", dir="/tmp")
     config = Config(
-        executors=[HighThroughputExecutor(
-            label="htex_local",
-            address="127.0.0.1",
-            max_workers_per_node=2,
-            provider=LocalProvider(init_blocks=1, min_blocks=0, max_blocks=1),
-        )],
+        executors=[
+            HighThroughputExecutor(
+                label="htex_local",
+                address="127.0.0.1",
+                max_workers_per_node=2,
+                provider=LocalProvider(init_blocks=1, min_blocks=0, max_blocks=1),
+            )
+        ],
         run_dir=run_dir,
         initialize_logging=(logging_mode == "default"),
     )
@@ -89,8 +96,11 @@ def run_mode(logging_mode, quick):
         assert noop().result() == 7
         out["load_s"] = t_loaded - t_load
         out["load_to_first_result_s"] = time.perf_counter() - t_load
-        print(f"{tag} parsl.load {out['load_s']:.3f} s; load -> first result "
-              f"{out['load_to_first_result_s']:.3f} s", flush=True)
+        print(
+            f"{tag} parsl.load {out['load_s']:.3f} s; load -> first result "
+            f"{out['load_to_first_result_s']:.3f} s",
+            flush=True,
+        )
 
         [f.result() for f in [noop() for _ in range(200)]]  # warm-up
 
@@ -109,8 +119,11 @@ def run_mode(logging_mode, quick):
         out["throughput_all"] = tputs
         out["submit_rate_tasks_per_s"] = statistics.median(submit_rates)
         out["throughput_batch"] = N_TPUT
-        print(f"{tag} throughput {out['throughput_tasks_per_s']:.0f} tasks/s (batch {N_TPUT}), "
-              f"submit rate {out['submit_rate_tasks_per_s']:.0f} tasks/s", flush=True)
+        print(
+            f"{tag} throughput {out['throughput_tasks_per_s']:.0f} tasks/s (batch {N_TPUT}), "
+            f"submit rate {out['submit_rate_tasks_per_s']:.0f} tasks/s",
+            flush=True,
+        )
 
         lat = []
         for _ in range(N_LAT):
@@ -118,9 +131,11 @@ def run_mode(logging_mode, quick):
             noop().result()
             lat.append(time.perf_counter() - t0)
         out["latency"] = percentiles(lat)
-        print(f"{tag} latency p50 {out['latency']['p50_us'] / 1e3:.2f} ms, "
-              f"p90 {out['latency']['p90_us'] / 1e3:.2f} ms, p99 {out['latency']['p99_us'] / 1e3:.2f} ms",
-              flush=True)
+        print(
+            f"{tag} latency p50 {out['latency']['p50_us'] / 1e3:.2f} ms, "
+            f"p90 {out['latency']['p90_us'] / 1e3:.2f} ms, p99 {out['latency']['p99_us'] / 1e3:.2f} ms",
+            flush=True,
+        )
 
         t0 = time.perf_counter()
         f = noop()
@@ -139,7 +154,11 @@ def run_mode(logging_mode, quick):
         dt = time.perf_counter() - t0
         assert total == N_MB * MB
         del futs
-        out["mb_1in_1out"] = {"tasks": N_MB, "wall_s": dt, "MB_per_s_both_directions": 2 * N_MB / dt}
+        out["mb_1in_1out"] = {
+            "tasks": N_MB,
+            "wall_s": dt,
+            "MB_per_s_both_directions": 2 * N_MB / dt,
+        }
         print(f"{tag} 1MB in/1MB out x{N_MB}: {2 * N_MB / dt:.0f} MB/s ({dt:.2f} s)", flush=True)
         t_cleanup = time.perf_counter()
     out["cleanup_s"] = time.perf_counter() - t_cleanup
@@ -157,8 +176,11 @@ def leftovers():
             cmd = " ".join(p.info["cmdline"] or [])
         except Exception:
             continue
-        if p.info["pid"] != me and ("process_worker_pool" in cmd or "interchange" in cmd) \
-                and "parsl" in cmd:
+        if (
+            p.info["pid"] != me
+            and ("process_worker_pool" in cmd or "interchange" in cmd)
+            and "parsl" in cmd
+        ):
             found.append({"pid": p.info["pid"], "cmdline": cmd[:200]})
     return found
 
@@ -176,8 +198,14 @@ def main():
         return
 
     from importlib.metadata import version
-    result = {"bench": "parsl_htex", "parsl_version": version("parsl"),
-              "python": platform.python_version(), "cpus": os.cpu_count(), "quick": args.quick}
+
+    result = {
+        "bench": "parsl_htex",
+        "parsl_version": version("parsl"),
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "quick": args.quick,
+    }
     pre = leftovers()
     if pre:
         print(f"WARNING: HTEX processes already running before the benchmark: {pre}")
@@ -187,13 +215,14 @@ def main():
         if args.quick:
             cmd.append("--quick")
         child = None
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+        )
         try:
             stdout, stderr = proc.communicate(timeout=280)
         except subprocess.TimeoutExpired:
             # kill the whole session we started (child + its interchange/workers)
-            for p in [psutil.Process(proc.pid)] + psutil.Process(proc.pid).children(recursive=True):
+            for p in [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]:
                 try:
                     p.kill()
                 except psutil.Error:
@@ -202,7 +231,7 @@ def main():
             print(f"[{mode}] TIMEOUT")
         for line in stdout.splitlines():
             if line.startswith("CHILD_JSON "):
-                child = json.loads(line[len("CHILD_JSON "):])
+                child = json.loads(line[len("CHILD_JSON ") :])
             else:
                 print(line)
         if proc.returncode != 0 or child is None:
@@ -213,8 +242,11 @@ def main():
         time.sleep(1.0)
         left = [p for p in leftovers() if p not in pre]
         result[f"logging_{mode}_leftover_processes"] = left
-        print(f"[{mode}] leftover HTEX processes after run: {len(left)}"
-              + (f" {left}" if left else ""), flush=True)
+        print(
+            f"[{mode}] leftover HTEX processes after run: {len(left)}"
+            + (f" {left}" if left else ""),
+            flush=True,
+        )
     print(json.dumps(result))
 
 

@@ -9,6 +9,7 @@ By default both logging modes are measured, each in a fresh subprocess
 ``--logging off`` = Config(initialize_logging=False)).
 Prints human-readable lines and, last, one JSON line with all figures.
 """
+
 import argparse
 import gc
 import json
@@ -32,8 +33,12 @@ def percentiles(samples):
     def pick(q):
         return s[min(n - 1, int(q * n))]
 
-    return {"p50_us": pick(0.50) * 1e6, "p90_us": pick(0.90) * 1e6,
-            "p99_us": pick(0.99) * 1e6, "mean_us": statistics.fmean(s) * 1e6}
+    return {
+        "p50_us": pick(0.50) * 1e6,
+        "p90_us": pick(0.90) * 1e6,
+        "p99_us": pick(0.99) * 1e6,
+        "mean_us": statistics.fmean(s) * 1e6,
+    }
 
 
 def rss():
@@ -43,16 +48,19 @@ def rss():
 def measure_import(repeats):
     """Wall time and max RSS of `import parsl` in fresh interpreters."""
     # VmHWM (peak RSS of this process image; ru_maxrss would inherit the parent's peak)
-    code_bare = ("import sys; sys.stdout.write([l.split()[1] for l in open('/proc/self/status') "
-                 "if l.startswith('VmHWM')][0])")
+    code_bare = (
+        "import sys; sys.stdout.write([l.split()[1] for l in open('/proc/self/status') "
+        "if l.startswith('VmHWM')][0])"
+    )
     code_parsl = "import parsl; " + code_bare
     res = {}
     for name, code in (("bare", code_bare), ("parsl", code_parsl)):
         times, rss_kb = [], []
         for _ in range(repeats):
             t0 = time.perf_counter()
-            out = subprocess.run([sys.executable, "-c", code], check=True,
-                                 capture_output=True, text=True).stdout
+            out = subprocess.run(
+                [sys.executable, "-c", code], check=True, capture_output=True, text=True
+            ).stdout
             times.append(time.perf_counter() - t0)
             rss_kb.append(int(out.strip()))
         res[name] = (statistics.median(times), statistics.median(rss_kb))
@@ -69,6 +77,7 @@ def measure_import(repeats):
 
 def memory_tests(noop, block, n, use_tm):
     """(i) bytes retained per finished task after gc; (ii) bytes per task in flight."""
+
     def used():
         return tracemalloc.get_traced_memory()[0] if use_tm else rss()
 
@@ -114,9 +123,9 @@ def memory_tests(noop, block, n, use_tm):
 
 def run_mode(logging_mode, quick):
     import parsl
+    from parsl import python_app
     from parsl.config import Config
     from parsl.executors import ThreadPoolExecutor
-    from parsl import python_app
 
     N_TPUT = 2_000 if quick else 10_000
     TPUT_REPEATS = 3
@@ -172,8 +181,11 @@ def run_mode(logging_mode, quick):
         out["throughput_all"] = tputs
         out["submit_rate_tasks_per_s"] = statistics.median(submit_rates)
         out["throughput_batch"] = N_TPUT
-        print(f"[{logging_mode}] throughput {out['throughput_tasks_per_s']:.0f} tasks/s "
-              f"(batch {N_TPUT}), submit rate {out['submit_rate_tasks_per_s']:.0f} tasks/s", flush=True)
+        print(
+            f"[{logging_mode}] throughput {out['throughput_tasks_per_s']:.0f} tasks/s "
+            f"(batch {N_TPUT}), submit rate {out['submit_rate_tasks_per_s']:.0f} tasks/s",
+            flush=True,
+        )
 
         # single-task latency
         lat = []
@@ -182,8 +194,11 @@ def run_mode(logging_mode, quick):
             noop().result()
             lat.append(time.perf_counter() - t0)
         out["latency"] = percentiles(lat)
-        print(f"[{logging_mode}] latency p50 {out['latency']['p50_us']:.0f} us, "
-              f"p90 {out['latency']['p90_us']:.0f} us, p99 {out['latency']['p99_us']:.0f} us", flush=True)
+        print(
+            f"[{logging_mode}] latency p50 {out['latency']['p50_us']:.0f} us, "
+            f"p90 {out['latency']['p90_us']:.0f} us, p99 {out['latency']['p99_us']:.0f} us",
+            flush=True,
+        )
 
         # chain of dependent tasks
         t0 = time.perf_counter()
@@ -193,17 +208,23 @@ def run_mode(logging_mode, quick):
         assert f.result() == 7
         out["chain_s"] = time.perf_counter() - t0
         out["chain_len"] = N_CHAIN
-        print(f"[{logging_mode}] chain of {N_CHAIN} dependent tasks: {out['chain_s']:.3f} s", flush=True)
+        print(
+            f"[{logging_mode}] chain of {N_CHAIN} dependent tasks: {out['chain_s']:.3f} s",
+            flush=True,
+        )
         del f
 
         # memory: RSS over N_MEM tasks (no tracemalloc), then tracemalloc over N_TM tasks
         for kind, n in (("rss", N_MEM), ("tracemalloc", N_TM)):
             r = memory_tests(noop, block, n, kind == "tracemalloc")
             out[f"mem_{kind}"] = r
-            print(f"[{logging_mode}] {kind} over {n} tasks: retained per finished task (futures dropped) "
-                  f"{r['retained_B_per_task']:.1f} B; with futures held {r['held_B_per_task']:.0f} B; "
-                  f"in flight {r['inflight_B_per_task']:.0f} B/task "
-                  f"(submit rate while blocked {r['inflight_submit_rate']:.0f} tasks/s)", flush=True)
+            print(
+                f"[{logging_mode}] {kind} over {n} tasks: retained per finished task (futures dropped) "
+                f"{r['retained_B_per_task']:.1f} B; with futures held {r['held_B_per_task']:.0f} B; "
+                f"in flight {r['inflight_B_per_task']:.0f} B/task "
+                f"(submit rate while blocked {r['inflight_submit_rate']:.0f} tasks/s)",
+                flush=True,
+            )
     parsl.clear()
     return out
 
@@ -221,14 +242,23 @@ def main():
         return
 
     from importlib.metadata import version
-    result = {"bench": "parsl_threads", "parsl_version": version("parsl"),
-              "python": platform.python_version(), "cpus": os.cpu_count(), "quick": args.quick}
+
+    result = {
+        "bench": "parsl_threads",
+        "parsl_version": version("parsl"),
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "quick": args.quick,
+    }
     if not args.no_import:
         imp = measure_import(3 if args.quick else 7)
         result["import"] = imp
-        print(f"import parsl: {imp['import_parsl_s'] * 1e3:.0f} ms over bare python "
-              f"({imp['python_bare_s'] * 1e3:.0f} ms); maxRSS {imp['maxrss_import_parsl_MB']:.1f} MB "
-              f"(+{imp['import_parsl_extra_MB']:.1f} MB over bare)", flush=True)
+        print(
+            f"import parsl: {imp['import_parsl_s'] * 1e3:.0f} ms over bare python "
+            f"({imp['python_bare_s'] * 1e3:.0f} ms); maxRSS {imp['maxrss_import_parsl_MB']:.1f} MB "
+            f"(+{imp['import_parsl_extra_MB']:.1f} MB over bare)",
+            flush=True,
+        )
 
     modes = ["default", "off"] if args.logging == "both" else [args.logging]
     for mode in modes:
@@ -244,7 +274,7 @@ def main():
         child = None
         for line in proc.stdout.splitlines():
             if line.startswith("CHILD_JSON "):
-                child = json.loads(line[len("CHILD_JSON "):])
+                child = json.loads(line[len("CHILD_JSON ") :])
             else:
                 print(line)
         if proc.returncode != 0 or child is None:

@@ -8,6 +8,7 @@ ray.init(num_cpus=2): time to init + first result, no-op task throughput
 bandwidth (MB/s counting both directions).  Prints human-readable lines and,
 last, one JSON line.
 """
+
 import argparse
 import json
 import os
@@ -26,8 +27,12 @@ def percentiles(samples):
     def pick(q):
         return s[min(n - 1, int(q * n))]
 
-    return {"p50_us": pick(0.50) * 1e6, "p90_us": pick(0.90) * 1e6,
-            "p99_us": pick(0.99) * 1e6, "mean_us": statistics.fmean(s) * 1e6}
+    return {
+        "p50_us": pick(0.50) * 1e6,
+        "p90_us": pick(0.90) * 1e6,
+        "p99_us": pick(0.99) * 1e6,
+        "mean_us": statistics.fmean(s) * 1e6,
+    }
 
 
 def main():
@@ -41,10 +46,17 @@ def main():
 
     t_imp = time.perf_counter()
     import ray
+
     import_s = time.perf_counter() - t_imp
 
-    out = {"bench": "ray_tasks", "ray_version": ray.__version__, "python": platform.python_version(),
-           "cpus": os.cpu_count(), "quick": q, "import_ray_s_in_process": import_s}
+    out = {
+        "bench": "ray_tasks",
+        "ray_version": ray.__version__,
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "quick": q,
+        "import_ray_s_in_process": import_s,
+    }
 
     @ray.remote
     def noop():
@@ -56,8 +68,13 @@ def main():
 
     tmp = tempfile.mkdtemp(prefix="ray_", dir="/tmp")
     t0 = time.perf_counter()
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, _temp_dir=tmp,
-             configure_logging=False)
+    ray.init(
+        num_cpus=2,
+        include_dashboard=False,
+        log_to_driver=False,
+        _temp_dir=tmp,
+        configure_logging=False,
+    )
     try:
         assert ray.get(noop.remote()) == 7
         out["init_to_first_result_s"] = time.perf_counter() - t0
@@ -79,8 +96,11 @@ def main():
         out["throughput_all"] = rates
         out["submit_rate_tasks_per_s"] = statistics.median(submit_rates)
         out["throughput_batch"] = N_TPUT
-        print(f"throughput {out['throughput_tasks_per_s']:.0f} tasks/s (batch {N_TPUT}), "
-              f"submit rate {out['submit_rate_tasks_per_s']:.0f} tasks/s", flush=True)
+        print(
+            f"throughput {out['throughput_tasks_per_s']:.0f} tasks/s (batch {N_TPUT}), "
+            f"submit rate {out['submit_rate_tasks_per_s']:.0f} tasks/s",
+            flush=True,
+        )
 
         lat = []
         for _ in range(N_LAT):
@@ -88,8 +108,11 @@ def main():
             ray.get(noop.remote())
             lat.append(time.perf_counter() - t0)
         out["latency"] = percentiles(lat)
-        print(f"latency p50 {out['latency']['p50_us']:.0f} us, p90 {out['latency']['p90_us']:.0f} us, "
-              f"p99 {out['latency']['p99_us']:.0f} us", flush=True)
+        print(
+            f"latency p50 {out['latency']['p50_us']:.0f} us, p90 {out['latency']['p90_us']:.0f} us, "
+            f"p99 {out['latency']['p99_us']:.0f} us",
+            flush=True,
+        )
 
         payload = bytes(MB)
         ray.get(echo_mb.remote(payload))  # warm-up
@@ -100,7 +123,11 @@ def main():
             total += len(ray.get(r))
         dt = time.perf_counter() - t0
         assert total == N_MB * MB
-        out["mb_1in_1out"] = {"tasks": N_MB, "wall_s": dt, "MB_per_s_both_directions": 2 * N_MB / dt}
+        out["mb_1in_1out"] = {
+            "tasks": N_MB,
+            "wall_s": dt,
+            "MB_per_s_both_directions": 2 * N_MB / dt,
+        }
         print(f"1MB in/1MB out x{N_MB}: {2 * N_MB / dt:.0f} MB/s ({dt:.2f} s)", flush=True)
     finally:
         t0 = time.perf_counter()

@@ -8,6 +8,7 @@ round-trip latency.  ProcessPoolExecutor(2): the same, plus 1 MB argument /
 1 MB result bandwidth (MB/s counting both directions).
 Prints human-readable lines and, last, one JSON line.
 """
+
 import argparse
 import json
 import multiprocessing
@@ -36,8 +37,12 @@ def percentiles(samples):
     def pick(q):
         return s[min(n - 1, int(q * n))]
 
-    return {"p50_us": pick(0.50) * 1e6, "p90_us": pick(0.90) * 1e6,
-            "p99_us": pick(0.99) * 1e6, "mean_us": statistics.fmean(s) * 1e6}
+    return {
+        "p50_us": pick(0.50) * 1e6,
+        "p90_us": pick(0.90) * 1e6,
+        "p99_us": pick(0.99) * 1e6,
+        "mean_us": statistics.fmean(s) * 1e6,
+    }
 
 
 def throughput(pool, n, repeats=3):
@@ -77,18 +82,29 @@ def main():
     ap.add_argument("--quick", action="store_true")
     args = ap.parse_args()
     q = args.quick
-    out = {"bench": "stdlib_pools", "python": platform.python_version(), "cpus": os.cpu_count(),
-           "quick": q, "mp_start_method": multiprocessing.get_start_method()}
+    out = {
+        "bench": "stdlib_pools",
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "quick": q,
+        "mp_start_method": multiprocessing.get_start_method(),
+    }
 
     n_thr = 20_000 if q else 100_000
     with ThreadPoolExecutor(2) as pool:
         tput, all_ = throughput(pool, n_thr)
         lat = latency(pool, 1_000 if q else 10_000)
-    out["threads"] = {"throughput_tasks_per_s": tput, "throughput_all": all_, "batch": n_thr,
-                      "latency": lat}
-    print(f"ThreadPoolExecutor(2): throughput {tput:.0f} tasks/s (batch {n_thr}); "
-          f"latency p50 {lat['p50_us']:.1f} us p90 {lat['p90_us']:.1f} us p99 {lat['p99_us']:.1f} us",
-          flush=True)
+    out["threads"] = {
+        "throughput_tasks_per_s": tput,
+        "throughput_all": all_,
+        "batch": n_thr,
+        "latency": lat,
+    }
+    print(
+        f"ThreadPoolExecutor(2): throughput {tput:.0f} tasks/s (batch {n_thr}); "
+        f"latency p50 {lat['p50_us']:.1f} us p90 {lat['p90_us']:.1f} us p99 {lat['p99_us']:.1f} us",
+        flush=True,
+    )
 
     n_proc = 2_000 if q else 10_000
     t0 = time.perf_counter()
@@ -98,12 +114,21 @@ def main():
         tput, all_ = throughput(pool, n_proc)
         lat = latency(pool, 200 if q else 1_000)
         bw = bandwidth(pool, 100 if q else 500)
-    out["processes"] = {"startup_to_first_result_s": startup, "throughput_tasks_per_s": tput,
-                        "throughput_all": all_, "batch": n_proc, "latency": lat, "mb_1in_1out": bw}
-    print(f"ProcessPoolExecutor(2): startup->first result {startup * 1e3:.1f} ms; "
-          f"throughput {tput:.0f} tasks/s (batch {n_proc}); "
-          f"latency p50 {lat['p50_us']:.0f} us p90 {lat['p90_us']:.0f} us p99 {lat['p99_us']:.0f} us; "
-          f"1MB in/1MB out x{bw['tasks']}: {bw['MB_per_s_both_directions']:.0f} MB/s", flush=True)
+    out["processes"] = {
+        "startup_to_first_result_s": startup,
+        "throughput_tasks_per_s": tput,
+        "throughput_all": all_,
+        "batch": n_proc,
+        "latency": lat,
+        "mb_1in_1out": bw,
+    }
+    print(
+        f"ProcessPoolExecutor(2): startup->first result {startup * 1e3:.1f} ms; "
+        f"throughput {tput:.0f} tasks/s (batch {n_proc}); "
+        f"latency p50 {lat['p50_us']:.0f} us p90 {lat['p90_us']:.0f} us p99 {lat['p99_us']:.0f} us; "
+        f"1MB in/1MB out x{bw['tasks']}: {bw['MB_per_s_both_directions']:.0f} MB/s",
+        flush=True,
+    )
     print(json.dumps(out))
 
 
