@@ -4,8 +4,9 @@
     I/O thread ◀── results DEALER ◀── interchange
     the I/O thread waits on: results socket, the interchange's death descriptor, wake-up pipe
 
-Only the I/O thread touches the sockets. Submitting threads append to an outbox and wake it
-when the outbox was empty, so tasks submitted in a burst leave as one multipart message.
+Submitting threads append to an outbox and wake the I/O thread when the outbox was empty, so
+tasks submitted in a burst leave as one multipart message; a lone task is sent directly. Every
+use of the tasks socket happens under ``lock``.
 
 The interchange is a fresh interpreter in its own session (so a terminal's Ctrl-C reaches the
 script, whose shutdown then stops it). Its stdin stays open as a lifeline: when this process
@@ -21,6 +22,7 @@ import pickle
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -54,6 +56,7 @@ class InterchangeClient:
         self._out_frames: list[Any] = []
         self._out_other: list[list[Any]] = []
         self._stopping = False
+        self._last_direct = 0.0
         self.child: Child | None = None
         self.started = LightFuture[dict[str, Any]]()
         self._replies: dict[int, LightFuture[Any]] = {}
@@ -118,8 +121,21 @@ class InterchangeClient:
 
     def post_task(self, meta: tuple[Any, ...], frames: list[Any],
                   func: list[Any] | None = None) -> None:
-        """Queue one task (and its function body, first time); call with :attr:`lock` held."""
+        """Send or queue one task (and its function body); call with :attr:`lock` held.
+
+        A task submitted alone (none in the last millisecond) is sent at once from this
+        thread: one thread hop less on the latency path. A burst goes through the outbox and
+        leaves as one message.
+        """
         wake = self._outbox_empty()
+        now = time.perf_counter()
+        if wake and now - self._last_direct > 1e-3 and not self._stopping:
+            self._last_direct = now
+            if func is not None:
+                P.send(self.tasks, func)
+            P.send(self.tasks, [P.TASKS, P.dumps([meta]), *frames])
+            return
+        self._last_direct = now
         if func is not None:
             self._out_funcs.append(func)
         self._out_metas.append(meta)
@@ -135,17 +151,19 @@ class InterchangeClient:
             os.write(self._wake_w, b"s")
 
     def _flush(self) -> None:
+        # Sends under the lock: submitting threads may also send on this socket (see above),
+        # and a ZeroMQ socket must never be used by two threads at once.
         with self.lock:
             funcs, metas, frames, other = (self._out_funcs, self._out_metas, self._out_frames,
                                            self._out_other)
             self._out_funcs, self._out_metas, self._out_frames, self._out_other = [], [], [], []
-        send = self.tasks.send_multipart
-        for msg in funcs:
-            send(msg, copy=False)
-        if metas:
-            send([P.TASKS, P.dumps(metas), *frames], copy=False)
-        for msg in other:
-            send(msg, copy=False)
+            sock = self.tasks
+            for msg in funcs:
+                P.send(sock, msg)
+            if metas:
+                P.send(sock, [P.TASKS, P.dumps(metas), *frames])
+            for msg in other:
+                P.send(sock, msg)
 
     def command(self, name: str, args: Any = None, timeout: float = 10.0) -> Any:
         """Run a command in the interchange and return its reply."""

@@ -94,7 +94,7 @@ class Interchange:
 
     # -- executor side ----------------------------------------------------------------------
     def _to_executor(self, frames: list[Any]) -> None:
-        self.results_out.send_multipart(frames, copy=False)
+        P.send(self.results_out, frames)
 
     def _event(self, *event: Any) -> None:
         self._to_executor([P.EVENT, P.dumps(event)])
@@ -144,7 +144,7 @@ class Interchange:
     # -- manager side -----------------------------------------------------------------------
     def _send(self, mid: bytes, frames: list[Any]) -> None:
         try:
-            self.router.send_multipart([mid, *frames], copy=False)
+            P.send(self.router, [mid, *frames])
         except zmq.ZMQError as exc:  # EHOSTUNREACH: the manager's connection is gone
             if exc.errno != zmq.EHOSTUNREACH:
                 raise

@@ -127,7 +127,7 @@ class Manager:
 
     def _flush_results(self) -> None:
         if self.meta:
-            self.ix.send_multipart([P.RESULTS, P.dumps(self.meta), *self.results], copy=False)
+            P.send(self.ix, [P.RESULTS, P.dumps(self.meta), *self.results])
             self.meta, self.results = [], []
 
     # -- loop ---------------------------------------------------------------------------------

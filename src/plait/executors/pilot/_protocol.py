@@ -55,6 +55,28 @@ def unpack_tid(data: bytes | memoryview) -> int:
     return int(_TID.unpack(data)[0])
 
 
+# ZeroMQ copies a frame into its own message unless told not to; not copying needs a Python
+# Frame object and a free-callback, which costs more than copying a small frame.
+ZERO_COPY_MIN = 1 << 16
+
+
+def send(sock: Any, frames: list[Any]) -> None:
+    """Send a multipart message; zero-copy only when some frame is large."""
+    big = False
+    for f in frames:
+        if isinstance(f, memoryview):
+            size = f.nbytes
+        else:
+            try:
+                size = len(f)
+            except TypeError:  # pickle.PickleBuffer
+                size = memoryview(f).nbytes
+        if size >= ZERO_COPY_MIN:
+            big = True
+            break
+    sock.send_multipart(frames, copy=not big)
+
+
 def dumps(obj: object) -> bytes:
     """Pickle a small control structure (never user data)."""
     return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
