@@ -80,9 +80,11 @@ def test_blocks_follow_load_and_drain_without_killing(tmp_path: Path, fifos: Fif
                              worker_init=f"export PYTHONPATH={HERE}:${{PYTHONPATH:-}}")
     provider.script_dir = str(tmp_path / "submit_scripts")
     provider.status_polling_interval = 0.2
+    # prefetch_capacity=0: a manager holds only as many tasks as it has workers, so a task
+    # never waits behind another on a busy block while a new block is coming up
     ex = HighThroughputExecutor(label="elastic", provider=provider, max_workers_per_node=1,
-                                heartbeat_period=0.5, heartbeat_threshold=4.0,
-                                address="127.0.0.1")
+                                prefetch_capacity=0, heartbeat_period=0.5,
+                                heartbeat_threshold=4.0, address="127.0.0.1")
     ex.run_dir, ex.run_id = str(tmp_path), "elastic"
     poller = JobStatusPoller([ex], "htex_auto_scale", strategy_period=0.5, max_idletime=1.0)
     ex.start()
@@ -92,7 +94,7 @@ def test_blocks_follow_load_and_drain_without_killing(tmp_path: Path, fifos: Fif
         fut_a = ex.submit(elastic_tasks.gated, {}, fifos.beacon, gate_a, "A")
         fut_b = ex.submit(elastic_tasks.gated, {}, fifos.beacon, gate_b, "B")
         # Load up: one worker per block, so both tasks running means two blocks.
-        lines = fifos.wait_lines(2, timeout=60)
+        lines = fifos.wait_lines(2, timeout=30)
         pids = {tag: int(pid) for tag, pid in (line.split() for line in lines)}
         block_a, block_b = str(os.getsid(pids["A"])), str(os.getsid(pids["B"]))
         assert block_a != block_b and set(provider.resources) == {block_a, block_b}
