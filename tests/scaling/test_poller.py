@@ -138,3 +138,23 @@ def test_close_stops_at_once(make_executor: MakeExecutor) -> None:
     poller.poll()
     assert ex.scale_out_calls == []
     poller.close()  # idempotent
+
+
+def test_thread_survives_a_failing_poll_status(
+    make_executor: MakeExecutor, pollers: list[JobStatusPoller],
+) -> None:
+    ex = make_executor(max_blocks=1)
+    real_poll = ex.poll_status
+    calls: list[int] = []
+
+    def flaky_poll() -> dict:  # type: ignore[type-arg]
+        calls.append(1)
+        if len(calls) == 1:
+            raise OSError("scheduler unreachable")
+        return real_poll()
+
+    ex.poll_status = flaky_poll  # type: ignore[method-assign]
+    ex.submit_tasks(1)  # before start: the first round sees the load and fails
+    start(pollers, [ex], period=0.1)
+    ex.wait_for(lambda: len(ex.blocks) == 1)  # a later round succeeded
+    assert len(calls) >= 2
