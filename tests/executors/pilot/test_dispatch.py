@@ -119,3 +119,22 @@ def test_idle_workers_everywhere_are_served_before_prefetch():
         core.task_arrived(Task(i, D))
     sizes = {d.mid: len(d.tasks) for d in core.dispatch()}
     assert sizes == {b"a": 2, b"b": 2} and core.pending_count == 2
+
+
+def test_automatic_prefetch_deepens_for_fast_tasks_and_backs_off_for_slow():
+    core = DispatchCore(10)
+    m = mgr(b"a", workers=2)
+    m.auto_prefetch = True
+    core.manager_registered(m, now=0)
+    for i in range(100):
+        core.task_arrived(Task(i, D))
+    (d,) = core.dispatch(now=0)
+    assert len(d.tasks) == 4  # unknown speed: one extra per worker
+    core.results_arrived(b"a", [t.task_id for t in d.tasks], now=0.001)
+    assert m.fast
+    (d,) = core.dispatch(now=0.001)
+    assert len(d.tasks) == 18  # 2 workers + 8 queued each
+    core.results_arrived(b"a", [t.task_id for t in d.tasks], now=1.0)
+    assert not m.fast
+    (d,) = core.dispatch(now=1.0)
+    assert len(d.tasks) == 4

@@ -4,7 +4,11 @@ The interchange loop feeds it what happened (a task arrived, a manager registere
 back, a manager went silent or away) and carries out what it returns (send these tasks to that
 manager, fail these tasks). Time is passed in, so tests drive it without sleeping.
 
-Placement: a manager holds at most ``capacity`` tasks (workers + prefetch). A task that names
+Placement: a manager holds at most ``capacity`` tasks (workers + prefetch). With automatic
+prefetch the extra room follows the manager's recent service time (dispatch to result): deep
+(8 per worker) while tasks come back within milliseconds, so short tasks travel in large
+batches; one per worker once they take tens of milliseconds, so long tasks do not queue behind
+each other on one node while another has room. A task that names
 ``cores`` or ``memory`` in its resource specification also needs that much free on the manager's
 node, counting every task the manager holds at its own or the default size. Pending tasks leave
 in priority order (lower value first, none last), ties in arrival order.
@@ -23,6 +27,8 @@ _INF = math.inf
 # How far down the queue one manager looks for a task that fits it; bounds dispatch cost when
 # the head of the queue needs more cores than any free manager has.
 _SCAN_LIMIT = 64
+_AUTO_DEEP = 8  # prefetched tasks per worker while tasks are fast
+_FAST, _SLOW = 0.005, 0.05  # service-time thresholds (s), apart so the mode does not flap
 
 
 @dataclass(slots=True)
@@ -36,6 +42,7 @@ class Task:
     cores: float | None = None
     memory: float | None = None
     manager: bytes | None = None
+    sent_at: float = 0.0
 
 
 @dataclass(slots=True)
@@ -60,6 +67,23 @@ class Manager:
     inflight: dict[int, Task] = field(default_factory=dict)
     digests: set[bytes] = field(default_factory=set)
     info: dict[str, Any] = field(default_factory=dict)
+    auto_prefetch: bool = False
+    fast: bool = False
+    service: float = 0.0  # moving average of dispatch-to-result time, seconds
+
+    def limit(self) -> int:
+        """How many tasks the manager may hold now."""
+        if not self.auto_prefetch:
+            return self.capacity
+        return self.workers * (1 + (_AUTO_DEEP if self.fast else 1))
+
+    def observe(self, service: float) -> None:
+        """Fold one task's dispatch-to-result time into the automatic prefetch depth."""
+        self.service = service if self.service == 0 else 0.8 * self.service + 0.2 * service
+        if self.fast and self.service > _SLOW:
+            self.fast = False
+        elif not self.fast and self.service < _FAST:
+            self.fast = True
 
     def cost(self, task: Task) -> tuple[float, float]:
         """Cores and memory (MB) a task takes on this manager's node."""
@@ -77,7 +101,7 @@ class Manager:
 
     @property
     def accepting(self) -> bool:
-        return not (self.draining or self.held) and len(self.inflight) < self.capacity
+        return not (self.draining or self.held) and len(self.inflight) < self.limit()
 
 
 @dataclass(slots=True)
@@ -132,6 +156,7 @@ class DispatchCore:
         for tid in task_ids:
             task = mgr.inflight.pop(tid, None)
             if task is not None:
+                mgr.observe(now - task.sent_at)
                 cores, mem = mgr.cost(task)
                 mgr.used_cores -= cores
                 mgr.used_mem -= mem
@@ -181,7 +206,7 @@ class DispatchCore:
         return tasks
 
     # -- decisions -------------------------------------------------------------------------
-    def dispatch(self) -> list[Dispatch]:
+    def dispatch(self, now: float = 0.0) -> list[Dispatch]:
         """Assign pending tasks to accepting managers, one batch per manager.
 
         First every idle worker gets a task, then (if tasks remain) the prefetch slots fill:
@@ -192,7 +217,7 @@ class DispatchCore:
             for mgr in list(self._free.values()):
                 if not self._pending:
                     break
-                batch = self._fill(mgr, prefetch)
+                batch = self._fill(mgr, prefetch, now)
                 if batch:
                     batches.setdefault(mgr.mid, []).extend(batch)
                     self._refresh(mgr)
@@ -209,11 +234,11 @@ class DispatchCore:
             out.append(Dispatch(mid, batch, new))
         return out
 
-    def _fill(self, mgr: Manager, prefetch: bool) -> list[Task]:
+    def _fill(self, mgr: Manager, prefetch: bool, now: float) -> list[Task]:
         pending = self._pending
         batch: list[Task] = []
         skipped: list[tuple[float, int, Task]] = []
-        room = (mgr.capacity if prefetch else mgr.workers) - len(mgr.inflight)
+        room = (mgr.limit() if prefetch else mgr.workers) - len(mgr.inflight)
         while pending and room > 0 and len(skipped) < _SCAN_LIMIT:
             entry = heapq.heappop(pending)
             task = entry[2]
@@ -224,6 +249,7 @@ class DispatchCore:
             mgr.used_cores += cores
             mgr.used_mem += mem
             task.manager = mgr.mid
+            task.sent_at = now
             mgr.inflight[task.task_id] = task
             batch.append(task)
             room -= 1

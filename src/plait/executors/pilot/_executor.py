@@ -53,8 +53,10 @@ class HighThroughputExecutor(BlockProviderExecutor):
     * ``heartbeat_period`` defaults to 2 s and ``heartbeat_threshold`` to 8 s, so a silent
       manager is declared lost within seconds (a manager whose process dies is noticed at
       once, from its closed connection).
-    * ``prefetch_capacity=None`` (the default) means one extra task per worker, handed out
-      only once every connected worker is busy; an int keeps Parsl's meaning.
+    * ``prefetch_capacity=None`` (the default) is automatic: extra tasks go to a manager
+      only once every connected worker is busy, 8 per worker while tasks return within
+      milliseconds, 1 per worker once they take tens of milliseconds. An int keeps Parsl's
+      meaning (a fixed number of extra tasks per manager).
     * ``encrypted`` defaults to False.
     * ``launch_cmd`` format fields include ``{python}``: this interpreter
       (``python -m plait.executors.pilot._manager``) for LocalProvider blocks, else the

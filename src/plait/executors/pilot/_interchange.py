@@ -176,9 +176,11 @@ class Interchange:
             self._send(mid, [P.REFUSE, P.dumps(table)])
             self._fail([(-1, VersionMismatch(table))])
             return
+        auto = reg["prefetch_capacity"] is None
         mgr = Manager(mid, str(reg["block_id"]), reg["hostname"], reg["workers"],
-                      reg["workers"] + reg["prefetch_capacity"], reg["cores_per_worker"],
-                      reg["mem_per_worker"], reg["cores_total"], reg["mem_total"], info=reg)
+                      reg["workers"] + (reg["prefetch_capacity"] or 0), reg["cores_per_worker"],
+                      reg["mem_per_worker"], reg["cores_total"], reg["mem_total"], info=reg,
+                      auto_prefetch=auto)
         self.core.manager_registered(mgr, now)
         self.fd_of[mid] = fd
         self.mid_of_fd[fd] = mid
@@ -222,7 +224,7 @@ class Interchange:
 
     # -- loop --------------------------------------------------------------------------------
     def _dispatch(self) -> None:
-        for action in self.core.dispatch():
+        for action in self.core.dispatch(time.monotonic()):
             meta = (action.new_digests,
                     [(t.task_id, t.digest, len(t.frames)) for t in action.tasks])
             frames: list[Any] = [P.TASKS, P.dumps(meta)]

@@ -155,8 +155,7 @@ class Manager:
         opts, pool = self.opts, self.pool
         reg = {"versions": P.local_versions(), "hostname": self.hostname, "uid": self.uid,
                "block_id": opts.block_id, "workers": pool.count,
-               "prefetch_capacity": (pool.count if opts.prefetch_capacity is None
-                                     else opts.prefetch_capacity),
+               "prefetch_capacity": opts.prefetch_capacity,  # None: automatic
                "cores_per_worker": opts.cores_per_worker,
                "mem_per_worker": (opts.mem_per_worker or 0) * 1024,
                "cores_total": pool.cores_total, "mem_total": pool.mem_total_mb,
