@@ -48,3 +48,13 @@ def shell(cmd: str, stdout: str | None = None, stderr: str | None = None) -> str
 
 def pid() -> int:
     return os.getpid()
+
+
+def die_once(marker: str) -> str:
+    """SIGKILL this worker process the first time (creating ``marker``); succeed after."""
+    import signal
+
+    if not os.path.exists(marker):
+        open(marker, "w").close()
+        os.kill(os.getpid(), signal.SIGKILL)
+    return "survived"
