@@ -58,7 +58,9 @@ class LocalProvider(ExecutionProvider):
         worker_init: shell lines run before the workers; a non-zero exit of its last command
             ends the block as FAILED with the reason in its stderr (Parsl carries on).
         walltime: ``"HH:MM:SS"`` after which a block is stopped and reported as TIMEOUT, or
-            None for no limit.
+            None (the default) for no limit. Parsl's default of 15 minutes is not enforced
+            by Parsl; plait enforces a walltime only when one is given, so that migrated
+            scripts do not lose their local workers mid-run.
         cmd_timeout: accepted for compatibility (local submission runs no scheduler command).
         cancel_grace: seconds between SIGTERM and SIGKILL when a block is cancelled.
     """
@@ -66,7 +68,7 @@ class LocalProvider(ExecutionProvider):
     def __init__(
         self, nodes_per_block: int = 1, launcher: Launcher | None = None, init_blocks: int = 1,
         min_blocks: int = 0, max_blocks: int = 1, worker_init: str = "",
-        cmd_timeout: float = 30, parallelism: float = 1, walltime: str | None = "00:15:00",
+        cmd_timeout: float = 30, parallelism: float = 1, walltime: str | None = None,
         cancel_grace: float = 2.0, label: str = "local",
     ) -> None:
         self.walltime = walltime
