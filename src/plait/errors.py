@@ -34,15 +34,24 @@ from plait.executors._errors import ScalingFailed as ScalingFailed
 from plait.executors._errors import UnsupportedFeatureError as UnsupportedFeatureError
 from plait.executors._errors import VersionMismatch as VersionMismatch
 from plait.executors._errors import WorkerLost as WorkerLost
+from plait.launchers._errors import BadLauncher as BadLauncher
+from plait.providers._errors import ExecutionProviderException as ExecutionProviderException
+from plait.providers._errors import ScaleOutFailed as ScaleOutFailed
+from plait.providers._errors import SchedulerMissingArgs as SchedulerMissingArgs
+from plait.providers._errors import ScriptPathError as ScriptPathError
+from plait.providers._errors import SubmitException as SubmitException
+from plait.transport._errors import CommandTimeout as CommandTimeout
 
 __all__ = [
-    "AppBadFormatting", "AppException", "AppTimeout", "BadCheckpoint", "BadMessage",
-    "BadStateException", "BadStdStreamFile", "BashAppNoReturn", "BashExitFailure",
-    "BlockFailed", "ConfigurationError", "DataFlowException", "DependencyError",
-    "DeserializationError", "ExecutorError", "InfrastructureError", "InterchangeLost",
+    "AppBadFormatting", "AppException", "AppTimeout", "BadCheckpoint", "BadLauncher",
+    "BadMessage", "BadStateException", "BadStdStreamFile", "BashAppNoReturn",
+    "BashExitFailure", "BlockFailed", "CommandTimeout", "ConfigurationError",
+    "DataFlowException", "DependencyError", "DeserializationError", "ExecutionProviderException",
+    "ExecutorError", "InfrastructureError", "InterchangeLost",
     "InternalConsistencyError", "InvalidResourceSpecification", "InvalidTransition",
     "JoinError", "ManagerLost", "MissingOutputs", "NoDataFlowKernelError",
     "OptionalModuleMissing", "ParslError", "PlaitError", "PropagatedException",
-    "ScalingFailed", "SerializationError", "TaskCancelled", "UnsupportedFeatureError",
+    "ScaleOutFailed", "ScalingFailed", "SchedulerMissingArgs", "ScriptPathError",
+    "SerializationError", "SubmitException", "TaskCancelled", "UnsupportedFeatureError",
     "VersionMismatch", "WorkerLost",
 ]

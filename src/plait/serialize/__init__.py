@@ -1,4 +1,7 @@
-"""How functions, arguments and results cross a process boundary (Parsl's ``parsl.serialize``)."""
+"""How functions, arguments and results cross a process boundary (Parsl's ``parsl.serialize``).
+
+Internal layer (executors use it); not part of the public API.
+"""
 
 from plait.serialize._funcs import FunctionCache as FunctionCache
 from plait.serialize._funcs import FunctionTable as FunctionTable
