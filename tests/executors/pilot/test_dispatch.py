@@ -130,9 +130,9 @@ def test_automatic_prefetch_deepens_for_fast_tasks_and_backs_off_for_slow():
         core.task_arrived(Task(i, D))
     (d,) = core.dispatch(now=0)
     assert len(d.tasks) == 4  # unknown speed: one extra per worker
-    core.results_arrived(b"a", [t.task_id for t in d.tasks], now=0.001)
+    core.results_arrived(b"a", [t.task_id for t in d.tasks], now=0.005)
     assert m.fast
-    (d,) = core.dispatch(now=0.001)
+    (d,) = core.dispatch(now=0.005)
     assert len(d.tasks) == 18  # 2 workers + 8 queued each
     core.results_arrived(b"a", [t.task_id for t in d.tasks], now=1.0)
     assert not m.fast

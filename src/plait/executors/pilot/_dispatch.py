@@ -6,7 +6,7 @@ manager, fail these tasks). Time is passed in, so tests drive it without sleepin
 
 Placement: a manager holds at most ``capacity`` tasks (workers + prefetch). With automatic
 prefetch the extra room follows the manager's recent service time (dispatch to result): deep
-(8 per worker) while tasks come back within milliseconds, so short tasks travel in large
+(8 per worker) while tasks come back within ~20 ms, so short tasks travel in large
 batches; one per worker once they take tens of milliseconds, so long tasks do not queue behind
 each other on one node while another has room. A task that names
 ``cores`` or ``memory`` in its resource specification also needs that much free on the manager's
@@ -28,7 +28,7 @@ _INF = math.inf
 # the head of the queue needs more cores than any free manager has.
 _SCAN_LIMIT = 64
 _AUTO_DEEP = 8  # prefetched tasks per worker while tasks are fast
-_FAST, _SLOW = 0.005, 0.05  # service-time thresholds (s), apart so the mode does not flap
+_FAST, _SLOW = 0.02, 0.1  # service-time thresholds (s), apart so the mode does not flap
 
 
 @dataclass(slots=True)
@@ -281,6 +281,7 @@ class DispatchCore:
         return [{"manager": m.mid.decode(errors="replace"), "block_id": m.block_id,
                  "hostname": m.hostname, "worker_count": m.workers,
                  "tasks": len(m.inflight), "active": not m.held, "draining": m.draining,
+                 "prefetch_depth": m.limit() - m.workers, "service_s": m.service,
                  "idle_duration": 0.0 if m.idle_since is None else now - m.idle_since,
                  **{k: m.info[k] for k in ("python_version", "pid") if k in m.info}}
                 for m in self.managers.values()]

@@ -37,6 +37,7 @@ from plait.serialize._pack import pack_value
 log = logging.getLogger("plait.manager")
 _BATCH = 1000
 _START_FAILURES = 3
+_HOLD_S, _HOLD_MAX = 0.002, 64  # how long / how many results may wait to leave together
 
 
 class Manager:
@@ -54,6 +55,7 @@ class Manager:
         self.running = True
         self.exit_code = 0
         self.last_heard = 0.0
+        self.held_since = 0.0
         self.ix: zmq.Socket[Any]
         self.pool: WorkerPool
 
@@ -125,10 +127,21 @@ class Manager:
             except OSError as exc:  # it died after saying it was idle: its sentinel follows
                 log.warning("could not send task to worker %d: %s", rank, exc)
 
+    def _maybe_flush(self, now: float) -> None:
+        # With tasks still queued here the workers stay busy anyway, so results may wait a
+        # moment to leave together: one message for many tasks on every link upstream. With
+        # none queued, the interchange may be waiting for these results: send them now.
+        if not self.held_since:
+            self.held_since = now
+        if (not self.queue or len(self.meta) >= _HOLD_MAX
+                or now - self.held_since >= _HOLD_S):
+            self._flush_results()
+
     def _flush_results(self) -> None:
         if self.meta:
             P.send(self.ix, [P.RESULTS, P.dumps(self.meta), *self.results])
             self.meta, self.results = [], []
+            self.held_since = 0.0
 
     # -- loop ---------------------------------------------------------------------------------
     def run(self) -> int:
@@ -187,6 +200,8 @@ class Manager:
         while self.running:
             now = time.monotonic()
             deadlines = [next_beat, self.last_heard + opts.heartbeat_threshold]
+            if self.meta:
+                deadlines.append(self.held_since + _HOLD_S)
             if drain_at is not None:
                 deadlines.append(drain_at)
             timeout = int(max(0.0, min(deadlines) - now) * 1000) + 1
@@ -202,7 +217,8 @@ class Manager:
             for rank in deaths:  # after reading: a result sent just before death counts
                 self._on_worker_death(rank)
             self._feed_workers()
-            self._flush_results()
+            if self.meta:
+                self._maybe_flush(time.monotonic())
             now = time.monotonic()
             if now >= next_beat:
                 self.ix.send(P.HEARTBEAT)
