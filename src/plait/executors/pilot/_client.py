@@ -24,7 +24,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import zmq
 
@@ -207,12 +207,11 @@ class InterchangeClient:
             self.on_lost(exc)
 
     def _receive(self) -> None:
-        recv = self.results.recv_multipart
+        recv, events = self.results.recv_multipart, self.results.getsockopt
         for _ in range(_BATCH * 10):
-            try:
-                frames = recv(zmq.NOBLOCK, copy=False)
-            except zmq.Again:
+            if not cast(int, events(zmq.EVENTS)) & zmq.POLLIN:
                 return
+            frames = recv(copy=False)
             kind = frames[0].bytes
             if kind == P.COMMAND:
                 req, value = P.loads(frames[1])

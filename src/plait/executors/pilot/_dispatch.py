@@ -123,6 +123,7 @@ class DispatchCore:
         self._pending: list[tuple[float, int, Task]] = []
         self._seq = itertools.count()
         self._free: dict[bytes, Manager] = {}  # accepting managers, in service order
+        self.draining: set[bytes] = set()
 
     # -- events ----------------------------------------------------------------------------
     def task_arrived(self, task: Task) -> None:
@@ -170,6 +171,7 @@ class DispatchCore:
         """A manager died or went silent; returns it and the tasks it held (to be failed)."""
         mgr = self.managers.pop(mid, None)
         self._free.pop(mid, None)
+        self.draining.discard(mid)
         if mgr is None:
             return None, []
         lost = list(mgr.inflight.values())
@@ -193,11 +195,12 @@ class DispatchCore:
         mgr = self.managers.get(mid)
         if mgr is not None:
             mgr.draining = True
+            self.draining.add(mid)
             self._free.pop(mid, None)
 
     def drained(self) -> list[bytes]:
         """Draining managers that hold no task any more (tell them to exit)."""
-        return [m.mid for m in self.managers.values() if m.draining and not m.inflight]
+        return [mid for mid in self.draining if not self.managers[mid].inflight]
 
     def drop_pending(self) -> list[Task]:
         """Remove and return every task not yet sent to a manager."""

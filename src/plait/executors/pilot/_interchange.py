@@ -17,7 +17,7 @@ import os
 import pickle
 import sys
 import time
-from typing import Any
+from typing import Any, cast
 
 import zmq
 from zmq.utils.monitor import parse_monitor_message
@@ -233,18 +233,20 @@ class Interchange:
                 frames += task.frames
                 task.frames = None  # the manager has them now; free the memory
             self._send(action.mid, frames)
-        for mid in self.core.drained():
+        for mid in self.core.drained() if self.core.draining else ():
             self._send(mid, [P.EXIT])
             self._lose(mid, "drained")
 
     def _timers(self, now: float, next_beat: float) -> float:
+        # Once per heartbeat period, not per loop: both scans cost O(managers). A silent
+        # manager is therefore found within threshold + period.
+        if now < next_beat:
+            return next_beat
         for mid in self.core.silent_managers(now):
             self._lose(mid, f"no heartbeat for {self.core.heartbeat_threshold:g} s")
-        if now >= next_beat:
-            for mid in list(self.core.managers):
-                self._send(mid, [P.HEARTBEAT])
-            next_beat = now + self.hb_period
-        return next_beat
+        for mid in list(self.core.managers):
+            self._send(mid, [P.HEARTBEAT])
+        return now + self.hb_period
 
     def run(self) -> None:
         """Serve until the executor says SHUTDOWN or goes away."""
@@ -259,7 +261,7 @@ class Interchange:
         next_beat = time.monotonic() + self.hb_period
         while self.running:
             now = time.monotonic()
-            deadline = min(next_beat, self.core.next_expiry())
+            deadline = next_beat
             timeout = int(max(0.0, deadline - now) * 1000) + 1
             ready = dict(poller.poll(timeout))
             if self.router in ready:
@@ -276,12 +278,13 @@ class Interchange:
         self.close()
 
     def _drain(self, sock: zmq.Socket[Any], handle: Any) -> None:
+        # Ask the socket whether a message waits instead of catching zmq.Again: raising
+        # and catching that exception costs more than a whole small message.
+        recv, events = sock.recv_multipart, sock.getsockopt
         for _ in range(_BATCH):
-            try:
-                frames = sock.recv_multipart(zmq.NOBLOCK, copy=False)
-            except zmq.Again:
+            if not cast(int, events(zmq.EVENTS)) & zmq.POLLIN:
                 return
-            handle(frames)
+            handle(recv(copy=False))
 
     def close(self) -> None:
         """Tell every manager to exit, then close the sockets."""
