@@ -87,13 +87,26 @@ def run_doubles(xs: range) -> list[int]:
     return [f.result(timeout=30) for f in futs]
 
 
+def wait_for_records(path: Path, count: int) -> list[str]:
+    deadline = time.monotonic() + 20
+    while len(found := records(path)) < count:  # nothing signals a file write: a deadline
+        assert time.monotonic() < deadline, f"{count} records not written within 20 s"
+        time.sleep(0.01)
+    return found
+
+
 def test_task_exit_writes_each_result_before_cleanup(run_dir: str) -> None:
     with kernel(run_dir, checkpoint_mode="task_exit") as dfk:
         futs = [double(x) for x in range(5)]
         for f in futs:
             f.result(timeout=30)
-        assert sorted(records(store(dfk))) == sorted(f.task_record.hashsum for f in futs)
-        assert dfk.checkpoint() == 0  # nothing left pending
+        found = wait_for_records(store(dfk), 5)  # written on their own, by the writer thread
+        assert sorted(found) == sorted(f.task_record.hashsum for f in futs)
+        more = [double(x) for x in range(5, 10)]
+        for f in more:
+            f.result(timeout=30)
+        assert dfk.checkpoint() == 0  # nothing pending: it only waits for the writer
+        assert len(records(store(dfk))) == 10
 
 
 def test_dfk_exit_writes_at_cleanup_only(run_dir: str) -> None:
@@ -127,14 +140,11 @@ def test_manual_checkpoint_in_both_config_forms(run_dir: str, form: str) -> None
 
 def test_periodic_checkpoints_on_its_timer(run_dir: str) -> None:
     with kernel(run_dir, checkpoint_mode="periodic", checkpoint_period="00:00:01") as dfk:
-        started = time.monotonic()
         run_doubles(range(3))
-        deadline = started + 20
-        while len(records(store(dfk))) < 3:  # nothing signals a file write: a deadline
-            assert time.monotonic() < deadline, "no periodic checkpoint within 20 s"
-            time.sleep(0.05)
+        wait_for_records(store(dfk), 3)
         threads = [t.name for t in threading.enumerate()]
-        assert any(n.startswith("plait-checkpoint-") for n in threads)
+        assert any(n.startswith("plait-checkpoint-timer-") for n in threads)
+    # the timer and the writer thread are both gone after cleanup
     assert not any(t.name.startswith("plait-checkpoint-") for t in threading.enumerate())
 
 

@@ -6,13 +6,15 @@ File ``<run_dir>/checkpoint/tasks.ckpt``::
     record  <u64 payload length> <u32 crc32 of payload> payload
     payload <u8 n> <n bytes: hash, ascii> <pickled result>
 
-Crash safety: records go to the kernel with ``os.write`` on an O_APPEND descriptor, with no
-user-space buffer kept between calls (see CheckpointWriter for how concurrent completions
-share one call). Once ``write`` returns, the records survive the death
-of the process (kill -9) because they are in the OS page cache; only a power loss or OS crash
+Crash safety: a writer thread appends records with ``os.write`` on an O_APPEND descriptor
+a few milliseconds at most after their tasks complete (see CheckpointWriter for why a
+thread). Once ``write`` returns, the records survive the death of the process (kill -9)
+because they are in the OS page cache; only a power loss or OS crash
 can lose them before the file is synced (plait syncs at ``close()``). A process killed in the
 middle of a ``write`` leaves at most one torn record at the end: the reader detects it by its
 length or CRC, warns with the file and byte offset, and keeps every record before it.
+So a kill -9 costs at most the records of the tasks that completed in its last few
+milliseconds: those tasks run again next time; no result is ever wrong.
 
 Loading a store checks every record and indexes it by hash: small results are kept as their
 pickled bytes, large ones as ``(file, offset, length)``, read back only if a task asks for
@@ -29,6 +31,7 @@ import struct
 import threading
 import warnings
 import zlib
+from collections import deque
 from collections.abc import Iterator
 from typing import NamedTuple
 
@@ -41,6 +44,10 @@ CHECKPOINT_FILE = "tasks.ckpt"
 MAGIC = b"PLAITCK\x01"
 _FRAME = struct.Struct("<QI")
 _NUMBERED = re.compile(r"^\d+$")
+#: how long the writer waits for more records before writing (seconds), and how many
+#: queued records make it write without waiting
+LINGER = 0.002
+BATCH = 256
 
 
 class CheckpointWarning(UserWarning):
@@ -54,76 +61,136 @@ def frame(hashsum: str, pickled: bytes) -> bytes:
 
 
 class CheckpointWriter:
-    """Appends records to one store file; the directory and file appear on first write.
+    """Appends records to one store file from its own thread; the directory, file and
+    thread appear on first use.
 
-    Group commit: whichever thread holds ``_io`` writes everything buffered; a thread that
-    finds ``_io`` taken leaves its record in the buffer and returns, and the holder writes
-    it before letting go. Under a burst of completions that turns one system call per task
-    into one per batch (and each call hands the GIL around). A record left to another
-    thread reaches the OS within that thread's current ``write``.
+        completing threads ──append()──▶ deque ──▶ writer thread ──os.write──▶ file
+                           ring the bell (only if the writer sleeps) ──┘
+
+    Why a thread: ``os.write`` releases the GIL, and a thread that releases the GIL waits
+    to get it back behind every busy thread (up to the 5 ms switch interval). Done on the
+    executor's threads, that wait stalled task completions. Why no Condition: a completing
+    thread must never block on a lock the writer holds, for the same reason; ``deque``
+    appends are atomic and the bell is a plain lock released without blocking.
+
+    A record reaches the OS within about LINGER (2 ms) of its task's completion, plus
+    scheduling delay; ``flush()`` waits for everything appended before it.
     """
 
     def __init__(self, directory: str) -> None:
         self.directory = directory
         self.path = os.path.join(directory, CHECKPOINT_FILE)
         self._fd: int | None = None
-        self._lock = threading.Lock()  # guards _buffer and _closed, never held for I/O
-        self._io = threading.Lock()  # held by the one thread writing to the file
-        self._buffer: list[bytes] = []
+        self._queue: deque[bytes | threading.Event] = deque()
+        self._bell = threading.Lock()
+        self._bell.acquire()  # locked = nobody rang; append() releases it to wake the writer
+        self._sleeping = False
         self._closed = False
+        self._start_lock = threading.Lock()
+        self._thread: threading.Thread | None = None
 
-    def append(self, data: bytes) -> bool:
-        """Write framed records; False (and nothing written) once closed."""
-        with self._lock:
-            if self._closed:
-                return False
-            self._buffer.append(data)
-        # Re-check after letting go of _io: a record buffered while we held it, by a thread
-        # that then failed to take _io, is ours to write.
-        while self._buffer and self._io.acquire(blocking=False):
-            try:
-                self._write_buffer()
-            finally:
-                self._io.release()
+    def append(self, data: bytes | threading.Event) -> bool:
+        """Queue framed records for writing; False (and nothing queued) once closed."""
+        if self._closed:
+            return False
+        self._queue.append(data)
+        if self._thread is None:
+            self._start()
+        # The writer sets _sleeping before its last look at the queue, and we look at
+        # _sleeping after appending: one of the two sees the other (the GIL orders them).
+        if self._sleeping:
+            self._sleeping = False
+            self._ring()
         return True
 
-    def _write_buffer(self) -> None:
-        """Write out the buffer (called holding ``_io``)."""
-        with self._lock:
-            batch, self._buffer = self._buffer, []
-        if not batch:
-            return
+    def _ring(self) -> None:
+        try:
+            self._bell.release()
+        except RuntimeError:
+            pass  # already rung
+
+    def _start(self) -> None:
+        with self._start_lock:
+            if self._thread is None:
+                run = os.path.basename(os.path.dirname(self.directory))
+                self._thread = threading.Thread(target=self._run, daemon=True,
+                                                name=f"plait-checkpoint-writer-{run}")
+                self._thread.start()
+
+    def _run(self) -> None:
+        queue = self._queue
+        while True:
+            if not queue:
+                if self._closed:
+                    return
+                self._sleeping = True
+                if not queue and not self._closed:
+                    self._bell.acquire()  # no deadline: append(), flush() and close() ring
+                self._sleeping = False
+                # Linger so that a burst of completions shares one write and one wake-up;
+                # flush() and close() ring the bell to cut it short.
+                if len(queue) < BATCH and not self._closed:
+                    self._bell.acquire(timeout=LINGER)
+            batch: list[bytes] = []
+            events: list[threading.Event] = []
+            while queue:
+                item = queue.popleft()
+                if isinstance(item, threading.Event):
+                    events.append(item)
+                    break  # write what came before it, then tell flush()
+                batch.append(item)
+            if batch:
+                try:
+                    self._write(batch)
+                except OSError:
+                    log.exception("cannot write %d checkpoint records to %s; those tasks "
+                                  "will run again in the next run", len(batch), self.path)
+            for event in events:
+                event.set()
+
+    def _write(self, batch: list[bytes]) -> None:
         if self._fd is None:
-            self._fd = self._open()
+            os.makedirs(self.directory, exist_ok=True)
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            if os.fstat(fd).st_size == 0:
+                os.write(fd, MAGIC)
+            self._fd = fd
         view = memoryview(b"".join(batch) if len(batch) > 1 else batch[0])
         while view:  # a regular file takes it all at once unless the disk is full
             view = view[os.write(self._fd, view):]
 
-    def _open(self) -> int:
-        os.makedirs(self.directory, exist_ok=True)
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        if os.fstat(fd).st_size == 0:
-            os.write(fd, MAGIC)
-        return fd
+    def flush(self, timeout: float = 60) -> bool:
+        """Wait until everything appended so far is written; False on timeout."""
+        if self._thread is None:
+            return True
+        done = threading.Event()
+        if not self.append(done):
+            return True  # closed: close() writes everything
+        self._ring()
+        return done.wait(timeout)
 
     def close(self) -> None:
-        """Write what is buffered, sync to disk and close; later appends are refused."""
-        with self._lock:
-            self._closed = True
-        # a write in progress ends within one system call
-        if not self._io.acquire(timeout=60):
-            log.error("checkpoint store %s: a write did not finish within 60 s", self.path)
-            return
-        try:
-            self._write_buffer()
-            fd, self._fd = self._fd, None
-            if fd is not None:
-                try:
-                    os.fsync(fd)
-                finally:
-                    os.close(fd)
-        finally:
-            self._io.release()
+        """Write what is queued, sync to disk and close; later appends are refused."""
+        self._closed = True
+        self._ring()
+        with self._start_lock:
+            thread = self._thread
+        if thread is not None:
+            thread.join(timeout=60)  # one write of what is left
+            if thread.is_alive():
+                log.error("checkpoint store %s: writing did not finish within 60 s", self.path)
+                return
+        # an append() that raced with close() may have queued after the writer's last look
+        late = [item for item in self._queue if not isinstance(item, threading.Event)]
+        self._queue.clear()
+        if late:
+            self._write(late)
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
 
 
 class RecordRef(NamedTuple):

@@ -112,8 +112,8 @@ class BasicMemoizer(Memoizer):
             found = [c for c in _checkpoint.get_all_checkpoints(config_run_dir) if c != own]
             self._loaded = _checkpoint.load_index(found, explicit=False)
         if self._period is not None:
-            self._timer = threading.Thread(target=self._tick, args=(self._period,),
-                                           name=f"plait-checkpoint-{os.path.basename(run_dir)}",
+            name = f"plait-checkpoint-timer-{os.path.basename(run_dir)}"
+            self._timer = threading.Thread(target=self._tick, args=(self._period,), name=name,
                                            daemon=True)
             self._timer.start()
 
@@ -150,9 +150,10 @@ class BasicMemoizer(Memoizer):
         hashsum = task.hashsum = self.make_hash(task)
         entry = self._table.get(hashsum)
         if entry is None:
+            if not self._loaded:
+                return None
             entry = self._from_checkpoint(task, hashsum)
             if entry is None:
-                log.debug("task %d: no memo entry for %s", task.id, hashsum)
                 return None
         log.debug("task %d: memo hit for %s", task.id, hashsum)
         fut: Future[Any] = LightFuture()
@@ -208,9 +209,14 @@ class BasicMemoizer(Memoizer):
             self._table[hashsum] = (False, exception)
 
     def checkpoint(self) -> int:
-        """Write the results of tasks finished since the last checkpoint; return how many."""
+        """Write the results of tasks finished since the last checkpoint; return how many
+        (in ``task_exit`` mode they are written as tasks end: this waits for them)."""
         with self._lock:
             batch, self._pending = self._pending, []
+        written = self._write(batch) if batch else 0
+        if self._writer is not None and not self._writer.flush():
+            log.warning("checkpoint records to %s are not all written after 60 s",
+                        self._writer.path)
         if not batch:
             if self.checkpoint_mode == "task_exit":
                 log.debug("checkpoint(): task_exit mode writes each result as it ends")
@@ -220,7 +226,6 @@ class BasicMemoizer(Memoizer):
             else:
                 log.info("No tasks checkpointed in this pass.")
             return 0
-        written = self._write(batch)
         log.info("Done checkpointing %d tasks", written)
         return written
 
