@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import collections
 import os
+import pickle
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,7 +17,7 @@ import pytest
 
 import plait
 from plait import Config, ThreadPoolExecutor, python_app
-from plait.dataflow._checkpoint import CheckpointWarning, frame, scan
+from plait.dataflow._checkpoint import MAGIC, CheckpointWarning, CheckpointWriter, frame, scan
 from plait.dataflow.dflow import DataFlowKernel
 from plait.dataflow.memoization import BasicMemoizer
 from plait.dataflow.states import States
@@ -323,3 +325,46 @@ def test_old_and_new_forms_cannot_be_mixed(run_dir: str) -> None:
     with pytest.raises(ConfigurationError, match="checkpoint_mode"):
         plait.load(config)
     plait.clear()
+
+
+def test_writer_keeps_every_record_from_concurrent_threads(tmp_path: Path) -> None:
+    writer = CheckpointWriter(str(tmp_path / "checkpoint"))
+    per_thread, threads = 1500, 6
+
+    def produce(t: int) -> None:
+        for i in range(per_thread):
+            assert writer.append(frame(f"{t:02d}{i:030d}", pickle.dumps((t, i))))
+            if i % 500 == 0:
+                assert writer.flush(timeout=30)
+
+    workers = [threading.Thread(target=produce, args=(t,)) for t in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(timeout=60)
+    assert writer.flush(timeout=30)
+    writer.close()
+    assert not writer.append(frame("x" * 32, b"late"))  # refused once closed
+    found = {key: pickle.loads(data) for key, _, data in scan(writer.path)}
+    assert len(found) == per_thread * threads
+    assert all(found[f"{t:02d}{i:030d}"] == (t, i) for t in range(threads)
+               for i in range(per_thread))
+    assert not any(t.name.startswith("plait-checkpoint-writer") for t in threading.enumerate())
+
+
+def test_a_store_cut_at_any_byte_loads_exactly_the_whole_records(tmp_path: Path) -> None:
+    writer = CheckpointWriter(str(tmp_path / "checkpoint"))
+    for i in range(4):
+        writer.append(frame(f"{i:032d}", pickle.dumps("v" * i)))
+    writer.close()
+    data = Path(writer.path).read_bytes()
+    ends = [ref.offset + ref.length for _, ref, _ in scan(writer.path)]
+    cut_file = tmp_path / "cut.ckpt"
+    for cut in range(len(MAGIC), len(data) + 1):  # every point a kill -9 could stop a write
+        cut_file.write_bytes(data[:cut])
+        whole = sum(1 for end in ends if end <= cut)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            loaded = [pickle.loads(d) for _, _, d in scan(str(cut_file))]
+        assert loaded == ["v" * i for i in range(whole)]
+        assert bool(caught) == (cut not in ends and cut != len(MAGIC)), cut
