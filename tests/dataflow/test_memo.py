@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import collections
+import logging
 import textwrap
 import threading
 from collections.abc import Iterator
@@ -213,3 +215,15 @@ def test_subclass_overriding_check_memo(run_dir: str) -> None:
         assert fut.result(timeout=30) == -1
         assert fut.task_record.state is States.memo_done
     assert RUNS["square"] == 0
+
+
+def test_a_miss_is_explained_in_the_debug_log(run_dir: str,
+                                              caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.DEBUG, logger="plait.dataflow.memo"), kernel(run_dir):
+        square(2, label="a").result(timeout=30)
+        square(2, label="b").result(timeout=30)
+    misses = [r.getMessage() for r in caplog.records if "not memoized yet" in r.getMessage()]
+    assert len(misses) == 2
+    first, second = (ast.literal_eval(m.partition(" from ")[2]) for m in misses)
+    assert first["function"] == second["function"] and first["arg 0"] == second["arg 0"]
+    assert first["label"] != second["label"]  # the part that changed

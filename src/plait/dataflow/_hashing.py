@@ -419,6 +419,21 @@ def _register_then_check(cls: Any, func: Any = None) -> Any:
 id_for_memo.register = _register_then_check  # type: ignore[method-assign]
 
 
+def hash_parts(task: Task) -> dict[str, str]:
+    """A short digest of each part of ``task``'s memoization key (function, each argument),
+    so that two runs' logs show which part changed when a task missed the cache."""
+    def short(data: bytes) -> str:
+        return hashlib.blake2b(data, digest_size=6).hexdigest()
+
+    parts = {"function": short(id_for_memo(task.func))}
+    for i, arg in enumerate(task.args or ()):
+        parts[f"arg {i}"] = short(id_for_memo(arg))
+    for name, value in sorted((task.kwargs or {}).items()):
+        if name not in task.ignore_for_cache and name not in NOT_HASHED:
+            parts[name] = short(id_for_memo(value, name == "outputs"))
+    return parts
+
+
 def _argument_error(task: Task, where: str, name: str | None, value: object,
                     exc: Exception) -> ValueError:
     culprit = exc.value_type if isinstance(exc, UnhashableValue) else type(value)

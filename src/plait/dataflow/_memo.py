@@ -25,7 +25,7 @@ from plait._errors import BadCheckpoint, ConfigurationError, TaskCancelled
 from plait._lightfuture import LightFuture
 from plait.dataflow import _checkpoint
 from plait.dataflow._checkpoint import CheckpointWarning, CheckpointWriter, RecordRef
-from plait.dataflow._hashing import make_hash
+from plait.dataflow._hashing import hash_parts, make_hash
 from plait.dataflow._memoizer import Memoizer
 from plait.executors._errors import InfrastructureError
 
@@ -150,10 +150,11 @@ class BasicMemoizer(Memoizer):
         hashsum = task.hashsum = self.make_hash(task)
         entry = self._table.get(hashsum)
         if entry is None:
-            if not self._loaded:
-                return None
-            entry = self._from_checkpoint(task, hashsum)
+            entry = self._from_checkpoint(task, hashsum) if self._loaded else None
             if entry is None:
+                if log.isEnabledFor(logging.DEBUG):  # explains a miss: compare two runs' logs
+                    log.debug("%s: not memoized yet, key %s from %s", task.describe(),
+                              hashsum, hash_parts(task))
                 return None
         log.debug("task %d: memo hit for %s", task.id, hashsum)
         fut: Future[Any] = LightFuture()
