@@ -24,7 +24,7 @@ from typing import Any
 
 import plait
 from plait import Config, ThreadPoolExecutor, python_app
-from plait.dataflow._hashing import make_hash
+from plait.dataflow._memokey import make_hash
 from plait.dataflow._task import Task
 
 

@@ -226,7 +226,7 @@ def test_hash_is_stable_across_processes_and_hash_seeds() -> None:
 
 
 def test_user_hasher_for_a_builtin_type_replaces_the_fast_path() -> None:
-    from plait.dataflow import _hashing
+    from plait.dataflow import _memokey as _hashing
 
     before = make_hash(task(add, 1.0))
     registry = dict(id_for_memo.registry)

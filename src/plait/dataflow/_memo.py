@@ -25,8 +25,8 @@ from plait._errors import BadCheckpoint, ConfigurationError, TaskCancelled
 from plait._lightfuture import LightFuture
 from plait.dataflow import _checkpoint
 from plait.dataflow._checkpoint import CheckpointWarning, CheckpointWriter, RecordRef
-from plait.dataflow._hashing import hash_parts, make_hash
 from plait.dataflow._memoizer import Memoizer
+from plait.dataflow._memokey import hash_parts, make_hash
 from plait.executors._errors import InfrastructureError
 
 if TYPE_CHECKING:
