@@ -1,10 +1,11 @@
 """Memoization hashes: a canonical byte encoding of values, functions included.
 
 ``id_for_memo(obj, output_ref=False) -> bytes`` is a ``functools.singledispatch`` function
-(Parsl's name and signature): each registered type turns a value into bytes that identify it,
-the same in every process and run. No encoding depends on ``id()`` or the built-in
-``hash()`` (salted per process by PYTHONHASHSEED). Every encoding starts with a one-byte type tag and is
-self-delimiting, so concatenations cannot collide (``["ab"]`` vs ``["a", "b"]``).
+(Parsl's name and signature): each registered type turns a value into bytes that identify
+it, the same in every process and run. No encoding depends on ``id()`` or the built-in
+``hash()`` (salted per process by PYTHONHASHSEED). Every encoding starts with a one-byte
+type tag and is self-delimiting, so concatenations cannot collide (``["ab"]`` vs
+``["a", "b"]``).
 
 Registered: None, bool, int, float, complex, str, bytes, bytearray, list, tuple (and
 namedtuples), dict (keys sorted by their encoding), set/frozenset (elements sorted), range,
@@ -15,9 +16,10 @@ functools.partial, bound methods, classes and builtins (by name).
 Anything else raises ValueError rather than risk a wrong cache hit: register a hasher with
 ``@id_for_memo.register(MyType)`` or leave the argument out with ``ignore_for_cache``.
 
-The task key built from these is in ``_memokey``. Limits (documented in the API): a function is hashed by its own code, defaults and closure,
-not by the code of other functions it calls; plait's own runner functions (bash apps,
-walltime) are identified by name, so a plait upgrade does not invalidate caches.
+The task key built from these is in ``_memokey``. Limits: a function is hashed by its own
+code, defaults and closure, not by the code of other functions it calls; plait's own
+runner functions (bash apps, walltime) are identified by name, so a plait upgrade does not
+invalidate caches.
 """
 
 from __future__ import annotations
