@@ -251,6 +251,16 @@ def test_foreign_file_is_rejected_with_a_warning(run_dir: str, tmp_path: Path) -
         assert double(1).result(timeout=30) == 2
 
 
+def test_parsl_checkpoint_directory_is_named_in_a_warning(run_dir: str,
+                                                          tmp_path: Path) -> None:
+    parsl_dir = tmp_path / "parsl" / "000" / "checkpoint"
+    parsl_dir.mkdir(parents=True)
+    (parsl_dir / "tasks.pkl").write_bytes(b"\x80\x05N.")
+    with pytest.warns(CheckpointWarning, match="holds a Parsl checkpoint"), \
+            kernel(run_dir, checkpoint_files=[str(parsl_dir)]):
+        assert double(2).result(timeout=30) == 4
+
+
 def test_record_that_cannot_be_unpickled_runs_the_task_again(run_dir: str,
                                                             tmp_path: Path) -> None:
     with kernel(run_dir, checkpoint_mode="task_exit") as dfk:

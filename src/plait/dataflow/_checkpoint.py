@@ -293,7 +293,13 @@ def load_index(locations: list[str], *,
             continue
         path = store_path(location)
         if not os.path.isfile(path):
-            continue  # that run finished nothing cacheable
+            if os.path.isfile(os.path.join(location, "tasks.pkl")):
+                message = (f"{location} holds a Parsl checkpoint (tasks.pkl), which plait "
+                           "cannot use: its hashes are computed differently. Those tasks "
+                           "run again and are checkpointed in plait's format.")
+                log.warning("%s", message)
+                warnings.warn(message, CheckpointWarning, stacklevel=3)
+            continue  # otherwise: that run finished nothing cacheable
         before = len(index)
         for key, ref, data in scan(path):
             index[key] = (ref, data) if len(data) <= KEEP_BYTES else ref
