@@ -116,7 +116,7 @@ WORKFLOW = textwrap.dedent("""
         fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
         os.write(fd, b"%d\\n" % i)
         os.close(fd)
-        time.sleep(0.005)
+        time.sleep(0.01)
         return bytes([i % 256]) * 65536  # big enough that a kill may tear a record
 
     config = Config(executors=[ThreadPoolExecutor(max_threads=4)], run_dir=run_dir,
@@ -141,7 +141,7 @@ def executed(log_path: Path) -> list[int]:
 
 @pytest.mark.timeout(120)
 def test_sigkill_mid_run_then_resume_reexecutes_nothing_completed(tmp_path: Path) -> None:
-    n, kill_after = 300, 60
+    n, kill_after = 400, 60
     script = tmp_path / "workflow.py"
     script.write_text(WORKFLOW)
     run_dir, report = tmp_path / "runinfo", tmp_path / "report.json"
