@@ -227,3 +227,40 @@ def test_a_miss_is_explained_in_the_debug_log(run_dir: str,
     first, second = (ast.literal_eval(m.partition(" from ")[2]) for m in misses)
     assert first["function"] == second["function"] and first["arg 0"] == second["arg 0"]
     assert first["label"] != second["label"]  # the part that changed
+
+
+@python_app(cache=True)
+def produce(word: str, outputs: Any = ()) -> str:
+    ran("produce")
+    Path(outputs[0]).write_text(word)
+    return word
+
+
+@python_app(cache=True)
+def consume(inputs: Any = ()) -> str:
+    ran("consume")
+    return Path(inputs[0]).read_text().upper()
+
+
+def test_files_in_inputs_and_outputs_are_hashed_by_path(run_dir: str, tmp_path: Path) -> None:
+    from plait import File
+
+    def pipeline(name: str) -> Any:
+        made = produce("hi", outputs=[File(str(tmp_path / name))])
+        return consume(inputs=[made.outputs[0]])  # a DataFuture, a File once resolved
+
+    with kernel(run_dir, checkpoint_mode="task_exit"):
+        assert pipeline("a.txt").result(timeout=30) == "HI"
+    with kernel(run_dir, checkpoint_mode="task_exit"):
+        again = pipeline("a.txt")
+        assert again.result(timeout=30) == "HI"
+        assert again.task_record.state is States.memo_done
+        assert pipeline("b.txt").result(timeout=30) == "HI"  # another path: both run
+    assert RUNS["produce"] == 2 and RUNS["consume"] == 2
+    (tmp_path / "a.txt").unlink()  # a memoized result whose output file is gone
+    with kernel(run_dir, checkpoint_mode="task_exit"):
+        rerun = pipeline("a.txt")
+        assert rerun.result(timeout=30) == "HI"
+        assert rerun.task_record.state is States.memo_done  # consume's inputs are unchanged
+    assert RUNS["produce"] == 3 and RUNS["consume"] == 2
+    assert (tmp_path / "a.txt").read_text() == "hi"

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from plait._config import checkpoint_period_seconds
 from plait._errors import BadCheckpoint, ConfigurationError, TaskCancelled
 from plait._lightfuture import LightFuture
+from plait.data._files import File
 from plait.dataflow import _checkpoint
 from plait.dataflow._checkpoint import CheckpointWarning, CheckpointWriter, RecordRef
 from plait.dataflow._memoizer import Memoizer
@@ -35,6 +36,23 @@ if TYPE_CHECKING:
 log = logging.getLogger("plait.dataflow.memo")
 
 _MODES = ("task_exit", "periodic", "dfk_exit", "manual")
+
+
+def _missing_outputs(outputs: Any) -> list[str]:
+    """Local output files (File or path) of a task that do not exist now."""
+    missing = []
+    for out in outputs if isinstance(outputs, (list, tuple)) else ():
+        if isinstance(out, File):
+            if out.scheme != "file":
+                continue  # remote: nothing cheap and reliable to check here
+            path = out.local_path or out.path
+        elif isinstance(out, (str, os.PathLike)):
+            path = os.fspath(out)
+        else:
+            continue
+        if not os.path.exists(path):
+            missing.append(str(path))
+    return missing
 
 
 class BasicMemoizer(Memoizer):
@@ -57,7 +75,9 @@ class BasicMemoizer(Memoizer):
     CRC-checked records that survives kill -9 (Parsl: ``tasks.pkl``); a damaged store is
     loaded up to the damage with a warning instead of raising; a result that cannot be
     pickled is skipped with a warning; cancelled tasks and tasks lost with their worker are
-    not memoized as failures, so an identical later call runs again.
+    not memoized as failures, so an identical later call runs again; a hit whose declared
+    local ``outputs`` files no longer exist is ignored, so the task runs and makes them
+    again; ``walltime`` and ``parsl_resource_specification`` are not part of the hash.
 
     Raises:
         ConfigurationError: an unknown mode, or ``'periodic'`` without a valid period.
@@ -155,6 +175,12 @@ class BasicMemoizer(Memoizer):
                 if log.isEnabledFor(logging.DEBUG):  # explains a miss: compare two runs' logs
                     log.debug("%s: not memoized yet, key %s from %s", task.describe(),
                               hashsum, hash_parts(task))
+                return None
+        if entry[0] and task.kwargs and task.kwargs.get("outputs"):
+            missing = _missing_outputs(task.kwargs["outputs"])
+            if missing:
+                log.info("%s runs again although its result is memoized: its output file(s) "
+                         "%s no longer exist", task.describe(), ", ".join(missing))
                 return None
         log.debug("task %d: memo hit for %s", task.id, hashsum)
         fut: Future[Any] = LightFuture()
