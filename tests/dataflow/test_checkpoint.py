@@ -17,9 +17,9 @@ import pytest
 
 import plait
 from plait import Config, ThreadPoolExecutor, python_app
-from plait.dataflow._checkpoint import MAGIC, CheckpointWarning, CheckpointWriter, frame, scan
+from plait.dataflow._checkpoint import MAGIC, CheckpointWriter, frame, scan
 from plait.dataflow.dflow import DataFlowKernel
-from plait.dataflow.memoization import BasicMemoizer
+from plait.dataflow.memoization import BasicMemoizer, CheckpointWarning
 from plait.dataflow.states import States
 from plait.errors import BadCheckpoint, ConfigurationError
 from plait.utils import get_all_checkpoints, get_last_checkpoint

@@ -241,3 +241,15 @@ def test_user_hasher_for_a_builtin_type_replaces_the_fast_path() -> None:
         id_for_memo.register(float, registry[float])
         _hashing._FAST[float] = lambda x: b"f" + _hashing.struct.pack("<d", x)
     assert make_hash(task(add, 1.0)) == before
+
+
+def test_parsl_import_paths() -> None:
+    import plait.dataflow.memoization as memoization
+    import plait.utils as utils
+
+    assert memoization.__all__ == ["BasicMemoizer", "CheckpointWarning", "Memoizer",
+                                   "id_for_memo", "make_hash"]
+    assert utils.__all__ == ["get_all_checkpoints", "get_last_checkpoint"]
+    namespace: dict[str, object] = {}
+    exec("from plait.dataflow.memoization import *\nfrom plait.utils import *", namespace)
+    assert issubclass(namespace["BasicMemoizer"], namespace["Memoizer"])  # type: ignore[arg-type]
