@@ -132,3 +132,16 @@ def test_parsl_compatible_api():
     assert deserialize(serialize([1, "a"])) == [1, "a"]
     func, args, kwargs = unpack_apply_message(pack_apply_message(operator.add, (1, 2), {}))
     assert func(*args, **kwargs) == 3
+
+
+def test_large_bytes_travel_out_of_band_and_keep_their_type():
+    big, arr = b"b" * 100_000, bytearray(b"a" * 70_000)
+    frames = pack_call((big, 1), {"k": arr})
+    assert len(frames) == 3 and len(frames[0]) < 1000
+    args, kwargs = unpack_call([memoryview(f) for f in frames])
+    assert args == (big, 1) and type(args[0]) is bytes
+    assert kwargs["k"] == arr and type(kwargs["k"]) is bytearray
+    out = pack_value(big)
+    assert len(out) == 2
+    back = unpack_value([memoryview(f) for f in out])
+    assert back == big and type(back) is bytes

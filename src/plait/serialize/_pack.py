@@ -18,6 +18,31 @@ from plait._errors import DeserializationError, SerializationError
 
 Frame = Any  # bytes, memoryview, pickle.PickleBuffer or zmq.Frame: anything with a buffer
 _PROTOCOL = 5
+_OUT_OF_BAND_MIN = 1 << 16
+
+
+class _OutOfBand:
+    """Carries a large bytes/bytearray argument or result as its own frame.
+
+    Pickle keeps ``bytes`` in the stream (a copy, and the stream is then scanned); wrapped,
+    the object's own memory is sent as a frame and rebuilt as the same type on arrival.
+    """
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes | bytearray) -> None:
+        self.data = data
+
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
+        return type(self.data), (pickle.PickleBuffer(self.data),)
+
+
+def _big(value: object) -> bool:
+    return type(value) in (bytes, bytearray) and len(value) >= _OUT_OF_BAND_MIN  # type: ignore[arg-type]
+
+
+def _wrap(value: Any) -> Any:
+    return _OutOfBand(value) if _big(value) else value
 
 
 def _dumps(obj: object) -> list[Frame]:
@@ -51,8 +76,11 @@ def _culprit(args: Sequence[Any], kwargs: dict[str, Any]) -> str:
 
 def pack_call(args: Sequence[Any], kwargs: dict[str, Any]) -> list[Frame]:
     """Frames for a call's arguments; raises SerializationError naming the bad argument."""
+    payload: tuple[Any, Any] = (args, kwargs)
+    if any(map(_big, args)) or any(map(_big, kwargs.values())):
+        payload = (tuple(map(_wrap, args)), {k: _wrap(v) for k, v in kwargs.items()})
     try:
-        return _dumps((args, kwargs))
+        return _dumps(payload)
     except Exception as exc:
         raise SerializationError(_culprit(args, kwargs), f"{type(exc).__name__}: {exc}") \
             from exc
@@ -71,7 +99,7 @@ def unpack_call(frames: Sequence[Frame]) -> tuple[tuple[Any, ...], dict[str, Any
 def pack_value(value: object, what: str = "result") -> list[Frame]:
     """Frames for a task's result; raises SerializationError naming ``what``."""
     try:
-        return _dumps(value)
+        return _dumps(_wrap(value))
     except Exception as exc:
         raise SerializationError(f"{what} ({type(value).__name__})",
                                  f"{type(exc).__name__}: {exc}") from exc
