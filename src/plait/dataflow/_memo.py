@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("plait.dataflow.memo")
 
 _MODES = ("task_exit", "periodic", "dfk_exit", "manual")
+_MISSING: Any = object()
 
 
 def _missing_outputs(outputs: Any) -> list[str]:
@@ -107,8 +108,10 @@ class BasicMemoizer(Memoizer):
         self._reset()
 
     def _reset(self) -> None:
-        # hash -> (succeeded, result or exception), this run's outcomes
-        self._table: dict[str, tuple[bool, Any]] = {}
+        # this run's outcomes by hash; two dicts, not a dict of (ok, value) pairs, because
+        # the garbage collector walks every tuple kept alive, and there is one per task
+        self._results: dict[str, Any] = {}
+        self._failures: dict[str, BaseException] = {}
         self._loaded: dict[str, RecordRef | tuple[RecordRef, bytes]] = {}
         self._pending: list[tuple[str, Any, Task]] = []
         self._lock = threading.Lock()
@@ -168,15 +171,16 @@ class BasicMemoizer(Memoizer):
             task.hashsum = None
             return None
         hashsum = task.hashsum = self.make_hash(task)
-        entry = self._table.get(hashsum)
-        if entry is None:
-            entry = self._from_checkpoint(task, hashsum) if self._loaded else None
-            if entry is None:
+        result = self._results.get(hashsum, _MISSING)
+        failure = self._failures.get(hashsum) if result is _MISSING else None
+        if result is _MISSING and failure is None:
+            result = self._from_checkpoint(task, hashsum) if self._loaded else _MISSING
+            if result is _MISSING:
                 if log.isEnabledFor(logging.DEBUG):  # explains a miss: compare two runs' logs
                     log.debug("%s: not memoized yet, key %s from %s", task.describe(),
                               hashsum, hash_parts(task))
                 return None
-        if entry[0] and task.kwargs and task.kwargs.get("outputs"):
+        if failure is None and task.kwargs and task.kwargs.get("outputs"):
             missing = _missing_outputs(task.kwargs["outputs"])
             if missing:
                 log.info("%s runs again although its result is memoized: its output file(s) "
@@ -184,16 +188,17 @@ class BasicMemoizer(Memoizer):
                 return None
         log.debug("task %d: memo hit for %s", task.id, hashsum)
         fut: Future[Any] = LightFuture()
-        if entry[0]:
-            fut.set_result(entry[1])
+        if failure is None:
+            fut.set_result(result)
         else:
-            fut.set_exception(entry[1])
+            fut.set_exception(failure)
         return fut
 
-    def _from_checkpoint(self, task: Task, hashsum: str) -> tuple[bool, Any] | None:
+    def _from_checkpoint(self, task: Task, hashsum: str) -> Any:
+        """The checkpointed result for ``hashsum``, or _MISSING."""
         ref = self._loaded.get(hashsum)
         if ref is None:
-            return None
+            return _MISSING
         try:
             result = _checkpoint.read_result(ref)
         except BadCheckpoint as exc:
@@ -201,19 +206,20 @@ class BasicMemoizer(Memoizer):
             message = f"{task.describe()} runs again: {exc}"
             log.warning("%s", message)
             warnings.warn(message, CheckpointWarning, stacklevel=2)
-            return None
-        entry = self._table[hashsum] = (True, result)
-        return entry
+            return _MISSING
+        self._results[hashsum] = result
+        return result
 
     def update_memo_result(self, task: Task, result: Any) -> None:
         """Record ``task``'s result, and checkpoint it as the mode says."""
         hashsum = task.hashsum
         if hashsum is None:
             return
-        if hashsum in self._table:
+        if hashsum in self._results:
             log.debug("Replacing app cache entry %s with the result of task %d",
                       hashsum, task.id)
-        self._table[hashsum] = (True, result)
+        self._results[hashsum] = result
+        self._failures.pop(hashsum, None)
         mode = self.checkpoint_mode
         if mode == "task_exit":
             data = self._pickle(result, task)
@@ -231,9 +237,8 @@ class BasicMemoizer(Memoizer):
         hashsum = task.hashsum
         if hashsum is None or isinstance(exception, (TaskCancelled, InfrastructureError)):
             return  # not the app's own outcome: an identical call should run
-        entry = self._table.get(hashsum)
-        if entry is None or not entry[0]:  # a known result beats a later failure
-            self._table[hashsum] = (False, exception)
+        if hashsum not in self._results:  # a known result beats a later failure
+            self._failures[hashsum] = exception
 
     def checkpoint(self) -> int:
         """Write the results of tasks finished since the last checkpoint; return how many
