@@ -5,8 +5,9 @@
     timer thread (periodic) / dfk.checkpoint() (manual) / close() ──▶ pending ──▶ store
 
 Threads: ``check_memo`` runs on whichever thread launches the task, ``update_memo_*`` on
-executor completion threads, the periodic timer on its own thread (joined by ``close``). A
-lock guards the pending list; pickling and file writes happen outside it.
+executor completion threads, the periodic timer on its own thread (joined by ``close``),
+and file writes on the store's writer thread (see CheckpointWriter). A lock guards the
+pending list; results are pickled outside it, on the thread that completes the task.
 """
 
 from __future__ import annotations
@@ -61,6 +62,14 @@ class BasicMemoizer(Memoizer):
 
     A task is memoized when this memoizer has ``memoize=True`` and its app ``cache=True``.
     Within a run the table keeps results and failures; only results are checkpointed.
+
+    The key covers the app function (module, name and code: editing its body, defaults or
+    closure invalidates it; functions it calls are not covered), every positional and
+    keyword argument by value (``inputs``/``outputs`` Files by URL), less the names in
+    ``ignore_for_cache``. It is the same in every process and run. An argument with no
+    stable hash fails the task with a ValueError naming it; register a hasher with
+    ``@id_for_memo.register(MyType)``. With logging at DEBUG, each miss logs a digest of
+    every part of its key, so two runs' logs show which argument changed.
 
     Args:
         checkpoint_files: checkpoint directories (or store files) to load results from. If
