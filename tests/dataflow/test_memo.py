@@ -84,6 +84,11 @@ def test_second_identical_call_is_memo_done_without_running(run_dir: str) -> Non
         assert first.task_record.hashsum == second.task_record.hashsum
         assert other.task_record.hashsum != first.task_record.hashsum
         assert dfk.task_state_counts[States.memo_done] == 1
+    memo = dfk.memoizer
+    assert isinstance(memo, BasicMemoizer) and first.task_record.hashsum is not None
+    assert memo.hash_lookup(first.task_record.hashsum).result(timeout=1) == 16
+    with pytest.raises(KeyError):
+        memo.hash_lookup("0" * 32)
     assert RUNS["square"] == 2
 
 

@@ -203,6 +203,21 @@ class BasicMemoizer(Memoizer):
             fut.set_exception(failure)
         return fut
 
+    def hash_lookup(self, hashsum: str) -> Future[Any]:
+        """A completed future holding this run's outcome for ``hashsum`` (Parsl's method).
+
+        Raises:
+            KeyError: no task with that key finished in this run.
+        """
+        fut: Future[Any] = LightFuture()
+        if hashsum in self._results:
+            fut.set_result(self._results[hashsum])
+        elif hashsum in self._failures:
+            fut.set_exception(self._failures[hashsum])
+        else:
+            raise KeyError(hashsum)
+        return fut
+
     def _from_checkpoint(self, task: Task, hashsum: str) -> Any:
         """The checkpointed result for ``hashsum``, or _MISSING."""
         ref = self._loaded.get(hashsum)
