@@ -156,8 +156,15 @@ class CheckpointWriter:
                 os.write(fd, MAGIC)
             self._fd = fd
         view = memoryview(b"".join(batch) if len(batch) > 1 else batch[0])
-        while view:  # a regular file takes it all at once unless the disk is full
-            view = view[os.write(self._fd, view):]
+        end = os.fstat(self._fd).st_size
+        try:
+            while view:  # a regular file takes it all at once unless the disk is full
+                view = view[os.write(self._fd, view):]
+        except OSError:
+            # Cut off a partly written batch, so that later batches are not appended after
+            # a torn record (a reader stops at the first damage).
+            os.ftruncate(self._fd, end)
+            raise
 
     def flush(self, timeout: float = 60) -> bool:
         """Wait until everything appended so far is written; False on timeout."""
