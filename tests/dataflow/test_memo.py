@@ -21,6 +21,9 @@ from plait.dataflow.dflow import DataFlowKernel
 from plait.dataflow.memoization import BasicMemoizer
 from plait.dataflow.states import States
 
+# an unexpected checkpoint warning is a failure (the tests that expect one use pytest.warns)
+pytestmark = pytest.mark.filterwarnings("error::plait.dataflow.memoization.CheckpointWarning")
+
 RUNS: collections.Counter[str] = collections.Counter()
 _RUNS_LOCK = threading.Lock()
 

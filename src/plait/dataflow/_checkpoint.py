@@ -151,12 +151,11 @@ class CheckpointWriter:
     def _write(self, batch: list[bytes]) -> None:
         if self._fd is None:
             os.makedirs(self.directory, exist_ok=True)
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-            if os.fstat(fd).st_size == 0:
-                os.write(fd, MAGIC)
-            self._fd = fd
-        view = memoryview(b"".join(batch) if len(batch) > 1 else batch[0])
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         end = os.fstat(self._fd).st_size
+        if end == 0:  # the header goes out with the first records, in the same write
+            batch = [MAGIC, *batch]
+        view = memoryview(b"".join(batch) if len(batch) > 1 else batch[0])
         try:
             while view:  # a regular file takes it all at once unless the disk is full
                 view = view[os.write(self._fd, view):]
@@ -225,7 +224,10 @@ def scan(path: str) -> Iterator[tuple[str, RecordRef, bytes]]:
     names the file and byte offset; the records before it are still yielded.
     """
     with open(path, "rb") as f:
-        if f.read(len(MAGIC)) != MAGIC:
+        header = f.read(len(MAGIC))
+        if header != MAGIC:
+            if MAGIC.startswith(header):
+                return  # created but nothing written yet (or killed at that moment): empty
             _damaged(path, 0, "it does not start with the plait checkpoint header "
                               "(not a plait checkpoint, or written by a newer plait)")
             return
