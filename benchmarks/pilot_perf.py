@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark of plait's pilot executor (HighThroughputExecutor) used directly, without a kernel.
 
-    .venv/bin/python benchmarks/pilot_perf.py [--quick] [--prefetch N|auto] [--encrypted]
+    .venv/bin/python benchmarks/pilot_perf.py [--quick] [--prefetch N|auto] [--plain]
     .venv/bin/python benchmarks/pilot_perf.py --scale-only [--managers 1000]
 
 Measures, with 2 workers on one LocalProvider block and no-op tasks: throughput (batches of a
@@ -222,11 +222,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--prefetch", default="auto")
-    parser.add_argument("--encrypted", action="store_true")
+    parser.add_argument("--plain", action="store_true",
+                        help="encrypted=False (the default, as in Parsl, is CurveZMQ)")
     parser.add_argument("--scale-only", action="store_true")
     parser.add_argument("--managers", type=int, default=1000)
     args = parser.parse_args()
     args.prefetch = None if args.prefetch == "auto" else int(args.prefetch)
+    args.encrypted = not args.plain
     result: dict[str, Any] = {"cpus": os.cpu_count(), "load_avg_start": os.getloadavg()[0],
                               "prefetch": args.prefetch, "encrypted": args.encrypted}
     if not args.scale_only:

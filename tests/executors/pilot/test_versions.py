@@ -13,7 +13,7 @@ from plait.executors.pilot import _protocol as P
 
 @pytest.mark.timeout(60)
 def test_mismatched_manager_is_refused_and_tasks_fail(make_htex):
-    ex, _ = make_htex(provider=local_provider(init_blocks=0))
+    ex, _ = make_htex(provider=local_provider(init_blocks=0), encrypted=False)
     fut = ex.submit(add, {}, 1, 2)
     ctx = zmq.Context()
     sock = ctx.socket(zmq.DEALER)

@@ -5,8 +5,9 @@
     block thread: provider status every status_polling_interval ─▶ BlockFailed, bad state
 
 Differences from Parsl (documented on the class): heartbeat defaults are short (2 s period,
-8 s threshold) so a lost manager is noticed within seconds; ``encrypted`` defaults to False;
-the resource specification accepts ``cores``, ``memory`` (MB) and ``priority``.
+8 s threshold) so a lost manager is noticed within seconds; prefetch is automatic by default;
+the resource specification accepts ``cores``, ``memory`` (MB) and ``priority``. As in
+Parsl, ``encrypted=True`` by default (CurveZMQ on every socket).
 """
 
 from __future__ import annotations
@@ -57,7 +58,6 @@ class HighThroughputExecutor(BlockProviderExecutor):
       only once every connected worker is busy, 8 per worker while tasks return within
       milliseconds, 1 per worker once they take tens of milliseconds. An int keeps Parsl's
       meaning (a fixed number of extra tasks per manager).
-    * ``encrypted`` defaults to False.
     * ``launch_cmd`` format fields include ``{python}``: this interpreter
       (``python -m plait.executors.pilot._manager``) for LocalProvider blocks, else the
       ``plait-worker-pool`` script from PATH.
@@ -81,7 +81,7 @@ class HighThroughputExecutor(BlockProviderExecutor):
         heartbeat_period: float = 2.0, drain_period: float | None = None,
         poll_period: int = 10, address_probe_timeout: float | None = None,
         worker_logdir_root: str | None = None, manager_selector: Any = None,
-        block_error_handler: bool | ErrorHandler = True, encrypted: bool = False,
+        block_error_handler: bool | ErrorHandler = True, encrypted: bool = True,
         remote_monitoring_radio: Any = None, start_timeout: float = 60.0,
     ) -> None:
         if provider is None:
