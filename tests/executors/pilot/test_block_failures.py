@@ -45,3 +45,11 @@ def test_unreachable_address_ends_block_after_probe_timeout(make_htex):
     ex, _ = make_htex(address="192.0.2.1", address_probe_timeout=1.0)
     err = _expect_block_failed(ex, "no reply from the interchange at 192.0.2.1", within=15)
     assert err.exitcode == 2
+
+
+@pytest.mark.timeout(60)
+def test_workers_that_cannot_start_end_the_block(make_htex):
+    # CPUs 998 and 999 do not exist: every worker fails to pin itself and exits at once.
+    ex, _ = make_htex(cpu_affinity="list:998:999")
+    err = _expect_block_failed(ex, "workers exit before starting", within=20)
+    assert "cannot pin to CPUs 99" in str(err) and "cpu_affinity" in str(err)

@@ -37,6 +37,7 @@ from plait.serialize._pack import pack_value
 log = logging.getLogger("plait.manager")
 _BATCH = 1000
 _START_FAILURES = 3
+_WORKER_START_S = 300  # imports on a slow shared file system can take minutes
 _HOLD_S, _HOLD_MAX = 0.002, 64  # how long / how many results may wait to leave together
 
 
@@ -145,7 +146,12 @@ class Manager:
 
     # -- loop ---------------------------------------------------------------------------------
     def run(self) -> int:
-        """Connect, register, start workers and serve; returns the exit code."""
+        """Connect, start workers, register once one is ready, serve; returns the exit code.
+
+        Registering only after a worker is ready means a node whose workers cannot start
+        never takes tasks: its block ends without connecting, which the executor reports as
+        BlockFailed with this manager's stderr (the worker's log tail).
+        """
         opts = self.opts
         ix = connect_to_interchange(self.ctx, opts, self.uid)
         if ix is None:
@@ -154,15 +160,36 @@ class Manager:
         self.ix = ix
         self.pool = WorkerPool(opts, self.uid)
         try:
+            self.pool.start_all()
+            if not self._await_first_worker():
+                return self.exit_code or 3
             if not self._register():
                 return 4
-            self.pool.start_all()
             self._serve()
         finally:
             self.pool.stop()
             self._flush_results()
             self.ctx.destroy(linger=500)
         return self.exit_code
+
+    def _await_first_worker(self) -> bool:
+        poller = zmq.Poller()
+        pool = self.pool
+        pool.attach(poller)
+        deadline = time.monotonic() + _WORKER_START_S
+        while self.running and not any(pool.started.values()):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                log.error("no worker became ready within %d s", _WORKER_START_S)
+                sys.stderr.write(f"plait manager {self.uid}: no worker started within "
+                                 f"{_WORKER_START_S} s; see {pool.log_path(0)}\n")
+                return False
+            for fd, _ in poller.poll(int(remaining * 1000) + 1):
+                if fd in pool.data:
+                    self._on_worker(pool.data[fd])
+                elif fd in pool.fds:
+                    self._on_worker_death(pool.fds[fd])
+        return self.running
 
     def _register(self) -> bool:
         opts, pool = self.opts, self.pool

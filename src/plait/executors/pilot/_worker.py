@@ -64,7 +64,12 @@ def main() -> None:
         sys.exit(1)
     cpus = os.environ.get("PLAIT_WORKER_CPUS")
     if cpus and hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {int(c) for c in cpus.split(",")})
+        try:
+            os.sched_setaffinity(0, {int(c) for c in cpus.split(",")})
+        except OSError as exc:
+            sys.stderr.write(f"worker {sys.argv[2]}: cannot pin to CPUs {cpus} "
+                             f"(sched_setaffinity: {exc}); fix the executor's cpu_affinity\n")
+            sys.exit(3)
     sock = socket.socket(fileno=fd)
     sock.setblocking(True)
     os.set_inheritable(fd, False)  # a task's subprocesses must not hold the manager's pipe
