@@ -84,9 +84,14 @@ def main() -> None:
     wall: dict[str, list[float]] = {k: [] for k in VARIANTS}
     cpu: dict[str, list[float]] = {k: [] for k in VARIANTS}
     run(plain_app, 200, tempfile.mkdtemp(prefix="memo-warm-"))  # imports, thread start-up
-    for _ in range(args.repeats):
+    # the order rotates between repeats (``resumed`` always right after ``cached``, whose
+    # checkpoint it loads), so no variant always runs after the same one
+    groups = [["plain"], ["memo_only"], ["cached", "resumed"]]
+    for r in range(args.repeats):
+        order = [name for group in groups[r % 3:] + groups[:r % 3] for name in group]
         with tempfile.TemporaryDirectory(prefix="memo-bench-") as tmp:
-            for name, (app, subdir, options, expected) in VARIANTS.items():
+            for name in order:
+                app, subdir, options, expected = VARIANTS[name]
                 w, c, state = run(app, n, f"{tmp}/{subdir}", args.threads, **options)
                 assert state == expected, (name, state)
                 wall[name].append(w)
