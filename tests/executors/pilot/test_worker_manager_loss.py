@@ -65,3 +65,20 @@ def test_silent_manager_is_lost_after_heartbeat_threshold(make_htex):
     with pytest.raises(ManagerLost, match="no heartbeat"):
         fut.result(timeout=30)
     assert time.monotonic() - t0 < ex.heartbeat_threshold + ex.heartbeat_period + 1
+
+
+@pytest.mark.timeout(60)
+def test_idle_worker_killed_is_replaced_without_failing_anything(make_htex):
+    ex, _ = make_htex()
+    assert ex.submit(add, {}, 1, 1).result(timeout=30) == 2
+    (mgr,) = ex.connected_managers()
+    manager = psutil.Process(mgr["pid"])
+    victim = manager.children()[0]
+    victim.kill()
+    psutil.wait_procs([victim], timeout=10)
+    futs = [ex.submit(getpid, {}) for _ in range(40)]
+    assert len({f.result(timeout=30) for f in futs} - {victim.pid}) >= 1
+    deadline = time.monotonic() + 20
+    while len(manager.children()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)  # nothing signals a restart to the test: a deadline helper
+    assert len(manager.children()) == 2
