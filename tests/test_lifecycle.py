@@ -217,3 +217,32 @@ def test_ctrl_c_exits_promptly(tmp_path: Path) -> None:
     assert "KeyboardInterrupt" in (proc.stderr.read() if proc.stderr else "")
     leftovers = subprocess.run(["pgrep", "-f", "^sleep 61.234$"], capture_output=True, text=True)
     assert leftovers.stdout == ""
+
+
+class BrokenExecutor(ThreadPoolExecutor):
+    """A thread pool whose start() fails after starting its threads."""
+
+    shut_down = False
+
+    def start(self) -> None:
+        super().start()
+        raise RuntimeError("cannot reach the scheduler")
+
+    def shutdown(self, wait: bool = True) -> None:
+        BrokenExecutor.shut_down = True
+        super().shutdown(wait)
+
+
+def test_failed_start_undoes_what_was_started(run_dir: str) -> None:
+    import logging
+
+    plait.clear()
+    handlers = list(logging.getLogger("plait").handlers)
+    good = ThreadPoolExecutor(label="good")
+    with pytest.raises(RuntimeError, match="cannot reach the scheduler"):
+        plait.load(cfg(run_dir, executors=[good, BrokenExecutor(label="broken")]))
+    assert BrokenExecutor.shut_down
+    assert good._shut_down
+    assert logging.getLogger("plait").handlers == handlers
+    with pytest.raises(NoDataFlowKernelError):
+        plait.dfk()

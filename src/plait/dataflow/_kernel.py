@@ -69,6 +69,7 @@ class DataFlowKernel:
     def __init__(self, config: Config | None = None) -> None:
         self.config = config = config if config is not None else Config()
         config.validate()
+        self.memoizer = make_memoizer(config)
         self.run_id = str(uuid.uuid4())
         self.run_dir = make_rundir(config.run_dir)
         self._log_handler = (add_file_logger(f"{self.run_dir}/plait.log", config.log_level)
@@ -92,12 +93,16 @@ class DataFlowKernel:
         self.executors: dict[str, Executor] = {}
         self._user_labels: list[str] = []
         self._poller: Any = None
-        self.memoizer = make_memoizer(config)
-        if self.memoizer is not None:
-            self.memoizer.start(run_dir=self.run_dir, config_run_dir=config.run_dir)
-        self.add_executors(config.executor_list)
-        self.add_executors([ThreadPoolExecutor(INTERNAL_EXECUTOR,
-                                               config.internal_tasks_max_threads)])
+        try:
+            if self.memoizer is not None:
+                self.memoizer.start(run_dir=self.run_dir, config_run_dir=config.run_dir)
+            self.add_executors(config.executor_list)
+            self.add_executors([ThreadPoolExecutor(INTERNAL_EXECUTOR,
+                                                   config.internal_tasks_max_threads)])
+        except BaseException:
+            log.exception("plait could not start; stopping what was started")
+            self.cleanup(wait=False)
+            raise
 
     # -- set-up ---------------------------------------------------------------------------
     def add_executors(self, executors: Sequence[Executor]) -> None:
@@ -109,7 +114,11 @@ class DataFlowKernel:
             provider = getattr(ex, "provider", None)
             if provider is not None and getattr(provider, "script_dir", "unset") is None:
                 provider.script_dir = f"{self.run_dir}/submit_scripts"
-            ex.start()
+            try:
+                ex.start()
+            except BaseException:
+                ex.shutdown(wait=False)  # release whatever it started before failing
+                raise
             self.executors[ex.label] = ex
             if ex.label != INTERNAL_EXECUTOR:
                 self._user_labels.append(ex.label)
@@ -355,7 +364,7 @@ class DataFlowKernel:
             fut, task.future = task.future, None  # break the cycle: the future keeps the task
         task.time_returned = time.time()
         task.args = task.kwargs = task.depends = None
-        if task.hashsum is not None and self.memoizer is not None:
+        if task.hashsum is not None and self.memoizer is not None and state is not States.cancelled:
             self._record_memo(task, state, result, exc)
         if state is States.failed or state is States.cancelled:
             self._failures.task_failed(task, exc)

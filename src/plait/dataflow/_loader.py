@@ -16,7 +16,7 @@ class DataFlowKernelLoader:
     """Holds the kernel that apps without ``data_flow_kernel=`` submit to."""
 
     _dfk: ClassVar[DataFlowKernel | None] = None
-    _lock: ClassVar[threading.Lock] = threading.Lock()
+    _lock: ClassVar[threading.RLock] = threading.RLock()  # cleanup of a failed load re-enters
 
     @classmethod
     def load(cls, config: Config | None = None) -> DataFlowKernel:
