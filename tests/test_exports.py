@@ -12,11 +12,16 @@ import plait
 
 DOCUMENTED = {
     "plait": {
-        "AUTO_LOGNAME", "AppFuture", "Config", "DataFlowKernel", "DataFlowKernelLoader",
-        "DataFuture", "File", "HighThroughputExecutor", "RetryBackoff", "States",
-        "ThreadPoolExecutor", "bash_app", "clear", "dfk", "join_app", "load", "python_app",
+        "AUTO_LOGNAME", "AppFuture", "BasicMemoizer", "CheckpointWarning", "Config",
+        "DataFlowKernel", "DataFlowKernelLoader", "DataFuture", "FailedTask", "File",
+        "HighThroughputExecutor", "Memoizer", "RetryBackoff", "States", "TaskStateChanged",
+        "ThreadPoolExecutor", "bash_app", "clear", "dfk", "get_all_checkpoints",
+        "get_last_checkpoint", "id_for_memo", "join_app", "load", "python_app",
         "set_file_logger", "set_stream_logger", "wait_for_current_tasks",
     },
+    "plait.utils": {"get_all_checkpoints", "get_last_checkpoint"},
+    "plait.dataflow.memoization": {"BasicMemoizer", "CheckpointWarning", "Memoizer",
+                                   "id_for_memo", "make_hash"},
     "plait.data": {"DataFuture", "File"},
     "plait.providers": {"TERMINAL_STATES", "ClusterProvider", "ExecutionProvider",
                         "ExecutionProviderException", "JobState", "JobStatus", "LocalProvider",
@@ -34,7 +39,8 @@ PUBLIC_MODULES = ["plait", "plait.errors", "plait.executors", "plait.data", "pla
                   "plait.app.app", "plait.app.errors", "plait.app.futures",
                   "plait.dataflow.dflow", "plait.dataflow.futures", "plait.dataflow.states",
                   "plait.dataflow.errors", "plait.dataflow.dependency_resolvers",
-                  "plait.data_provider.files", "plait.providers", "plait.launchers"]
+                  "plait.data_provider.files", "plait.providers", "plait.launchers",
+                  "plait.utils", "plait.dataflow.memoization"]
 
 
 @pytest.mark.parametrize("module,names", sorted(DOCUMENTED.items()))

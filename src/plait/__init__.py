@@ -30,8 +30,16 @@ from plait.dataflow._loader import wait_for_current_tasks as wait_for_current_ta
 from plait.executors._threads import ThreadPoolExecutor as ThreadPoolExecutor
 
 if TYPE_CHECKING:
+    from plait.dataflow._checkpoint import CheckpointWarning as CheckpointWarning
+    from plait.dataflow._checkpoint import get_all_checkpoints as get_all_checkpoints
+    from plait.dataflow._checkpoint import get_last_checkpoint as get_last_checkpoint
+    from plait.dataflow._events import TaskStateChanged as TaskStateChanged
+    from plait.dataflow._failures import FailedTask as FailedTask
     from plait.dataflow._futures import AppFuture as AppFuture
+    from plait.dataflow._hashing import id_for_memo as id_for_memo
     from plait.dataflow._kernel import DataFlowKernel as DataFlowKernel
+    from plait.dataflow._memo import BasicMemoizer as BasicMemoizer
+    from plait.dataflow._memoizer import Memoizer as Memoizer
     from plait.dataflow._retry import RetryBackoff as RetryBackoff
     from plait.dataflow._states import States as States
     from plait.executors.pilot._executor import (
@@ -42,14 +50,24 @@ AUTO_LOGNAME = -1
 """Pass as ``stdout=``/``stderr=`` for one log file per task under ``<run_dir>/task_logs``."""
 
 __all__ = [
-    "AUTO_LOGNAME", "AppFuture", "Config", "DataFlowKernel", "DataFlowKernelLoader",
-    "DataFuture", "File", "HighThroughputExecutor", "RetryBackoff", "States",
-    "ThreadPoolExecutor", "bash_app", "clear", "dfk", "join_app", "load", "python_app",
+    "AUTO_LOGNAME", "AppFuture", "BasicMemoizer", "CheckpointWarning", "Config",
+    "DataFlowKernel", "DataFlowKernelLoader", "DataFuture", "FailedTask", "File",
+    "HighThroughputExecutor", "Memoizer", "RetryBackoff", "States", "TaskStateChanged",
+    "ThreadPoolExecutor", "bash_app", "clear", "dfk", "get_all_checkpoints",
+    "get_last_checkpoint", "id_for_memo", "join_app", "load", "python_app",
     "set_file_logger", "set_stream_logger", "wait_for_current_tasks",
 ]
 
 _LAZY = {
     "AppFuture": "plait.dataflow._futures",
+    "BasicMemoizer": "plait.dataflow._memo",
+    "CheckpointWarning": "plait.dataflow._checkpoint",
+    "FailedTask": "plait.dataflow._failures",
+    "Memoizer": "plait.dataflow._memoizer",
+    "TaskStateChanged": "plait.dataflow._events",
+    "get_all_checkpoints": "plait.dataflow._checkpoint",
+    "get_last_checkpoint": "plait.dataflow._checkpoint",
+    "id_for_memo": "plait.dataflow._hashing",
     "DataFlowKernel": "plait.dataflow._kernel",
     "HighThroughputExecutor": "plait.executors.pilot._executor",
     "RetryBackoff": "plait.dataflow._retry",
