@@ -45,6 +45,46 @@ class Launcher(ABC):
         return f'echo "{text}"\n' if self.debug else ""
 
 
+class OverridesLauncher(Launcher):
+    """A launcher with an ``overrides`` string added to its job-starter line."""
+
+    def __init__(self, debug: bool = True, overrides: str = "") -> None:
+        super().__init__(debug=debug)
+        self.overrides = overrides
+
+    def _fields(self) -> dict[str, object]:
+        return {"overrides": self.overrides}
+
+
+class CopiesLauncher(OverridesLauncher):
+    """A launcher that writes the command to ``$CMD_FILE`` and starts all copies with one
+    job-starter line (srun, mpiexec, mpirun, aprun, jsrun)."""
+
+    #: what the debug echo says before the copies start
+    starting = "starting $WORKERCOUNT copies"
+
+    def _setup(self, script_dir: str) -> str:
+        """Lines the job starter needs before the command file (none by default)."""
+        return ""
+
+    @abstractmethod
+    def _start(self, total: int, tasks_per_node: int) -> str:
+        """The line(s) that start ``total`` copies of ``$CMD_FILE``."""
+
+    def __call__(
+        self, command: str, tasks_per_node: int, nodes_per_block: int, script_dir: str = "",
+    ) -> str:
+        total = check_counts(self, tasks_per_node, nodes_per_block)
+        return (
+            self._setup(script_dir)
+            + f"WORKERCOUNT={total}\n"
+            + cmd_file_lines(command, script_dir)
+            + self._echo(self.starting)
+            + self._start(total, tasks_per_node)
+            + self._finish()
+        )
+
+
 def check_counts(launcher: Launcher, tasks_per_node: int, nodes_per_block: int) -> int:
     """Validate the counts a provider passes and return the total number of copies."""
     for name, value in (("tasks_per_node", tasks_per_node), ("nodes_per_block", nodes_per_block)):

@@ -2,37 +2,36 @@
 
 from __future__ import annotations
 
-from plait.launchers._base import Launcher, check_counts, cmd_file_lines
+from plait.launchers._base import (
+    CopiesLauncher,
+    Launcher,
+    OverridesLauncher,
+    check_counts,
+    cmd_file_lines,
+)
 
 
-class SrunLauncher(Launcher):
+class SrunLauncher(CopiesLauncher):
     """Runs ``tasks_per_node * nodes_per_block`` copies with one ``srun`` inside a Slurm job."""
 
-    def __init__(self, debug: bool = True, overrides: str = "") -> None:
-        super().__init__(debug=debug)
-        self.overrides = overrides
+    starting = "srun with $WORKERCOUNT tasks"
 
-    def _fields(self) -> dict[str, object]:
-        return {"overrides": self.overrides}
+    def _setup(self, script_dir: str) -> str:
+        return slurm_env(self)
 
-    def __call__(
-        self, command: str, tasks_per_node: int, nodes_per_block: int, script_dir: str = "",
-    ) -> str:
-        total = check_counts(self, tasks_per_node, nodes_per_block)
-        return (
-            "export CORES=$SLURM_CPUS_ON_NODE\n"
+    def _start(self, total: int, tasks_per_node: int) -> str:
+        return f'srun --ntasks {total} -l {self.overrides} bash "$CMD_FILE"\n'
+
+
+def slurm_env(launcher: Launcher) -> str:
+    """Lines exporting the job's cores per node and node count as CORES and NODES."""
+    return ("export CORES=$SLURM_CPUS_ON_NODE\n"
             "export NODES=$SLURM_JOB_NUM_NODES\n"
-            + self._echo("Found cores : $CORES")
-            + self._echo("Found nodes : $NODES")
-            + f"WORKERCOUNT={total}\n"
-            + cmd_file_lines(command, script_dir)
-            + self._echo("srun with $WORKERCOUNT tasks")
-            + f'srun --ntasks {total} -l {self.overrides} bash "$CMD_FILE"\n'
-            + self._finish()
-        )
+            + launcher._echo("Found cores : $CORES")
+            + launcher._echo("Found nodes : $NODES"))
 
 
-class SrunMPILauncher(Launcher):
+class SrunMPILauncher(OverridesLauncher):
     """Splits a Slurm job into ``tasks_per_node`` groups, one ``srun`` each.
 
     Meant for workers that themselves launch MPI applications: each group gets
@@ -40,23 +39,13 @@ class SrunMPILauncher(Launcher):
     than nodes, ``NODES * CORES / tasks_per_node`` cores.
     """
 
-    def __init__(self, debug: bool = True, overrides: str = "") -> None:
-        super().__init__(debug=debug)
-        self.overrides = overrides
-
-    def _fields(self) -> dict[str, object]:
-        return {"overrides": self.overrides}
-
     def __call__(
         self, command: str, tasks_per_node: int, nodes_per_block: int, script_dir: str = "",
     ) -> str:
         check_counts(self, tasks_per_node, nodes_per_block)
         ov = self.overrides
         return (
-            "export CORES=$SLURM_CPUS_ON_NODE\n"
-            "export NODES=$SLURM_JOB_NUM_NODES\n"
-            + self._echo("Found cores : $CORES")
-            + self._echo("Found nodes : $NODES")
+            slurm_env(self)
             + f"TASKBLOCKS={tasks_per_node}\n"
             + cmd_file_lines(command, script_dir)
             + 'PIDS=""\n'
