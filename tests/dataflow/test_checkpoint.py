@@ -8,15 +8,14 @@ import pickle
 import threading
 import time
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import plait
-from plait import Config, ThreadPoolExecutor, python_app
+from kernels import kernel
+from plait import Config, python_app
 from plait.dataflow._checkpoint import MAGIC, CheckpointWriter, frame, scan
 from plait.dataflow.dflow import DataFlowKernel
 from plait.dataflow.memoization import BasicMemoizer, CheckpointWarning
@@ -36,18 +35,6 @@ VALUE = [1]
 def _reset() -> None:
     RUNS.clear()
     VALUE[0] = 1
-
-
-@contextmanager
-def kernel(run_dir: str, **options: Any) -> Iterator[DataFlowKernel]:
-    plait.clear()
-    dfk = plait.load(Config(executors=[ThreadPoolExecutor(max_threads=4)], run_dir=run_dir,
-                            strategy="none", **options))
-    try:
-        yield dfk
-    finally:
-        dfk.cleanup()
-        plait.clear()
 
 
 @python_app(cache=True)

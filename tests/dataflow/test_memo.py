@@ -7,17 +7,14 @@ import collections
 import logging
 import textwrap
 import threading
-from collections.abc import Iterator
 from concurrent.futures import Future
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-import plait
-from plait import AUTO_LOGNAME, Config, ThreadPoolExecutor, bash_app, join_app, python_app
-from plait.dataflow.dflow import DataFlowKernel
+from kernels import kernel
+from plait import AUTO_LOGNAME, bash_app, join_app, python_app
 from plait.dataflow.memoization import BasicMemoizer
 from plait.dataflow.states import States
 
@@ -36,18 +33,6 @@ def ran(name: str) -> None:
 @pytest.fixture(autouse=True)
 def _reset_counts() -> None:
     RUNS.clear()
-
-
-@contextmanager
-def kernel(run_dir: str, **options: Any) -> Iterator[DataFlowKernel]:
-    plait.clear()
-    dfk = plait.load(Config(executors=[ThreadPoolExecutor(max_threads=4)], run_dir=run_dir,
-                            strategy="none", **options))
-    try:
-        yield dfk
-    finally:
-        dfk.cleanup()
-        plait.clear()
 
 
 @python_app(cache=True)
