@@ -24,17 +24,17 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
 import zmq
 
 from plait._lightfuture import LightFuture
 from plait.executors._errors import InterchangeLost
 from plait.executors.pilot import _protocol as P
+from plait.executors.pilot._sockets import BATCH, drain
 from plait.executors.pilot._spawn import Child
 
 log = logging.getLogger(__name__)
-_BATCH = 1000
 
 
 class InterchangeClient:
@@ -207,22 +207,20 @@ class InterchangeClient:
             self.on_lost(exc)
 
     def _receive(self) -> None:
-        recv, events = self.results.recv_multipart, self.results.getsockopt
-        for _ in range(_BATCH * 10):
-            if not cast(int, events(zmq.EVENTS)) & zmq.POLLIN:
-                return
-            frames = recv(copy=False)
-            kind = frames[0].bytes
-            if kind == P.COMMAND:
-                req, value = P.loads(frames[1])
-                fut = self._replies.get(req)
-                if fut is not None and not fut.done():
-                    fut.set_result(value)
-            elif kind == P.STARTED:
-                if not self.started.done():
-                    self.started.set_result(P.loads(frames[1]))
-            else:
-                self.on_message(kind, frames)
+        drain(self.results, self._on_frames, BATCH * 10)
+
+    def _on_frames(self, frames: list[zmq.Frame]) -> None:
+        kind = frames[0].bytes
+        if kind == P.COMMAND:
+            req, value = P.loads(frames[1])
+            fut = self._replies.get(req)
+            if fut is not None and not fut.done():
+                fut.set_result(value)
+        elif kind == P.STARTED:
+            if not self.started.done():
+                self.started.set_result(P.loads(frames[1]))
+        else:
+            self.on_message(kind, frames)
 
     def _interchange_died(self) -> None:
         assert self.child is not None

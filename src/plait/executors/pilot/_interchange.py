@@ -17,7 +17,7 @@ import os
 import pickle
 import sys
 import time
-from typing import Any, cast
+from typing import Any
 
 import zmq
 from zmq.utils.monitor import parse_monitor_message
@@ -25,9 +25,9 @@ from zmq.utils.monitor import parse_monitor_message
 from plait.executors._errors import ManagerLost, VersionMismatch
 from plait.executors.pilot import _protocol as P
 from plait.executors.pilot._dispatch import DispatchCore, Manager, Task
+from plait.executors.pilot._sockets import drain
 
 log = logging.getLogger("plait.interchange")
-_BATCH = 1000  # messages read from one socket before giving the others a turn
 
 
 class Interchange:
@@ -265,9 +265,9 @@ class Interchange:
             timeout = int(max(0.0, deadline - now) * 1000) + 1
             ready = dict(poller.poll(timeout))
             if self.router in ready:
-                self._drain(self.router, self._on_manager)
+                drain(self.router, self._on_manager)
             if self.tasks_in in ready:
-                self._drain(self.tasks_in, self._on_executor)
+                drain(self.tasks_in, self._on_executor)
             if self.monitor in ready:
                 self._on_disconnect()
             if stdin in ready:
@@ -277,14 +277,6 @@ class Interchange:
             next_beat = self._timers(time.monotonic(), next_beat)
         self.close()
 
-    def _drain(self, sock: zmq.Socket[Any], handle: Any) -> None:
-        # Ask the socket whether a message waits instead of catching zmq.Again: raising
-        # and catching that exception costs more than a whole small message.
-        recv, events = sock.recv_multipart, sock.getsockopt
-        for _ in range(_BATCH):
-            if not cast(int, events(zmq.EVENTS)) & zmq.POLLIN:
-                return
-            handle(recv(copy=False))
 
     def close(self) -> None:
         """Tell every manager to exit, then close the sockets."""

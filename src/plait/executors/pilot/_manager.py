@@ -22,7 +22,7 @@ import sys
 import time
 import uuid
 from collections import deque
-from typing import Any, cast
+from typing import Any
 
 import zmq
 
@@ -32,10 +32,10 @@ from plait.executors.pilot._connect import connect_to_interchange
 from plait.executors.pilot._options import parse_args
 from plait.executors.pilot._pipe import recv_msg, send_msg
 from plait.executors.pilot._pool import WorkerPool
+from plait.executors.pilot._sockets import drain
 from plait.serialize._pack import pack_value
 
 log = logging.getLogger("plait.manager")
-_BATCH = 1000
 _START_FAILURES = 3
 _WORKER_START_S = 300  # imports on a slow shared file system can take minutes
 _HOLD_S, _HOLD_MAX = 0.002, 64  # how long / how many results may wait to leave together
@@ -236,7 +236,7 @@ class Manager:
             deaths = []
             for fd, _ in ready:
                 if fd is self.ix:
-                    self._drain(self.ix, self._on_interchange)
+                    drain(self.ix, self._on_interchange)
                 elif fd in pool.data:
                     self._on_worker(pool.data[fd])
                 elif fd in pool.fds:
@@ -260,14 +260,6 @@ class Manager:
                 self.exit_code = 5
                 self.running = False
 
-    def _drain(self, sock: zmq.Socket[Any], handle: Any) -> None:
-        # Ask the socket whether a message waits instead of catching zmq.Again: raising
-        # and catching that exception costs more than a whole small message.
-        recv, events = sock.recv_multipart, sock.getsockopt
-        for _ in range(_BATCH):
-            if not cast(int, events(zmq.EVENTS)) & zmq.POLLIN:
-                return
-            handle(recv(copy=False))
 
 
 def _on_sigterm(signum: int, frame: Any) -> None:
