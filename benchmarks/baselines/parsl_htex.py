@@ -10,34 +10,15 @@ cleaned up; afterwards the driver checks that no interchange / worker-pool
 process is left behind.  Prints human-readable lines and, last, one JSON line.
 """
 
-import argparse
 import json
 import os
-import platform
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
+import _measure
 import psutil
-
-MB = 1_000_000
-
-
-def percentiles(samples):
-    s = sorted(samples)
-    n = len(s)
-
-    def pick(q):
-        return s[min(n - 1, int(q * n))]
-
-    return {
-        "p50_us": pick(0.50) * 1e6,
-        "p90_us": pick(0.90) * 1e6,
-        "p99_us": pick(0.99) * 1e6,
-        "mean_us": statistics.fmean(s) * 1e6,
-    }
 
 
 def ensure_venv_bin_on_path():
@@ -102,64 +83,21 @@ def run_mode(logging_mode, quick):
             flush=True,
         )
 
-        [f.result() for f in [noop() for _ in range(200)]]  # warm-up
-
-        tputs, submit_rates = [], []
-        for _ in range(TPUT_REPEATS):
-            t0 = time.perf_counter()
-            futs = [noop() for _ in range(N_TPUT)]
-            t1 = time.perf_counter()
-            for f in futs:
-                f.result()
-            t2 = time.perf_counter()
-            tputs.append(N_TPUT / (t2 - t0))
-            submit_rates.append(N_TPUT / (t1 - t0))
-            del futs
-        out["throughput_tasks_per_s"] = statistics.median(tputs)
-        out["throughput_all"] = tputs
-        out["submit_rate_tasks_per_s"] = statistics.median(submit_rates)
-        out["throughput_batch"] = N_TPUT
-        print(
-            f"{tag} throughput {out['throughput_tasks_per_s']:.0f} tasks/s (batch {N_TPUT}), "
-            f"submit rate {out['submit_rate_tasks_per_s']:.0f} tasks/s",
-            flush=True,
+        _measure.futures_basics(
+            out,
+            tag,
+            noop,
+            dep,
+            n_tput=N_TPUT,
+            repeats=TPUT_REPEATS,
+            warmup=200,
+            n_lat=N_LAT,
+            n_chain=N_CHAIN,
+            latency_ms=True,
         )
 
-        lat = []
-        for _ in range(N_LAT):
-            t0 = time.perf_counter()
-            noop().result()
-            lat.append(time.perf_counter() - t0)
-        out["latency"] = percentiles(lat)
-        print(
-            f"{tag} latency p50 {out['latency']['p50_us'] / 1e3:.2f} ms, "
-            f"p90 {out['latency']['p90_us'] / 1e3:.2f} ms, p99 {out['latency']['p99_us'] / 1e3:.2f} ms",
-            flush=True,
-        )
-
-        t0 = time.perf_counter()
-        f = noop()
-        for _ in range(N_CHAIN):
-            f = dep(f)
-        assert f.result() == 7
-        out["chain_s"] = time.perf_counter() - t0
-        out["chain_len"] = N_CHAIN
-        print(f"{tag} chain of {N_CHAIN} dependent tasks: {out['chain_s']:.3f} s", flush=True)
-
-        payload = bytes(MB)
-        echo_mb(payload).result()  # warm-up
-        t0 = time.perf_counter()
-        futs = [echo_mb(payload) for _ in range(N_MB)]
-        total = sum(len(f.result()) for f in futs)
-        dt = time.perf_counter() - t0
-        assert total == N_MB * MB
-        del futs
-        out["mb_1in_1out"] = {
-            "tasks": N_MB,
-            "wall_s": dt,
-            "MB_per_s_both_directions": 2 * N_MB / dt,
-        }
-        print(f"{tag} 1MB in/1MB out x{N_MB}: {2 * N_MB / dt:.0f} MB/s ({dt:.2f} s)", flush=True)
+        out["mb_1in_1out"] = _measure.bandwidth(echo_mb, lambda f: f.result(), N_MB)
+        print(f"{tag} {_measure.bandwidth_line(out['mb_1in_1out'])}", flush=True)
         t_cleanup = time.perf_counter()
     out["cleanup_s"] = time.perf_counter() - t_cleanup
     parsl.clear()
@@ -186,35 +124,22 @@ def leftovers():
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--logging", choices=["default", "off", "both"], default="both")
-    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    ap = _measure.driver_parser()
     args = ap.parse_args()
 
     ensure_venv_bin_on_path()
     if args.child:
-        print("CHILD_JSON " + json.dumps(run_mode(args.logging, args.quick)), flush=True)
+        _measure.emit_child_json(run_mode(args.logging, args.quick))
         return
 
     from importlib.metadata import version
 
-    result = {
-        "bench": "parsl_htex",
-        "parsl_version": version("parsl"),
-        "python": platform.python_version(),
-        "cpus": os.cpu_count(),
-        "quick": args.quick,
-    }
+    result = _measure.header("parsl_htex", args.quick, parsl_version=version("parsl"))
     pre = leftovers()
     if pre:
         print(f"WARNING: HTEX processes already running before the benchmark: {pre}")
-    modes = ["default", "off"] if args.logging == "both" else [args.logging]
-    for mode in modes:
-        cmd = [sys.executable, os.path.abspath(__file__), "--child", "--logging", mode]
-        if args.quick:
-            cmd.append("--quick")
-        child = None
+    for mode in _measure.logging_modes(args.logging):
+        cmd = _measure.child_command(sys.executable, __file__, mode, args.quick)
         proc = subprocess.Popen(
             cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
         )
@@ -229,16 +154,8 @@ def main():
                     pass
             stdout, stderr = proc.communicate()
             print(f"[{mode}] TIMEOUT")
-        for line in stdout.splitlines():
-            if line.startswith("CHILD_JSON "):
-                child = json.loads(line[len("CHILD_JSON ") :])
-            else:
-                print(line)
-        if proc.returncode != 0 or child is None:
-            sys.stderr.write(stderr[-3000:])
-            result[f"logging_{mode}"] = {"error": f"rc={proc.returncode}"}
-        else:
-            result[f"logging_{mode}"] = child
+        child = _measure.relay_child_output(stdout)
+        _measure.store_child(result, mode, proc.returncode, child, stderr[-3000:])
         time.sleep(1.0)
         left = [p for p in leftovers() if p not in pre]
         result[f"logging_{mode}_leftover_processes"] = left

@@ -10,11 +10,8 @@ By default both logging modes are measured, each in a fresh subprocess
 Prints human-readable lines and, last, one JSON line with all figures.
 """
 
-import argparse
 import gc
 import json
-import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -23,22 +20,8 @@ import threading
 import time
 import tracemalloc
 
+import _measure
 import psutil
-
-
-def percentiles(samples):
-    s = sorted(samples)
-    n = len(s)
-
-    def pick(q):
-        return s[min(n - 1, int(q * n))]
-
-    return {
-        "p50_us": pick(0.50) * 1e6,
-        "p90_us": pick(0.90) * 1e6,
-        "p99_us": pick(0.99) * 1e6,
-        "mean_us": statistics.fmean(s) * 1e6,
-    }
 
 
 def rss():
@@ -162,57 +145,18 @@ def run_mode(logging_mode, quick):
         assert noop().result() == 7
         out["load_to_first_result_s"] = time.perf_counter() - t_load
 
-        # warm-up
-        [f.result() for f in [noop() for _ in range(500)]]
-
-        # throughput: submit N then wait on all
-        tputs, submit_rates = [], []
-        for _ in range(TPUT_REPEATS):
-            t0 = time.perf_counter()
-            futs = [noop() for _ in range(N_TPUT)]
-            t1 = time.perf_counter()
-            for f in futs:
-                f.result()
-            t2 = time.perf_counter()
-            tputs.append(N_TPUT / (t2 - t0))
-            submit_rates.append(N_TPUT / (t1 - t0))
-            del futs
-        out["throughput_tasks_per_s"] = statistics.median(tputs)
-        out["throughput_all"] = tputs
-        out["submit_rate_tasks_per_s"] = statistics.median(submit_rates)
-        out["throughput_batch"] = N_TPUT
-        print(
-            f"[{logging_mode}] throughput {out['throughput_tasks_per_s']:.0f} tasks/s "
-            f"(batch {N_TPUT}), submit rate {out['submit_rate_tasks_per_s']:.0f} tasks/s",
-            flush=True,
+        # throughput: submit N then wait on all (after 500 warm-up tasks)
+        _measure.futures_basics(
+            out,
+            f"[{logging_mode}]",
+            noop,
+            dep,
+            n_tput=N_TPUT,
+            repeats=TPUT_REPEATS,
+            warmup=500,
+            n_lat=N_LAT,
+            n_chain=N_CHAIN,
         )
-
-        # single-task latency
-        lat = []
-        for _ in range(N_LAT):
-            t0 = time.perf_counter()
-            noop().result()
-            lat.append(time.perf_counter() - t0)
-        out["latency"] = percentiles(lat)
-        print(
-            f"[{logging_mode}] latency p50 {out['latency']['p50_us']:.0f} us, "
-            f"p90 {out['latency']['p90_us']:.0f} us, p99 {out['latency']['p99_us']:.0f} us",
-            flush=True,
-        )
-
-        # chain of dependent tasks
-        t0 = time.perf_counter()
-        f = noop()
-        for _ in range(N_CHAIN):
-            f = dep(f)
-        assert f.result() == 7
-        out["chain_s"] = time.perf_counter() - t0
-        out["chain_len"] = N_CHAIN
-        print(
-            f"[{logging_mode}] chain of {N_CHAIN} dependent tasks: {out['chain_s']:.3f} s",
-            flush=True,
-        )
-        del f
 
         # memory: RSS over N_MEM tasks (no tracemalloc), then tracemalloc over N_TM tasks
         for kind, n in (("rss", N_MEM), ("tracemalloc", N_TM)):
@@ -230,26 +174,17 @@ def run_mode(logging_mode, quick):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--logging", choices=["default", "off", "both"], default="both")
-    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    ap = _measure.driver_parser()
     ap.add_argument("--no-import", action="store_true", help="skip the import-time measurement")
     args = ap.parse_args()
 
     if args.child:
-        print("CHILD_JSON " + json.dumps(run_mode(args.logging, args.quick)), flush=True)
+        _measure.emit_child_json(run_mode(args.logging, args.quick))
         return
 
     from importlib.metadata import version
 
-    result = {
-        "bench": "parsl_threads",
-        "parsl_version": version("parsl"),
-        "python": platform.python_version(),
-        "cpus": os.cpu_count(),
-        "quick": args.quick,
-    }
+    result = _measure.header("parsl_threads", args.quick, parsl_version=version("parsl"))
     if not args.no_import:
         imp = measure_import(3 if args.quick else 7)
         result["import"] = imp
@@ -260,28 +195,16 @@ def main():
             flush=True,
         )
 
-    modes = ["default", "off"] if args.logging == "both" else [args.logging]
-    for mode in modes:
-        cmd = [sys.executable, os.path.abspath(__file__), "--child", "--logging", mode]
-        if args.quick:
-            cmd.append("--quick")
+    for mode in _measure.logging_modes(args.logging):
+        cmd = _measure.child_command(sys.executable, __file__, mode, args.quick)
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=290)
         except subprocess.TimeoutExpired as e:
             print((e.stdout or b"").decode() if isinstance(e.stdout, bytes) else (e.stdout or ""))
             result[f"logging_{mode}"] = {"error": "timeout"}
             continue
-        child = None
-        for line in proc.stdout.splitlines():
-            if line.startswith("CHILD_JSON "):
-                child = json.loads(line[len("CHILD_JSON ") :])
-            else:
-                print(line)
-        if proc.returncode != 0 or child is None:
-            sys.stderr.write(proc.stderr)
-            result[f"logging_{mode}"] = {"error": f"rc={proc.returncode}"}
-        else:
-            result[f"logging_{mode}"] = child
+        child = _measure.relay_child_output(proc.stdout)
+        _measure.store_child(result, mode, proc.returncode, child, proc.stderr)
     print(json.dumps(result))
 
 

@@ -9,16 +9,12 @@ round-trip latency.  ProcessPoolExecutor(2): the same, plus 1 MB argument /
 Prints human-readable lines and, last, one JSON line.
 """
 
-import argparse
 import json
 import multiprocessing
-import os
-import platform
-import statistics
 import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, wait
 
-MB = 1_000_000
+import _measure
 
 
 def noop():
@@ -30,76 +26,29 @@ def echo_mb(data):
     return bytes(len(data))
 
 
-def percentiles(samples):
-    s = sorted(samples)
-    n = len(s)
-
-    def pick(q):
-        return s[min(n - 1, int(q * n))]
-
+def measure_pool(pool, n_tput, n_lat):
+    """No-op throughput (after min(n, 1000) warm-up tasks) and sequential latency."""
+    tput = _measure.throughput(
+        lambda: pool.submit(noop), wait, n_tput, repeats=3, warmup=min(n_tput, 1000)
+    )
+    lat = _measure.latency(lambda: pool.submit(noop).result(), n_lat)
     return {
-        "p50_us": pick(0.50) * 1e6,
-        "p90_us": pick(0.90) * 1e6,
-        "p99_us": pick(0.99) * 1e6,
-        "mean_us": statistics.fmean(s) * 1e6,
+        "throughput_tasks_per_s": tput["throughput_tasks_per_s"],
+        "throughput_all": tput["throughput_all"],
+        "batch": n_tput,
+        "latency": lat,
     }
-
-
-def throughput(pool, n, repeats=3):
-    wait([pool.submit(noop) for _ in range(min(n, 1000))])  # warm-up
-    rates = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        futs = [pool.submit(noop) for _ in range(n)]
-        wait(futs)
-        rates.append(n / (time.perf_counter() - t0))
-        del futs
-    return statistics.median(rates), rates
-
-
-def latency(pool, n):
-    lat = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        pool.submit(noop).result()
-        lat.append(time.perf_counter() - t0)
-    return percentiles(lat)
-
-
-def bandwidth(pool, n):
-    payload = bytes(MB)
-    pool.submit(echo_mb, payload).result()  # warm-up
-    t0 = time.perf_counter()
-    futs = [pool.submit(echo_mb, payload) for _ in range(n)]
-    total = sum(len(f.result()) for f in futs)
-    dt = time.perf_counter() - t0
-    assert total == n * MB
-    return {"tasks": n, "wall_s": dt, "MB_per_s_both_directions": 2 * n * MB / MB / dt}
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--quick", action="store_true")
-    args = ap.parse_args()
-    q = args.quick
-    out = {
-        "bench": "stdlib_pools",
-        "python": platform.python_version(),
-        "cpus": os.cpu_count(),
-        "quick": q,
-        "mp_start_method": multiprocessing.get_start_method(),
-    }
+    q = _measure.parse_quick()
+    out = _measure.header("stdlib_pools", q)
+    out["mp_start_method"] = multiprocessing.get_start_method()
 
     n_thr = 20_000 if q else 100_000
     with ThreadPoolExecutor(2) as pool:
-        tput, all_ = throughput(pool, n_thr)
-        lat = latency(pool, 1_000 if q else 10_000)
-    out["threads"] = {
-        "throughput_tasks_per_s": tput,
-        "throughput_all": all_,
-        "batch": n_thr,
-        "latency": lat,
-    }
+        out["threads"] = r = measure_pool(pool, n_thr, 1_000 if q else 10_000)
+    tput, lat = r["throughput_tasks_per_s"], r["latency"]
     print(
         f"ThreadPoolExecutor(2): throughput {tput:.0f} tasks/s (batch {n_thr}); "
         f"latency p50 {lat['p50_us']:.1f} us p90 {lat['p90_us']:.1f} us p99 {lat['p99_us']:.1f} us",
@@ -111,17 +60,12 @@ def main():
     with ProcessPoolExecutor(2) as pool:
         pool.submit(noop).result()
         startup = time.perf_counter() - t0
-        tput, all_ = throughput(pool, n_proc)
-        lat = latency(pool, 200 if q else 1_000)
-        bw = bandwidth(pool, 100 if q else 500)
-    out["processes"] = {
-        "startup_to_first_result_s": startup,
-        "throughput_tasks_per_s": tput,
-        "throughput_all": all_,
-        "batch": n_proc,
-        "latency": lat,
-        "mb_1in_1out": bw,
-    }
+        r = measure_pool(pool, n_proc, 200 if q else 1_000)
+        bw = _measure.bandwidth(
+            lambda payload: pool.submit(echo_mb, payload), lambda f: f.result(), 100 if q else 500
+        )
+    out["processes"] = {"startup_to_first_result_s": startup, **r, "mb_1in_1out": bw}
+    tput, lat = r["throughput_tasks_per_s"], r["latency"]
     print(
         f"ProcessPoolExecutor(2): startup->first result {startup * 1e3:.1f} ms; "
         f"throughput {tput:.0f} tasks/s (batch {n_proc}); "
