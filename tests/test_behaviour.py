@@ -1,4 +1,5 @@
-"""One behaviour suite, run against every executor: threads and the local pilot (HTEX)."""
+"""One behaviour suite, run against every executor: threads and the local pilot (HTEX), with
+and without CurveZMQ encryption."""
 
 from __future__ import annotations
 
@@ -39,11 +40,12 @@ def make_config(kind: str, run_dir: str) -> Config:
             worker_init=f"export PYTHONPATH={HERE}${{PYTHONPATH:+:$PYTHONPATH}}")
         executor = HighThroughputExecutor(label="htex", max_workers_per_node=2,
                                           provider=provider, heartbeat_period=2,
-                                          heartbeat_threshold=10)
+                                          heartbeat_threshold=10,
+                                          encrypted=kind == "htex-encrypted")
     return Config(executors=[executor], run_dir=run_dir, retries=1, strategy="none")
 
 
-@pytest.fixture(scope="module", params=["threads", "htex"])
+@pytest.fixture(scope="module", params=["threads", "htex-encrypted", "htex-plain"])
 def kernel(request: Any, tmp_path_factory: Any) -> Iterator[DataFlowKernel]:
     plait.clear()
     run_dir = str(tmp_path_factory.mktemp(request.param) / "runinfo")
