@@ -58,10 +58,15 @@ def unpack_tid(data: bytes | memoryview) -> int:
 # ZeroMQ copies a frame into its own message unless told not to; not copying needs a Python
 # Frame object and a free-callback, which costs more than copying a small frame.
 ZERO_COPY_MIN = 1 << 16
+_SNDMORE = 2  # zmq.SNDMORE; workers import this module and never need zmq itself
 
 
 def send(sock: Any, frames: list[Any]) -> None:
-    """Send a multipart message; zero-copy only when some frame is large."""
+    """Send a multipart message; zero-copy only when some frame is large.
+
+    Frame by frame: pyzmq's ``send_multipart`` type-checks every part first, which costs
+    more than the sends of a small message; these frames are buffers by construction.
+    """
     big = False
     for f in frames:
         if isinstance(f, memoryview):
@@ -74,7 +79,11 @@ def send(sock: Any, frames: list[Any]) -> None:
         if size >= ZERO_COPY_MIN:
             big = True
             break
-    sock.send_multipart(frames, copy=not big)
+    copy = not big
+    put = sock.send
+    for f in frames[:-1]:
+        put(f, _SNDMORE, copy)
+    put(frames[-1], 0, copy)
 
 
 def dumps(obj: object) -> bytes:
