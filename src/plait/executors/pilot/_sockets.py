@@ -10,12 +10,13 @@ import zmq
 BATCH = 1000  # messages read from one socket before the caller gives its others a turn
 
 
-def recv_frames(sock: zmq.Socket[Any]) -> list[zmq.Frame]:
-    """Receive one multipart message as frames (blocking)."""
+def recv_frames(sock: zmq.Socket[Any], flags: int = 0) -> list[zmq.Frame]:
+    """Receive one multipart message as frames (``flags`` apply to its first frame)."""
     # Each frame says whether more follow; pyzmq's recv_multipart asks the socket instead
-    # (a getsockopt per frame), which costs more than receiving the frame.
+    # (a getsockopt per frame), which costs more than receiving the frame. The rest of a
+    # message is there once its first frame is: ZeroMQ delivers a message whole.
     recv = sock.recv
-    frame = recv(0, False)
+    frame = recv(flags, False)
     frames = [frame]
     while frame.more:
         frame = recv(0, False)
@@ -26,10 +27,17 @@ def recv_frames(sock: zmq.Socket[Any]) -> list[zmq.Frame]:
 def drain(sock: zmq.Socket[Any], handle: Callable[[list[zmq.Frame]], object],
           limit: int = BATCH) -> None:
     """Pass each waiting multipart message (as frames) to ``handle``, up to ``limit``."""
-    # Ask the socket whether a message waits instead of catching zmq.Again: raising and
-    # catching that exception costs more than a whole small message.
+    # Callers drain a socket their poll found readable, so the first message is read
+    # without asking (zmq.Again covers a caller that did not poll). After it, ask the socket
+    # whether another waits instead of catching zmq.Again: raising and catching that
+    # exception costs more than a whole small message.
+    try:
+        frames = recv_frames(sock, zmq.NOBLOCK)
+    except zmq.Again:
+        return
+    handle(frames)
     events = sock.getsockopt
-    for _ in range(limit):
+    for _ in range(limit - 1):
         if not cast(int, events(zmq.EVENTS)) & zmq.POLLIN:
             return
         handle(recv_frames(sock))
