@@ -120,16 +120,16 @@ class InterchangeClient:
         return not (self._out_metas or self._out_other or self._out_funcs)
 
     def post_task(self, meta: tuple[Any, ...], frames: list[Any],
-                  func: list[Any] | None = None) -> None:
+                  func: list[Any] | None = None, alone: bool = False) -> None:
         """Send or queue one task (and its function body); call with :attr:`lock` held.
 
-        A task submitted alone (none in the last millisecond) is sent at once from this
-        thread: one thread hop less on the latency path. A burst goes through the outbox and
-        leaves as one message.
+        A task submitted alone (``alone``: no other task is outstanding; or none was
+        submitted in the last millisecond) is sent at once from this thread: one thread hop
+        less on the latency path. A burst goes through the outbox and leaves as one message.
         """
         wake = self._outbox_empty()
         now = time.perf_counter()
-        if wake and now - self._last_direct > 1e-3 and not self._stopping:
+        if wake and (alone or now - self._last_direct > 1e-3) and not self._stopping:
             self._last_direct = now
             if func is not None:
                 P.send(self.tasks, func)

@@ -229,7 +229,8 @@ class HighThroughputExecutor(PilotBlocks):
             if digest not in self._sent:
                 self._sent.add(digest)
                 func_msg = [P.FUNC, digest, body]
-            client.post_task((tid, digest, prio, cores, mem, len(frames)), frames, func_msg)
+            client.post_task((tid, digest, prio, cores, mem, len(frames)), frames, func_msg,
+                             first)
         if first:
             self._wake()
         return fut
