@@ -155,9 +155,9 @@ class Interchange:
         kind = frames[1].bytes
         now = time.monotonic()
         if kind == P.RESULTS:
-            meta = P.loads(frames[2])
-            self.core.results_arrived(mid, [m[0] for m in meta], now)
+            # Forwarded first: the executor's futures need not wait for the bookkeeping.
             self._to_executor([P.RESULTS, *frames[2:]])
+            self.core.results_arrived(mid, [m[0] for m in P.loads(frames[2])], now)
         elif kind == P.HEARTBEAT:
             if not self.core.heard_from(mid, now):
                 self._send(mid, [P.EXIT])
