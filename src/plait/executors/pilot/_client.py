@@ -35,6 +35,7 @@ from plait.executors.pilot._sockets import BATCH, drain
 from plait.executors.pilot._spawn import Child
 
 log = logging.getLogger(__name__)
+_CONNECT_GRACE = 5.0  # seconds a live interchange may take to accept the tasks socket
 
 
 class InterchangeClient:
@@ -132,8 +133,8 @@ class InterchangeClient:
         if wake and (alone or now - self._last_direct > 1e-3) and not self._stopping:
             self._last_direct = now
             if func is not None:
-                P.send(self.tasks, func)
-            P.send(self.tasks, [P.TASKS, P.dumps([meta]), *frames])
+                self._send_task_frames(func)
+            self._send_task_frames([P.TASKS, P.dumps([meta]), *frames])
             return
         self._last_direct = now
         if func is not None:
@@ -157,13 +158,38 @@ class InterchangeClient:
             funcs, metas, frames, other = (self._out_funcs, self._out_metas, self._out_frames,
                                            self._out_other)
             self._out_funcs, self._out_metas, self._out_frames, self._out_other = [], [], [], []
-            sock = self.tasks
             for msg in funcs:
-                P.send(sock, msg)
+                self._send_task_frames(msg)
             if metas:
-                P.send(sock, [P.TASKS, P.dumps(metas), *frames])
+                self._send_task_frames([P.TASKS, P.dumps(metas), *frames])
             for msg in other:
-                P.send(sock, msg)
+                self._send_task_frames(msg)
+
+    def _send_task_frames(self, frames: list[Any]) -> None:
+        """Send on the tasks socket (lock held) without ever blocking for long.
+
+        The socket is bound here, so with no interchange connected a plain send would block
+        forever, lock held (seen when the interchange dies). While it is still connecting
+        (just after start) the send is retried; once its process is dead the message is
+        dropped: the death handler fails every outstanding task.
+        """
+        deadline = time.monotonic() + _CONNECT_GRACE
+        while True:
+            try:
+                P.send(self.tasks, frames, zmq.NOBLOCK)
+                return
+            except zmq.Again:
+                pass
+            child = self.child
+            if child is None or self._closed or child.exitcode(timeout=0.05) is not None:
+                log.warning("the interchange is gone; dropping a message to it (its "
+                            "outstanding tasks fail with InterchangeLost)")
+                return
+            if time.monotonic() > deadline:
+                log.error("the interchange has not accepted messages for %s s; giving up",
+                          _CONNECT_GRACE)
+                self.on_lost(InterchangeLost(None, self.log_path))
+                return
 
     def command(self, name: str, args: Any = None, timeout: float = 10.0) -> Any:
         """Run a command in the interchange and return its reply."""

@@ -61,8 +61,11 @@ ZERO_COPY_MIN = 1 << 16
 _SNDMORE = 2  # zmq.SNDMORE; workers import this module and never need zmq itself
 
 
-def send(sock: Any, frames: list[Any]) -> None:
+def send(sock: Any, frames: list[Any], flags: int = 0) -> None:
     """Send a multipart message; zero-copy only when some frame is large.
+
+    ``flags`` (e.g. ``zmq.NOBLOCK``) apply to every frame; ZeroMQ queues a multipart message
+    whole or not at all.
 
     Frame by frame: pyzmq's ``send_multipart`` type-checks every part first, which costs
     more than the sends of a small message; these frames are buffers by construction.
@@ -82,8 +85,8 @@ def send(sock: Any, frames: list[Any]) -> None:
     copy = not big
     put = sock.send
     for f in frames[:-1]:
-        put(f, _SNDMORE, copy)
-    put(frames[-1], 0, copy)
+        put(f, _SNDMORE | flags, copy)
+    put(frames[-1], flags, copy)
 
 
 def dumps(obj: object) -> bytes:
