@@ -31,7 +31,7 @@ import zmq
 from plait._lightfuture import LightFuture
 from plait.executors._errors import InterchangeLost
 from plait.executors.pilot import _protocol as P
-from plait.executors.pilot._sockets import BATCH, drain
+from plait.executors.pilot._sockets import BATCH, drain, new_socket, tcp_url
 from plait.executors.pilot._spawn import Child
 
 log = logging.getLogger(__name__)
@@ -72,14 +72,10 @@ class InterchangeClient:
 
     def _bind(self) -> tuple[zmq.Socket[Any], zmq.Socket[Any], int, int]:
         host = self.loopback
-        url = f"tcp://[{host}]" if ":" in host else f"tcp://{host}"
+        url = tcp_url(host)
         socks, ports = [], []
         for _ in range(2):
-            sock = self.ctx.socket(zmq.DEALER)
-            sock.setsockopt(zmq.LINGER, 0)
-            sock.setsockopt(zmq.SNDHWM, 0)
-            sock.setsockopt(zmq.RCVHWM, 0)
-            sock.setsockopt(zmq.IPV6, ":" in host)
+            sock = new_socket(self.ctx, zmq.DEALER, ":" in host)
             if self.cert_dir:
                 from plait.executors.pilot._curve import make_server
 

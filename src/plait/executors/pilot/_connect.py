@@ -15,23 +15,19 @@ from typing import Any
 import zmq
 
 from plait.executors.pilot import _protocol as P
+from plait.executors.pilot._sockets import new_socket, tcp_url
 
 log = logging.getLogger("plait.manager")
 
 
 def _dealer(ctx: zmq.Context[Any], opts: Any, identity: bytes, address: str) -> zmq.Socket[Any]:
-    sock = ctx.socket(zmq.DEALER)
+    sock = new_socket(ctx, zmq.DEALER, ":" in address)
     sock.setsockopt(zmq.IDENTITY, identity)
-    sock.setsockopt(zmq.LINGER, 0)
-    sock.setsockopt(zmq.SNDHWM, 0)
-    sock.setsockopt(zmq.RCVHWM, 0)
-    sock.setsockopt(zmq.IPV6, ":" in address)
     if opts.cert_dir:
         from plait.executors.pilot._curve import make_client
 
         make_client(sock, opts.cert_dir)
-    host = f"[{address}]" if ":" in address else address
-    sock.connect(f"tcp://{host}:{opts.port}")
+    sock.connect(tcp_url(address, opts.port))
     return sock
 
 

@@ -25,7 +25,7 @@ from zmq.utils.monitor import parse_monitor_message
 from plait.executors._errors import ManagerLost, VersionMismatch
 from plait.executors.pilot import _protocol as P
 from plait.executors.pilot._dispatch import DispatchCore, Manager, Task
-from plait.executors.pilot._sockets import drain
+from plait.executors.pilot._sockets import drain, new_socket, tcp_url
 
 log = logging.getLogger("plait.interchange")
 
@@ -54,26 +54,17 @@ class Interchange:
         cfg, ctx = self.cfg, self.ctx
         cert_dir = cfg.get("cert_dir")
         host = cfg["loopback_address"]
-        fmt = f"tcp://[{host}]:%d" if ":" in host else f"tcp://{host}:%d"
-        self.tasks_in = ctx.socket(zmq.DEALER)
-        self.results_out = ctx.socket(zmq.DEALER)
+        self.tasks_in = new_socket(ctx, zmq.DEALER, ":" in host)
+        self.results_out = new_socket(ctx, zmq.DEALER, ":" in host)
         for sock, port in ((self.tasks_in, cfg["task_port"]),
                            (self.results_out, cfg["result_port"])):
-            sock.setsockopt(zmq.LINGER, 0)
-            sock.setsockopt(zmq.SNDHWM, 0)
-            sock.setsockopt(zmq.RCVHWM, 0)
-            sock.setsockopt(zmq.IPV6, ":" in host)
             if cert_dir:
                 from plait.executors.pilot._curve import make_client
 
                 make_client(sock, cert_dir)
-            sock.connect(fmt % port)
-        self.router = ctx.socket(zmq.ROUTER)
-        self.router.setsockopt(zmq.LINGER, 0)
-        self.router.setsockopt(zmq.SNDHWM, 0)
-        self.router.setsockopt(zmq.RCVHWM, 0)
+            sock.connect(tcp_url(host, port))
+        self.router = new_socket(ctx, zmq.ROUTER, True)
         self.router.setsockopt(zmq.ROUTER_MANDATORY, 1)
-        self.router.setsockopt(zmq.IPV6, True)
         if cert_dir:
             from plait.executors.pilot._curve import make_server, start_authenticator
 

@@ -24,6 +24,23 @@ def recv_frames(sock: zmq.Socket[Any], flags: int = 0) -> list[zmq.Frame]:
     return frames
 
 
+def new_socket(ctx: zmq.Context[Any], kind: int, ipv6: bool) -> zmq.Socket[Any]:
+    """A socket with the options every pilot socket uses: no linger at close, no high-water
+    mark (the executor bounds what is in flight), IPv6 when the address needs it."""
+    sock = ctx.socket(kind)
+    sock.setsockopt(zmq.LINGER, 0)
+    sock.setsockopt(zmq.SNDHWM, 0)
+    sock.setsockopt(zmq.RCVHWM, 0)
+    sock.setsockopt(zmq.IPV6, ipv6)
+    return sock
+
+
+def tcp_url(host: str, port: int | None = None) -> str:
+    """``tcp://host[:port]``, with an IPv6 address in brackets."""
+    url = f"tcp://[{host}]" if ":" in host else f"tcp://{host}"
+    return url if port is None else f"{url}:{port}"
+
+
 def drain(sock: zmq.Socket[Any], handle: Callable[[list[zmq.Frame]], object],
           limit: int = BATCH) -> None:
     """Pass each waiting multipart message (as frames) to ``handle``, up to ``limit``."""
