@@ -7,7 +7,10 @@ PY := $(VENV)/bin/python
 # Debian packages the tests use for real: MPI launchers, GNU parallel, procps for ps/pkill.
 APT_PACKAGES ?= openmpi-bin parallel procps
 
-.PHONY: demo test venv test-deps system-deps lint typecheck pytest perf clean
+.PHONY: demo test venv test-deps system-deps lint typecheck pytest perf clean services-up services-down
+# Real services the tests use (Slurm, SSH, HTTP, databases, ...): one script each in services/,
+# idempotent `up`/`down`; `make test` starts them all and stops them after, pass or fail.
+SERVICES := $(sort $(wildcard services/[!_]*.sh))
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -38,7 +41,18 @@ typecheck: test-deps
 pytest: test-deps
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
-test: lint typecheck pytest
+# Scripts get PLAIT_PY, the venv's python, for servers written in Python (pyftpdlib, ...).
+services-up: test-deps
+	@for s in $(SERVICES); do PLAIT_PY=$(abspath $(PY)) bash $$s up || exit 1; done
+
+services-down:
+	@status=0; for s in $(SERVICES); do PLAIT_PY=$(abspath $(PY)) bash $$s down || status=1; done; \
+	  exit $$status
+
+test: lint typecheck
+	@$(MAKE) --no-print-directory services-up || { $(MAKE) --no-print-directory services-down; exit 1; }
+	@status=0; $(MAKE) --no-print-directory pytest || status=$$?; \
+	  $(MAKE) --no-print-directory services-down || status=1; exit $$status
 
 perf: venv
 	$(VENV)/bin/plait-perf --config benchmarks/configs/local_threads.py

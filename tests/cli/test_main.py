@@ -1,0 +1,39 @@
+"""The ``plait`` entry point: version, help on every subcommand, exit statuses."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from plait import __version__
+from plait.cli._main import build_parser, command_modules, main
+
+
+def test_version_is_printed(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0
+    assert capsys.readouterr().out.strip() == f"plait {__version__}"
+
+
+def test_no_command_prints_help_and_fails(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 2
+    assert "COMMAND" in capsys.readouterr().err
+
+
+def test_every_command_module_has_help_and_a_runner() -> None:
+    parser = build_parser()
+    for name, module in command_modules().items():
+        assert module.HELP and module.HELP[0].isupper(), name
+        assert callable(module.run) and callable(module.add_arguments), name
+        with pytest.raises(SystemExit) as stop:
+            parser.parse_args([name, "--help"])
+        assert stop.value.code == 0, name
+
+
+def test_python_dash_m_plait_is_the_command() -> None:
+    out = subprocess.run([sys.executable, "-m", "plait", "--version"], capture_output=True,
+                         text=True, timeout=60, check=True)
+    assert out.stdout.strip() == f"plait {__version__}"
