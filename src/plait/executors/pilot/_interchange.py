@@ -24,7 +24,7 @@ from zmq.utils.monitor import parse_monitor_message
 
 from plait.executors._errors import ManagerLost, VersionMismatch
 from plait.executors.pilot import _protocol as P
-from plait.executors.pilot._dispatch import DispatchCore, Manager, Task
+from plait.executors.pilot._dispatch import DispatchCore, ManagerSlot, QueuedTask
 from plait.executors.pilot._sockets import drain, new_socket, tcp_url
 
 log = logging.getLogger("plait.interchange")
@@ -101,7 +101,7 @@ class Interchange:
             pos = 2
             arrived = self.core.task_arrived
             for tid, digest, prio, cores, mem, n in meta:
-                arrived(Task(tid, digest, frames[pos:pos + n], prio, cores, mem))
+                arrived(QueuedTask(tid, digest, frames[pos:pos + n], prio, cores, mem))
                 pos += n
         elif kind == P.FUNC:
             self.bodies[frames[1].bytes] = frames[2]
@@ -168,10 +168,10 @@ class Interchange:
             self._fail([(-1, VersionMismatch(table))])
             return
         auto = reg["prefetch_capacity"] is None
-        mgr = Manager(mid, str(reg["block_id"]), reg["hostname"], reg["workers"],
-                      reg["workers"] + (reg["prefetch_capacity"] or 0), reg["cores_per_worker"],
-                      reg["mem_per_worker"], reg["cores_total"], reg["mem_total"], info=reg,
-                      auto_prefetch=auto)
+        mgr = ManagerSlot(mid, str(reg["block_id"]), reg["hostname"], reg["workers"],
+                          reg["workers"] + (reg["prefetch_capacity"] or 0),
+                          reg["cores_per_worker"], reg["mem_per_worker"], reg["cores_total"],
+                          reg["mem_total"], info=reg, auto_prefetch=auto)
         self.core.manager_registered(mgr, now)
         self.fd_of[mid] = fd
         self.mid_of_fd[fd] = mid
