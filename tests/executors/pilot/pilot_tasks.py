@@ -60,10 +60,6 @@ def return_unpicklable() -> Any:
     return (i for i in range(3))
 
 
-def wait_forever() -> None:
-    time.sleep(3600)
-
-
 def interval(seconds: float) -> tuple[int, int]:
     start = time.monotonic_ns()
     time.sleep(seconds)
@@ -78,3 +74,11 @@ def pid_and_env(name: str, seconds: float = 0.0) -> tuple[int, str | None]:
 def pid_and_affinity(seconds: float = 0.0) -> tuple[int, list[int], str | None]:
     time.sleep(seconds)
     return os.getpid(), sorted(os.sched_getaffinity(0)), os.environ.get("OMP_NUM_THREADS")
+
+
+def announce_then_sleep(beacon: str, seconds: float, value: Any = None) -> Any:
+    """Write ``started <pid>`` to the beacon fifo (the test waits for it), then sleep."""
+    with open(beacon, "w") as fh:
+        fh.write(f"started {os.getpid()}\n")
+    time.sleep(seconds)
+    return value
