@@ -13,7 +13,7 @@
         ├── WorkerLost                  a worker process died mid-task
         ├── ManagerLost                 a node's manager died or went silent
         ├── BlockFailed                 a block ended or never started its workers
-        └── InterchangeLost             the interchange process died
+        └── InterchangeLost             the interchange process died or stopped answering
 
 The kernel retries an ``InfrastructureError`` on a budget of its own
 (``Config.infrastructure_retries``), without consuming the user's ``retries``.
@@ -145,13 +145,28 @@ class BlockFailed(InfrastructureError):
 
 
 class InterchangeLost(InfrastructureError):
-    """The interchange process died; every task it held is lost."""
+    """The interchange process died, or stopped answering; every task it held is lost.
 
-    def __init__(self, exitcode: int | None, log_path: str | None = None) -> None:
+    ``unresponsive`` says why a live interchange was given up (it was then killed); it is
+    None when the process died on its own.
+    """
+
+    def __init__(
+        self, exitcode: int | None, log_path: str | None = None, *, pid: int | None = None,
+        hostname: str | None = None, unresponsive: str | None = None,
+    ) -> None:
         super().__init__("interchange", "interchange lost")
         self.args = (exitcode, log_path)
         self.exitcode, self.log_path = exitcode, log_path
+        self.pid, self.hostname, self.unresponsive = pid, hostname, unresponsive
 
     def __str__(self) -> str:
+        who = "the interchange process"
+        if self.pid is not None:
+            who += f" (pid {self.pid}" + (f" on {self.hostname})" if self.hostname else ")")
         where = f"; see {self.log_path}" if self.log_path else ""
-        return f"the interchange process {describe_exit(self.exitcode)}{where}"
+        if self.unresponsive:
+            return (f"{who} was unresponsive although alive: {self.unresponsive} (stopped, "
+                    f"frozen or swapping?). It was killed and its tasks are lost{where}. On an "
+                    "overloaded machine, raise heartbeat_threshold.")
+        return f"{who} {describe_exit(self.exitcode)}; its tasks are lost{where}"

@@ -151,7 +151,8 @@ class HighThroughputExecutor(PilotBlocks):
             self.cert_dir = create_certificates(os.path.join(ix_logdir, "certificates"))
         self._client = InterchangeClient(
             self.label, ix_logdir, self.loopback_address, self.interchange_port_range,
-            self.cert_dir, self.interchange_launch_cmd, self._on_message, self._on_lost)
+            self.cert_dir, self.interchange_launch_cmd, self._on_message, self._on_lost,
+            heartbeat_period=self.heartbeat_period, heartbeat_threshold=self.heartbeat_threshold)
         cfg = {"worker_port": self.worker_port, "worker_port_range": self.worker_port_range,
                "heartbeat_period": self.heartbeat_period,
                "heartbeat_threshold": self.heartbeat_threshold, "debug": self.worker_debug,
@@ -208,8 +209,6 @@ class HighThroughputExecutor(PilotBlocks):
             raise InvalidResourceSpecification(
                 sorted(set(spec) - RESOURCE_KEYS),
                 f"{self.label} accepts only {', '.join(sorted(RESOURCE_KEYS))}")
-        if self._bad_state.is_set():
-            self._check_bad_state()
         client = self._client
         if client is None or self._shut_down:
             raise BadStateException(self, "it is not running: call start() first (or load "
@@ -220,6 +219,10 @@ class HighThroughputExecutor(PilotBlocks):
         prio, cores, mem = ((spec.get("priority"), spec.get("cores"), spec.get("memory"))
                             if spec else (None, None, None))
         with client.lock:
+            # Under the lock: once bad state is set, _fail_all (which takes this lock) fails
+            # every future registered before, and none can be registered after.
+            if self._bad_state.is_set():
+                self._check_bad_state()
             if client._closed:
                 raise BadStateException(self, "it is shutting down")
             tid = next(self._ids)

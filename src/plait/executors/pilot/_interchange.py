@@ -2,7 +2,8 @@
 
     executor ──tasks DEALER──▶ interchange ◀──ROUTER (tcp)──▶ managers
     executor ◀─results DEALER─ interchange
-    waits on: both executor sockets, the ROUTER, its monitor (disconnects), stdin (lifeline)
+    waits on: both executor sockets, the ROUTER, its monitor (disconnects), stdin (lifeline),
+    and the next heartbeat deadline (to managers and to the executor, every period)
 
 Started by the executor as ``python -m plait.executors.pilot._interchange`` with its settings
 pickled on stdin. The executor keeps stdin open; EOF means the submitting process is gone and
@@ -47,6 +48,8 @@ class Interchange:
         self.running = True
         self.handshake_failures = 0
         self.handshake_warned = -1e9
+        self.executor_heard = time.monotonic()
+        self.executor_silent = False
         self._open_sockets()
 
     # -- setup -------------------------------------------------------------------------------
@@ -237,7 +240,20 @@ class Interchange:
             self._lose(mid, f"no heartbeat for {self.core.heartbeat_threshold:g} s")
         for mid in list(self.core.managers):
             self._send(mid, [P.HEARTBEAT])
+        self._to_executor([P.HEARTBEAT])  # the executor gives up on a silent interchange
+        self._check_executor(now)
         return now + self.hb_period
+
+    def _check_executor(self, now: float) -> None:
+        # A silent executor is only logged: its death closes stdin, and a script stopped
+        # with Ctrl-Z must find its executor working when it resumes.
+        silent = now - self.executor_heard > self.core.heartbeat_threshold
+        if silent and not self.executor_silent:
+            log.warning("nothing from the executor for %.1f s (its process stopped?); results "
+                        "wait for it", now - self.executor_heard)
+        elif self.executor_silent and not silent:
+            log.info("the executor is heard from again")
+        self.executor_silent = silent
 
     def run(self) -> None:
         """Serve until the executor says SHUTDOWN or goes away."""
@@ -258,6 +274,7 @@ class Interchange:
             if self.router in ready:
                 drain(self.router, self._on_manager)
             if self.tasks_in in ready:
+                self.executor_heard = time.monotonic()
                 drain(self.tasks_in, self._on_executor)
             if self.monitor in ready:
                 self._on_disconnect()
