@@ -40,7 +40,8 @@ class Beacon:
     """A FIFO that tasks (or blocks) write lines to; the test waits for the lines.
 
     Opened read-write by the test, so a writer's ``open`` never blocks and the reader never
-    sees end-of-file between writers. Readers wake on data (select), not on a timer.
+    sees end-of-file between writers. Readers wake on data (select), not on a timer. Gates
+    go the other way: a task blocks reading its gate until the test opens it.
     """
 
     def __init__(self, folder: Path | str, name: str = "beacon") -> None:
@@ -60,6 +61,16 @@ class Beacon:
         wait_until(lambda: self._arrived(count), timeout,
                    lambda: f"{count} line(s) on {self.path} (got {self._buf!r})", interval=0)
         return self._buf.decode().splitlines()
+
+    def gate(self, tag: str) -> str:
+        """A new gate fifo for one task to wait on."""
+        path = str(self.folder / f"gate-{tag}")
+        os.mkfifo(path)
+        return path
+
+    def open_gate(self, path: str) -> None:
+        with open(path, "w") as fh:  # the task is already blocked reading it
+            fh.write("go\n")
 
     def close(self) -> None:
         os.close(self._fd)

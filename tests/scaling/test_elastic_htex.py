@@ -33,15 +33,6 @@ class Fifos(Beacon):
     def beacon(self) -> str:
         return self.path
 
-    def gate(self, tag: str) -> str:
-        path = str(self.folder / f"gate-{tag}")
-        os.mkfifo(path)
-        return path
-
-    def open_gate(self, path: str) -> None:
-        with open(path, "w") as fh:  # the task is already blocked reading it
-            fh.write("go\n")
-
 
 @pytest.fixture
 def fifos(tmp_path: Path) -> Iterator[Fifos]:

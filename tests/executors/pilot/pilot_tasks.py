@@ -82,3 +82,13 @@ def announce_then_sleep(beacon: str, seconds: float, value: Any = None) -> Any:
         fh.write(f"started {os.getpid()}\n")
     time.sleep(seconds)
     return value
+
+
+def hog_then_die(nbytes: int, beacon: str, gate: str) -> None:
+    """Hold ``nbytes`` of memory, announce it, wait for the gate, then SIGKILL this worker."""
+    held = b"x" * nbytes  # filled, so resident
+    with open(beacon, "w") as fh:
+        fh.write(f"holding {len(held)} {os.getpid()}\n")
+    with open(gate) as fh:
+        fh.readline()
+    os.kill(os.getpid(), signal.SIGKILL)

@@ -8,7 +8,14 @@ import time
 
 import psutil
 import pytest
-from pilot_tasks import add, announce_then_sleep, getpid, kill_self_after, sleep_then
+from pilot_tasks import (
+    add,
+    announce_then_sleep,
+    getpid,
+    hog_then_die,
+    kill_self_after,
+    sleep_then,
+)
 
 from plait.executors._errors import ManagerLost, WorkerLost
 from waiting import wait_until
@@ -81,3 +88,36 @@ def test_idle_worker_killed_is_replaced_without_failing_anything(make_htex):
     assert len({f.result(timeout=30) for f in futs} - {victim.pid}) >= 1
     # nothing signals a restart to the test
     wait_until(lambda: len(manager.children()) == 2, 20, "the killed worker's replacement")
+
+
+MiB = 1 << 20
+
+
+@pytest.mark.timeout(60)
+def test_lost_worker_reports_its_peak_memory_and_whether_it_held_the_most(make_htex, beacon):
+    ex, _ = make_htex()
+    assert ex.submit(add, {}, 1, 1).result(timeout=30) == 2
+    gate = beacon.gate("hog")
+    hog = ex.submit(hog_then_die, {}, 200 * MiB, beacon.path, gate)
+    small = ex.submit(announce_then_sleep, {}, beacon.path, 60)
+    lines = beacon.wait_lines(2)
+    small_pid = int(next(line for line in lines if line.startswith("started")).split()[1])
+
+    def sampled() -> list[int]:
+        (mgr,) = ex.connected_managers()
+        return [rss or 0 for rss in mgr.get("worker_rss", [])]
+
+    # the manager samples at its heartbeats; nothing else signals a sample to the test
+    wait_until(lambda: max(sampled(), default=0) >= 200 * MiB, 20,
+               lambda: f"a memory sample showing the 200 MiB task (saw {sampled()})")
+    os.kill(small_pid, signal.SIGKILL)  # not the worker holding the most memory
+    with pytest.raises(WorkerLost) as info:
+        small.result(timeout=30)
+    assert info.value.peak_rss is not None and info.value.peak_rss < 100 * MiB
+    assert not info.value.highest_rss_on_node
+    beacon.open_gate(gate)  # the task holding 200 MiB now kills its worker
+    with pytest.raises(WorkerLost) as info:
+        hog.result(timeout=30)
+    assert info.value.peak_rss is not None and info.value.peak_rss >= 200 * MiB
+    assert info.value.highest_rss_on_node
+    assert "SIGKILL" in str(info.value) and "the most of the node's workers" in str(info.value)

@@ -290,7 +290,8 @@ class DispatchCore:
                  "tasks": len(m.inflight), "active": not m.held, "draining": m.draining,
                  "prefetch_depth": m.limit() - m.workers, "service_s": m.service,
                  "idle_duration": 0.0 if m.idle_since is None else now - m.idle_since,
-                 **{k: m.info[k] for k in ("python_version", "pid") if k in m.info}}
+                 **{k: m.info[k] for k in ("python_version", "pid", "worker_rss")
+                    if k in m.info}}
                 for m in self.managers.values()]
 
 

@@ -155,6 +155,8 @@ class Interchange:
         elif kind == P.HEARTBEAT:
             if not self.core.heard_from(mid, now):
                 self._send(mid, [P.EXIT])
+            elif len(frames) > 2:  # the manager's latest memory sample of its workers
+                self.core.managers[mid].info["worker_rss"] = P.loads(frames[2])
         elif kind == P.PROBE:
             self._send(mid, [P.PROBE])
         elif kind == P.REGISTER:

@@ -20,7 +20,8 @@ Interchange → executor
     C  [C, pickle((req_id, value))]        a command's reply
     H  [H]                                 heartbeat, every heartbeat_period
 Manager → interchange (the ROUTER prefixes the manager id)
-    P probe · G [G, pickle(registration)] · H heartbeat · R results (as above) · D drain
+    P probe · G [G, pickle(registration)] · R results (as above) · D drain
+    H  [H, pickle([rss])]                  heartbeat; each worker's resident bytes (or None)
 Interchange → manager
     P probe reply · A [A, pickle(ack)] · N [N, reason] refused, exit · H heartbeat
     T  [T, meta, *bodies, *frames]         meta = (new digests, [(task_id, digest, n)])
