@@ -20,7 +20,9 @@ class ExecutionProvider(ABC):
     ``nodes_per_block``, ``parallelism`` (0..1, slots wanted per task), ``worker_init``,
     ``script_dir`` (set by the kernel to ``<run_dir>/submit_scripts``), ``cores_per_node`` and
     ``mem_per_node`` (None when unknown), ``launcher``, ``resources`` (job id → facts) and
-    ``status_polling_interval`` (seconds between status refreshes).
+    ``status_polling_interval`` (seconds between status refreshes). ``is_local`` (plait's)
+    is True when every block runs on this host: the pilot executor then listens for its
+    managers on loopback only and starts them with this interpreter.
     """
 
     label: str = "provider"
@@ -35,6 +37,7 @@ class ExecutionProvider(ABC):
     mem_per_node: float | None = None
     launcher: Launcher | None = None
     status_polling_interval: float = 60.0
+    is_local: bool = False
 
     def __init__(
         self, *, label: str, init_blocks: int = 1, min_blocks: int = 0, max_blocks: int = 1,

@@ -65,6 +65,8 @@ class LocalProvider(ExecutionProvider):
         cancel_grace: seconds between SIGTERM and SIGKILL when a block is cancelled.
     """
 
+    is_local = True  # every block is a process group on this host
+
     def __init__(
         self, nodes_per_block: int = 1, launcher: Launcher | None = None, init_blocks: int = 1,
         min_blocks: int = 0, max_blocks: int = 1, worker_init: str = "",

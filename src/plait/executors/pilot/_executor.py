@@ -34,9 +34,12 @@ from plait.executors.pilot._client import InterchangeClient
 from plait.executors.pilot._pilot_blocks import PilotBlocks
 from plait.executors.pilot._settings import (
     RESOURCE_KEYS,
+    blocks_are_local,
     default_launch_cmd,
+    is_loopback,
     local_addresses,
     validate,
+    worker_bind,
 )
 from plait.serialize._funcs import FunctionCache
 from plait.serialize._pack import pack_call, unpack_value
@@ -153,7 +156,9 @@ class HighThroughputExecutor(PilotBlocks):
             self.label, ix_logdir, self.loopback_address, self.interchange_port_range,
             self.cert_dir, self.interchange_launch_cmd, self._on_message, self._on_lost,
             heartbeat_period=self.heartbeat_period, heartbeat_threshold=self.heartbeat_threshold)
+        bind = worker_bind(self)
         cfg = {"worker_port": self.worker_port, "worker_port_range": self.worker_port_range,
+               "worker_bind": bind,
                "heartbeat_period": self.heartbeat_period,
                "heartbeat_threshold": self.heartbeat_threshold, "debug": self.worker_debug,
                "versions": P.local_versions(),
@@ -166,6 +171,11 @@ class HighThroughputExecutor(PilotBlocks):
             raise BadStateException(self, f"the interchange failed to start ({exc}); see "
                                     f"{self._client.log_path}\n{tail}") from exc
         self.worker_port = info["worker_port"]
+        if not self.encrypted and not is_loopback(bind):
+            log.warning("executor %s: the interchange listens on port %d of every interface "
+                        "without encryption (encrypted=False): any host able to reach that "
+                        "port can run code in this process; keep encrypted=True (the default) "
+                        "or firewall the port", self.label, self.worker_port)
         self._block_thread = threading.Thread(target=self._watch_blocks, daemon=True,
                                               name=f"plait-htex-{self.label}-blocks")
         self._block_thread.start()
@@ -174,8 +184,7 @@ class HighThroughputExecutor(PilotBlocks):
             self.scale_out(init)
 
     def _get_launch_command(self, block_id: str) -> str:
-        local = type(self.provider).__name__ == "LocalProvider" or getattr(
-            self.provider, "is_local", False)
+        local = blocks_are_local(self.provider)
         template = self.launch_cmd or default_launch_cmd()
         probe = self.address_probe_timeout
         return template.format(
@@ -184,7 +193,7 @@ class HighThroughputExecutor(PilotBlocks):
             debug="--debug" if self.worker_debug else "",
             max_workers_per_node=(self.max_workers_per_node
                                   if self.max_workers_per_node is not None else "inf"),
-            addresses=self.address or local_addresses(),
+            addresses=self.address or (self.loopback_address if local else local_addresses()),
             prefetch_capacity="auto" if self.prefetch_capacity is None else self.prefetch_capacity,
             cores_per_worker=self.cores_per_worker, mem_per_worker=self.mem_per_worker,
             poll_period=self.poll_period, worker_port=self.worker_port, cert_dir=self.cert_dir,

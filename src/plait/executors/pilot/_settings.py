@@ -1,7 +1,8 @@
-"""The pilot executor's settings: validation, the manager launch command, local addresses."""
+"""The pilot executor's settings: validation, the manager launch command, addresses."""
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 from typing import Any
 
@@ -37,6 +38,33 @@ def local_addresses() -> str:
     except Exception:
         pass
     return ",".join(found)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (an address, or ``localhost``) names this host's loopback interface."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def blocks_are_local(provider: Any) -> bool:
+    """Whether every block of ``provider`` runs on this host (its ``is_local`` attribute)."""
+    return bool(getattr(provider, "is_local", False))
+
+
+def worker_bind(ex: Any) -> str:
+    """Where the interchange listens for managers.
+
+    Loopback when every block runs on this host and the managers are given no other
+    address: no other host can reach the port. Otherwise every interface (``*``), as in
+    Parsl: a block elsewhere must reach it over whichever interface routes.
+    """
+    if blocks_are_local(ex.provider) and (ex.address is None or is_loopback(ex.address)):
+        return str(ex.loopback_address)
+    return "*"
 
 
 def _number(ex: Any, name: str, minimum: float, allow_none: bool = False,
