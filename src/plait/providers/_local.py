@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass
 
 from plait._errors import PlaitError, describe_exit
+from plait._validate import check_number
 from plait.launchers import Launcher, SingleNodeLauncher
 from plait.providers._base import ExecutionProvider
 from plait.providers._cluster import walltime_to_seconds, worker_init_lines
@@ -75,6 +76,10 @@ class LocalProvider(ExecutionProvider):
     ) -> None:
         self.walltime = walltime
         self.cmd_timeout, self.cancel_grace = cmd_timeout, cancel_grace
+        check_number("cmd_timeout", cmd_timeout, low=0, strict=True, owner="LocalProvider",
+                     kind="a number of seconds")
+        check_number("cancel_grace", cancel_grace, low=0, owner="LocalProvider",
+                     kind="a number of seconds")
         super().__init__(
             label=label, init_blocks=init_blocks, min_blocks=min_blocks, max_blocks=max_blocks,
             nodes_per_block=nodes_per_block, parallelism=parallelism, worker_init=worker_init,

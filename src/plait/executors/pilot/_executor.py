@@ -93,18 +93,14 @@ class HighThroughputExecutor(PilotBlocks):
         self.label = label
         self.launch_cmd, self.address, self.loopback_address = launch_cmd, address, \
             loopback_address
-        self.interchange_launch_cmd = (list(interchange_launch_cmd)
-                                       if interchange_launch_cmd else None)
-        self.worker_port, self.worker_port_range = worker_port, tuple(worker_port_range)
-        lo, hi = interchange_port_range
-        self.interchange_port_range = (lo, hi)
+        self.interchange_launch_cmd: Any = interchange_launch_cmd
+        self.worker_port, self.worker_port_range = worker_port, worker_port_range
+        self.interchange_port_range = interchange_port_range
         self.storage_access, self.working_dir = storage_access, working_dir
         self.worker_debug, self.cores_per_worker = worker_debug, cores_per_worker
         self.mem_per_worker, self.max_workers_per_node = mem_per_worker, max_workers_per_node
         self.cpu_affinity = cpu_affinity
-        if isinstance(available_accelerators, int):
-            available_accelerators = [str(i) for i in range(available_accelerators)]
-        self.available_accelerators = list(available_accelerators)
+        self.available_accelerators: Any = available_accelerators
         self.prefetch_capacity = prefetch_capacity
         self.heartbeat_threshold, self.heartbeat_period = heartbeat_threshold, heartbeat_period
         self.drain_period, self.poll_period = drain_period, poll_period
@@ -113,7 +109,14 @@ class HighThroughputExecutor(PilotBlocks):
         self.encrypted, self.remote_monitoring_radio = encrypted, remote_monitoring_radio
         self.start_timeout = start_timeout
         self.cert_dir: str | None = None
-        validate(self)
+        validate(self)  # then the normalised forms
+        self.interchange_launch_cmd = (list(interchange_launch_cmd)
+                                       if interchange_launch_cmd else None)
+        self.worker_port_range = (worker_port_range[0], worker_port_range[1])
+        self.interchange_port_range = (interchange_port_range[0], interchange_port_range[1])
+        if isinstance(available_accelerators, int):
+            available_accelerators = [str(i) for i in range(available_accelerators)]
+        self.available_accelerators = list(available_accelerators)
         self._tasks: dict[int, LightFuture[Any]] = {}
         self._ids = itertools.count(1)
         self._fcache = FunctionCache()
