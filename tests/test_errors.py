@@ -38,6 +38,7 @@ EXAMPLES = [
     ManagerLost("m1", "node1", "heartbeats stopped"),
     BlockFailed("0", "workers never started", exitcode=3, stderr_tail="ImportError: x"),
     InterchangeLost(-9, "/tmp/ic.log"),
+    errors.BadLauncher("srun", "LocalProvider needs a plait.launchers.Launcher"),
     InterchangeLost(None, "/tmp/ic.log", pid=7, hostname="h", unresponsive="silent for 8 s"),
 ]
 
