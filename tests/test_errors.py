@@ -33,13 +33,13 @@ EXAMPLES = [
     errors.ExecutorError("htex", "why"),
     errors.InvalidResourceSpecification(["gpus"], "not accepted"),
     errors.VersionMismatch("table"),
+    InterchangeLost(None, "/tmp/ic.log", pid=7, hostname="h", unresponsive="silent for 8 s"),
+    errors.BadLauncher("srun", "LocalProvider needs a plait.launchers.Launcher"),
     WorkerLost(1, "node1", task_id=5, exitcode=-9, log_path="/tmp/w.log"),
     WorkerLost(1, "node1", 5, -9, "/tmp/w.log", peak_rss=3 << 30, highest_rss_on_node=True),
     ManagerLost("m1", "node1", "heartbeats stopped"),
     BlockFailed("0", "workers never started", exitcode=3, stderr_tail="ImportError: x"),
     InterchangeLost(-9, "/tmp/ic.log"),
-    errors.BadLauncher("srun", "LocalProvider needs a plait.launchers.Launcher"),
-    InterchangeLost(None, "/tmp/ic.log", pid=7, hostname="h", unresponsive="silent for 8 s"),
 ]
 
 
