@@ -17,10 +17,10 @@ import time
 
 import psutil
 import pytest
-from pilot_tasks import add, announce_then_sleep
+from pilot_tasks import add, announce_then_sleep, sleep_then
 
-from conftest import HERE, local_provider
-from plait.executors._errors import InterchangeLost
+from conftest import HERE, assert_all_gone, local_provider
+from plait.executors._errors import BadStateException, InterchangeLost
 
 
 def submit_in_thread(ex, count: int, within: float = 2.0) -> list:
@@ -75,3 +75,18 @@ def test_interchange_taking_no_messages_fails_tasks_without_blocking_submit(make
     t0 = time.monotonic()
     ex.shutdown()
     assert time.monotonic() - t0 < 5
+
+
+@pytest.mark.timeout(60)
+def test_shutdown_with_a_stopped_interchange_is_prompt_and_leaves_nothing(make_htex):
+    ex, provider = make_htex(heartbeat_period=2.0, heartbeat_threshold=30.0)  # not detected
+    assert ex.submit(add, {}, 1, 1).result(timeout=30) == 2
+    futs = [ex.submit(sleep_then, {}, 30) for _ in range(4)]
+    os.kill(ex._client.child.pid, signal.SIGSTOP)
+    t0 = time.monotonic()
+    ex.shutdown()
+    assert time.monotonic() - t0 < 5  # 2 s for its answer, then killed at once (was 7 s)
+    for fut in futs:
+        with pytest.raises(BadStateException, match="shut down"):
+            fut.result(timeout=5)
+    assert_all_gone(ex, provider)

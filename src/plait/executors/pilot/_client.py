@@ -335,16 +335,20 @@ class InterchangeClient:
     def stop(self, timeout: float) -> None:
         """Ask the interchange to exit, kill it after ``timeout``, join the thread; idempotent."""
         child = self.child
+        confirmed = False
         if child is not None and child.exitcode() is None and self._thread is not None \
                 and self._thread.is_alive():
             try:
-                self.command("SHUTDOWN", timeout=min(timeout, 2.0))
+                confirmed = self.command("SHUTDOWN", timeout=min(timeout, 2.0))
             except Exception as exc:
                 log.debug("interchange did not confirm shutdown: %s", exc)
         with self.lock:
             self._closed = True
-        if child is not None and child.exitcode(timeout=timeout) is None:
-            log.warning("interchange did not exit within %s s; killing it", timeout)
+        # Waiting only for one that said it is exiting: an interchange that does not answer
+        # (stopped, frozen) will not exit on its own.
+        if child is not None and child.exitcode(timeout=timeout if confirmed else 0) is None:
+            log.warning("interchange did not exit%s; killing it",
+                        f" within {timeout} s" if confirmed else " (it did not answer)")
             child.kill()
             child.exitcode(timeout=5)
         with self.lock:
