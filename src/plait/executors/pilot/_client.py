@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import math
 import os
 import pickle
 import socket
@@ -229,11 +228,12 @@ class InterchangeClient:
         watching_room = False
         period = self.heartbeat_period
         now = self._last_heard = time.monotonic()
-        next_beat = now + period
+        # ``tick``: the next time the clock matters (a heartbeat to send, or the earliest
+        # moment the interchange could count as unresponsive); between ticks, events only.
+        next_beat = tick = now + period
         try:
             while True:
-                timeout = max(0.0, min(next_beat, self._silence_deadline()) - now)
-                ready = dict(poller.poll(int(timeout * 1000) + 1))
+                ready = dict(poller.poll(int(max(0.0, tick - now) * 1000) + 1))
                 woke, now = now, time.monotonic()
                 if now - woke > self.heartbeat_threshold:
                     # This process was stopped or starved (Ctrl-Z, swap), not only the
@@ -249,6 +249,8 @@ class InterchangeClient:
                     if waiting != watching_room:  # watch for room only while a message waits
                         poller.register(self.tasks, zmq.POLLOUT if waiting else 0)
                         watching_room = waiting
+                    if waiting:
+                        tick = min(tick, self._parked_since + _CONNECT_GRACE)
                     if self._stopping:
                         self._receive()  # deliver what already arrived, then stop
                         return
@@ -256,22 +258,26 @@ class InterchangeClient:
                     self._receive()
                     self._interchange_died()
                     return
-                if now >= next_beat:
-                    self._heartbeat()
-                    next_beat = now + period
-                why = self._unresponsive(now)
-                if why:
-                    self._interchange_unresponsive(why)
-                    return
+                if now >= tick:
+                    if now >= next_beat:
+                        self._heartbeat()
+                        next_beat = now + period
+                    why = self._unresponsive(now)
+                    if why:
+                        self._interchange_unresponsive(why)
+                        return
+                    tick = self._next_tick(next_beat)
         except Exception as exc:  # a bug here must not leave futures hanging
             log.exception("the I/O thread of executor %s failed", self.label)
             self._gone(exc)
 
-    def _silence_deadline(self) -> float:
-        deadlines = [self._last_heard + self.heartbeat_threshold] if self.started.done() else []
+    def _next_tick(self, next_beat: float) -> float:
+        tick = next_beat
+        if self.started.done():
+            tick = min(tick, self._last_heard + self.heartbeat_threshold)
         if self._parked_since:
-            deadlines.append(self._parked_since + _CONNECT_GRACE)
-        return min(deadlines, default=math.inf)
+            tick = min(tick, self._parked_since + _CONNECT_GRACE)
+        return tick
 
     def _unresponsive(self, now: float) -> str | None:
         """Why the (live) interchange counts as unresponsive now, or None."""
