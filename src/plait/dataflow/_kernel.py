@@ -93,6 +93,7 @@ class DataFlowKernel:
         self.executors: dict[str, Executor] = {}
         self._user_labels: list[str] = []
         self._poller: Any = None
+        self._cleanup_hooks: list[Callable[[DataFlowKernel], object]] = []
         try:
             if self.memoizer is not None:
                 self.memoizer.start(run_dir=self.run_dir, config_run_dir=config.run_dir)
@@ -136,6 +137,10 @@ class DataFlowKernel:
                 max_idletime=self.config.max_idletime)
             self._poller.start()
         self._poller.add_executors(executors)
+
+    def on_cleanup(self, hook: Callable[[DataFlowKernel], object]) -> None:
+        """Call ``hook(self)`` at the end of ``cleanup()`` (the loader forgets the kernel so)."""
+        self._cleanup_hooks.append(hook)
 
     # -- observing ----------------------------------------------------------------------------
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
@@ -458,9 +463,11 @@ class DataFlowKernel:
                 self.memoizer.close()
             except Exception:
                 log.exception("final checkpoint failed")
-        from plait.dataflow._loader import DataFlowKernelLoader
-
-        DataFlowKernelLoader.forget(self)
+        for hook in self._cleanup_hooks:
+            try:
+                hook(self)
+            except Exception:
+                log.exception("cleanup hook %r failed", hook)
         log.info("plait run %s finished", self.run_id)
         if self._log_handler is not None:
             remove_file_logger(self._log_handler)
