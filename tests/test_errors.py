@@ -7,6 +7,7 @@ import pickle
 import pytest
 
 from plait import errors
+from plait.dataflow.states import States
 from plait.errors import (
     BashExitFailure,
     BlockFailed,
@@ -37,6 +38,8 @@ EXAMPLES = [
     ManagerLost("m1", "node1", "heartbeats stopped"),
     BlockFailed("0", "workers never started", exitcode=3, stderr_tail="ImportError: x"),
     InterchangeLost(-9, "/tmp/ic.log"),
+    errors.InvalidTransition(5, States.exec_done, States.pending, "retry 1",
+                             (("pending", "launched", "handed to its executor"),)),
 ]
 
 
