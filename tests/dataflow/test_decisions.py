@@ -26,12 +26,18 @@ from plait.dataflow._decisions import (
     on_cancel,
     retry_cut_short,
 )
+from plait.dataflow._retry import decide_retry, describe_lost
 from plait.dataflow._states import NEXT, InvalidTransition, States
 from plait.dataflow._task import Task
 from plait.errors import (
+    BlockFailed,
     DependencyError,
+    InterchangeLost,
     JoinError,
+    ManagerLost,
     TaskCancelled,
+    TaskKilledWorker,
+    WorkerLost,
 )
 
 S = States
@@ -149,6 +155,75 @@ def test_a_retry_cut_short_fails_with_the_last_error_noted() -> None:
 
 def test_a_retry_cut_short_without_a_recorded_failure_is_cancelled() -> None:
     assert retry_cut_short(record()) is CANCELLED_AT_CLEANUP
+
+
+# -- losses, classified ----------------------------------------------------------------------
+def lost_worker(tid: int = 3, exitcode: int = -9, *, highest: bool | None = None,
+                peak: int | None = None) -> WorkerLost:
+    exc = WorkerLost("w1", "node7", task_id=tid, exitcode=exitcode, log_path="/r/w1.log")
+    if highest is not None:  # the fields the pilot executor reports, when it does
+        exc.highest_rss_on_node = highest  # type: ignore[attr-defined]
+        exc.peak_rss = peak  # type: ignore[attr-defined]
+    return exc
+
+
+def fail(task: Task, exc: BaseException, retries: int = 0, infra: int = 3) -> Any:
+    task.record_failed_try(exc)  # as the kernel does before deciding
+    return decide_retry(task, exc, retries, infra, None, None)
+
+
+def test_a_task_on_two_lost_workers_is_blamed_on_the_second_loss() -> None:
+    task = record()
+    first = fail(task, lost_worker())
+    assert first.retry and first.lost == "worker w1 on node7"
+    second = fail(task, lost_worker(), retries=5)
+    assert not second.retry
+    culprit = second.exception
+    assert isinstance(culprit, TaskKilledWorker) and isinstance(culprit.__cause__, WorkerLost)
+    text = str(culprit)
+    for part in ("task 3 (app)", "likely cause", "each of the 2 workers lost", "SIGKILL(-9)",
+                 "/r/w1.log", "infrastructure_retries=0"):
+        assert part in text
+
+
+def test_a_worker_killed_while_its_task_used_the_most_memory_blames_the_task_at_once() -> None:
+    decision = fail(record(), lost_worker(highest=True, peak=3 * 2**30))
+    assert not decision.retry and isinstance(decision.exception, TaskKilledWorker)
+    assert "3.0 GiB" in str(decision.exception) and "most memory" in str(decision.exception)
+
+
+@pytest.mark.parametrize("exitcode,highest", [(-9, False), (1, True), (-11, None)])
+def test_one_loss_without_memory_evidence_is_retried(exitcode: int, highest: bool | None) -> None:
+    assert fail(record(), lost_worker(exitcode=exitcode, highest=highest)).retry
+
+
+@pytest.mark.parametrize("loss", [ManagerLost("m1", "node7", "heartbeats stopped"),
+                                  BlockFailed("0", "walltime"), InterchangeLost(-9)],
+                         ids=lambda e: type(e).__name__)
+def test_losses_that_hit_many_tasks_keep_being_retried(loss: Exception) -> None:
+    task = record()
+    assert [fail(task, loss).retry for _ in range(4)] == [True, True, True, False]
+    assert task.infra_fail_count == 3
+
+
+def test_without_infrastructure_retries_a_lost_worker_spends_retries_as_in_parsl() -> None:
+    task = record()
+    decisions = [fail(task, lost_worker(), retries=2, infra=0) for _ in range(3)]
+    assert [d.retry for d in decisions] == [True, True, False]
+    assert isinstance(decisions[-1].exception, WorkerLost)
+    assert task.fail_cost == 3 and decisions[0].lost is None
+
+
+def test_describe_lost_names_the_component() -> None:
+    assert describe_lost(ManagerLost("m1", "node7")) == "manager m1 on node7"
+    assert describe_lost(BlockFailed("4", "walltime")) == "block 4"
+    assert describe_lost(InterchangeLost(-9)) == "interchange"
+
+
+def test_task_killed_worker_pickles() -> None:
+    err = TaskKilledWorker(3, "app", "why", "w1", "node7", -9, 2**20, "/r/w.log")
+    copy = pickle.loads(pickle.dumps(err))
+    assert type(copy) is TaskKilledWorker and str(copy) == str(err)
 
 
 # -- moves: expected state, stale decisions, the story ------------------------------------------

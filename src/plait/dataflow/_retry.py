@@ -1,5 +1,5 @@
 """Retry decisions: Parsl's cost model, plus a budget of its own for lost infrastructure,
-and backoff. Pure: no clock, no I/O.
+the classification of losses the task itself caused, and backoff. Pure: no clock, no I/O.
 """
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from plait._errors import ConfigurationError, DependencyError, JoinError
+from plait.dataflow._errors import TaskKilledWorker
 from plait.dataflow._task import Task
-from plait.executors._errors import InfrastructureError
+from plait.executors._errors import InfrastructureError, WorkerLost
 
 
 @dataclass(frozen=True)
@@ -60,19 +61,24 @@ def decide_retry(
 ) -> RetryDecision:
     """Account for a failed try on ``task`` and decide whether it runs again.
 
-    Infrastructure losses (a dead worker, manager or block) spend their own budget first;
-    with ``infrastructure_retries=0`` losses are user failures, as in Parsl. Propagated
-    failures are never retried; otherwise the cost of this failure is ``handler(exc, task)``
-    (1 without a handler) and the task retries while its total cost stays within
-    ``retries``. A handler that raises ends the retries, and its exception (chained to the
-    task's) becomes the task's failure.
+    Infrastructure losses (a dead worker, manager or block) spend their own budget first,
+    unless the task itself is the likely cause (see ``blame_task``): then it fails at once
+    with TaskKilledWorker. With ``infrastructure_retries=0`` losses are user failures, as
+    in Parsl. Propagated failures are never retried; otherwise the cost of this failure is
+    ``handler(exc, task)`` (1 without a handler) and the task retries while its total cost
+    stays within ``retries``. A handler that raises ends the retries, and its exception
+    (chained to the task's) becomes the task's failure.
     """
     task.fail_count += 1
     if isinstance(exc, (DependencyError, JoinError)):
         return RetryDecision(False, exc, 0.0)
-    if isinstance(exc, InfrastructureError) and task.infra_fail_count < infrastructure_retries:
-        task.infra_fail_count += 1
-        return RetryDecision(True, exc, 0.0, describe_lost(exc))
+    if isinstance(exc, InfrastructureError) and infrastructure_retries > 0:
+        culprit = blame_task(task, exc)
+        if culprit is not None:
+            return RetryDecision(False, culprit, 0.0)
+        if task.infra_fail_count < infrastructure_retries:
+            task.infra_fail_count += 1
+            return RetryDecision(True, exc, 0.0, describe_lost(exc))
     if handler is None:
         cost = 1.0
     else:
@@ -90,6 +96,32 @@ def decide_retry(
         return RetryDecision(False, exc, 0.0)
     user_failures = task.fail_count - task.infra_fail_count
     return RetryDecision(True, exc, backoff.delay(user_failures) if backoff else 0.0)
+
+
+def blame_task(task: Task, exc: InfrastructureError) -> TaskKilledWorker | None:
+    """The error to fail ``task`` with if it, not the infrastructure, likely killed its
+    worker; None for a loss to retry.
+
+    Evidence, for a lost worker only (a lost manager, block or interchange hits every task
+    on it, so it says nothing about one task): this is the second worker lost while
+    running this task, or the worker died of a signal while its memory was the highest on
+    its node (``WorkerLost.highest_rss_on_node``, when the executor reports it).
+    """
+    if not isinstance(exc, WorkerLost):
+        return None
+    earlier = sum(1 for t in task.failed_tries or ()
+                  if isinstance(t.exception, WorkerLost) and t.exception is not exc)
+    exitcode = exc.exitcode
+    if earlier:
+        reason = f"it was running on each of the {earlier + 1} workers lost"
+    elif exitcode is not None and exitcode < 0 and getattr(exc, "highest_rss_on_node", False):
+        reason = "its worker died of a signal while using the most memory on its node"
+    else:
+        return None
+    culprit = TaskKilledWorker(task.id, task.func_name, reason, exc.worker_id, exc.hostname,
+                               exitcode, getattr(exc, "peak_rss", None), exc.log_path)
+    culprit.__cause__ = exc
+    return culprit
 
 
 def describe_lost(exc: InfrastructureError) -> str:
