@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -44,54 +45,52 @@ def returns_promptly(call: Callable[[], Any]) -> BaseException | object:
     return outcome[0]
 
 
+@contextmanager
+def loading_slowly(tmp_path: Path) -> Iterator[Callable[[], Any]]:
+    """Inside: another thread is in plait.load(), its executor still starting. The function
+    it yields lets that start finish and returns the kernel built (cleaned up after)."""
+    plait.clear()
+    slow = SlowStart()
+    loaded: list[Any] = []
+    loader = threading.Thread(target=lambda: loaded.append(plait.load(Config(
+        executors=[slow], run_dir=str(tmp_path / "a"), strategy="none"))))
+    loader.start()
+
+    def finish() -> Any:
+        slow.proceed.set()
+        loader.join(30)
+        assert loaded, "the slow load did not finish"
+        return loaded[0]
+
+    try:
+        assert slow.starting.wait(30)
+        yield finish
+    finally:
+        finish().cleanup()
+        plait.clear()
+
+
 @pytest.mark.timeout(60)
 def test_other_threads_are_not_blocked_while_a_config_loads(tmp_path: Path) -> None:
     """Before the fix, the loader held its lock while every executor started: a second
     load() (or clear()) waited for all of it."""
-    plait.clear()
-    slow = SlowStart()
-    loaded: list[Any] = []
-    loader = threading.Thread(target=lambda: loaded.append(plait.load(Config(
-        executors=[slow], run_dir=str(tmp_path / "a"), strategy="none"))))
-    loader.start()
-    try:
-        assert slow.starting.wait(30)
+    with loading_slowly(tmp_path) as finish:
         assert isinstance(returns_promptly(plait.dfk), NoDataFlowKernelError)
         second = returns_promptly(lambda: plait.load(Config(run_dir=str(tmp_path / "b"))))
         assert isinstance(second, ConfigurationError)
         assert "being loaded" in str(second)
-    finally:
-        slow.proceed.set()
-        loader.join(30)
-    try:
-        assert plait.dfk() is loaded[0]
-    finally:
-        loaded[0].cleanup()
-        plait.clear()
+        loaded = finish()
+        assert plait.dfk() is loaded
 
 
 @pytest.mark.timeout(60)
 def test_clear_during_a_load_leaves_the_new_kernel_unpublished(tmp_path: Path) -> None:
-    plait.clear()
-    slow = SlowStart()
-    loaded: list[Any] = []
-    loader = threading.Thread(target=lambda: loaded.append(plait.load(Config(
-        executors=[slow], run_dir=str(tmp_path / "a"), strategy="none"))))
-    loader.start()
-    try:
-        assert slow.starting.wait(30)
+    with loading_slowly(tmp_path) as finish:
         assert returns_promptly(plait.clear) is None
-    finally:
-        slow.proceed.set()
-        loader.join(30)
-    try:
+        finish()
         with pytest.raises(NoDataFlowKernelError):
             plait.dfk()
-        again = plait.load(Config(run_dir=str(tmp_path / "b")))
-        again.cleanup()
-    finally:
-        loaded[0].cleanup()
-        plait.clear()
+        plait.load(Config(run_dir=str(tmp_path / "b"))).cleanup()
 
 
 def test_a_failed_load_frees_the_slot(tmp_path: Path) -> None:
