@@ -15,6 +15,7 @@ from plait._errors import InternalConsistencyError as InternalConsistencyError
 from plait._errors import JoinError as JoinError
 from plait._errors import MissingOutputs as MissingOutputs
 from plait._errors import NoDataFlowKernelError as NoDataFlowKernelError
+from plait._errors import NotYetAvailable as NotYetAvailable
 from plait._errors import OptionalModuleMissing as OptionalModuleMissing
 from plait._errors import ParslError as ParslError
 from plait._errors import PlaitError as PlaitError
@@ -26,6 +27,7 @@ from plait.executors._errors import BadMessage as BadMessage
 from plait.executors._errors import BadStateException as BadStateException
 from plait.executors._errors import BlockFailed as BlockFailed
 from plait.executors._errors import ExecutorError as ExecutorError
+from plait.executors._errors import ExecutorNotShipped as ExecutorNotShipped
 from plait.executors._errors import InfrastructureError as InfrastructureError
 from plait.executors._errors import InterchangeLost as InterchangeLost
 from plait.executors._errors import InvalidResourceSpecification as InvalidResourceSpecification
@@ -47,10 +49,10 @@ __all__ = [
     "BadMessage", "BadStateException", "BadStdStreamFile", "BashAppNoReturn",
     "BashExitFailure", "BlockFailed", "CommandTimeout", "ConfigurationError",
     "DataFlowException", "DependencyError", "DeserializationError", "ExecutionProviderException",
-    "ExecutorError", "InfrastructureError", "InterchangeLost",
+    "ExecutorError", "ExecutorNotShipped", "InfrastructureError", "InterchangeLost",
     "InternalConsistencyError", "InvalidResourceSpecification", "InvalidTransition",
     "JoinError", "ManagerLost", "MissingOutputs", "NoDataFlowKernelError",
-    "OptionalModuleMissing", "ParslError", "PlaitError", "PropagatedException",
+    "NotYetAvailable", "OptionalModuleMissing", "ParslError", "PlaitError", "PropagatedException",
     "ScaleOutFailed", "ScalingFailed", "SchedulerMissingArgs", "ScriptPathError",
     "SerializationError", "SubmitException", "TaskCancelled", "UnsupportedFeatureError",
     "VersionMismatch", "WorkerLost",

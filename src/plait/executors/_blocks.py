@@ -47,6 +47,19 @@ def simple_error_handler(executor: Any, status: dict[str, JobStatus]) -> None:
         executor.set_bad_state_and_fail_all(executor.block_failure(never[-1], status))
 
 
+def windowed_error_handler(executor: Any, status: dict[str, JobStatus],
+                           threshold: int = 3) -> None:
+    """Bad state once the ``threshold`` most recent blocks all failed (blocks scaled in do
+    not count); for executors whose early blocks may fail while later ones work."""
+    def order(block_id: str) -> tuple[int, str]:
+        return (int(block_id), "") if block_id.isdigit() else (1 << 62, block_id)
+
+    recent = sorted((b for b, s in status.items() if s.state != JobState.SCALED_IN),
+                    key=order)[-threshold:]
+    if len(recent) >= threshold and all(status[b].state in _FAILED for b in recent):
+        executor.set_bad_state_and_fail_all(executor.block_failure(recent[-1], status))
+
+
 class BlockProviderExecutor(Executor):
     """An executor whose workers run in blocks submitted through ``provider``."""
 

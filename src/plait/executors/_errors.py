@@ -15,6 +15,9 @@
         ├── BlockFailed                 a block ended or never started its workers
         └── InterchangeLost             the interchange process died
 
+Apart from the tree: ``ExecutorNotShipped`` (an OptionalModuleMissing) is raised when a
+config builds a Parsl executor that needs a service plait does not ship (Work Queue, …).
+
 The kernel retries an ``InfrastructureError`` on a budget of its own
 (``Config.infrastructure_retries``), without consuming the user's ``retries``.
 """
@@ -23,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from plait._errors import PlaitError, describe_exit
+from plait._errors import OptionalModuleMissing, PlaitError, describe_exit
 
 
 class ExecutorError(PlaitError):
@@ -155,3 +158,16 @@ class InterchangeLost(InfrastructureError):
     def __str__(self) -> str:
         where = f"; see {self.log_path}" if self.log_path else ""
         return f"the interchange process {describe_exit(self.exitcode)}{where}"
+
+
+class ExecutorNotShipped(OptionalModuleMissing):
+    """A Parsl executor that needs an outside service plait does not ship or drive."""
+
+    def __init__(self, executor: str, needs: str, instead: str) -> None:
+        super().__init__([needs], f"{executor} needs {needs}")
+        self.args = (executor, needs, instead)
+        self.executor, self.needs, self.instead = executor, needs, instead
+
+    def __str__(self) -> str:
+        return (f"{self.executor} needs {self.needs}, which plait does not ship. "
+                f"{self.instead}")
