@@ -31,6 +31,10 @@ DOCUMENTED = {
                         "JsrunLauncher", "Launcher", "MpiExecLauncher", "MpiRunLauncher",
                         "SimpleLauncher", "SingleNodeLauncher", "SrunLauncher",
                         "SrunMPILauncher", "WrappedLauncher"},
+    "plait.sites": {"SiteEntry", "SiteError", "add", "config", "list", "show", "update",
+                    "validate"},
+    "plait.concurrent": {"ParslPoolExecutor"},
+    "plait.logconfigs": {"FileLogging", "JSONLogging", "LogConfig", "NoopLogging"},
     "plait.executors": {"Executor", "FluxExecutor", "GlobusComputeExecutor",
                         "HighThroughputExecutor", "MPIExecutor", "ParslExecutor",
                         "ThreadPoolExecutor", "WorkQueueExecutor"},
@@ -41,7 +45,8 @@ PUBLIC_MODULES = ["plait", "plait.errors", "plait.executors", "plait.data", "pla
                   "plait.dataflow.dflow", "plait.dataflow.futures", "plait.dataflow.states",
                   "plait.dataflow.errors", "plait.dataflow.dependency_resolvers",
                   "plait.data_provider.files", "plait.providers", "plait.launchers",
-                  "plait.utils", "plait.dataflow.memoization"]
+                  "plait.utils", "plait.dataflow.memoization", "plait.sites",
+                  "plait.concurrent", "plait.logconfigs", "plait.addresses"]
 
 
 @pytest.mark.parametrize("module,names", sorted(DOCUMENTED.items()))

@@ -42,6 +42,7 @@ from plait.providers._errors import ScaleOutFailed as ScaleOutFailed
 from plait.providers._errors import SchedulerMissingArgs as SchedulerMissingArgs
 from plait.providers._errors import ScriptPathError as ScriptPathError
 from plait.providers._errors import SubmitException as SubmitException
+from plait.sites._errors import SiteError as SiteError
 from plait.transport._errors import CommandTimeout as CommandTimeout
 
 __all__ = [
@@ -54,6 +55,6 @@ __all__ = [
     "JoinError", "ManagerLost", "MissingOutputs", "NoDataFlowKernelError",
     "NotYetAvailable", "OptionalModuleMissing", "ParslError", "PlaitError", "PropagatedException",
     "ScaleOutFailed", "ScalingFailed", "SchedulerMissingArgs", "ScriptPathError",
-    "SerializationError", "SubmitException", "TaskCancelled", "UnsupportedFeatureError",
-    "VersionMismatch", "WorkerLost",
+    "SerializationError", "SiteError", "SubmitException", "TaskCancelled",
+    "UnsupportedFeatureError", "VersionMismatch", "WorkerLost",
 ]
