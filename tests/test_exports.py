@@ -34,6 +34,8 @@ DOCUMENTED = {
     "plait.sites": {"SiteEntry", "SiteError", "add", "config", "list", "show", "update",
                     "validate"},
     "plait.concurrent": {"ParslPoolExecutor"},
+    "plait.migrate": {"FEATURES", "Feature", "FileResult", "Finding", "migrate_file",
+                      "migrate_source"},
     "plait.logconfigs": {"FileLogging", "JSONLogging", "LogConfig", "NoopLogging"},
     "plait.executors": {"Executor", "FluxExecutor", "GlobusComputeExecutor",
                         "HighThroughputExecutor", "MPIExecutor", "ParslExecutor",
@@ -46,7 +48,8 @@ PUBLIC_MODULES = ["plait", "plait.errors", "plait.executors", "plait.data", "pla
                   "plait.dataflow.errors", "plait.dataflow.dependency_resolvers",
                   "plait.data_provider.files", "plait.providers", "plait.launchers",
                   "plait.utils", "plait.dataflow.memoization", "plait.sites",
-                  "plait.concurrent", "plait.logconfigs", "plait.addresses"]
+                  "plait.concurrent", "plait.logconfigs", "plait.addresses",
+                  "plait.migrate"]
 
 
 @pytest.mark.parametrize("module,names", sorted(DOCUMENTED.items()))
