@@ -14,16 +14,14 @@ from plait.executors._threads import ThreadPoolExecutor as ThreadPoolExecutor
 __all__ = ["Executor", "FluxExecutor", "GlobusComputeExecutor", "HighThroughputExecutor",
            "MPIExecutor", "ParslExecutor", "ThreadPoolExecutor", "WorkQueueExecutor"]
 
-_LAZY = {  # these import zmq: only when asked for
-    "HighThroughputExecutor": "plait.executors.pilot._executor",
-    "MPIExecutor": "plait.executors.pilot._mpi",
-}
-
 
 def __getattr__(name: str) -> object:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
+    if name == "HighThroughputExecutor":  # imports zmq: only when asked for
+        from plait.executors.pilot._executor import HighThroughputExecutor
 
-    return getattr(importlib.import_module(module), name)
+        return HighThroughputExecutor
+    if name == "MPIExecutor":
+        from plait.executors.pilot._mpi import MPIExecutor
+
+        return MPIExecutor
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

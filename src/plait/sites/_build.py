@@ -98,7 +98,7 @@ def _class(group: str, kind: str, entry: SiteEntry) -> Callable[..., Any]:
 
 
 def _address(rule: str) -> str:
-    from plait import _addresses
+    from plait.executors import _addresses
 
     if rule.startswith("interface:"):
         return _addresses.address_by_interface(rule.split(":", 1)[1])

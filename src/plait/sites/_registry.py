@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from plait import _toml as tomllib
+from plait.sites import _toml as tomllib
 from plait.sites._errors import SiteError
 from plait.sites._schema import SiteEntry, parse_entry
 

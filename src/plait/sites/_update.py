@@ -27,7 +27,7 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
-from plait import _toml as tomllib
+from plait.sites import _toml as tomllib
 from plait.sites._errors import SiteError
 from plait.sites._registry import cache_dir
 from plait.sites._schema import SiteEntry, parse_entry
