@@ -132,7 +132,9 @@ PATHS: dict[str, dict[str, str]] = {
     "plait.serialize.base": {"SerializerBase": C},
     "plait.serialize.concretes": {"DillSerializer": C, "PickleSerializer": C},
     "plait.serialize.errors": {"DeserializationError": C, "SerializationError": C},
+    "plait.usage_tracking.levels": {"DISABLED": K, "LEVEL_1": K, "LEVEL_2": K, "LEVEL_3": K},
     "plait.utils": {"Timer": C, "get_all_checkpoints": F, "get_last_checkpoint": F},
+    "plait.version": {"VERSION": K},
 }
 
 #: plait's names for Parsl names it ships under another name: (path, Parsl name) -> flat name

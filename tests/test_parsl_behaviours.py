@@ -89,6 +89,6 @@ def test_exit_mode_is_validated() -> None:
 
 def test_app_before_load_says_to_load_a_config(tmp_path: Path) -> None:
     plait.clear()
-    with pytest.raises(NoDataFlowKernelError, match="Must first load config: call "
-                                                    "plait.load"):
+    with pytest.raises(NoDataFlowKernelError, match=r"Must first load config: call "
+                                                    r"plait\.load"):
         echo(1)
