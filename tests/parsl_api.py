@@ -75,10 +75,14 @@ PATHS: dict[str, dict[str, str]] = {
     },
     "plait.executors.high_throughput.mpi_executor": {"MPIExecutor": C},
     "plait.executors.radical": {"RadicalPilotExecutor": C, "ResourceConfig": C},
+    "plait.executors.radical.executor": {"RadicalPilotExecutor": C},
     "plait.executors.status_handling": {"BlockProviderExecutor": C},
     "plait.executors.taskvine": {
         "TaskVineExecutor": C, "TaskVineFactoryConfig": C, "TaskVineManagerConfig": C,
     },
+    "plait.executors.taskvine.executor": {"TaskVineExecutor": C},
+    "plait.executors.taskvine.factory_config": {"TaskVineFactoryConfig": C},
+    "plait.executors.taskvine.manager_config": {"TaskVineManagerConfig": C},
     "plait.executors.threads": {"ThreadPoolExecutor": C},
     "plait.executors.workqueue.executor": {"WorkQueueExecutor": C},
     "plait.jobs.error_handlers": {

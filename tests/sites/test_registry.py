@@ -92,6 +92,9 @@ def test_configs_modules_come_from_the_registry(tmp_path: Path) -> None:
         importlib.import_module("plait.configs.delta").config  # noqa: B018
     with pytest.raises(ModuleNotFoundError):
         importlib.import_module("plait.configs.no_such_site")
+    # Parsl's module names in capitals find the lower-case entries
+    assert importlib.import_module("plait.configs.ASPIRE1").entry.name == "aspire1"
+    assert importlib.import_module("plait.configs.Azure").entry.name == "azure"
 
 
 def test_overrides_are_checked_one_by_one() -> None:

@@ -29,9 +29,7 @@ class _SiteModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
                   target: Any = None) -> importlib.machinery.ModuleSpec | None:
         if not fullname.startswith(self.prefix) or "." in fullname[len(self.prefix):]:
             return None
-        from plait.sites._registry import all_entries
-
-        if fullname[len(self.prefix):] not in all_entries():
+        if _entry_name(fullname[len(self.prefix):]) is None:
             return None
         return importlib.machinery.ModuleSpec(fullname, self, origin="plait site registry")
 
@@ -42,7 +40,8 @@ class _SiteModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         from plait.sites import config as build
         from plait.sites import show
 
-        name = module.__name__[len(self.prefix):]
+        name = _entry_name(module.__name__[len(self.prefix):])
+        assert name is not None
         entry = show(name)
         module.__doc__ = f"{entry.title}: a config from the site registry ({entry.source})."
         module.entry = entry  # type: ignore[attr-defined]
@@ -61,6 +60,18 @@ class _SiteModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         module.fresh_config = fresh_config  # type: ignore[attr-defined]
         module.__getattr__ = __getattr__  # type: ignore[method-assign]
         module.__all__ = ["config", "entry", "fresh_config"]  # type: ignore[attr-defined]
+
+
+def _entry_name(module: str) -> str | None:
+    """The registry entry for ``module``; Parsl's ``ASPIRE1`` and ``Azure`` are ``aspire1``
+    and ``azure`` (entry names are lower case)."""
+    from plait.sites._registry import all_entries
+
+    entries = all_entries()
+    for name in (module, module.lower()):
+        if name in entries:
+            return name
+    return None
 
 
 def _install() -> None:
