@@ -43,7 +43,7 @@ def test_only_identifiers_and_module_paths_change() -> None:
         "paths = ['parsl.dataflow.dflow', r\"parsl\", b'parsl', f'parsl.{x}']\n"
         "text = 'parsl is great'; doc = '''parsl.app'''\n"
         "def app(parsl_resource_specification={}): return ParslPoolExecutor, obj.parsl\n"
-        "open('parsl.log')\n"
+        "open('parsl.log'); importlib.import_module('parsl.configs.' + site)\n"
     )
     migrated, changes = migrate_source(source)
     assert migrated == (
@@ -53,9 +53,9 @@ def test_only_identifiers_and_module_paths_change() -> None:
         "paths = ['plait.dataflow.dflow', r\"plait\", b'parsl', f'parsl.{x}']\n"
         "text = 'parsl is great'; doc = '''plait.app'''\n"
         "def app(parsl_resource_specification={}): return ParslPoolExecutor, obj.parsl\n"
-        "open('parsl.log')\n"
+        "open('parsl.log'); importlib.import_module('plait.configs.' + site)\n"
     )
-    assert len(changes) == 7
+    assert len(changes) == 8
     assert migrate_source(migrated)[1] == []  # a second run changes nothing
 
 
@@ -143,8 +143,12 @@ def test_unreadable_file_is_reported_not_rewritten(tmp_path: Path,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "py2.py"
     bad.write_text("import parsl\nprint 'hi\n")
-    assert main(["migrate", "--write", str(bad)]) == 1
-    assert "the tokenizer cannot read it" in capsys.readouterr().err
+    latin = tmp_path / "latin.py"
+    latin.write_bytes(b"import parsl  # caf\xe9\n")
+    assert main(["migrate", "--write", str(bad), str(latin)]) == 1
+    err = capsys.readouterr().err
+    assert "py2.py: not migrated: the tokenizer cannot read it" in err
+    assert "latin.py: not migrated: not UTF-8 text" in err
     assert bad.read_text() == "import parsl\nprint 'hi\n"
 
 

@@ -48,10 +48,19 @@ class FileResult:
             f"a/{str(self.path).lstrip('/')}", f"b/{str(self.path).lstrip('/')}"))
 
 
+def _read(path: Path) -> tuple[str, str | None]:
+    try:
+        return path.read_text(encoding="utf-8"), None
+    except UnicodeDecodeError as exc:
+        return "", f"not migrated: not UTF-8 text ({exc.reason} at byte {exc.start})"
+
+
 def migrate_python(path: Path) -> FileResult:
     """Migrate one Python file (nothing is written)."""
-    before = path.read_text(encoding="utf-8")
-    result = FileResult(path, before, before)
+    before, error = _read(path)
+    result = FileResult(path, before, before, error=error)
+    if error:
+        return result
     try:
         result.after, changes = migrate_source(before)
     except Untokenizable as exc:
@@ -94,8 +103,10 @@ def migrate_cell(text: str) -> tuple[str, int]:
 
 def migrate_notebook(path: Path) -> FileResult:
     """Migrate one notebook's code cells (nothing is written)."""
-    before = path.read_text(encoding="utf-8")
-    result = FileResult(path, before, before)
+    before, error = _read(path)
+    result = FileResult(path, before, before, error=error)
+    if error:
+        return result
     try:
         notebook = json.loads(before)
         cells = notebook["cells"]

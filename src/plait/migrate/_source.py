@@ -20,8 +20,10 @@ PARSL_TOP_MODULES = ("addresses", "app", "benchmark", "concurrent", "config", "c
                      "launchers", "log_utils", "logconfigs", "monitoring", "multiprocessing",
                      "process_loggers", "providers", "serialize", "tests", "usage_tracking",
                      "utils", "version")
-#: a string literal whose whole content is a Parsl module path: "parsl", "parsl.app.app"
-_MODULE_PATH = re.compile(rf"^parsl(\.({'|'.join(PARSL_TOP_MODULES)})(\.[A-Za-z_]\w*)*)?$")
+#: a string literal whose whole content is a Parsl module path ("parsl", "parsl.app.app"),
+#: or the start of one to which a name is added ("parsl.configs." + site)
+_MODULE_PATH = re.compile(
+    rf"^parsl(\.({'|'.join(PARSL_TOP_MODULES)})(\.[A-Za-z_]\w*)*)?\.?$")
 #: a plain (not f-, not bytes) string literal: optional r/u prefix, then its quotes
 _PLAIN_STRING = re.compile(r"^(?P<prefix>[rRuU]?)(?P<quote>'''|\"\"\"|'|\")(?P<body>.*)"
                            r"(?P=quote)$", re.DOTALL)
