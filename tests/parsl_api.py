@@ -143,7 +143,7 @@ PATHS: dict[str, dict[str, str]] = {
 
 #: plait's names for Parsl names it ships under another name: (path, Parsl name) -> flat name
 ALIASES = {
-    ("plait.jobs.errors", "TooManyJobFailuresError"): "plait.errors.BlockFailed",
+    ("plait.jobs.errors", "TooManyJobFailuresError"): "plait.errors.TooManyJobFailures",
     ("plait.dataflow.taskrecord", "TaskRecord"): "plait.dataflow._task.Task",
     ("plait.app.errors", "ParslError"): "plait.errors.PlaitError",
     ("plait.errors", "ParslError"): "plait.errors.PlaitError",

@@ -224,7 +224,9 @@ class _Executor:
         self.bad = exc
 
     def block_failure(self, block_id: str, status: Any) -> BaseException:
-        return RuntimeError(f"block {block_id}")
+        from plait.errors import BlockFailed
+
+        return BlockFailed(block_id, "its job failed")
 
 
 def test_windowed_error_handler() -> None:
@@ -237,7 +239,7 @@ def test_windowed_error_handler() -> None:
     assert ex.bad is None
     windowed_error_handler(ex, {"0": running, "1": failed, "2": failed, "10": failed},
                            threshold=3)
-    assert str(ex.bad) == "block 10"
+    assert str(ex.bad) == "block 10 failed: its job failed"
 
 
 def test_strategy_scales_an_executor_out() -> None:
@@ -307,3 +309,50 @@ def test_apps_from_partials_and_callable_objects(dfk: Any, tmp_path: Path) -> No
     out = tmp_path / "out.txt"
     assert bash_app(functools.partial(echo, "hi"))(stdout=str(out)).result(timeout=30) == 0
     assert out.read_text() == "hi\n"
+
+
+# -- pilot executor: Parsl's methods -------------------------------------------------------
+def test_pilot_executor_parsl_methods() -> None:
+    from plait.errors import ConfigurationError, InvalidResourceSpecification
+    from plait.executors import HighThroughputExecutor
+    from plait.executors.high_throughput.manager_selector import (
+        BlockIdManagerSelector,
+        ManagerSelector,
+    )
+
+    ex = HighThroughputExecutor(manager_selector=BlockIdManagerSelector())
+    assert ex.outstanding == 0 and ex.outstanding() == 0  # plait's property, Parsl's method
+    ex.validate_resource_spec({"priority": 1, "cores": 2})
+    with pytest.raises(InvalidResourceSpecification, match="num_ranks"):
+        ex.validate_resource_spec({"num_ranks": 2})
+
+    class Mine(ManagerSelector):
+        def sort_managers(self, ready_managers: Any, manager_list: Any) -> list[Any]:
+            return list(manager_list)
+
+    with pytest.raises(ConfigurationError, match=r"manager_selector=.* would be ignored"):
+        HighThroughputExecutor(manager_selector=Mine())
+
+
+def test_too_many_job_failures_is_a_bad_state() -> None:
+    from plait.errors import BadStateException, BlockFailed
+    from plait.jobs.error_handlers import simple_error_handler
+    from plait.jobs.errors import TooManyJobFailuresError
+    from plait.jobs.states import JobState, JobStatus
+    from plait.providers import LocalProvider
+
+    class Blocks(_Executor):
+        provider = LocalProvider(init_blocks=1)
+
+        def never_started_blocks(self, status: Any) -> list[str]:
+            return list(status)
+
+        def block_failure(self, block_id: str, status: Any) -> BlockFailed:
+            return BlockFailed(block_id, "its job ended", 3, "no such module")
+
+    ex = Blocks()
+    simple_error_handler(ex, {"0": JobStatus(JobState.FAILED)})
+    assert isinstance(ex.bad, TooManyJobFailuresError)
+    assert isinstance(ex.bad, BadStateException) and isinstance(ex.bad, BlockFailed)
+    assert str(ex.bad).startswith("block 0 failed: its job ended; it exited with code 3")
+    assert str(pickle.loads(pickle.dumps(ex.bad))) == str(ex.bad)

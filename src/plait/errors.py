@@ -33,6 +33,7 @@ from plait.executors._errors import InterchangeLost as InterchangeLost
 from plait.executors._errors import InvalidResourceSpecification as InvalidResourceSpecification
 from plait.executors._errors import ManagerLost as ManagerLost
 from plait.executors._errors import ScalingFailed as ScalingFailed
+from plait.executors._errors import TooManyJobFailures as TooManyJobFailures
 from plait.executors._errors import UnsupportedFeatureError as UnsupportedFeatureError
 from plait.executors._errors import VersionMismatch as VersionMismatch
 from plait.executors._errors import WorkerLost as WorkerLost
@@ -55,6 +56,6 @@ __all__ = [
     "JoinError", "ManagerLost", "MissingOutputs", "NoDataFlowKernelError",
     "NotYetAvailable", "OptionalModuleMissing", "ParslError", "PlaitError", "PropagatedException",
     "ScaleOutFailed", "ScalingFailed", "SchedulerMissingArgs", "ScriptPathError",
-    "SerializationError", "SiteError", "SubmitException", "TaskCancelled",
+    "SerializationError", "SiteError", "SubmitException", "TaskCancelled", "TooManyJobFailures",
     "UnsupportedFeatureError", "VersionMismatch", "WorkerLost",
 ]

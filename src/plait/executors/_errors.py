@@ -13,6 +13,8 @@
         ├── WorkerLost                  a worker process died mid-task
         ├── ManagerLost                 a node's manager died or went silent
         ├── BlockFailed                 a block ended or never started its workers
+        │   └── TooManyJobFailures      every block failed: the executor gave up (also a
+        │                               BadStateException; Parsl's TooManyJobFailuresError)
         └── InterchangeLost             the interchange process died
 
 Apart from the tree: ``ExecutorNotShipped`` (an OptionalModuleMissing) is raised when a
@@ -145,6 +147,11 @@ class BlockFailed(InfrastructureError):
         if self.stderr_tail:
             text += f"\n--- end of its stderr ---\n{self.stderr_tail}"
         return text
+
+
+class TooManyJobFailures(BlockFailed, BadStateException):
+    """The executor's blocks keep failing or never start, so it is in a bad state: every
+    task fails with this (Parsl's ``TooManyJobFailuresError``, a BadStateException)."""
 
 
 class InterchangeLost(InfrastructureError):

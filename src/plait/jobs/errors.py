@@ -1,6 +1,5 @@
-"""Parsl's ``parsl.jobs.errors`` path. Parsl's TooManyJobFailuresError is plait's BlockFailed:
-the error an executor's tasks fail with once its blocks keep failing."""
+"""Parsl's ``parsl.jobs.errors`` path: the error of an executor whose blocks keep failing."""
 
-from plait.executors._errors import BlockFailed as TooManyJobFailuresError
+from plait.executors._errors import TooManyJobFailures as TooManyJobFailuresError
 
 __all__ = ["TooManyJobFailuresError"]

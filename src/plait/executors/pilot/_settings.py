@@ -72,6 +72,18 @@ def validate(ex: Any) -> None:
     if not isinstance(aff, str) or not (aff in _AFFINITY or aff.startswith("list:")):
         raise ConfigurationError("cpu_affinity", aff, "'none', 'block', 'block-reverse', "
                                  "'alternating' or 'list:<cpus>:<cpus>...'")
+    selector = ex.manager_selector
+    if selector is not None:
+        from plait.executors.pilot._selectors import (
+            BlockIdManagerSelector,
+            RandomManagerSelector,
+        )
+
+        if type(selector) not in (RandomManagerSelector, BlockIdManagerSelector):
+            raise ConfigurationError(
+                "manager_selector", selector, "RandomManagerSelector() or "
+                "BlockIdManagerSelector()", "The interchange orders managers itself; a "
+                "selector of your own would be ignored, so plait refuses it.")
     for field in ("worker_port_range", "interchange_port_range"):
         lo, hi = getattr(ex, field)
         if not (0 < lo < hi <= 65536):
