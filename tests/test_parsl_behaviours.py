@@ -92,3 +92,63 @@ def test_app_before_load_says_to_load_a_config(tmp_path: Path) -> None:
     with pytest.raises(NoDataFlowKernelError, match=r"Must first load config: call "
                                                     r"plait\.load"):
         echo(1)
+
+
+def test_task_record_is_a_read_only_mapping_with_parsl_keys(run_dir: str) -> None:
+    from collections.abc import Mapping
+
+    seen: list[int] = []
+
+    def handler(exc: BaseException, record: Any) -> float:
+        seen.append(record["fail_count"])
+        return 1
+
+    @python_app
+    def flaky(x: int) -> int:
+        if x < 0:
+            raise ValueError(x)
+        return x
+
+    plait.clear()
+    with plait.load(_config(run_dir, retries=1, retry_handler=handler)):
+        fut = flaky(3)
+        assert fut.result(timeout=30) == 3
+        record = fut.task_record
+        assert isinstance(record, Mapping)
+        assert sorted(record) == sorted(record.keys()) and len(record) == len(list(record))
+        assert {"id", "func_name", "status", "try_id", "fail_count", "app_fu", "memoize",
+                "time_invoked", "time_returned"} <= set(record)
+        assert "id" in record and "no such key" not in record
+        assert record["id"] == fut.tid and record.get("func_name") == "flaky"
+        assert record["status"].name == "exec_done"  # (app_fu is dropped once final)
+        assert record.get("missing", 7) == 7
+        assert dict(record.items())["memoize"] is False
+        with pytest.raises(TypeError):
+            record["id"] = 9  # type: ignore[index]
+        with pytest.raises(ValueError):
+            flaky(-1).result(timeout=30)
+    assert seen == [1, 2]  # the handler read Parsl's key on each failed try
+
+
+def test_log_config_in_config(run_dir: str) -> None:
+    import json
+    import logging
+    import os
+
+    from plait.logconfigs.json import JSONLogging
+    from plait.logconfigs.noop import NoopLogging
+
+    plait.clear()
+    with plait.load(_config(run_dir, initialize_logging=JSONLogging(level=logging.INFO))) \
+            as dfk:
+        assert echo(1).result(timeout=30) == 1
+    names = os.listdir(dfk.run_dir)
+    assert "plait.jsonlog" in names and "plait.log" not in names
+    with open(os.path.join(dfk.run_dir, "plait.jsonlog")) as f:
+        records = [json.loads(line) for line in f]
+    assert any(r["name"].startswith("plait") and "run" in r["message"] for r in records)
+    with plait.load(_config(run_dir, initialize_logging=NoopLogging())) as dfk:
+        pass
+    assert not {"plait.log", "plait.jsonlog"} & set(os.listdir(dfk.run_dir))
+    with pytest.raises(ConfigurationError, match="initialize_logging='yes' is not valid"):
+        Config(initialize_logging="yes")

@@ -41,7 +41,9 @@ class Config:
         task before cleaning up (when the block ends normally; on an exception it cleans up
         at once, cancelling tasks that have not started).
       * ``initialize_logging=True`` writes ``<run_dir>/NNN/plait.log`` at ``log_level``
-        (default INFO: per-task lines are DEBUG and cost nothing unless enabled).
+        (default INFO: per-task lines are DEBUG and cost nothing unless enabled); a
+        LogConfig (``plait.logconfigs.FileLogging()``, ``JSONLogging()``, ``NoopLogging()``)
+        sets up logging its own way, as in Parsl, in the submitting process.
       * ``usage_tracking`` is accepted for compatibility and validated; plait never sends
         usage data anywhere.
       * ``monitoring`` is accepted; the monitoring database lands in a later release and a
@@ -70,7 +72,7 @@ class Config:
     monitoring: Any = None
     usage_tracking: int = 0
     project_name: str | None = None
-    initialize_logging: bool = True
+    initialize_logging: Any = True  # True, False, or a LogConfig (plait.logconfigs)
     app_cache: bool = True
     checkpoint_files: Sequence[str] | None = None
     checkpoint_mode: CheckpointMode | None = None
@@ -121,6 +123,12 @@ class Config:
             value = getattr(self, name)
             if value is not None and not callable(value):
                 raise ConfigurationError(name, value, "a callable or None")
+        logging_setting = self.initialize_logging
+        if not isinstance(logging_setting, bool) and not callable(
+                getattr(logging_setting, "initialize_logging", None)):
+            raise ConfigurationError(
+                "initialize_logging", logging_setting, "True, False or a LogConfig",
+                "For example plait.logconfigs.JSONLogging() or NoopLogging().")
         if not isinstance(self.run_dir, str) or not self.run_dir:
             raise ConfigurationError("run_dir", self.run_dir, "a non-empty path string")
         if self.checkpoint_period is not None:

@@ -44,7 +44,7 @@ from plait.dataflow._futures import AppFuture
 from plait.dataflow._join import Joiner
 from plait.dataflow._memoizer import make_memoizer
 from plait.dataflow._retry import Delayer, decide_retry
-from plait.dataflow._rundir import add_file_logger, make_rundir, remove_file_logger
+from plait.dataflow._rundir import make_rundir, start_logging
 from plait.dataflow._states import FINAL_STATES, InvalidTransition, States
 from plait.dataflow._task import Task
 from plait.executors._base import Executor
@@ -72,8 +72,8 @@ class DataFlowKernel:
         self.memoizer = make_memoizer(config)
         self.run_id = str(uuid.uuid4())
         self.run_dir = make_rundir(config.run_dir)
-        self._log_handler = (add_file_logger(f"{self.run_dir}/plait.log", config.log_level)
-                             if config.initialize_logging else None)
+        self._stop_logging = start_logging(config.initialize_logging, self.run_dir,
+                                           config.log_level)
         log.info("plait run %s in %s", self.run_id, self.run_dir)
         if config.monitoring is not None:
             log.warning("Config.monitoring is accepted but this plait release does not yet "
@@ -462,8 +462,7 @@ class DataFlowKernel:
 
         DataFlowKernelLoader.forget(self)
         log.info("plait run %s finished", self.run_id)
-        if self._log_handler is not None:
-            remove_file_logger(self._log_handler)
+        self._stop_logging()
 
     def __enter__(self) -> DataFlowKernel:
         return self
