@@ -147,8 +147,11 @@ def test_log_config_in_config(run_dir: str) -> None:
     with open(os.path.join(dfk.run_dir, "plait.jsonlog")) as f:
         records = [json.loads(line) for line in f]
     assert any(r["name"].startswith("plait") and "run" in r["message"] for r in records)
-    with plait.load(_config(run_dir, initialize_logging=NoopLogging())) as dfk:
+    with plait.load(_config(run_dir, log_config=NoopLogging())) as dfk:
         pass
     assert not {"plait.log", "plait.jsonlog"} & set(os.listdir(dfk.run_dir))
     with pytest.raises(ConfigurationError, match="initialize_logging='yes' is not valid"):
         Config(initialize_logging="yes")
+    with pytest.raises(ConfigurationError, match="log_config=True is not valid: expected "
+                                                 "None or a LogConfig"):
+        Config(log_config=True)

@@ -356,3 +356,23 @@ def test_too_many_job_failures_is_a_bad_state() -> None:
     assert isinstance(ex.bad, BadStateException) and isinstance(ex.bad, BlockFailed)
     assert str(ex.bad).startswith("block 0 failed: its job ended; it exited with code 3")
     assert str(pickle.loads(pickle.dumps(ex.bad))) == str(ex.bad)
+
+
+@pytest.mark.timeout(90)
+def test_pilot_executor_reports_managers_with_parsl_fields(run_dir: str) -> None:
+    from plait.executors import HighThroughputExecutor
+    from plait.jobs.error_handlers import windowed_error_handler
+    from plait.providers import LocalProvider
+
+    htex = HighThroughputExecutor(max_workers_per_node=2, provider=LocalProvider(),
+                                  block_error_handler=windowed_error_handler)
+    assert htex.block_error_handler is windowed_error_handler
+    plait.clear()
+    with plait.load(Config(executors=[htex], run_dir=run_dir, strategy="none")):
+        assert plait.python_app(add)(1, 2).result(timeout=60) == 3  # a manager is up
+        managers = htex.connected_managers()
+        assert len(managers) == 1 and {
+            "manager", "block_id", "worker_count", "tasks", "idle_duration", "active",
+            "parsl_version", "python_version", "draining"} <= set(managers[0])
+        assert htex.connected_workers() == 2 and htex.workers_per_node == 2
+        assert htex.connected_blocks() == [managers[0]["block_id"]]

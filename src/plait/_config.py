@@ -43,7 +43,8 @@ class Config:
       * ``initialize_logging=True`` writes ``<run_dir>/NNN/plait.log`` at ``log_level``
         (default INFO: per-task lines are DEBUG and cost nothing unless enabled); a
         LogConfig (``plait.logconfigs.FileLogging()``, ``JSONLogging()``, ``NoopLogging()``)
-        sets up logging its own way, as in Parsl, in the submitting process.
+        sets up logging its own way, as in Parsl, in the submitting process;
+        ``log_config=LogConfig`` says the same.
       * ``usage_tracking`` is accepted for compatibility and validated; plait never sends
         usage data anywhere.
       * ``monitoring`` is accepted; the monitoring database lands in a later release and a
@@ -80,6 +81,7 @@ class Config:
     infrastructure_retries: int = 3
     retry_backoff: Any = None
     log_level: int = logging.INFO
+    log_config: Any = None  # a LogConfig; the same as initialize_logging=LogConfig
     _executors: tuple[Executor, ...] = field(init=False, repr=False, default=())
 
     def __post_init__(self) -> None:
@@ -123,12 +125,14 @@ class Config:
             value = getattr(self, name)
             if value is not None and not callable(value):
                 raise ConfigurationError(name, value, "a callable or None")
-        logging_setting = self.initialize_logging
-        if not isinstance(logging_setting, bool) and not callable(
-                getattr(logging_setting, "initialize_logging", None)):
-            raise ConfigurationError(
-                "initialize_logging", logging_setting, "True, False or a LogConfig",
-                "For example plait.logconfigs.JSONLogging() or NoopLogging().")
+        hint = "For example plait.logconfigs.JSONLogging() or NoopLogging()."
+        if not isinstance(self.initialize_logging, bool) and not _is_log_config(
+                self.initialize_logging):
+            raise ConfigurationError("initialize_logging", self.initialize_logging,
+                                     "True, False or a LogConfig", hint)
+        if self.log_config is not None and not _is_log_config(self.log_config):
+            raise ConfigurationError("log_config", self.log_config, "None or a LogConfig",
+                                     hint)
         if not isinstance(self.run_dir, str) or not self.run_dir:
             raise ConfigurationError("run_dir", self.run_dir, "a non-empty path string")
         if self.checkpoint_period is not None:
@@ -140,6 +144,12 @@ class Config:
             raise ConfigurationError("checkpoint_files", self.checkpoint_files,
                                      "a list of checkpoint directory paths",
                                      "Use plait.utils.get_all_checkpoints() to find them.")
+
+    @property
+    def log_setup(self) -> Any:
+        """How the kernel sets up logging: ``log_config`` if given, else
+        ``initialize_logging`` (True, False or a LogConfig)."""
+        return self.log_config if self.log_config is not None else self.initialize_logging
 
     @property
     def executor_list(self) -> tuple[Executor, ...]:
@@ -160,6 +170,10 @@ def checkpoint_period_seconds(period: str) -> int:
                                  "For example checkpoint_period='00:30:00'.")
     hours, minutes, seconds = (int(g) for g in match.groups())
     return hours * 3600 + minutes * 60 + seconds
+
+
+def _is_log_config(value: object) -> bool:
+    return callable(getattr(value, "initialize_logging", None))
 
 
 def _check_choice(name: str, value: object, allowed: Sequence[object]) -> None:

@@ -72,8 +72,7 @@ class DataFlowKernel:
         self.memoizer = make_memoizer(config)
         self.run_id = str(uuid.uuid4())
         self.run_dir = make_rundir(config.run_dir)
-        self._stop_logging = start_logging(config.initialize_logging, self.run_dir,
-                                           config.log_level)
+        self._stop_logging = start_logging(config.log_setup, self.run_dir, config.log_level)
         log.info("plait run %s in %s", self.run_id, self.run_dir)
         if config.monitoring is not None:
             log.warning("Config.monitoring is accepted but this plait release does not yet "
