@@ -376,3 +376,20 @@ def test_pilot_executor_reports_managers_with_parsl_fields(run_dir: str) -> None
             "parsl_version", "python_version", "draining"} <= set(managers[0])
         assert htex.connected_workers() == 2 and htex.workers_per_node == 2
         assert htex.connected_blocks() == [managers[0]["block_id"]]
+
+
+@pytest.mark.timeout(90)
+def test_blocks_that_never_connect_fail_tasks_with_bad_state(run_dir: str) -> None:
+    from plait.errors import BadStateException, BlockFailed
+    from plait.executors import HighThroughputExecutor
+    from plait.providers import LocalProvider
+
+    broken = LocalProvider(worker_init="echo 'no such environment' >&2; exit 3")
+    htex = HighThroughputExecutor(provider=broken)
+    plait.clear()
+    with plait.load(Config(executors=[htex], run_dir=run_dir, strategy="none",
+                           infrastructure_retries=0)):
+        fut = plait.python_app(add)(1, 2)
+        exc = fut.exception(timeout=60)
+    assert isinstance(exc, BadStateException) and isinstance(exc, BlockFailed)
+    assert "exited with code 3" in str(exc) and "no such environment" in str(exc)
