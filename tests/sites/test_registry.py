@@ -197,3 +197,28 @@ def test_user_entries_override_shipped_ones(tmp_path: Path) -> None:
     broken.write_text("name = [")
     with pytest.raises(SiteError, match=r"broken\.toml: is not valid TOML"):
         sites.add(broken)
+
+
+@pytest.mark.timeout(120)
+def test_check_runs_a_task_and_records_it(capsys: pytest.CaptureFixture[str]) -> None:
+    from plait.cli._main import main
+    from plait.sites._registry import user_dir
+
+    assert sites.show("htex_local").checked.method == "run"
+    assert main(["sites", "check", "htex_local", "--set", "max_workers_per_node=1",
+                 "--timeout", "60"]) == 0
+    out = capsys.readouterr().out
+    assert "htex_local: a task ran on " in out and "recorded in" in out
+    entry = sites.show("htex_local")
+    assert entry.origin == "user" and entry.source == str(user_dir() / "htex_local.toml")
+    assert entry.checked.scheduler_version.startswith("GNU bash")
+    # a site whose blocks cannot start fails the check and records nothing
+    broken = ["sites", "check", "local_threads", "--no-record", "--set", "max_threads=0"]
+    assert main(broken) == 1
+    assert "max_threads" in capsys.readouterr().err
+    assert sites.show("local_threads").origin == "shipped"
+    with pytest.raises(SiteError, match=r"the probe task did not run: .*TooManyJobFailures"):
+        from plait.sites._check import check
+
+        check("htex_local", {"worker_init": "exit 3"}, timeout=60, record=True)
+    assert sites.show("htex_local").checked == entry.checked

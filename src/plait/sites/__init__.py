@@ -7,7 +7,8 @@
     plait.sites.validate("mysite.toml")     validate an entry file
     plait.sites.update(url)                 fetch and cache a remote index of entries
 
-The same from the shell: ``plait sites list|show|add|validate|update``. Each entry is a
+The same from the shell: ``plait sites list|show|add|validate|update``, and ``plait sites
+check NAME`` runs one task on a site and records the check. Each entry is a
 small TOML file (see ``plait.sites._schema`` for the fields); ``plait.configs.<name>``
 modules are made from the same entries.
 """

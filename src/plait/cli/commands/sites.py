@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-HELP = "List, show, add, validate and update site configuration entries"
+HELP = "List, show, add, validate, update and check site configuration entries"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -18,6 +18,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add.add_argument("file")
     validate = sub.add_parser("validate", help="check FILE against the entry schema")
     validate.add_argument("file")
+    check = sub.add_parser("check", help="run one task on the site and record the check")
+    check.add_argument("name")
+    check.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                       help="an override (a TOML value, else a string), e.g. account=abc")
+    check.add_argument("--timeout", type=float, default=300.0,
+                       help="seconds to wait for the task (default 300)")
+    check.add_argument("--no-record", action="store_true",
+                       help="do not write the result into the user's entry")
     update = sub.add_parser("update", help="fetch a remote index of entries into the cache")
     update.add_argument("url", nargs="?", help="the index URL (HTTP(S) TOML file or a git "
                         "repository); default $PLAIT_SITES_INDEX or the last one used")
@@ -67,6 +75,33 @@ def _show(name: str) -> int:
     return 0
 
 
+def _overrides(pairs: list[str]) -> dict[str, Any]:
+    from plait.sites import SiteError
+    from plait.sites import _toml as tomllib
+
+    found: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or not key:
+            raise SiteError("plait sites check", "--set", f"{pair!r} is not KEY=VALUE")
+        try:
+            found[key] = tomllib.loads(f"v = {text}")["v"]
+        except tomllib.TOMLDecodeError:
+            found[key] = text  # not a TOML value: take it as a string
+    return found
+
+
+def _check(args: argparse.Namespace) -> int:
+    from plait.sites._check import check
+
+    where, entry = check(args.name, _overrides(args.set), args.timeout,
+                         record=not args.no_record)
+    print(f"{args.name}: a task ran on {where}")
+    if not args.no_record:
+        print(f"recorded in {entry.source}: checked {_checked(entry)}")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     from plait import sites
 
@@ -79,6 +114,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"{args.file}: valid entry {entry.name!r} ({entry.executor.kind} on "
               f"{entry.scheduler})")
         return 0
+    if args.action == "check":
+        return _check(args)
     if args.action == "add":
         path = sites.add(args.file)
         print(f"installed {path}")
