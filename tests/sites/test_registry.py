@@ -222,3 +222,13 @@ def test_check_runs_a_task_and_records_it(capsys: pytest.CaptureFixture[str]) ->
 
         check("htex_local", {"worker_init": "exit 3"}, timeout=60, record=True)
     assert sites.show("htex_local").checked == entry.checked
+
+
+def test_a_broken_user_entry_is_skipped_with_a_warning() -> None:
+    from plait.sites._registry import user_dir
+
+    user_dir().mkdir(parents=True)
+    (user_dir() / "broken.toml").write_text('name = "broken"\n')
+    with pytest.warns(UserWarning, match=r"site entry skipped: .*broken\.toml: scheduler"):
+        names = {e.name for e in sites.list()}
+    assert "htex_local" in names and "broken" not in names

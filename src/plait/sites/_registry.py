@@ -12,6 +12,7 @@ a fetched one, which overrides the shipped one.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -53,9 +54,16 @@ def read_entry(path: str | Path, origin: str = "user") -> SiteEntry:
 
 
 def _entries_in(directory: Path, origin: str) -> Iterator[SiteEntry]:
-    if directory.is_dir():
-        for path in sorted(directory.glob("*.toml")):
+    if not directory.is_dir():
+        return
+    for path in sorted(directory.glob("*.toml")):
+        if origin == "shipped":
+            yield read_entry(path, origin)  # a broken shipped entry is a plait bug: raise
+            continue
+        try:
             yield read_entry(path, origin)
+        except SiteError as exc:  # one broken user file must not hide every other site
+            warnings.warn(f"site entry skipped: {exc}", stacklevel=3)
 
 
 def all_entries() -> dict[str, SiteEntry]:
