@@ -7,6 +7,7 @@ import pickle
 import pytest
 
 from plait import errors
+from plait.dataflow.states import States
 from plait.errors import (
     BashExitFailure,
     BlockFailed,
@@ -40,6 +41,10 @@ EXAMPLES = [
     ManagerLost("m1", "node1", "heartbeats stopped"),
     BlockFailed("0", "workers never started", exitcode=3, stderr_tail="ImportError: x"),
     InterchangeLost(-9, "/tmp/ic.log"),
+    errors.TaskKilledWorker(5, "app", "it was running on each of the 2 workers lost", 1,
+                            "node1", -9, 2**30, "/tmp/w.log"),
+    errors.InvalidTransition(5, States.exec_done, States.pending, "retry 1",
+                             (("pending", "launched", "handed to its executor"),)),
 ]
 
 

@@ -15,11 +15,11 @@ DOCUMENTED = {
         "AUTO_LOGNAME", "AppFuture", "BasicMemoizer", "CheckpointWarning", "Config",
         "DataFlowKernel", "DataFlowKernelLoader", "DataFuture", "FailedTask", "File",
         "HighThroughputExecutor", "Memoizer", "RetryBackoff", "States", "TaskStateChanged",
-        "ThreadPoolExecutor", "bash_app", "clear", "dfk", "get_all_checkpoints",
-        "get_last_checkpoint", "id_for_memo", "join_app", "load", "python_app",
-        "set_file_logger", "set_stream_logger", "wait_for_current_tasks",
+        "ThreadPoolExecutor", "WorkQueueExecutor", "bash_app", "clear", "dfk",
+        "get_all_checkpoints", "get_last_checkpoint", "id_for_memo", "join_app", "load",
+        "python_app", "set_file_logger", "set_stream_logger", "wait_for_current_tasks",
     },
-    "plait.utils": {"get_all_checkpoints", "get_last_checkpoint"},
+    "plait.utils": {"Timer", "get_all_checkpoints", "get_last_checkpoint"},
     "plait.dataflow.memoization": {"BasicMemoizer", "CheckpointWarning", "Memoizer",
                                    "id_for_memo", "make_hash"},
     "plait.data": {"DataFuture", "File"},
@@ -31,8 +31,15 @@ DOCUMENTED = {
                         "JsrunLauncher", "Launcher", "MpiExecLauncher", "MpiRunLauncher",
                         "SimpleLauncher", "SingleNodeLauncher", "SrunLauncher",
                         "SrunMPILauncher", "WrappedLauncher"},
-    "plait.executors": {"Executor", "HighThroughputExecutor", "ParslExecutor",
-                        "ThreadPoolExecutor"},
+    "plait.sites": {"SiteEntry", "SiteError", "add", "config", "list", "show", "update",
+                    "validate"},
+    "plait.concurrent": {"ParslPoolExecutor"},
+    "plait.migrate": {"FEATURES", "Feature", "FileResult", "Finding", "migrate_file",
+                      "migrate_source"},
+    "plait.logconfigs": {"FileLogging", "JSONLogging", "LogConfig", "NoopLogging"},
+    "plait.executors": {"Executor", "FluxExecutor", "GlobusComputeExecutor",
+                        "HighThroughputExecutor", "MPIExecutor", "ParslExecutor",
+                        "ThreadPoolExecutor", "WorkQueueExecutor"},
 }
 
 PUBLIC_MODULES = ["plait", "plait.errors", "plait.executors", "plait.data", "plait.config",
@@ -40,7 +47,9 @@ PUBLIC_MODULES = ["plait", "plait.errors", "plait.executors", "plait.data", "pla
                   "plait.dataflow.dflow", "plait.dataflow.futures", "plait.dataflow.states",
                   "plait.dataflow.errors", "plait.dataflow.dependency_resolvers",
                   "plait.data_provider.files", "plait.providers", "plait.launchers",
-                  "plait.utils", "plait.dataflow.memoization"]
+                  "plait.utils", "plait.dataflow.memoization", "plait.sites",
+                  "plait.concurrent", "plait.logconfigs", "plait.addresses",
+                  "plait.migrate"]
 
 
 @pytest.mark.parametrize("module,names", sorted(DOCUMENTED.items()))

@@ -89,12 +89,16 @@ class ThreadPoolExecutor(Executor):
                 list(resource_specification),
                 "ThreadPoolExecutor accepts no resource specification; run the task on a "
                 "HighThroughputExecutor, or drop parsl_resource_specification")
-        if self._shut_down:
-            raise BadStateException(self, "it has been shut down; load a new config")
         if not self._threads:
             self.start()
         fut: LightFuture[Any] = LightFuture()
-        self._queue.put((fut, func, args, kwargs))
+        # The check and the put under one hold of the lock that shutdown() takes to set the
+        # flag: an accepted task is queued before the stop markers, so it runs (or, without
+        # wait, is cancelled); never left behind them.
+        with self._lock:
+            if self._shut_down:
+                raise BadStateException(self, "it has been shut down; load a new config")
+            self._queue.put((fut, func, args, kwargs))
         return fut
 
     def _work(self) -> None:
@@ -141,4 +145,8 @@ class ThreadPoolExecutor(Executor):
             except Exception:  # queue.Empty
                 return
             if item is not _STOP:
-                item[0].cancel()
+                fut = item[0]
+                fut.cancel()
+                # as a worker would on taking it: concurrent.futures.wait() counts only
+                # notified cancellations as done
+                fut.set_running_or_notify_cancel()
