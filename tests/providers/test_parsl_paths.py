@@ -15,6 +15,7 @@ PATHS = {
                                "SchedulerMissingArgs", "ScriptPathError", "SubmitException"],
     "plait.providers.cluster_provider": ["ClusterProvider"],
     "plait.providers.local.local": ["LocalProvider"],
+    "plait.providers.slurm.slurm": ["SlurmProvider"],
     "plait.launchers.launchers": [n for n in plait.launchers.__all__ if n != "BadLauncher"],
     "plait.launchers.base": ["Launcher"],
     "plait.launchers.errors": ["BadLauncher"],

@@ -11,6 +11,8 @@ from plait.providers._jobs import TERMINAL_STATES as TERMINAL_STATES
 from plait.providers._jobs import JobState as JobState
 from plait.providers._jobs import JobStatus as JobStatus
 from plait.providers._local import LocalProvider as LocalProvider
+from plait.providers._slurm import SlurmProvider as SlurmProvider
+from plait.transport import SSHTransport as SSHTransport
 
 __all__ = [
     "TERMINAL_STATES",
@@ -20,8 +22,10 @@ __all__ = [
     "JobState",
     "JobStatus",
     "LocalProvider",
+    "SSHTransport",
     "ScaleOutFailed",
     "SchedulerMissingArgs",
     "ScriptPathError",
+    "SlurmProvider",
     "SubmitException",
 ]
