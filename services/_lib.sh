@@ -39,14 +39,12 @@ drop_env() { rm -f "$RUN_DIR/$1.env"; }
 # checkout, so that one checkout's `down` or `git clean` never pulls them from under another.
 MACHINE_DIR=/var/lib/plait-services
 
-# with_lock NAME CMD...: run CMD while holding the machine-wide lock of service NAME.
+# with_lock NAME ACTION: re-run this script as `SCRIPT _ACTION` holding the machine-wide lock
+# of service NAME. (flock -o: the daemons the action starts must not inherit the lock.)
 with_lock() {
-  local name=$1; shift
-  mkdir -p "$MACHINE_DIR/$name/leases"
-  (
-    flock -w 300 9 || { echo "$name: lock $MACHINE_DIR/$name.lock held for 300 s" >&2; exit 1; }
-    "$@"
-  ) 9>"$MACHINE_DIR/$name.lock"
+  mkdir -p "$MACHINE_DIR/$1/leases"
+  flock -o -w 300 "$MACHINE_DIR/$1.lock" bash "$0" "_$2" \
+    || { echo "$1: $2 failed (or the lock $MACHINE_DIR/$1.lock was held for 300 s)" >&2; return 1; }
 }
 
 # lease_take NAME: this checkout uses service NAME.

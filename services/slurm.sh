@@ -65,7 +65,10 @@ MinJobAge=300
 InactiveLimit=0
 SlurmdTimeout=60
 MessageTimeout=10
+# submissions over a partition's limits are refused at once (tests: "short" allows 1 minute)
+EnforcePartLimits=ALL
 ${node_lines}PartitionName=debug Nodes=$(IFS=,; echo "${NODES[*]}") Default=YES MaxTime=INFINITE State=UP OverSubscribe=NO
+PartitionName=short Nodes=$(IFS=,; echo "${NODES[*]}") MaxTime=1 State=UP
 EOF
   mv "$CONF.tmp" "$CONF"
 }
@@ -88,7 +91,7 @@ all_up() {
 nodes_idle() {
   # every node answers and is idle (or allocated by a job of a checkout already using it)
   local states
-  states=$(sinfo --noheader --Node --format='%N %t' 2>/dev/null) || return 1
+  states=$(sinfo --noheader --Node --partition=debug --format='%N %t' 2>/dev/null) || return 1
   [ "$(echo "$states" | grep -cE ' (idle|alloc|mix|comp)$')" -eq ${#NODES[@]} ]
 }
 
@@ -138,7 +141,8 @@ do_down() {
 }
 
 case "${1:-}" in
-  up) with_lock "$NAME" do_up ;;
-  down) with_lock "$NAME" do_down ;;
+  up|down) with_lock "$NAME" "$1" ;;
+  _up) do_up ;;
+  _down) do_down ;;
   *) echo "usage: $0 up|down" >&2; exit 2 ;;
 esac
