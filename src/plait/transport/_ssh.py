@@ -78,10 +78,11 @@ class SSHTransport(Transport):
         self.envs = dict(envs or {})
         self.connect_timeout = connect_timeout
         self.ssh_options = dict(ssh_options or {})
-        self._own_control = control_path is None
+        self._given_control_path = control_path
         self.control_path = control_path or os.path.join(_default_control_dir(), "%C")
         self._master_lock = threading.Lock()
         self._master_open = False
+        self._opened_master = False  # by this transport (close() ends only such a one)
 
     # -- the ssh command line ------------------------------------------------------------------
     def _options(self) -> list[str]:
@@ -138,17 +139,24 @@ class SSHTransport(Transport):
                 message = err.read().decode(errors="replace").strip()
             if code != 0:
                 raise TransportFailed(self._where(), message or f"ssh exited with {code}")
-            self._master_open = True
+            self._master_open = self._opened_master = True
 
     def _master_alive(self) -> bool:
         proc = subprocess.run(self._ssh("-O", "check"), stdin=subprocess.DEVNULL,
                               capture_output=True, timeout=10)
         return proc.returncode == 0
 
-    def _remote(self, cmd: str, env: dict[str, str] | None) -> str:
+    def _remote(self, cmd: str, env: dict[str, str] | None, timeout: float | None) -> str:
         exports = "".join(f"export {k}={shlex.quote(v)}; "
                           for k, v in {**self.envs, **(env or {})}.items())
-        return "bash -c " + shlex.quote(exports + cmd)
+        inner = shlex.quote(exports + cmd)
+        if timeout is not None:
+            # The deadline is kept on the remote side too: killing the local ssh does not
+            # end a command running over a shared connection.
+            seconds = max(1, int(timeout + 1))
+            inner = shlex.quote(f"command -v timeout >/dev/null 2>&1 && exec timeout -k 2 "
+                                f"{seconds} bash -c {inner}; exec bash -c {inner}")
+        return f"bash -c {inner}"
 
     # -- Transport -----------------------------------------------------------------------------
     def run(
@@ -163,7 +171,7 @@ class SSHTransport(Transport):
                 closes the remote session.
         """
         self._ensure_master()
-        argv = [*self._ssh("-T"), self._remote(cmd, env)]
+        argv = [*self._ssh("-T"), self._remote(cmd, env, timeout)]
         proc = subprocess.Popen(
             argv, stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
@@ -171,8 +179,11 @@ class SSHTransport(Transport):
             out, err = proc.communicate(stdin, timeout=timeout)
         except subprocess.TimeoutExpired:
             proc.kill()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.communicate(timeout=5)
+            proc.wait()
+            # the master connection may hold the pipes until the remote command ends
+            for pipe in (proc.stdin, proc.stdout, proc.stderr):
+                if pipe is not None:
+                    pipe.close()
             raise CommandTimeout(cmd, timeout or 0.0, self._where()) from None
         text_err = err.decode(errors="replace")
         if proc.returncode == _SSH_FAILED and self._connection_failed(text_err):
@@ -205,16 +216,16 @@ class SSHTransport(Transport):
                 "known_hosts": self.known_hosts, "host_key_policy": self.host_key_policy,
                 "script_dir": self.script_dir, "envs": self.envs,
                 "connect_timeout": self.connect_timeout, "ssh_options": self.ssh_options,
-                **({} if self._own_control else {"control_path": self.control_path})}
+                "control_path": self._given_control_path}
 
     def close(self) -> None:
-        """Close the master connection this transport opened (not one opened by hand)."""
+        """Close the master connection if this transport opened it (not one opened by hand)."""
         with self._master_lock:
-            if self._master_open and self._own_control:
+            if self._opened_master:
                 with contextlib.suppress(OSError, subprocess.SubprocessError):
                     subprocess.run(self._ssh("-O", "exit"), stdin=subprocess.DEVNULL,
                                    capture_output=True, timeout=10)
-            self._master_open = False
+            self._master_open = self._opened_master = False
 
     def __repr__(self) -> str:
         return f"SSHTransport({self._where()!r})"
