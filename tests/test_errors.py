@@ -37,6 +37,11 @@ EXAMPLES = [
     ManagerLost("m1", "node1", "heartbeats stopped"),
     BlockFailed("0", "workers never started", exitcode=3, stderr_tail="ImportError: x"),
     InterchangeLost(-9, "/tmp/ic.log"),
+    errors.WalltimeExceeded("0", "12", "00:01:00", "job 12 is TIMEOUT in slurm (TimeLimit)"),
+    errors.NodeFailure("1", "13", "job 13 is NODE_FAIL in slurm"),
+    errors.BlockCancelled("2", "14", "job 14 is CANCELLED in slurm"),
+    errors.CommandTimeout("squeue", 10, "login1"),
+    errors.TransportFailed("root@login1:22", "Permission denied (publickey)"),
 ]
 
 

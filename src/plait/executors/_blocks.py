@@ -18,7 +18,7 @@ from typing import Any
 
 from plait._lightfuture import LightFuture
 from plait.executors._base import Executor
-from plait.executors._errors import BadStateException, BlockFailed
+from plait.executors._errors import BadStateException, BlockFailed, ExecutorError, ScalingFailed
 from plait.providers._jobs import JobState, JobStatus
 
 log = logging.getLogger(__name__)
@@ -62,6 +62,7 @@ class BlockProviderExecutor(Executor):
         self._status: dict[str, JobStatus] = {}
         self._overlay: dict[str, JobStatus] = {}
         self._block_count = 0
+        self._submit_failures: dict[str, BaseException] = {}  # block id -> why not submitted
         self._last_poll = -1e9
         self._block_lock = threading.RLock()
         self._wakeup: Callable[[], None] | None = None
@@ -89,8 +90,16 @@ class BlockProviderExecutor(Executor):
         """Ids of terminal blocks that never connected (default: every failed block)."""
         return [b for b, s in status.items() if s.state in _FAILED]
 
-    def block_failure(self, block_id: str, status: dict[str, JobStatus]) -> BlockFailed:
-        """The error describing why a block failed, with its exit code and stderr tail."""
+    def block_failure(self, block_id: str, status: dict[str, JobStatus]) -> ExecutorError:
+        """The error describing why a block failed, with its exit code and stderr tail.
+
+        A block the scheduler refused (bad partition, walltime over the limit) gives
+        ScalingFailed with the scheduler's message: a configuration error, not an
+        infrastructure loss, so the kernel does not retry it on its own budget.
+        """
+        refused = self._submit_failures.get(block_id)
+        if refused is not None:
+            return ScalingFailed(self, f"block {block_id} could not be submitted: {refused}")
         st = status.get(block_id)
         reason = (st.message if st is not None and st.message else "its job ended")
         tail = (st.stderr_summary or "") if st is not None else ""
@@ -149,6 +158,7 @@ class BlockProviderExecutor(Executor):
             except Exception as exc:
                 log.error("block %s could not be submitted: %s", block_id, exc)
                 with self._block_lock:
+                    self._submit_failures[block_id] = exc
                     self._overlay[block_id] = JobStatus(
                         JobState.FAILED, f"submitting the block failed: {exc}")
                     self._status[block_id] = self._overlay[block_id]

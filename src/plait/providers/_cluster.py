@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Mapping
 from string import Template
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from plait._errors import ConfigurationError
 from plait.launchers import Launcher
@@ -33,6 +33,11 @@ from plait.providers._journal import JobJournal, cleanup_stale_siblings
 from plait.transport import LocalTransport, Transport, TransportError
 
 log = logging.getLogger(__name__)
+
+#: why a block's job ended under its workers, as the executor reports it to tasks
+LossCause = Literal["walltime", "node_failure", "cancelled", "ended"]
+_CAUSE_BY_STATE: dict[JobState, LossCause] = {
+    JobState.TIMEOUT: "walltime", JobState.CANCELLED: "cancelled"}
 
 #: what job_script() shows in place of the executor's worker command when none is given
 PLACEHOLDER_COMMAND = "plait-worker-pool ...  # the executor's worker command goes here"
@@ -109,6 +114,8 @@ class ClusterProvider(ExecutionProvider):
     script_suffix: ClassVar[str] = ".submit"
     #: the scheduler's state names -> plait's job states (others are UNKNOWN)
     states: ClassVar[Mapping[str, JobState]] = {}
+    #: the scheduler's state names that say why a job ended under its workers (LossCause)
+    loss_causes: ClassVar[Mapping[str, LossCause]] = {}
 
     def __init__(
         self, label: str, nodes_per_block: int, init_blocks: int, min_blocks: int,
@@ -129,7 +136,7 @@ class ClusterProvider(ExecutionProvider):
         self._submit_lock = threading.Lock()    # spaces submissions
         self._polled_at = self._submitted_at = -1e9
         self._journal: JobJournal | None = None
-        self._cancelled: set[str] = set()
+        self._cancelled: dict[str, float] = {}  # job id -> when plait asked to cancel it
         self._warned_states: set[tuple[str, str]] = set()
         super().__init__(
             label=label, init_blocks=init_blocks, min_blocks=min_blocks,
@@ -324,7 +331,7 @@ class ClusterProvider(ExecutionProvider):
                                 f"{script}.stderr")}
         journal = self._open_journal()
         if journal is not None:
-            journal.submitted(job_id, job_name, self.description())
+            journal.submitted(job_id, job_name, script, self.description())
 
     def description(self) -> dict[str, Any]:
         """How ``plait cleanup`` rebuilds this provider to cancel its jobs."""
@@ -421,6 +428,7 @@ class ClusterProvider(ExecutionProvider):
         message = f"job {job_id} is {native} in {self.scheduler}" + (
             f" ({detail})" if detail else "")
         record = self.resources[job_id]
+        record["native_state"] = native
         return JobStatus(state, message, None, f"{record['script']}.stdout",
                          f"{record['script']}.stderr")
 
@@ -449,14 +457,41 @@ class ClusterProvider(ExecutionProvider):
         if code != 0:
             log.warning("%s: cancelling jobs %s: exit code %d: %s", self.label, live, code,
                         err.strip()[-500:])
-        self._cancelled.update(live)
+        now = time.monotonic()
+        for job_id in live:
+            self._cancelled.setdefault(job_id, now)
         self.refresh(force=True)
         return [j in self.resources and (code == 0 or self.resources[j]["status"].terminal)
                 for j in job_ids]
 
-    def cancelled_by_plait(self, job_id: str) -> bool:
-        """True if this provider asked the scheduler to cancel the job."""
-        return job_id in self._cancelled
+    def cancelled_by_plait(self, job_id: str, before: float | None = None) -> bool:
+        """True if this provider asked the scheduler to cancel the job (before ``before``,
+        a ``time.monotonic()`` reading, if given)."""
+        asked = self._cancelled.get(job_id)
+        return asked is not None and (before is None or asked <= before)
+
+    def explain_loss(self, job_id: str, lost_at: float | None = None,
+                     ) -> tuple[LossCause, str] | None:
+        """Why a job's workers were lost (at ``lost_at``), once the scheduler says it ended.
+
+        Asks the scheduler now (a forced, still throttled, status command). Returns None
+        while the job has not ended (or the scheduler cannot be asked); else the cause and
+        the scheduler's own words ("job 12 is TIMEOUT in slurm (TimeLimit)"). A cancel that
+        plait sent after the loss (to make sure the job is gone) does not count as the cause.
+        """
+        record = self.resources.get(job_id)
+        if record is None:
+            return None
+        if not record["status"].terminal:
+            self.refresh(force=True)
+        status = record["status"]
+        if not status.terminal:
+            return None
+        native = str(record.get("native_state", status.state.name))
+        cause = self.loss_causes.get(native) or _CAUSE_BY_STATE.get(status.state, "ended")
+        if cause == "cancelled" and self.cancelled_by_plait(job_id, before=lost_at):
+            cause = "ended"
+        return cause, status.message or f"job {job_id} is {native}"
 
     def close(self) -> None:
         """Release the transport's connections."""

@@ -53,10 +53,11 @@ class JobJournal:
         with self._lock, open(self.path, "a") as fh:
             fh.write(json.dumps(record) + "\n")
 
-    def submitted(self, job_id: str, job_name: str, provider: dict[str, Any]) -> None:
+    def submitted(self, job_id: str, job_name: str, script: str,
+                  provider: dict[str, Any]) -> None:
         """Record a job the scheduler accepted, with what it takes to cancel it later."""
         self._write({"event": "submitted", "job_id": job_id, "job_name": job_name,
-                     "time": time.time(), "provider": provider})
+                     "script": script, "time": time.time(), "provider": provider})
 
     def gone(self, job_id: str, state: str) -> None:
         """Record that the scheduler reported the job ended (it needs no cleanup)."""
@@ -155,6 +156,9 @@ def cleanup_journal(path: str, force: bool = False) -> CleanupReport:
         for desc, ids in by_provider.values():
             try:
                 provider = provider_from_description(desc)
+                for job_id in ids:
+                    rec = open_jobs.jobs[job_id]
+                    provider._track(job_id, rec.get("job_name", ""), rec.get("script", ""))
                 _cleanup_jobs(provider, ids, report, fh)
             except Exception as exc:
                 log.warning("cleaning up jobs %s from %s failed: %s", ids, path, exc)
@@ -163,8 +167,6 @@ def cleanup_journal(path: str, force: bool = False) -> CleanupReport:
 
 
 def _cleanup_jobs(provider: Any, ids: list[str], report: CleanupReport, fh: Any) -> None:
-    for job_id in ids:
-        provider.resources[job_id] = {"job_id": job_id, "status": None}
     before = dict(zip(ids, provider.status(ids), strict=True))
     live = [j for j in ids if not before[j].terminal]
     if live:

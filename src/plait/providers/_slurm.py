@@ -12,7 +12,12 @@ import re
 from typing import Any, ClassVar
 
 from plait.launchers import Launcher, SingleNodeLauncher
-from plait.providers._cluster import ClusterProvider, SchedulerError, walltime_to_minutes
+from plait.providers._cluster import (
+    ClusterProvider,
+    LossCause,
+    SchedulerError,
+    walltime_to_minutes,
+)
 from plait.providers._jobs import JobState
 from plait.transport import Transport
 
@@ -30,6 +35,12 @@ SLURM_STATES: dict[str, JobState] = {
     "FAILED": S.FAILED, "BOOT_FAIL": S.FAILED, "NODE_FAIL": S.FAILED,
     "OUT_OF_MEMORY": S.FAILED, "REVOKED": S.FAILED, "SPECIAL_EXIT": S.FAILED,
     "TIMEOUT": S.TIMEOUT, "DEADLINE": S.TIMEOUT, "PREEMPTED": S.TIMEOUT,
+}
+
+SLURM_LOSS_CAUSES: dict[str, LossCause] = {
+    "TIMEOUT": "walltime", "DEADLINE": "walltime", "NODE_FAIL": "node_failure",
+    "BOOT_FAIL": "node_failure", "PREEMPTED": "node_failure", "CANCELLED": "cancelled",
+    "REVOKED": "cancelled",
 }
 
 TEMPLATE = """#!/bin/bash
@@ -71,6 +82,7 @@ class SlurmProvider(ClusterProvider):
     scheduler: ClassVar[str] = "slurm"
     template: ClassVar[str] = TEMPLATE
     states: ClassVar[dict[str, JobState]] = SLURM_STATES
+    loss_causes: ClassVar[dict[str, LossCause]] = SLURM_LOSS_CAUSES
 
     def __init__(
         self, partition: str | None = None, account: str | None = None,
@@ -152,9 +164,11 @@ class SlurmProvider(ClusterProvider):
             if len(parts) != 3:
                 continue  # "CLUSTER: name" headers of --clusters
             job_id, state, reason = parts
-            # "CANCELLED by 0" in some versions: the first word is the state
-            found[job_id] = (state.split()[0] if state else "",
-                             "" if reason in ("None", "(null)") else reason)
+            state = state.split()[0] if state else ""  # "CANCELLED by 0" in some versions
+            if state == "COMPLETING" and reason == "TimeLimit":
+                # ended at its walltime; squeue says TIMEOUT only after KillWait (30 s)
+                state = "TIMEOUT"
+            found[job_id] = (state, "" if reason in ("None", "(null)") else reason)
         return found
 
     def _cancel_command(self, job_ids: list[str]) -> str:
