@@ -14,7 +14,7 @@ def where(x: int = 0) -> tuple[int, str, str]:
 def first_try_hangs(marker: str, beacon: str) -> str:
     """First try: create ``marker``, say so on ``beacon``, then hang until the block dies.
     Later tries: return the Slurm job id at once."""
-    job = os.environ.get("SLURM_JOB_ID", "")
+    job = os.environ.get("SLURM_JOB_ID") or os.environ.get("PBS_JOBID") or "-"
     if not os.path.exists(marker):
         open(marker, "w").close()
         with open(beacon, "w") as fh:

@@ -292,29 +292,39 @@ class ClusterProvider(ExecutionProvider):
         """
         job_name = f"{job_name}.{time.time()}"
         path = self.script_path(job_name, self.script_suffix)
-        text = self.job_script(command, tasks_per_node, job_name)
-        try:
-            with open(path, "w") as fh:
-                fh.write(text)
-            os.chmod(path, 0o755)
-        except OSError as exc:
-            raise ScriptPathError(path, exc) from exc
+        files = {path: self.job_script(command, tasks_per_node, job_name),
+                 **self._extra_files(command, tasks_per_node, job_name, path)}
+        for name, text in files.items():
+            try:
+                with open(name, "w") as fh:
+                    fh.write(text)
+                os.chmod(name, 0o755)
+            except OSError as exc:
+                raise ScriptPathError(name, exc) from exc
         remote = self._remote_path(path)
-        try:
-            if remote != path:
-                self.transport.push_file(path, os.path.dirname(remote))
-        except Exception as exc:
-            raise SubmitException(job_name, f"copying the script to {self.transport.hostname} "
-                                  f"failed: {exc}") from exc
+        if remote != path:
+            for name in files:
+                try:
+                    self.transport.push_file(name, os.path.dirname(remote))
+                except Exception as exc:
+                    raise SubmitException(job_name, f"copying {name} to "
+                                          f"{self.transport.hostname} failed: {exc}") from exc
         self._space_submissions()
-        out = self.run_submit(job_name, self._submit_command(remote))
+        cmd = self._submit_command(remote)
+        out = self.run_submit(job_name, cmd)
         job_id = self._job_id_from(out)
         if not job_id:
-            raise SubmitException(job_name, f"{self.label}: no job id in the output of "
-                                  f"`{self._submit_command(remote)}`", out)
+            raise SubmitException(job_name, f"{self.label}: no job id in the output of `{cmd}`",
+                                  out)
         self._track(job_id, job_name, remote)
         log.debug("%s: submitted %s as job %s", self.label, job_name, job_id)
         return job_id
+
+    def _extra_files(
+        self, command: str, tasks_per_node: int, job_name: str, script_path: str,
+    ) -> dict[str, str]:
+        """Other files the job needs next to its script (path -> text); none by default."""
+        return {}
 
     def _space_submissions(self) -> None:
         # A burst of scale-out spreads over submit_min_interval per job (sites ask for it).
