@@ -32,7 +32,9 @@ edit_with() {
 }
 
 fresh_spool() {
-  rm -rf "$SPOOL/spooldb" "$SPOOL/qmaster" "$SPOOL/execd"
+  # job ids restart at 1: an old accounting record must not answer for a new job
+  rm -rf "$SPOOL/spooldb" "$SPOOL/qmaster" "$SPOOL/execd" \
+    "$SGE_ROOT/$SGE_CELL/common/accounting"
   mkdir -p "$SPOOL/spooldb" "$SPOOL/qmaster/job_scripts" "$SPOOL/execd"
   chown -R sgeadmin:sgeadmin "$SPOOL"
   su -s /bin/sh -c "/usr/share/gridengine/scripts/init_cluster $SGE_ROOT $SGE_CELL \
@@ -50,6 +52,11 @@ configure() {
   # jobs run as root here (tests run as root); limits are checked every 15 s
   EDITOR=$(edit_with min_uid=0 min_gid=0 load_report_time=00:00:05 max_unheard=00:00:30) \
     qconf -mconf >/dev/null
+  # accounting records (qacct: how a job ended) are written within a second, not 15 s
+  printf '#!/bin/bash\nsed -i "/^reporting_params/,/[^\\\\]\$/c reporting_params accounting=true reporting=false flush_time=00:00:01 joblog=false sharelog=00:00:00" "${!#}"\n' \
+    > "$DIR/editor-reporting.sh"
+  chmod +x "$DIR/editor-reporting.sh"
+  EDITOR=$DIR/editor-reporting.sh qconf -mconf >/dev/null
   EDITOR=$(edit_with hostlist="$HOST" slots=4 shell=/bin/bash shell_start_mode=unix_behavior \
     pe_list=NONE load_thresholds=NONE) \
     qconf -aq all.q >/dev/null

@@ -7,6 +7,7 @@ says how it ended ("failed 37 : qmaster enforced h_rt ..." is a walltime kill).
 
 from __future__ import annotations
 
+import time
 from typing import Any, ClassVar
 
 from plait.launchers import Launcher, SingleNodeLauncher
@@ -30,6 +31,7 @@ def _ge_states() -> dict[str, JobState]:
         table[state] = S.FAILED  # an error state: the job stays until deleted
     for state in ("dr", "dt", "dRr", "dRt", "ds", "dS", "dT", "dRs", "dRS", "dRT", "dqw"):
         table[state] = S.RUNNING  # being deleted: its processes may still run
+    table["ending"] = S.RUNNING  # left qstat, not yet in the accounting file
     table["ended(h_rt)"] = S.TIMEOUT
     table["ended(failed)"] = S.FAILED
     table["ended"] = S.COMPLETED
@@ -37,6 +39,8 @@ def _ge_states() -> dict[str, JobState]:
 
 
 GE_STATES = _ge_states()
+# how long a job that left qstat may lack an accounting record before it counts as ended
+_ACCOUNTING_WAIT = 60.0
 
 TEMPLATE = """#!/bin/bash
 #$$ -S /bin/bash
@@ -108,13 +112,20 @@ class GridEngineProvider(ClusterProvider):
         return found
 
     def _missing_status(self, job_id: str) -> JobStatus:
-        """The job left qstat: ``qacct -j`` says how it ended."""
+        """The job left qstat: ``qacct -j`` says how it ended (once its record is written,
+        within the accounting flush time; until then, and for at most a minute, the job
+        counts as still ending)."""
         native, detail = "ended", "no longer listed by qstat"
+        record = self.resources[job_id]
         try:
             code, out, _ = self.execute_wait(f"qacct -j {job_id}")
         except TransportError:
             code, out = 1, ""
-        if code == 0:
+        if code != 0:
+            first = record.setdefault("missing_since", time.monotonic())
+            if time.monotonic() - first < _ACCOUNTING_WAIT:
+                native = "ending"
+        else:
             fields = {}
             for line in out.splitlines():
                 key, _, value = line.partition(" ")
