@@ -5,10 +5,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
-from typing import Any
 
 from services import service
+from waiting import wait_until
 
 VENV_BIN = os.path.dirname(sys.executable)
 TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -30,29 +29,16 @@ def squeue_state(job_id: str) -> str:
 
 
 def wait_state(job_id: str, wanted: set[str], timeout: float = 60) -> str:
-    """Block until squeue reports one of ``wanted`` for the job; return it.
+    """Block until squeue reports one of ``wanted`` ("" once Slurm forgot the job); return it.
 
-    Slurm sends no events to a client: asking squeue again is the only way to see a job
-    change (0.5 s apart, bounded by ``timeout``).
+    Slurm sends no events to a client: asking squeue again (every 0.5 s) is the only way.
     """
-    deadline = time.monotonic() + timeout
-    state = ""
-    while time.monotonic() < deadline:
-        state = squeue_state(job_id)
-        if state in wanted:
-            return state
-        time.sleep(0.5)
-    raise AssertionError(f"job {job_id} is {state or 'gone'}, not {wanted}, after {timeout} s")
+    seen = [""]
 
+    def arrived() -> bool:
+        seen[0] = squeue_state(job_id)
+        return seen[0] in wanted
 
-def live_jobs_named(prefix: str) -> list[str]:
-    """Ids of jobs whose name starts with ``prefix`` that have not ended."""
-    out = subprocess.run(["squeue", "--noheader", "--format=%i %j %T"], capture_output=True,
-                         text=True, timeout=20, check=True)
-    return [line.split()[0] for line in out.stdout.splitlines()
-            if line.split()[1].startswith(prefix)
-            and line.split()[2] not in ("COMPLETED", "CANCELLED", "TIMEOUT", "FAILED")]
-
-
-def scancel(*job_ids: Any) -> None:
-    subprocess.run(["scancel", *map(str, job_ids)], check=True, timeout=20)
+    wait_until(arrived, timeout, lambda: f"job {job_id} in {wanted} (it is "
+               f"{seen[0] or 'gone'})", interval=0.5)
+    return seen[0]

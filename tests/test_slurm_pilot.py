@@ -22,7 +22,6 @@ import pytest
 
 import plait
 import slurm_tasks as t
-from beacons import Beacon
 from plait import Config, ThreadPoolExecutor, bash_app, python_app
 from plait.errors import BlockCancelled, ScalingFailed
 from plait.executors import HighThroughputExecutor
@@ -30,6 +29,7 @@ from plait.launchers import SrunLauncher
 from plait.providers import SlurmProvider
 from plait.providers._journal import cleanup_journal, journals_under
 from slurm_jobs import TESTS_DIR, WORKER_INIT, slurm, squeue_state, wait_state
+from waiting import Beacon
 
 where, hang = python_app(t.where), python_app(t.first_try_hangs)
 ENDED = {"CANCELLED", "COMPLETED", "TIMEOUT", "FAILED", ""}

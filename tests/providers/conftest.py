@@ -9,12 +9,10 @@ from pathlib import Path
 import psutil
 import pytest
 
-from beacons import Beacon
 from plait.launchers import SingleNodeLauncher
 from plait.providers import JobStatus, LocalProvider
 from plait.providers._procs import session_processes, wait_gone
-
-__all__ = ["Beacon", "make_gate", "status_of", "wait_block_exit"]
+from waiting import Beacon as Beacon  # the tests here import it from this conftest
 
 
 @pytest.fixture
