@@ -23,7 +23,7 @@ DOCUMENTED = {
     "plait.dataflow.memoization": {"BasicMemoizer", "CheckpointWarning", "Memoizer",
                                    "id_for_memo", "make_hash"},
     "plait.data": {"DataFuture", "File"},
-    "plait.providers": {"TERMINAL_STATES", "ClusterProvider", "ExecutionProvider",
+    "plait.providers": {"TERMINAL_STATES", "AWSProvider", "ClusterProvider", "ExecutionProvider",
                         "ExecutionProviderException", "JobState", "JobStatus", "LocalProvider",
                         "ScaleOutFailed", "SchedulerMissingArgs", "ScriptPathError",
                         "SubmitException"},

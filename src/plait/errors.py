@@ -35,6 +35,7 @@ from plait.executors._errors import UnsupportedFeatureError as UnsupportedFeatur
 from plait.executors._errors import VersionMismatch as VersionMismatch
 from plait.executors._errors import WorkerLost as WorkerLost
 from plait.launchers._errors import BadLauncher as BadLauncher
+from plait.providers._cloud_errors import CloudAPIError as CloudAPIError
 from plait.providers._errors import ExecutionProviderException as ExecutionProviderException
 from plait.providers._errors import ScaleOutFailed as ScaleOutFailed
 from plait.providers._errors import SchedulerMissingArgs as SchedulerMissingArgs
@@ -45,7 +46,7 @@ from plait.transport._errors import CommandTimeout as CommandTimeout
 __all__ = [
     "AppBadFormatting", "AppException", "AppTimeout", "BadCheckpoint", "BadLauncher",
     "BadMessage", "BadStateException", "BadStdStreamFile", "BashAppNoReturn",
-    "BashExitFailure", "BlockFailed", "CommandTimeout", "ConfigurationError",
+    "BashExitFailure", "BlockFailed", "CloudAPIError", "CommandTimeout", "ConfigurationError",
     "DataFlowException", "DependencyError", "DeserializationError", "ExecutionProviderException",
     "ExecutorError", "InfrastructureError", "InterchangeLost",
     "InternalConsistencyError", "InvalidResourceSpecification", "InvalidTransition",

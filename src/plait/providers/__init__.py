@@ -14,6 +14,7 @@ from plait.providers._local import LocalProvider as LocalProvider
 
 __all__ = [
     "TERMINAL_STATES",
+    "AWSProvider",
     "ClusterProvider",
     "ExecutionProvider",
     "ExecutionProviderException",
@@ -25,3 +26,17 @@ __all__ = [
     "ScriptPathError",
     "SubmitException",
 ]
+
+# Cloud providers load on first use (their SDKs load only when one is constructed).
+_CLOUD = {
+    "AWSProvider": "plait.providers.aws._provider",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _CLOUD.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
