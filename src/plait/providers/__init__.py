@@ -20,6 +20,7 @@ __all__ = [
     "ExecutionProviderException",
     "JobState",
     "JobStatus",
+    "KubernetesProvider",
     "LocalProvider",
     "ScaleOutFailed",
     "SchedulerMissingArgs",
@@ -30,6 +31,7 @@ __all__ = [
 # Cloud providers load on first use (their SDKs load only when one is constructed).
 _CLOUD = {
     "AWSProvider": "plait.providers.aws._provider",
+    "KubernetesProvider": "plait.providers.kubernetes._provider",
 }
 
 
