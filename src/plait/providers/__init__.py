@@ -18,6 +18,7 @@ __all__ = [
     "ClusterProvider",
     "ExecutionProvider",
     "ExecutionProviderException",
+    "GoogleCloudProvider",
     "JobState",
     "JobStatus",
     "KubernetesProvider",
@@ -31,6 +32,7 @@ __all__ = [
 # Cloud providers load on first use (their SDKs load only when one is constructed).
 _CLOUD = {
     "AWSProvider": "plait.providers.aws._provider",
+    "GoogleCloudProvider": "plait.providers.googlecloud._provider",
     "KubernetesProvider": "plait.providers.kubernetes._provider",
 }
 

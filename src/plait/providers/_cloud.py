@@ -325,7 +325,20 @@ class CloudProvider(ExecutionProvider):
         if ended:
             self._send_delete(ended)
 
+    def ended_by_itself(self, job_id: str, what: str) -> JobStatus:
+        """The block's machine stopped from inside: TIMEOUT if its walltime had passed (the
+        boot script's limit), else COMPLETED (the workers ended)."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+        ran = time.monotonic() - job.submitted if job is not None else 0.0
+        if self.walltime and ran >= walltime_to_seconds(self.walltime):
+            return JobStatus(JobState.TIMEOUT, f"{what} reached its walltime {self.walltime} "
+                             "and stopped")
+        return JobStatus(JobState.COMPLETED, f"{what}: the workers ended and it stopped")
+
     def _not_listed(self, job: CloudJob, now: float) -> Observed | None:
+        if job.delete_sent and job.status.terminal:  # an ended block plait deleted: gone
+            return Observed(job.status, exists=False)
         if job.cancelled:
             return Observed(JobStatus(JobState.CANCELLED, f"block {job.name} was cancelled"),
                             exists=False)

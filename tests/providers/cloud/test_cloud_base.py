@@ -62,6 +62,7 @@ def test_importing_the_providers_loads_no_sdk() -> None:
 @pytest.mark.parametrize(("path", "name"), [
     ("plait.providers.aws.aws", "AWSProvider"),
     ("plait.providers.kubernetes.kube", "KubernetesProvider"),
+    ("plait.providers.googlecloud.googlecloud", "GoogleCloudProvider"),
 ])
 def test_parsl_import_paths_give_the_same_class(path: str, name: str) -> None:
     import importlib

@@ -17,7 +17,6 @@ import functools
 import json
 import logging
 import re
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -31,7 +30,6 @@ from plait.providers._cloud import (
     map_state,
 )
 from plait.providers._cloud_errors import CloudAPIError, Kind
-from plait.providers._cluster import walltime_to_seconds
 from plait.providers._jobs import JobState, JobStatus
 
 log = logging.getLogger(__name__)
@@ -284,15 +282,8 @@ class AWSProvider(CloudProvider):
         reason = inst.get("StateReason") or {}
         code, text = reason.get("Code", ""), reason.get("Message", "")
         iid = inst["InstanceId"]
-        with self._lock:
-            job = self._jobs.get(iid)
         if code == "Client.InstanceInitiatedShutdown":
-            ran = time.monotonic() - job.submitted if job else 0.0
-            if self.walltime and ran >= walltime_to_seconds(self.walltime):
-                return JobStatus(JobState.TIMEOUT, f"instance {iid} reached its walltime "
-                                 f"{self.walltime} and terminated itself")
-            return JobStatus(JobState.COMPLETED, f"instance {iid}: the workers ended and it "
-                             "terminated itself")
+            return self.ended_by_itself(iid, f"instance {iid}")
         if code == "Client.UserInitiatedShutdown":
             return JobStatus(JobState.CANCELLED, f"instance {iid} was terminated (by plait "
                              "or by a user)")
