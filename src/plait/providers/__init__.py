@@ -23,6 +23,7 @@ __all__ = [
     "JobStatus",
     "KubernetesProvider",
     "LocalProvider",
+    "OpenStackProvider",
     "ScaleOutFailed",
     "SchedulerMissingArgs",
     "ScriptPathError",
@@ -34,6 +35,7 @@ _CLOUD = {
     "AWSProvider": "plait.providers.aws._provider",
     "GoogleCloudProvider": "plait.providers.googlecloud._provider",
     "KubernetesProvider": "plait.providers.kubernetes._provider",
+    "OpenStackProvider": "plait.providers.openstack._provider",
 }
 
 

@@ -63,6 +63,7 @@ def test_importing_the_providers_loads_no_sdk() -> None:
     ("plait.providers.aws.aws", "AWSProvider"),
     ("plait.providers.kubernetes.kube", "KubernetesProvider"),
     ("plait.providers.googlecloud.googlecloud", "GoogleCloudProvider"),
+    ("plait.providers.openstack.openstack", "OpenStackProvider"),
 ])
 def test_parsl_import_paths_give_the_same_class(path: str, name: str) -> None:
     import importlib
