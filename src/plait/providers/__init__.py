@@ -15,6 +15,7 @@ from plait.providers._local import LocalProvider as LocalProvider
 __all__ = [
     "TERMINAL_STATES",
     "AWSProvider",
+    "AzureProvider",
     "ClusterProvider",
     "ExecutionProvider",
     "ExecutionProviderException",
@@ -33,6 +34,7 @@ __all__ = [
 # Cloud providers load on first use (their SDKs load only when one is constructed).
 _CLOUD = {
     "AWSProvider": "plait.providers.aws._provider",
+    "AzureProvider": "plait.providers.azure._provider",
     "GoogleCloudProvider": "plait.providers.googlecloud._provider",
     "KubernetesProvider": "plait.providers.kubernetes._provider",
     "OpenStackProvider": "plait.providers.openstack._provider",

@@ -51,7 +51,8 @@ def test_load_sdk_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_importing_the_providers_loads_no_sdk() -> None:
-    code = ("import sys; from plait.providers import AWSProvider; "
+    code = ("import sys; from plait.providers import AWSProvider, AzureProvider, "
+            "GoogleCloudProvider, KubernetesProvider, OpenStackProvider; "
             "print([m for m in ('boto3', 'kubernetes', 'googleapiclient', 'azure', "
             "'openstack') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -64,6 +65,7 @@ def test_importing_the_providers_loads_no_sdk() -> None:
     ("plait.providers.kubernetes.kube", "KubernetesProvider"),
     ("plait.providers.googlecloud.googlecloud", "GoogleCloudProvider"),
     ("plait.providers.openstack.openstack", "OpenStackProvider"),
+    ("plait.providers.azure.azure", "AzureProvider"),
 ])
 def test_parsl_import_paths_give_the_same_class(path: str, name: str) -> None:
     import importlib
