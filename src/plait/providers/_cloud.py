@@ -177,10 +177,23 @@ class CloudProvider(ExecutionProvider):
     def _observe(self, job_ids: list[str]) -> dict[str, Observed]:
         """One API round for all ``job_ids``; a job missing from the answer is not listed."""
 
-    @abstractmethod
     def _delete(self, job_ids: list[str]) -> dict[str, bool]:
         """Ask the cloud to delete the resources; per id, whether the request was accepted
-        (a resource already gone counts as accepted)."""
+        (a resource already gone counts as accepted). One call per id unless overridden."""
+        result = {}
+        for job_id in job_ids:
+            try:
+                self._delete_one(job_id)
+                result[job_id] = True
+            except CloudAPIError as exc:
+                result[job_id] = exc.kind == "not_found" or exc.code == "404"  # already gone
+                if not result[job_id]:
+                    log.error("%s", exc)
+        return result
+
+    def _delete_one(self, job_id: str) -> None:
+        """Delete one block's resource (raise CloudAPIError); see ``_delete``."""
+        raise NotImplementedError
 
     @abstractmethod
     def _list_tagged(self) -> list[str]:

@@ -17,6 +17,7 @@ from typing import Any
 
 import boto3
 import pytest
+from factories import providers_made_by
 
 from plait._errors import ConfigurationError, OptionalModuleMissing
 from plait.providers import JobState, SubmitException
@@ -55,19 +56,19 @@ def ami() -> str:
 
 
 @pytest.fixture
-def make(moto: dict[str, str], ami: str, tmp_path: Path) -> Any:
-    made: list[AWSProvider] = []
-
-    def factory(**kwargs: Any) -> AWSProvider:
+def make(moto: dict[str, str], ami: str, ec2: Any, tmp_path: Path) -> Any:
+    def build(**kwargs: Any) -> AWSProvider:
         kwargs.setdefault("image_id", ami)
-        prov = AWSProvider(region=REGION, **kwargs)
-        prov.script_dir = str(tmp_path / "submit_scripts")
-        made.append(prov)
-        return prov
+        return AWSProvider(region=REGION, **kwargs)
 
-    yield factory
-    for prov in made:
-        assert prov.cleanup(timeout=10) == []
+    def leftovers(prov: AWSProvider) -> list[str]:
+        found = ec2.describe_instances(Filters=[
+            {"Name": "tag:plait-run", "Values": [prov.run_id]},
+            {"Name": "instance-state-name", "Values": ["pending", "running", "stopping",
+                                                       "stopped"]}])
+        return [i["InstanceId"] for r in found["Reservations"] for i in r["Instances"]]
+
+    yield from providers_made_by(build, tmp_path / "submit_scripts", leftovers)
 
 
 def instance(ec2: Any, iid: str) -> dict[str, Any]:

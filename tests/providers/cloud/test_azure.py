@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 from azure_api import AzureAPI
+from factories import providers_made_by
 from standin import self_signed_tls
 
 from plait._errors import ConfigurationError, OptionalModuleMissing
@@ -48,21 +49,14 @@ def api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AzureAPI]:
 def make(api: AzureAPI, tmp_path: Path) -> Any:
     keys = tmp_path / "azure-keys.json"
     keys.write_text(json.dumps(KEYS))
-    made: list[AzureProvider] = []
 
-    def factory(ref: dict[str, Any] | None = None, **kwargs: Any) -> AzureProvider:
+    def build(ref: dict[str, Any] | None = None, **kwargs: Any) -> AzureProvider:
         kwargs.setdefault("key_file", str(keys))
-        prov = AzureProvider(dict(ref or REF), arm_endpoint=api.url, authority=api.url,
+        return AzureProvider(dict(ref or REF), arm_endpoint=api.url, authority=api.url,
                              **kwargs)
-        prov.script_dir = str(tmp_path / "submit_scripts")
-        made.append(prov)
-        return prov
 
-    yield factory
-    for prov in made:
-        prov.cleanup(timeout=5)
-        assert not [vm for vm in api.vms.values()
-                    if vm["tags"].get("plait-run") == prov.run_id]
+    yield from providers_made_by(build, tmp_path / "submit_scripts", lambda prov: [
+        vm for vm in api.vms.values() if vm["tags"].get("plait-run") == prov.run_id])
 
 
 def test_submit_creates_the_vm_with_custom_data_tags_and_owned_nic(

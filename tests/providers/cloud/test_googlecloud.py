@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from factories import providers_made_by
 from gce_api import ComputeEngineAPI
 
 from plait._errors import ConfigurationError, OptionalModuleMissing
@@ -54,23 +55,16 @@ def key_file(path: Path, private: rsa.RSAPrivateKey, token_uri: str) -> str:
 
 @pytest.fixture
 def make(api: ComputeEngineAPI, key: rsa.RSAPrivateKey, tmp_path: Path) -> Any:
-    made: list[GoogleCloudProvider] = []
     keys = key_file(tmp_path / "key.json", key, f"{api.url}/token")
 
-    def factory(**kwargs: Any) -> GoogleCloudProvider:
+    def build(**kwargs: Any) -> GoogleCloudProvider:
         kwargs.setdefault("key_file", keys)
         kwargs.setdefault("region", "us-central1")
-        prov = GoogleCloudProvider(PROJECT, os_project="debian-cloud", os_family="debian-12",
+        return GoogleCloudProvider(PROJECT, os_project="debian-cloud", os_family="debian-12",
                                    api_endpoint=api.api_endpoint, **kwargs)
-        prov.script_dir = str(tmp_path / "submit_scripts")
-        made.append(prov)
-        return prov
 
-    yield factory
-    for prov in made:
-        prov.cleanup(timeout=5)
-        assert not [i for i in api.instances.values()
-                    if i["labels"].get("plait-run") == prov.run_id]
+    yield from providers_made_by(build, tmp_path / "submit_scripts", lambda prov: [
+        i for i in api.instances.values() if i["labels"].get("plait-run") == prov.run_id])
 
 
 def test_submit_creates_the_instance_with_startup_script_and_labels(

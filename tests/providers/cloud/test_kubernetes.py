@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from factories import providers_made_by
 from k8s_api import KubernetesAPI
 
 from plait._errors import ConfigurationError, OptionalModuleMissing
@@ -54,23 +55,18 @@ current-context: standin
 def make(api: KubernetesAPI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setenv("KUBECONFIG", kube_config(tmp_path / "kubeconfig", api.url,
                                                  "good-token"))
-    made: list[KubernetesProvider] = []
 
-    def factory(**kwargs: Any) -> KubernetesProvider:
+    def build(**kwargs: Any) -> KubernetesProvider:
         kwargs.setdefault("image", "python:3.12")
         kwargs.setdefault("namespace", NS)
-        prov = KubernetesProvider(**kwargs)
-        prov.script_dir = str(tmp_path / "submit_scripts")
-        made.append(prov)
-        return prov
+        return KubernetesProvider(**kwargs)
 
-    yield factory
-    for prov in made:
+    def leftovers(prov: KubernetesProvider) -> list[Any]:
         api.finish_deletions()
-        prov.cleanup(timeout=5)
-        api.finish_deletions()
-        assert not [k for k, p in api.pods.items()
-                    if p["metadata"]["labels"].get("plait-run") == prov.run_id]
+        return [k for k, p in api.pods.items()
+                if p["metadata"]["labels"].get("plait-run") == prov.run_id]
+
+    yield from providers_made_by(build, tmp_path / "submit_scripts", leftovers)
 
 
 def test_submit_creates_the_pod_parsl_describes(make: Any, api: KubernetesAPI) -> None:

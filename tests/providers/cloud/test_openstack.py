@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from factories import providers_made_by
 from openstack_api import OpenStackAPI
 
 from plait._errors import ConfigurationError, OptionalModuleMissing
@@ -57,21 +58,14 @@ def clouds_yaml(path: Path, auth_url: str, password: str) -> str:
 def make(api: OpenStackAPI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setenv("OS_CLIENT_CONFIG_FILE",
                        clouds_yaml(tmp_path / "clouds.yaml", api.auth_url, "s3cret"))
-    made: list[OpenStackProvider] = []
 
-    def factory(**kwargs: Any) -> OpenStackProvider:
+    def build(**kwargs: Any) -> OpenStackProvider:
         kwargs.setdefault("image", "Featured-Ubuntu24")
         kwargs.setdefault("flavor", "m3.small")
-        prov = OpenStackProvider(cloud="standin", **kwargs)
-        prov.script_dir = str(tmp_path / "submit_scripts")
-        made.append(prov)
-        return prov
+        return OpenStackProvider(cloud="standin", **kwargs)
 
-    yield factory
-    for prov in made:
-        prov.cleanup(timeout=5)
-        assert not [s for s in api.servers.values()
-                    if s["metadata"].get("plait-run") == prov.run_id]
+    yield from providers_made_by(build, tmp_path / "submit_scripts", lambda prov: [
+        s for s in api.servers.values() if s["metadata"].get("plait-run") == prov.run_id])
 
 
 def test_submit_creates_the_server_with_user_data_and_metadata(

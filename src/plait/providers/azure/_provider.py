@@ -318,19 +318,11 @@ class AzureProvider(CloudProvider):
             return JobStatus(state, f"VM {name} is {power}: start it or cancel the block")
         return JobStatus(state)
 
-    def _delete(self, job_ids: list[str]) -> dict[str, bool]:
-        result = {}
-        for name in job_ids:
-            try:
-                with self._api(f"deleting VM {name}"):
-                    self._compute.virtual_machines.begin_delete(self.group_name, name,
-                                                                polling=False)
-                result[name] = True
-            except CloudAPIError as exc:
-                result[name] = exc.kind == "not_found"  # already gone
-                if not result[name]:
-                    log.error("%s", exc)
-        return result
+    def _delete_one(self, job_id: str) -> None:
+        with self._api(f"deleting VM {job_id}"):
+            # polling=False: ARM accepted the deletion; status() sees the VM go
+            self._compute.virtual_machines.begin_delete(self.group_name, job_id,
+                                                        polling=False)
 
     def _list_tagged(self) -> list[str]:
         return [vm.name for vm in self._run_vms()]

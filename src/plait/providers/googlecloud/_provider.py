@@ -322,19 +322,10 @@ class GoogleCloudProvider(CloudProvider):
             message = f"instance {name} is {status}: resume it or cancel the block"
         return Observed(JobStatus(state, message))
 
-    def _delete(self, job_ids: list[str]) -> dict[str, bool]:
-        result = {}
-        for name in job_ids:
-            try:
-                with self._api(f"deleting instance {name}"):
-                    self._compute.instances().delete(project=self.project_id, zone=self.zone,
-                                                     instance=name).execute()
-                result[name] = True
-            except CloudAPIError as exc:
-                result[name] = exc.code == "404"  # already gone
-                if not result[name]:
-                    log.error("%s", exc)
-        return result
+    def _delete_one(self, job_id: str) -> None:
+        with self._api(f"deleting instance {job_id}"):
+            self._compute.instances().delete(project=self.project_id, zone=self.zone,
+                                             instance=job_id).execute()
 
     def _list_tagged(self) -> list[str]:
         return [i["name"] for i in self._run_instances()]

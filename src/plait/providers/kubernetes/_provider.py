@@ -315,19 +315,10 @@ class KubernetesProvider(CloudProvider):
                          + (f" (exit code {code}); kubectl logs {name} -n {self.namespace}"
                             if code is not None else ""), code)
 
-    def _delete(self, job_ids: list[str]) -> dict[str, bool]:
-        result = {}
-        for name in job_ids:
-            try:
-                with self._api(f"deleting pod {name}"):
-                    self._core.delete_namespaced_pod(name, self.namespace,
-                                                     _request_timeout=self.request_timeout)
-                result[name] = True
-            except CloudAPIError as exc:
-                result[name] = exc.code == "404"  # already gone
-                if not result[name]:
-                    log.error("%s", exc)
-        return result
+    def _delete_one(self, job_id: str) -> None:
+        with self._api(f"deleting pod {job_id}"):
+            self._core.delete_namespaced_pod(job_id, self.namespace,
+                                             _request_timeout=self.request_timeout)
 
     def _list_tagged(self) -> list[str]:
         return [p.metadata.name for p in self._run_pods()]

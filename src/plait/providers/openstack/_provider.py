@@ -239,17 +239,9 @@ class OpenStackProvider(CloudProvider):
             message = f"server {server.name} is {status}: resume it or cancel the block"
         return Observed(JobStatus(state, message))
 
-    def _delete(self, job_ids: list[str]) -> dict[str, bool]:
-        result = {}
-        for sid in job_ids:
-            try:
-                with self._api(f"deleting server {sid}"):
-                    self._conn.compute.delete_server(sid, ignore_missing=True)
-                result[sid] = True
-            except CloudAPIError as exc:
-                log.error("%s", exc)
-                result[sid] = False
-        return result
+    def _delete_one(self, job_id: str) -> None:
+        with self._api(f"deleting server {job_id}"):
+            self._conn.compute.delete_server(job_id, ignore_missing=True)
 
     def _list_tagged(self) -> list[str]:
         return [s.id for s in self._run_servers()]
