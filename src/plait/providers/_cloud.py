@@ -381,15 +381,18 @@ class CloudProvider(ExecutionProvider):
             known = [j for j in job_ids if j in self._jobs]
             for j in known:
                 self._jobs[j].cancelled = True
-            todo = [j for j in known if not self._jobs[j].gone]
+            # a deletion the cloud already accepted is not sent again
+            todo = [j for j in known if not (self._jobs[j].gone or self._jobs[j].delete_sent)]
         accepted = self._send_delete(todo) if todo else {}
         with self._lock:
+            done = {j: accepted.get(j, self._jobs[j].gone or self._jobs[j].delete_sent)
+                    for j in known}
             for j in known:
                 job = self._jobs[j]
-                if accepted.get(j, job.gone) and not job.status.terminal:
+                if done[j] and not job.status.terminal:
                     job.status = JobStatus(JobState.CANCELLED, f"block {job.name} was cancelled")
                     self.resources[j]["status"] = job.status
-        return [j in self._jobs and accepted.get(j, self._jobs[j].gone) for j in job_ids]
+        return [done.get(j, False) for j in job_ids]
 
     def live_jobs(self) -> list[str]:
         """Blocks whose resource the cloud has not yet confirmed gone."""
@@ -426,10 +429,18 @@ class CloudProvider(ExecutionProvider):
             left = self.live_jobs()
             if left:
                 time.sleep(min(2.0, max(0.0, deadline - time.monotonic())))  # cloud-side wait
-        if left:
+        if left and timeout > 0:
             log.error("%s: resources %s were not confirmed deleted within %.0f s; find them "
                       "by the tag %s=%s", self.label, left, timeout, TAG_RUN, self.run_id)
+        elif left:
+            log.info("%s: deletion of %s requested; they carry the tag %s=%s", self.label,
+                     left, TAG_RUN, self.run_id)
         return left
+
+    def close(self) -> None:
+        """At executor shutdown: delete every resource of the run, including any whose
+        creation never reported back, without waiting for the cloud to confirm."""
+        self.cleanup(timeout=0)
 
 
 def first_of(values: Sequence[Any] | None) -> Any:

@@ -284,12 +284,18 @@ def test_a_workflow_runs_on_pods_and_cleanup_deletes_them(
 
     plait.clear()
     try:
-        with plait.load(Config(executors=[htex], run_dir=str(tmp_path / "runinfo"))):
+        dfk = plait.load(Config(executors=[htex], run_dir=str(tmp_path / "runinfo")))
+        with dfk:
             assert [square(i).result(timeout=60) for i in range(3)] == [0, 1, 4]
-            [pod] = [p for p in api.pods.values()
-                     if p["metadata"]["labels"]["plait-run"] == provider.run_id]
+            [pod] = api.pods.values()
+            assert pod["metadata"]["labels"]["plait-run"] == dfk.run_id == provider.run_id
             assert pod["status"]["phase"] == "Running"
-        assert api.sent("DELETE", f"/pods/{pod['metadata']['name']}$")
+            # a pod of this run whose create reply was lost: shutdown deletes it too
+            api.pods[(NS, "lost")] = api._stored(
+                {"metadata": {"name": "lost", "labels": {"plait-run": dfk.run_id}},
+                 "spec": {"containers": [{"name": "worker", "image": "i"}]}}, NS)
+        assert len(api.sent("DELETE", f"/pods/{pod['metadata']['name']}$")) == 1
+        assert api.sent("DELETE", "/pods/lost$")
         [proc] = api.processes.values()
         assert proc.wait(timeout=30) is not None  # the pod's container was stopped
     finally:
