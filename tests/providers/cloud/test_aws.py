@@ -262,3 +262,31 @@ def test_without_the_extra_construction_names_it(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setitem(sys.modules, "boto3", None)
     with pytest.raises(OptionalModuleMissing, match=r"plait\[aws\]"):
         AWSProvider("ami-1")
+
+
+@pytest.mark.timeout(60)
+def test_a_refused_block_fails_the_tasks_with_the_clouds_reason(
+        moto: dict[str, str], tmp_path: Path) -> None:
+    """stand-in: moto EC2 server. Through the whole stack: the executor's first block is
+    refused (unknown AMI), so the workflow's task fails at once with EC2's reason and the
+    fix, instead of waiting for workers that will never come."""
+    import plait
+    from plait import Config, HighThroughputExecutor, python_app
+
+    provider = AWSProvider("ami-0123456789abcdef0", region=REGION, init_blocks=1,
+                           max_blocks=1)
+    provider.status_polling_interval = 0.2
+    htex = HighThroughputExecutor(provider=provider, address="127.0.0.1")
+
+    @python_app
+    def one() -> int:
+        return 1
+
+    plait.clear()
+    try:
+        config = Config(executors=[htex], run_dir=str(tmp_path / "runinfo"))
+        with plait.load(config), pytest.raises(Exception, match=r"InvalidAMIID\.NotFound.*"
+                                                                r"per region"):
+            one().result(timeout=30)
+    finally:
+        plait.clear()
