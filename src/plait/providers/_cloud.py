@@ -325,6 +325,8 @@ class CloudProvider(ExecutionProvider):
                 if obs is None:
                     continue
             status = obs.status
+            if job.status.terminal and not status.terminal:
+                status = job.status  # an ended block stays ended (the executor relies on it)
             if job.cancelled and status.terminal and status.state is not JobState.CANCELLED:
                 status = JobStatus(JobState.CANCELLED, f"block {job.name} was cancelled",
                                    status.exit_code)

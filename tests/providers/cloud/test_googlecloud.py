@@ -175,6 +175,30 @@ def test_an_operation_that_fails_later_fails_the_block(make: Any, api: ComputeEn
         make().submit("w", 1, "b")
 
 
+def test_an_insert_retried_after_a_lost_reply_is_not_an_error(
+        make: Any, api: ComputeEngineAPI) -> None:
+    """stand-in: Compute Engine API stand-in that creates the instance but answers the
+    first insert with a 503; googleapiclient retries, and the API answers alreadyExists."""
+    real_insert = api.insert
+    calls: list[int] = []
+
+    def flaky_insert(req: Any, project: str, zone: str) -> Any:
+        reply = real_insert(req, project, zone)
+        calls.append(reply.status)
+        if len(calls) == 1:
+            from standin import Reply
+
+            return Reply(503, {"error": {"code": 503, "message": "Backend Error",
+                                         "errors": [{"reason": "backendError"}]}})
+        return reply
+
+    api.routes = [(m, rx, flaky_insert if h == api.insert else h) for m, rx, h in api.routes]
+    prov = make()
+    name = prov.submit("w", 1, "b")
+    assert calls == [200, 409] and name in api.instances
+    assert prov.status([name])[0].state is JobState.PENDING
+
+
 def test_a_refused_key_says_to_make_a_new_one(make: Any, tmp_path: Path,
                                               api: ComputeEngineAPI) -> None:
     """stand-in: the token endpoint stand-in checks the JWT's signature: a key the service

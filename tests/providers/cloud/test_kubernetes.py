@@ -180,6 +180,24 @@ def test_cancel_deletes_and_cleanup_finds_untracked_pods(make: Any, api: Kuberne
     assert prov.cancel(["no-such-pod"]) == [False]
 
 
+def test_a_pod_deleted_outside_plait_is_missing_and_an_ended_one_stays_ended(
+        make: Any, api: KubernetesAPI) -> None:
+    """stand-in: Kubernetes API stand-in. A pod not listed right after its creation is
+    still starting (lists may lag); not listed later, it was deleted by someone else."""
+    prov = make()
+    gone, done = prov.submit("w", 1, "b0"), prov.submit("w", 1, "b1")
+    with api.lock:
+        del api.pods[(NS, gone)]
+    api.set_phase(NS, done, "Succeeded")
+    assert [s.state for s in prov.status([gone, done])] == [JobState.PENDING,
+                                                            JobState.COMPLETED]
+    prov._jobs[gone].submitted -= 3600  # as if created an hour ago
+    [missing] = prov.status([gone])
+    assert missing.state is JobState.MISSING and "deleted outside plait" in str(missing.message)
+    api.set_phase(NS, done, "Running")  # e.g. a restarted pod of the same name
+    assert prov.status([done])[0].state is JobState.COMPLETED
+
+
 @pytest.mark.parametrize(("setup", "words", "kind"), [
     ("bad_token", ["401", "refresh them"], "credentials"),
     ("viewer", ["403", 'cannot create resource "pods"', "needs a Role"], "permission"),

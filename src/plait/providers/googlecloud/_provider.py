@@ -65,6 +65,9 @@ _NOT_FOUND: list[tuple[str, Kind, str]] = [
      "enabled for it"),
 ]
 _ZONE = re.compile(r"^[a-z]+-[a-z]+\d+-[a-z]$")
+#: retries, with backoff, on 5xx, 429 and connection errors. Every call is safe to repeat:
+#: block names are unique, so a repeated insert can only answer alreadyExists (see _create)
+_RETRIES = 3
 
 
 class GoogleCloudProvider(CloudProvider):
@@ -167,7 +170,7 @@ class GoogleCloudProvider(CloudProvider):
             return region  # Parsl configs often name a zone here
         with self._api(f"looking up region {region}"):
             reply = self._compute.regions().get(project=self.project_id,
-                                                region=region).execute()
+                                                region=region).execute(num_retries=_RETRIES)
         zones = sorted(z.rsplit("/", 1)[-1] for z in reply.get("zones", []))
         if not zones:
             raise CloudAPIError(self.label, f"looking up region {region}", "region",
@@ -253,10 +256,15 @@ class GoogleCloudProvider(CloudProvider):
     def _create(self, name: str, command: str, tasks_per_node: int,
                 tags: dict[str, str]) -> str:
         script = self.worker_script(command, tasks_per_node, name)
-        with self._api(f"creating instance {name} in {self.zone}"):
-            op = self._compute.instances().insert(
-                project=self.project_id, zone=self.zone,
-                body=self.instance_body(name, script, tags)).execute()
+        try:
+            with self._api(f"creating instance {name} in {self.zone}"):
+                op = self._compute.instances().insert(
+                    project=self.project_id, zone=self.zone,
+                    body=self.instance_body(name, script, tags)).execute(num_retries=_RETRIES)
+        except CloudAPIError as exc:
+            if exc.code == "409" and "already exists" in exc.detail:
+                return name  # a retry after a lost reply: the first attempt made it
+            raise
         self._fail_on_op_error(op, name)
         with self._lock:
             self._operations[name] = op["name"]
@@ -279,7 +287,7 @@ class GoogleCloudProvider(CloudProvider):
             project=self.project_id, zone=self.zone, filter=f"labels.{TAG_RUN}={self.run_id}")
         with self._api("listing the run's instances"):
             while request is not None:
-                reply = request.execute()
+                reply = request.execute(num_retries=_RETRIES)
                 found.extend(reply.get("items", []))
                 request = self._compute.instances().list_next(request, reply)
         return found
@@ -301,7 +309,7 @@ class GoogleCloudProvider(CloudProvider):
             return None
         with self._api(f"checking the creation of {name}"):
             op = self._compute.zoneOperations().get(project=self.project_id, zone=self.zone,
-                                                    operation=op_name).execute()
+                                                    operation=op_name).execute(num_retries=_RETRIES)
         try:
             self._fail_on_op_error(op, name)
         except CloudAPIError as exc:
@@ -325,7 +333,7 @@ class GoogleCloudProvider(CloudProvider):
     def _delete_one(self, job_id: str) -> None:
         with self._api(f"deleting instance {job_id}"):
             self._compute.instances().delete(project=self.project_id, zone=self.zone,
-                                             instance=job_id).execute()
+                                             instance=job_id).execute(num_retries=_RETRIES)
 
     def _list_tagged(self) -> list[str]:
         return [i["name"] for i in self._run_instances()]
