@@ -199,6 +199,19 @@ def test_an_insert_retried_after_a_lost_reply_is_not_an_error(
     assert prov.status([name])[0].state is JobState.PENDING
 
 
+def test_an_unreachable_api_is_named(make: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """stand-in: a closed port on 127.0.0.1 as the API endpoint (retries off, or the test
+    would wait for their backoff)."""
+    import plait.providers.googlecloud._provider as gce
+
+    monkeypatch.setattr(gce, "_RETRIES", 0)
+    prov = make(zone="us-central1-a")
+    prov.api_endpoint = "http://127.0.0.1:9/compute/v1/"
+    with pytest.raises(SubmitException) as info:
+        prov.submit("w", 1, "b")
+    assert info.value.__cause__.kind == "unreachable"  # type: ignore[union-attr]
+
+
 def test_a_refused_key_says_to_make_a_new_one(make: Any, tmp_path: Path,
                                               api: ComputeEngineAPI) -> None:
     """stand-in: the token endpoint stand-in checks the JWT's signature: a key the service

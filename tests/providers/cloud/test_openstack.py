@@ -166,6 +166,17 @@ def test_refused_submissions_name_the_cause_and_the_fix(
     assert info.value.__cause__.kind == kind  # type: ignore[union-attr]
 
 
+def test_an_unreachable_cloud_is_named(make: Any, tmp_path: Path,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """stand-in: a closed port on 127.0.0.1 as the auth_url."""
+    monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", clouds_yaml(
+        tmp_path / "down.yaml", "http://127.0.0.1:9/identity", "s3cret"))
+    with pytest.raises(SubmitException) as info:
+        make().submit("w", 1, "b")
+    assert info.value.__cause__.kind == "unreachable"  # type: ignore[union-attr]
+    assert "127.0.0.1:9" in str(info.value) and "the endpoint" in str(info.value)
+
+
 def test_an_unknown_cloud_name_says_where_to_define_it(make: Any) -> None:
     """stand-in: openstacksdk's own configuration loader, with no such cloud defined."""
     prov = make()

@@ -147,6 +147,12 @@ class AWSProvider(CloudProvider):
         if not isinstance(self.image_id, str) or not self.image_id:
             raise ConfigurationError("image_id", self.image_id, "an AMI id such as "
                                      "'ami-0abcdef1234567890'")
+        for name in ("instance_type", "region"):
+            if not isinstance(getattr(self, name), str) or not getattr(self, name):
+                raise ConfigurationError(name, getattr(self, name), "a non-empty string")
+        for name in ("key_name", "subnet_id"):
+            if getattr(self, name) is not None and not isinstance(getattr(self, name), str):
+                raise ConfigurationError(name, getattr(self, name), "a string or None")
         if not isinstance(self.spot_max_bid, (int, float)) or self.spot_max_bid < 0:
             raise ConfigurationError("spot_max_bid", self.spot_max_bid,
                                      "0 (on-demand) or a price per hour > 0")
@@ -196,10 +202,16 @@ class AWSProvider(CloudProvider):
         except self._botocore.exceptions.NoCredentialsError as exc:
             raise CloudAPIError(self.label, operation, "credentials", str(exc), _HINTS[
                 "credentials"]) from exc
-        except self._botocore.exceptions.EndpointConnectionError as exc:
+        except self._botocore.exceptions.ConnectionError as exc:  # refused, timed out, DNS
             raise CloudAPIError(self.label, operation, "unreachable", str(exc),
                                 f"check the network and that region {self.region!r} "
                                 "exists") from exc
+        except self._botocore.exceptions.ParamValidationError as exc:
+            raise CloudAPIError(self.label, operation, "invalid", str(exc),
+                                "a provider setting has the wrong type or form") from exc
+        except self._botocore.exceptions.BotoCoreError as exc:
+            raise CloudAPIError(self.label, operation, "other",
+                                f"{type(exc).__name__}: {exc}") from exc
 
     def _classify(self, operation: str, exc: Any) -> CloudAPIError:
         error = exc.response.get("Error", {})

@@ -206,8 +206,11 @@ class AzureProvider(CloudProvider):
                                 _HINTS["credentials"], "401") from exc
         except errors.HttpResponseError as exc:
             raise self._classify(operation, exc) from exc
-        except errors.ServiceRequestError as exc:
+        except (errors.ServiceRequestError, errors.ServiceResponseError) as exc:
             raise CloudAPIError(self.label, operation, "unreachable", str(exc)) from exc
+        except errors.AzureError as exc:
+            raise CloudAPIError(self.label, operation, "other",
+                                f"{type(exc).__name__}: {exc}") from exc
 
     def _classify(self, operation: str, exc: Any) -> CloudAPIError:
         status = int(getattr(exc, "status_code", 0) or 0)

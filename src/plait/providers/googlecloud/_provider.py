@@ -192,6 +192,12 @@ class GoogleCloudProvider(CloudProvider):
         except (self._gauth.exceptions.TransportError, OSError) as exc:
             raise CloudAPIError(self.label, operation, "unreachable",
                                 f"{type(exc).__name__}: {exc}") from exc
+        except Exception as exc:  # httplib2's own errors (ServerNotFoundError, ...)
+            if not type(exc).__module__.startswith(("httplib2", "google")):
+                raise
+            kind: Kind = "unreachable" if "httplib2" in type(exc).__module__ else "other"
+            raise CloudAPIError(self.label, operation, kind,
+                                f"{type(exc).__name__}: {exc}") from exc
 
     def _classify(self, operation: str, exc: Any) -> CloudAPIError:
         status = int(getattr(exc.resp, "status", 0) or 0)

@@ -148,17 +148,26 @@ class OpenStackProvider(CloudProvider):
                                 _HINTS["credentials"], "401") from exc
         except self._ksa.ConnectFailure as exc:
             raise CloudAPIError(self.label, operation, "unreachable", str(exc)) from exc
+        except self._ksa.EndpointNotFound as exc:
+            raise CloudAPIError(self.label, operation, "region", str(exc),
+                                "the cloud's catalog has no such service in this region: "
+                                "check region_name") from exc
         except exceptions.HttpException as exc:
             raise self._classify(operation, exc) from exc
         except exceptions.SDKException as exc:
-            # authorize() wraps keystoneauth's errors: look at the cause, and the status text
-            cause = exc.__cause__ or exc.__context__
-            if isinstance(cause, self._ksa.Unauthorized) or "(HTTP 401)" in str(exc):
+            # authorize() wraps keystoneauth's errors: look at the causes, and the status text
+            causes = _causes(exc)
+            if (any(isinstance(c, self._ksa.Unauthorized) for c in causes)
+                    or "(HTTP 401)" in str(exc)):
                 raise CloudAPIError(self.label, operation, "credentials", str(exc),
                                     _HINTS["credentials"], "401") from exc
-            if isinstance(cause, self._ksa.ConnectFailure):
+            if any(isinstance(c, (self._ksa.ConnectFailure, self._ksa.DiscoveryFailure))
+                   for c in causes):
                 raise CloudAPIError(self.label, operation, "unreachable", str(exc)) from exc
             raise CloudAPIError(self.label, operation, "other", str(exc)) from exc
+        except self._ksa.ClientException as exc:
+            raise CloudAPIError(self.label, operation, "other",
+                                f"{type(exc).__name__}: {exc}") from exc
 
     def _classify(self, operation: str, exc: Any) -> CloudAPIError:
         code = int(getattr(exc, "status_code", 0) or 0)
@@ -249,3 +258,13 @@ class OpenStackProvider(CloudProvider):
     def __repr__(self) -> str:
         return (f"OpenStackProvider(image={self.image!r}, flavor={self.flavor!r}, "
                 f"cloud={self.cloud!r}, max_blocks={self.max_blocks})")
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """The exceptions ``exc`` was raised from, nearest first."""
+    out: list[BaseException] = []
+    cause = exc.__cause__ or exc.__context__
+    while cause is not None and cause not in out:
+        out.append(cause)
+        cause = cause.__cause__ or cause.__context__
+    return out
