@@ -122,15 +122,23 @@ def test_an_existing_subnet_is_used_as_is(make: Any, api: AzureAPI) -> None:
 def test_status_maps_provisioning_and_power_states(make: Any, api: AzureAPI) -> None:
     """stand-in: Entra ID + Resource Manager stand-in; states from the instance view."""
     prov = make()
-    names = [prov.submit("w", 1, f"b{i}") for i in range(6)]
-    for name, (prov_state, power) in zip(names, [
-            ("Succeeded", "starting"), ("Succeeded", "running"), ("Succeeded", "deallocated"),
-            ("Succeeded", "stopped"), ("Failed", None), ("Succeeded", "hovering")],
-            strict=True):
+    table = [(("Succeeded", "starting"), JobState.PENDING),
+             (("Succeeded", "running"), JobState.RUNNING),
+             (("Succeeded", "deallocated"), JobState.HELD),
+             (("Succeeded", "stopped"), JobState.COMPLETED),
+             (("Failed", None), JobState.FAILED),
+             (("Succeeded", "hovering"), JobState.UNKNOWN),
+             (("Creating", None), JobState.PENDING),
+             (("Updating", None), JobState.RUNNING),
+             (("Succeeded", "deallocating"), JobState.HELD),
+             (("Succeeded", "stopping"), JobState.COMPLETED),
+             (("Succeeded", "unknown"), JobState.UNKNOWN),
+             (("Canceled", None), JobState.FAILED)]
+    names = [prov.submit("w", 1, f"b{i}") for i in range(len(table))]
+    for name, ((prov_state, power), _) in zip(names, table, strict=True):
         api.set_state(name, prov_state, power)
     got = prov.status(names)
-    assert [s.state for s in got] == [JobState.PENDING, JobState.RUNNING, JobState.HELD,
-                                      JobState.COMPLETED, JobState.FAILED, JobState.UNKNOWN]
+    assert [s.state for s in got] == [state for _, state in table]
     assert "sufficient capacity" in str(got[4].message)
     assert ("parsl.group", names[3]) not in api.vms  # a stopped VM is still billed: deleted
     assert ("parsl.group", names[4]) not in api.vms

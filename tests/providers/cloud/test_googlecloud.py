@@ -116,17 +116,24 @@ def test_status_maps_states_and_powered_off_instances_are_deleted(
         make: Any, api: ComputeEngineAPI) -> None:
     """stand-in: Compute Engine API stand-in; statuses from the Instance reference."""
     prov = make()
-    names = [prov.submit("w", 1, f"b{i}") for i in range(5)]
-    for name, status in zip(names, ["STAGING", "RUNNING", "SUSPENDED", "TERMINATED",
-                                    "HIBERNATING"], strict=True):
+    table = {"PENDING": JobState.PENDING, "PROVISIONING": JobState.PENDING,
+             "STAGING": JobState.PENDING, "RUNNING": JobState.RUNNING,
+             "REPAIRING": JobState.HELD, "SUSPENDING": JobState.HELD,
+             "SUSPENDED": JobState.HELD, "TERMINATED": JobState.COMPLETED,
+             "HIBERNATING": JobState.UNKNOWN}
+    names = [prov.submit("w", 1, f"b{i}") for i in range(len(table))]
+    for name, status in zip(names, table, strict=True):
         api.set_status(name, status)
     got = prov.status(names)
-    assert [s.state for s in got] == [JobState.PENDING, JobState.RUNNING, JobState.HELD,
-                                      JobState.COMPLETED, JobState.UNKNOWN]
+    assert [s.state for s in got] == list(table.values())
     assert len(api.sent("GET", "/zones/us-central1-a/instances$")) == 1  # one call for all
-    assert api.sent("DELETE", f"/instances/{names[3]}$")  # a stopped VM still costs
-    assert prov.status([names[3]])[0].state is JobState.COMPLETED
-    assert names[3] not in api.instances and names[3] not in prov.live_jobs()
+    off = names[7]
+    assert api.sent("DELETE", f"/instances/{off}$")  # a stopped VM still costs
+    assert prov.status([off])[0].state is JobState.COMPLETED
+    assert off not in api.instances and off not in prov.live_jobs()
+    for status in ("STOPPING", "PENDING_STOP", "STOPPED", "DEPROVISIONING"):
+        ended = prov._observed({"name": "x", "status": status})
+        assert ended.status.terminal, status
 
 
 def test_cancel_and_cleanup_leave_nothing(make: Any, api: ComputeEngineAPI) -> None:

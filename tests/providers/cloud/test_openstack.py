@@ -120,6 +120,18 @@ def test_status_maps_server_states(make: Any, api: OpenStackAPI) -> None:
     got = prov.status(sids)
     assert [s.state for s in got] == [JobState.RUNNING, JobState.RUNNING, JobState.HELD,
                                       JobState.FAILED, JobState.COMPLETED, JobState.UNKNOWN]
+    documented = {"BUILD": JobState.PENDING, "REBOOT": JobState.RUNNING,
+                  "MIGRATING": JobState.RUNNING, "RESIZE": JobState.RUNNING,
+                  "VERIFY_RESIZE": JobState.RUNNING, "REVERT_RESIZE": JobState.RUNNING,
+                  "PASSWORD": JobState.RUNNING, "REBUILD": JobState.RUNNING,
+                  "RESCUE": JobState.RUNNING, "PAUSED": JobState.HELD,
+                  "SUSPENDED": JobState.HELD, "SHELVED": JobState.HELD,
+                  "UNKNOWN": JobState.UNKNOWN, "DELETED": JobState.CANCELLED,
+                  "SOFT_DELETED": JobState.CANCELLED}
+    for status, state in documented.items():
+        server = type("Server", (), {"status": status, "id": "i", "name": "n",
+                                     "fault": None})()
+        assert prov._observed(server).status.state is state, status
     assert "No valid host" in str(got[3].message) and "smaller flavor" in str(got[3].message)
     assert sids[3] not in api.servers and sids[4] not in api.servers  # ended servers deleted
     assert len(api.sent("GET", "/servers/detail$")) == 1

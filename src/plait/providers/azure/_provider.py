@@ -40,10 +40,12 @@ _VM_KEYS = ("publisher", "offer", "sku", "version", "vm_size", "admin_username")
 #: provisioningState values; Succeeded is resolved by the power state below
 PROVISIONING = {"Creating": JobState.PENDING, "Updating": JobState.RUNNING,
                 "Migrating": JobState.RUNNING}
+_PROVISIONING_ENDED = frozenset({"Failed", "Canceled"})
 #: PowerState/<code> of the VM instance view (Azure's "States and billing status" page).
 #: stopping/stopped (powered off from inside: the workers ended) are resolved in _power().
 POWER = {"starting": JobState.PENDING, "running": JobState.RUNNING,
-         "deallocating": JobState.HELD, "deallocated": JobState.HELD}
+         "deallocating": JobState.HELD, "deallocated": JobState.HELD,
+         "unknown": JobState.UNKNOWN}
 _ERROR_KINDS: dict[str, Kind] = {
     "AuthenticationFailed": "credentials", "InvalidAuthenticationToken": "credentials",
     "ExpiredAuthenticationToken": "credentials",
@@ -291,8 +293,9 @@ class AzureProvider(CloudProvider):
             with self._api(f"reading the state of VM {vm.name}"):
                 view = self._compute.virtual_machines.instance_view(self.group_name, vm.name)
             return Observed(self._power(vm.name, view))
-        if state == "Failed":
-            return Observed(JobStatus(JobState.FAILED, f"VM {vm.name} failed to provision"
+        if state in _PROVISIONING_ENDED:
+            verb = "failed to provision" if state == "Failed" else "was canceled while provisioning"
+            return Observed(JobStatus(JobState.FAILED, f"VM {vm.name} {verb}"
                                       f"{self._why(vm.name)}"))
         if state == "Deleting":
             return Observed(JobStatus(JobState.CANCELLED, f"VM {vm.name} is being deleted"),

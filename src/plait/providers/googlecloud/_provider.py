@@ -30,9 +30,10 @@ from plait.providers._jobs import JobState, JobStatus
 log = logging.getLogger(__name__)
 
 SCOPES = ["https://www.googleapis.com/auth/compute"]
-#: Instance.status values of the Compute Engine API reference. STOPPING, PENDING_STOP and
-#: TERMINATED (powered off) end the block: see _ended().
+#: Instance.status values (the enum of the v1 discovery document). STOPPING, PENDING_STOP,
+#: STOPPED and TERMINATED (powered off) end the block; DEPROVISIONING is a deletion.
 STATES = {
+    "PENDING": JobState.PENDING,  # Flex Start: waiting for capacity
     "PROVISIONING": JobState.PENDING,
     "STAGING": JobState.PENDING,
     "RUNNING": JobState.RUNNING,
@@ -40,7 +41,7 @@ STATES = {
     "SUSPENDING": JobState.HELD,
     "SUSPENDED": JobState.HELD,
 }
-_POWERED_OFF = frozenset({"STOPPING", "PENDING_STOP", "TERMINATED"})
+_POWERED_OFF = frozenset({"STOPPING", "PENDING_STOP", "STOPPED", "TERMINATED"})
 #: after the walltime, Compute Engine deletes an instance the boot script did not stop
 _RUN_DURATION_MARGIN = 300
 

@@ -39,6 +39,8 @@ STATES = {
     # parked by someone: not running work, not ended
     "PAUSED": JobState.HELD, "SUSPENDED": JobState.HELD, "SHELVED": JobState.HELD,
     "SHELVED_OFFLOADED": JobState.HELD,
+    # Nova's own UNKNOWN: it lost contact with the server's compute host
+    "UNKNOWN": JobState.UNKNOWN,
 }
 _LOOKUP_KINDS: dict[str, Kind] = {"image": "image", "flavor": "flavor", "network": "network"}
 _HINTS: dict[Kind, str] = {
