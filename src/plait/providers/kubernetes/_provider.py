@@ -29,6 +29,7 @@ PHASES = {
     "Pending": JobState.PENDING,
     "Running": JobState.RUNNING,
     "Succeeded": JobState.COMPLETED,
+    "Unknown": JobState.UNKNOWN,  # the node stopped reporting; the pod may still run
 }
 #: Container "waiting" reasons that never resolve by themselves: the block has failed.
 STUCK = {
