@@ -319,3 +319,15 @@ def test_a_workflow_runs_on_pods_and_cleanup_deletes_them(
     finally:
         plait.clear()
         api.stop_containers()
+
+
+def test_a_crashed_runs_pods_are_deleted_by_a_new_provider_with_its_run_id(
+        make: Any, api: KubernetesAPI) -> None:
+    """stand-in: Kubernetes API stand-in. What the README says to do after a crash: a new
+    provider, given the dead run's id, finds its pods by label and deletes them."""
+    crashed = make()
+    pods = [crashed.submit("w", 1, f"b{i}") for i in range(2)]
+    rescuer = make()
+    rescuer.run_id = crashed.run_id
+    assert rescuer.cleanup(timeout=5) == []
+    assert not any(name in pods for _, name in api.pods)
