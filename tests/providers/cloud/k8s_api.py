@@ -3,10 +3,14 @@
 No Kubernetes API server installs on these machines (Debian 12 ships only kubectl and client
 libraries; kube-apiserver is in no package PyPI or Debian offers), so this serves replies
 shaped as the Kubernetes API reference documents them: Pod and PodList objects, and Status
-objects for errors (401 Unauthorized, 403 Forbidden for RBAC and for ResourceQuota, 404
-NotFound for a missing namespace, 409 AlreadyExists, 422 Invalid with field causes). It
-applies the documented create-time validation the provider can get wrong: RFC 1123 names,
-label syntax, resource quantities, requests not above limits, required container fields.
+objects for errors (400 BadRequest, 401 Unauthorized, 403 Forbidden for RBAC and for
+ResourceQuota, 404 NotFound for a missing namespace, 409 AlreadyExists, 422 Invalid with
+field causes). Every created pod is first checked against the official Pod schema of
+Kubernetes 1.37 (the OpenAPI-derived JSON schemas that kubernetes-validate ships): a wrong
+type is a 400 as from the API server, and an unknown field is accepted with a Warning header
+as under the server's default fieldValidation=Warn, and recorded in ``warnings``. Then the
+documented create-time validation the provider can get wrong: RFC 1123 names, label syntax,
+resource quantities, requests not above limits, volume mounts.
 The test moves pods through phases as the kubelet would (``set_phase``), or lets the
 stand-in's "kubelet" run each pod's container command as a local process (``run_pods``:
 the image is ignored), so a whole workflow runs through the provider.
@@ -23,7 +27,10 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any
 
+import kubernetes_validate
 from standin import Reply, Request, StandIn
+
+KUBERNETES_VERSION = "1.37.0"
 
 _SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _LABEL_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -73,6 +80,8 @@ class KubernetesAPI(StandIn):
         #: run each pod's container command here, in its own session, with this environment
         self.run_pods: dict[str, str] | None = None
         self.processes: dict[tuple[str, str], subprocess.Popen[bytes]] = {}
+        #: unknown fields the API server would have dropped (with a Warning header)
+        self.warnings: list[str] = []
         base = r"/api/v1/namespaces/([^/]+)/pods"
         self.route("POST", base, self.create)
         self.route("GET", base, self.list)
@@ -121,6 +130,14 @@ class KubernetesAPI(StandIn):
                           {"name": namespace, "kind": "namespaces"})
         pod = req.body
         name = pod.get("metadata", {}).get("name", "")
+        headers: dict[str, str] = {}
+        schema_error = self.check_schema(pod)
+        if schema_error is not None:
+            return schema_error
+        unknown = self.unknown_fields(pod)
+        if unknown:
+            self.warnings.extend(unknown)
+            headers["Warning"] = ", ".join(f'299 - "unknown field \\"{f}\\""' for f in unknown)
         causes = self.validate(pod)
         if causes:
             text = "; ".join(f"{c['field']}: {c['message']}" for c in causes)
@@ -140,7 +157,28 @@ class KubernetesAPI(StandIn):
             self.pods[(namespace, name)] = stored
         if self.run_pods is not None:
             self._start_container(namespace, name, pod["spec"]["containers"][0])
-        return Reply(201, stored)
+        return Reply(201, stored, headers)
+
+    @staticmethod
+    def check_schema(pod: dict[str, Any]) -> Reply | None:
+        """A 400, as the API server's decoder gives, if the pod breaks the Pod schema."""
+        try:
+            kubernetes_validate.validate(pod, KUBERNETES_VERSION, strict=False)
+        except kubernetes_validate.ValidationError as exc:
+            where = ".".join(str(p) for p in exc.path)
+            return status(400, "BadRequest", f'Pod in version "v1" cannot be handled as a '
+                          f"Pod: {where}: {exc.message}")
+        return None
+
+    @staticmethod
+    def unknown_fields(pod: dict[str, Any]) -> list[str]:
+        """Fields the Pod schema does not define (strict validation's complaints)."""
+        try:
+            kubernetes_validate.validate(pod, KUBERNETES_VERSION, strict=True)
+        except kubernetes_validate.ValidationError as exc:
+            where = ".".join(str(p) for p in exc.path)
+            return [f"{where}: {exc.message}"]
+        return []
 
     def _start_container(self, namespace: str, name: str, container: dict[str, Any]) -> None:
         """The kubelet's part: run the container's command, report how it ends."""

@@ -62,6 +62,7 @@ def make(api: KubernetesAPI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
         return KubernetesProvider(**kwargs)
 
     def leftovers(prov: KubernetesProvider) -> list[Any]:
+        assert api.warnings == [], "pods with fields the Pod schema does not know"
         api.finish_deletions()
         return [k for k, p in api.pods.items()
                 if p["metadata"]["labels"].get("plait-run") == prov.run_id]
@@ -232,6 +233,20 @@ def test_refused_submissions_name_the_cause_and_the_fix(
     assert info.value.__cause__.kind == kind  # type: ignore[union-attr]
 
 
+def test_the_stand_in_checks_pods_against_the_official_schema(api: KubernetesAPI) -> None:
+    """stand-in: Kubernetes API stand-in; what makes the fixture's "no unknown fields"
+    check mean something: the Pod schema of Kubernetes 1.37 is applied to every pod."""
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+           "spec": {"containers": [{"name": "c", "image": "i"}]}}
+    assert api.check_schema(pod) is None and api.unknown_fields(pod) == []
+    typo = {**pod, "spec": {**pod["spec"], "restartPolicyy": "Never"}}
+    assert "restartPolicyy" in api.unknown_fields(typo)[0]
+    wrong = {**pod, "spec": {**pod["spec"], "activeDeadlineSeconds": "600"}}
+    refused = api.check_schema(wrong)
+    assert refused is not None and refused.status == 400
+    assert "activeDeadlineSeconds" in refused.body["message"]
+
+
 def test_no_kube_config_says_where_to_get_one(monkeypatch: pytest.MonkeyPatch,
                                               tmp_path: Path) -> None:
     """stand-in: none: no kube config and no in-cluster service account exist here."""
@@ -263,6 +278,12 @@ def test_configuration_is_checked_offline() -> None:
         KubernetesProvider(image="i", init_cpu=4, max_cpu=2)
     with pytest.raises(ConfigurationError, match="nodes_per_block"):
         KubernetesProvider(image="i", nodes_per_block=3)
+    with pytest.raises(ConfigurationError, match="user_id"):
+        KubernetesProvider(image="i", user_id="nobody")
+    with pytest.raises(ConfigurationError, match="annotations"):
+        KubernetesProvider(image="i", annotations={"n": 1})  # type: ignore[dict-item]
+    with pytest.raises(ConfigurationError, match="max_mem"):
+        KubernetesProvider(image="i", max_mem=512)  # type: ignore[arg-type]
     with pytest.raises(ConfigurationError, match="persistent_volumes"):
         KubernetesProvider(image="i", persistent_volumes=["claim"])  # type: ignore[list-item]
 

@@ -122,6 +122,19 @@ class KubernetesProvider(CloudProvider):
         if self.init_cpu > self.max_cpu:
             raise ConfigurationError("init_cpu", self.init_cpu,
                                      f"at most max_cpu={self.max_cpu} (requests <= limits)")
+        for name in ("user_id", "group_id"):
+            value = getattr(self, name)
+            if value is not None and not str(value).isdigit():
+                raise ConfigurationError(name, value, "a numeric uid/gid such as '1000'")
+        for name, mapping in (("extra_requests", self.extra_requests),
+                              ("extra_limits", self.extra_limits),
+                              ("annotations", self.annotations), ("labels", self.extra_labels)):
+            if not all(isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()):
+                raise ConfigurationError(name, mapping, "a dict of strings to strings")
+        for name in ("max_mem", "init_mem"):
+            if not isinstance(getattr(self, name), str):
+                raise ConfigurationError(name, getattr(self, name), "a quantity such as "
+                                         "'500Mi' or '2Gi'")
         for pair in self.persistent_volumes:
             if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
                 raise ConfigurationError("persistent_volumes", self.persistent_volumes,
