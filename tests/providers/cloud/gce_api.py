@@ -4,8 +4,11 @@ Google offers no local Compute Engine emulator, so this serves replies shaped as
 Engine REST reference documents them (Instance, InstanceList, Operation, Region, and the
 ``{"error": {"code", "message", "errors": [{"reason", ...}]}}`` error body), and the OAuth
 2.0 JWT-bearer token exchange of a service account: it verifies the RS256 signature of the
-assertion against the key's public half, as Google does. It applies the documented checks
-the provider can get wrong: instance name syntax, label syntax, known zone, machine type and
+assertion against the key's public half, as Google does. Every inserted Instance is checked
+against the Instance schema of the compute v1 discovery document that googleapiclient ships
+(Google's own description of the API): an unknown field, a wrong type or a value outside an
+enum is the 400 "Invalid JSON payload" the API gives. Then the documented checks the
+provider can get wrong: instance name syntax, label syntax, known zone, machine type and
 image family. ``delete`` takes the instance away at the next request (as the real one does
 within seconds).
 """
@@ -13,13 +16,17 @@ within seconds).
 from __future__ import annotations
 
 import base64
+import functools
+import glob
 import json
+import os
 import re
 import secrets
 import time
 from typing import Any
 from urllib.parse import parse_qs
 
+import googleapiclient
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from standin import Reply, Request, StandIn
@@ -34,6 +41,46 @@ def error(code: int, message: str, reason: str, status: str) -> Reply:
     return Reply(code, {"error": {"code": code, "message": message, "status": status,
                                   "errors": [{"message": message, "domain": "global",
                                               "reason": reason}]}})
+
+
+@functools.cache
+def discovery_schemas() -> dict[str, Any]:
+    """The schemas of the compute v1 discovery document bundled with googleapiclient."""
+    folder = os.path.join(os.path.dirname(googleapiclient.__file__), "discovery_cache",
+                          "documents")
+    [path] = glob.glob(os.path.join(folder, "compute.v1.json"))
+    with open(path) as fh:
+        return dict(json.load(fh)["schemas"])
+
+
+_JSON_TYPES = {"string": str, "boolean": bool, "object": dict, "array": list,
+               "integer": int, "number": (int, float)}
+
+
+def schema_errors(value: Any, schema: dict[str, Any], where: str) -> list[str]:
+    """Where ``value`` breaks a discovery-document schema (unknown fields included)."""
+    if "$ref" in schema:
+        schema = discovery_schemas()[schema["$ref"]]
+    kind = schema.get("type", "object")
+    if not isinstance(value, _JSON_TYPES[kind]) or (kind == "integer" and
+                                                     isinstance(value, bool)):
+        return [f"Invalid value at '{where}' ({kind}), {json.dumps(value)}"]
+    if "enum" in schema and value not in schema["enum"]:
+        return [f"Invalid value at '{where}' (enum), \"{value}\""]
+    errors: list[str] = []
+    if kind == "object":
+        props, extra = schema.get("properties", {}), schema.get("additionalProperties")
+        for key, item in value.items():
+            if key in props:
+                errors += schema_errors(item, props[key], f"{where}.{key}")
+            elif extra is not None:
+                errors += schema_errors(item, extra, f"{where}.{key}")
+            else:
+                errors.append(f"Unknown name \"{key}\" at '{where}': Cannot find field.")
+    elif kind == "array":
+        for i, item in enumerate(value):
+            errors += schema_errors(item, schema["items"], f"{where}[{i}]")
+    return errors
 
 
 def _b64(data: str) -> bytes:
@@ -148,6 +195,9 @@ class ComputeEngineAPI(StandIn):
             return denied
         body = req.body
         name = body.get("name", "")
+        if problems := schema_errors(body, {"$ref": "Instance"}, "resource"):
+            return error(400, f"Invalid JSON payload received. {problems[0]}", "invalid",
+                         "INVALID_ARGUMENT")
         if not self._zone_known(zone):
             return error(404, f"The resource 'projects/{project}/zones/{zone}' was not found",
                          "notFound", "NOT_FOUND")

@@ -102,6 +102,22 @@ def test_submit_creates_the_instance_with_startup_script_and_labels(
     assert prov.status([name])[0].state is JobState.PENDING
 
 
+def test_the_stand_in_applies_googles_instance_schema() -> None:
+    """stand-in: the compute v1 discovery document's Instance schema, as the stand-in
+    applies it to every insert (so the field-by-field tests above also pass Google's)."""
+    from gce_api import schema_errors
+
+    ok = {"name": "x", "labels": {"a": "b"}, "scheduling": {"maxRunDuration": {
+        "seconds": "60"}}, "disks": [{"boot": True}]}
+    assert schema_errors(ok, {"$ref": "Instance"}, "resource") == []
+    assert "Unknown name \"lables\"" in schema_errors(
+        {"lables": {}}, {"$ref": "Instance"}, "resource")[0]
+    assert "resource.disks[0].boot" in schema_errors(
+        {"disks": [{"boot": "yes"}]}, {"$ref": "Instance"}, "resource")[0]
+    assert "(enum)" in schema_errors({"networkInterfaces": [{"accessConfigs": [
+        {"type": "NAT"}]}]}, {"$ref": "Instance"}, "resource")[0]
+
+
 def test_a_zone_given_as_region_is_used_directly(make: Any, api: ComputeEngineAPI) -> None:
     """stand-in: Compute Engine API stand-in."""
     prov = make(region="us-central1-c")
