@@ -18,6 +18,8 @@ import uuid
 from typing import Any
 from urllib.parse import parse_qs
 
+from azure.mgmt.compute import models
+from azure.mgmt.compute._utils.model_base import Model
 from standin import Reply, Request, StandIn
 
 SUB = r"/subscriptions/([^/]+)"
@@ -27,6 +29,25 @@ VMS = GROUP + r"/providers/Microsoft.Compute/virtualMachines"
 
 def arm_error(status: int, code: str, message: str) -> Reply:
     return Reply(status, {"error": {"code": code, "message": message}})
+
+
+def unknown_members(body: dict[str, Any], model: Any, path: str = "") -> list[str]:
+    """Members of ``body`` that the SDK's model of it (and its nested models) lacks."""
+    fields = {rf._rest_name: attr for attr, rf in model._attr_to_rest_field.items()}
+    found = []
+    for key, item in body.items():
+        if key not in fields:
+            found.append(f"Could not find member '{key}' on object of type "
+                         f"'{type(model).__name__}'. Path '{path}{key}'")
+            continue
+        inner = getattr(model, fields[key])
+        if isinstance(item, dict) and isinstance(inner, Model):
+            found += unknown_members(item, inner, f"{path}{key}.")
+        elif isinstance(item, list) and isinstance(inner, list):
+            for i, (raw, sub) in enumerate(zip(item, inner, strict=False)):
+                if isinstance(raw, dict) and isinstance(sub, Model):
+                    found += unknown_members(raw, sub, f"{path}{key}[{i}].")
+    return found
 
 
 class AzureAPI(StandIn):
@@ -142,6 +163,9 @@ class AzureAPI(StandIn):
         if group not in self.groups:
             return arm_error(404, "ResourceGroupNotFound", f"Resource group '{group}' could "
                              "not be found.")
+        if problems := unknown_members(req.body, models.VirtualMachine(req.body)):
+            return arm_error(400, "InvalidRequestContent", "The request content was invalid "
+                             f"and could not be deserialized: '{problems[0]}'.")
         props = req.body["properties"]
         ref = props["storageProfile"]["imageReference"]
         key = (ref.get("publisher"), ref.get("offer"), ref.get("sku"), ref.get("version"))

@@ -107,6 +107,23 @@ def test_submit_creates_the_vm_with_custom_data_tags_and_owned_nic(
     assert prov.status([name])[0].state is JobState.PENDING
 
 
+def test_the_stand_in_refuses_members_azure_does_not_have() -> None:
+    """stand-in: the VirtualMachine model of azure-mgmt-compute, as the stand-in applies it
+    to every VM it is sent (so the field-by-field test above also passes Azure's model)."""
+    from azure.mgmt.compute import models
+    from azure_api import unknown_members
+
+    ok = {"location": "x", "properties": {"hardwareProfile": {"vmSize": "s"}, "networkProfile": {
+        "networkInterfaceConfigurations": [{"name": "n", "properties": {"primary": True}}]}}}
+    assert unknown_members(ok, models.VirtualMachine(ok)) == []
+    typo = {"properties": {"hardwareProfile": {"vmSise": "s"}}}
+    [problem] = unknown_members(typo, models.VirtualMachine(typo))
+    assert "'vmSise'" in problem and "properties.hardwareProfile.vmSise" in problem
+    deep = {"properties": {"networkProfile": {"networkInterfaceConfigurations": [
+        {"name": "n", "properties": {"primari": True}}]}}}
+    assert "primari" in unknown_members(deep, models.VirtualMachine(deep))[0]
+
+
 def test_an_existing_subnet_is_used_as_is(make: Any, api: AzureAPI) -> None:
     """stand-in: Entra ID + Resource Manager stand-in."""
     subnet = "/subscriptions/x/resourceGroups/net/providers/Microsoft.Network/" \
