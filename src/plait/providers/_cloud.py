@@ -31,6 +31,7 @@ from types import ModuleType
 from typing import Any
 
 from plait._errors import ConfigurationError, OptionalModuleMissing
+from plait._validate import check_bool, check_str, fail
 from plait.launchers import Launcher, SingleNodeLauncher
 from plait.providers._base import ExecutionProvider
 from plait.providers._cloud_errors import CloudAPIError
@@ -65,6 +66,25 @@ def load_sdk(provider: str, extra: str, *modules: str) -> list[ModuleType]:
                 [missing], f"{provider} needs the {extra!r} extra: install it with "
                 f"pip install 'plait[{extra}]'") from exc
     return loaded
+
+
+def or_empty(value: Any, empty: Any) -> Any:
+    """``empty`` for None, else ``value`` as given (validated later, then used as is)."""
+    return empty if value is None else value
+
+
+def check_str_map(field: str, value: object, owner: str) -> None:
+    """A dict of strings to strings (tags, labels, annotations)."""
+    if not isinstance(value, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        raise fail(field, value, "a dict of strings to strings, or None", owner)
+
+
+def check_strs(owner: str, *fields: tuple[str, object], none: bool = False,
+               empty: bool = False) -> None:
+    """Several string fields at once."""
+    for name, value in fields:
+        check_str(name, value, none=none, empty=empty, owner=owner)
 
 
 def slug(text: str, limit: int = 63) -> str:
@@ -149,15 +169,13 @@ class CloudProvider(ExecutionProvider):
 
     def validate(self) -> None:
         super().validate()
+        name = type(self).__name__
         if self.nodes_per_block != 1:
-            raise ConfigurationError(
-                "nodes_per_block", self.nodes_per_block, "1",
-                f"({type(self).__name__} starts one instance per block): raise max_blocks "
-                "to get more instances")
+            raise fail("nodes_per_block", self.nodes_per_block, "1", name,
+                       "One instance (or pod) makes one block: raise max_blocks for more.")
         if self.walltime is not None:
             walltime_to_seconds(self.walltime)
-        if not isinstance(self.worker_init, str):
-            raise ConfigurationError("worker_init", self.worker_init, "a string of shell lines")
+        check_bool("linger", self.linger, owner=name)
 
     # -- what subclasses provide ---------------------------------------------------------
     @abstractmethod

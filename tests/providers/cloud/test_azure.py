@@ -212,10 +212,13 @@ def test_errors_name_the_cause_and_the_fix(make: Any, api: AzureAPI, tmp_path: P
 
 def test_configuration_is_checked_offline(tmp_path: Path) -> None:
     """stand-in: none needed: these fail before any API call."""
-    with pytest.raises(ConfigurationError, match="missing: vm_size"):
+    with pytest.raises(ConfigurationError, match="Missing or not a string: vm_size"):
         AzureProvider({k: v for k, v in REF.items() if k != "vm_size"}, key_file=None)
     with pytest.raises(ConfigurationError, match="ssh_public_key"):
         AzureProvider({k: v for k, v in REF.items() if k != "password"})
+    with pytest.raises(ConfigurationError) as info:
+        AzureProvider({**REF, "vm_size": 3})
+    assert REF["password"] not in str(info.value)  # never shown, even in an error
     with pytest.raises(ConfigurationError, match="AZURE_CLIENT_SECRET"):
         AzureProvider(REF, key_file=str(tmp_path / "missing.json"))
 

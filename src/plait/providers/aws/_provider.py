@@ -21,13 +21,17 @@ from collections.abc import Iterator
 from typing import Any
 
 from plait._errors import ConfigurationError
+from plait._validate import check_number, check_str, check_str_list, fail
 from plait.launchers import Launcher
 from plait.providers._cloud import (
     TAG_RUN,
     CloudProvider,
     Observed,
+    check_str_map,
+    check_strs,
     load_sdk,
     map_state,
+    or_empty,
 )
 from plait.providers._cloud_errors import CloudAPIError, Kind
 from plait.providers._jobs import JobState, JobStatus
@@ -134,7 +138,7 @@ class AWSProvider(CloudProvider):
         self.key_file, self.profile = key_file, profile
         self.iam_instance_profile_arn, self.state_file = iam_instance_profile_arn, state_file
         self.subnet_id, self.security_group_ids = subnet_id, security_group_ids
-        self.extra_tags = dict(tags or {})
+        self.extra_tags = or_empty(tags, {})
         super().__init__(
             label=label, init_blocks=init_blocks, min_blocks=min_blocks,
             max_blocks=max_blocks, nodes_per_block=nodes_per_block, parallelism=parallelism,
@@ -144,29 +148,28 @@ class AWSProvider(CloudProvider):
 
     def validate(self) -> None:
         super().validate()
-        if not isinstance(self.image_id, str) or not self.image_id:
-            raise ConfigurationError("image_id", self.image_id, "an AMI id such as "
-                                     "'ami-0abcdef1234567890'")
-        for name in ("instance_type", "region"):
-            if not isinstance(getattr(self, name), str) or not getattr(self, name):
-                raise ConfigurationError(name, getattr(self, name), "a non-empty string")
-        for name in ("key_name", "subnet_id"):
-            if getattr(self, name) is not None and not isinstance(getattr(self, name), str):
-                raise ConfigurationError(name, getattr(self, name), "a string or None")
-        if not isinstance(self.spot_max_bid, (int, float)) or self.spot_max_bid < 0:
-            raise ConfigurationError("spot_max_bid", self.spot_max_bid,
-                                     "0 (on-demand) or a price per hour > 0")
+        name = "AWSProvider"
+        check_strs(name, ("image_id", self.image_id), ("instance_type", self.instance_type),
+                   ("region", self.region))
+        check_strs(name, ("key_name", self.key_name), ("key_file", self.key_file),
+                   ("profile", self.profile), ("state_file", self.state_file),
+                   ("subnet_id", self.subnet_id), none=True)
+        check_str("iam_instance_profile_arn", self.iam_instance_profile_arn, empty=True,
+                  owner=name)
+        check_number("spot_max_bid", self.spot_max_bid, low=0, owner=name,
+                     kind="0 (on-demand) or a price per hour")
+        check_str_list("security_group_ids", self.security_group_ids, none=True, owner=name)
+        check_str_map("tags", self.extra_tags, name)
         self._check_region()
 
     def _check_region(self) -> None:
         known = _known_regions()
         if self.region in known:
             return
-        close = difflib.get_close_matches(str(self.region), sorted(known), n=3)
-        if not isinstance(self.region, str) or not _REGION.match(self.region):
-            raise ConfigurationError(
-                "region", self.region, "an AWS region such as 'us-east-2'",
-                f"did you mean {' or '.join(close)}?" if close else None)
+        close = difflib.get_close_matches(self.region, sorted(known), n=3)
+        if not _REGION.match(self.region):
+            raise fail("region", self.region, "an AWS region such as 'us-east-2'",
+                       "AWSProvider", f"Did you mean {' or '.join(close)}?" if close else None)
         log.warning("AWSProvider: region %r is unknown to this botocore (newer than it?); "
                     "trying it anyway", self.region)
 

@@ -19,15 +19,18 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-from plait._errors import ConfigurationError
+from plait._validate import check_bool, check_number, fail, is_int
 from plait.launchers import Launcher
 from plait.providers._cloud import (
     TAG_PROVIDER,
     TAG_RUN,
     CloudProvider,
     Observed,
+    check_str_map,
+    check_strs,
     load_sdk,
     map_state,
+    or_empty,
     slug,
 )
 from plait.providers._cloud_errors import CloudAPIError, Kind
@@ -122,7 +125,7 @@ class AzureProvider(CloudProvider):
         self.ssh_public_key, self.subnet_id = ssh_public_key, subnet_id
         self.public_ip = public_ip
         self.spot_max_price = spot_max_price
-        self.extra_tags = dict(tags or {})
+        self.extra_tags = or_empty(tags, {})
         self.arm_endpoint, self.authority = arm_endpoint, authority
         super().__init__(
             label=label, init_blocks=init_blocks, min_blocks=min_blocks,
@@ -133,15 +136,42 @@ class AzureProvider(CloudProvider):
 
     def validate(self) -> None:
         super().validate()
+        name = "AzureProvider"
+        self._check_vm_reference()
+        check_strs(name, ("location", self.location), ("group_name", self.group_name),
+                   ("vnet_name", self.vnet_name))
+        check_strs(name, ("key_name", self.key_name), ("key_file", self.key_file),
+                   ("ssh_public_key", self.ssh_public_key), ("subnet_id", self.subnet_id),
+                   ("arm_endpoint", self.arm_endpoint), ("authority", self.authority),
+                   none=True)
+        check_bool("public_ip", self.public_ip, owner=name)
+        price = self.spot_max_price
+        if price is not None and price != -1:
+            check_number("spot_max_price", price, low=0, strict=True, owner=name,
+                         kind="a price per hour, -1 (up to the on-demand price)")
+        check_str_map("tags", self.extra_tags, name)
+
+    def _check_vm_reference(self) -> None:
         ref = self.vm_reference
-        if not isinstance(ref, dict) or (missing := [k for k in _VM_KEYS if not ref.get(k)]):
-            raise ConfigurationError(
-                "vm_reference", ref, "a dict with publisher, offer, sku, version, vm_size, "
-                "admin_username (and password or ssh_public_key)",
-                f"missing: {', '.join(missing)}" if isinstance(ref, dict) else None)
+        allowed = ("a dict with publisher, offer, sku, version, vm_size, admin_username (and "
+                   "password, or pass ssh_public_key=; disk_size_gb optional)")
+        if not isinstance(ref, dict):
+            raise fail("vm_reference", ref, allowed, "AzureProvider")
+        shown = {k: "***" if k == "password" else v for k, v in ref.items()}
+        missing = [k for k in _VM_KEYS if not isinstance(ref.get(k), str) or not ref[k]]
+        if missing:
+            raise fail("vm_reference", shown, allowed, "AzureProvider",
+                       f"Missing or not a string: {', '.join(missing)}.")
+        if not isinstance(ref.get("password") or "", str):
+            raise fail("vm_reference", shown, allowed, "AzureProvider",
+                       "Its password must be a string.")
+        size = ref.get("disk_size_gb")
+        if size is not None and not (is_int(size) and size > 0):
+            raise fail("vm_reference", shown, allowed, "AzureProvider",
+                       "Its disk_size_gb must be an int > 0.")
         if not ref.get("password") and not self.ssh_public_key:
-            raise ConfigurationError("vm_reference", "(no password)", "a 'password' entry, "
-                                     "or pass ssh_public_key=")
+            raise fail("vm_reference", shown, allowed, "AzureProvider",
+                       "It has no password: add one, or pass ssh_public_key=.")
 
     def _read_keys(self) -> dict[str, str]:
         if self.key_file is None:
@@ -151,9 +181,9 @@ class AzureProvider(CloudProvider):
                 keys = json.load(fh)
             return {k: str(keys[k]) for k in _KEYS}
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise ConfigurationError(
-                "key_file", self.key_file, f"a readable JSON file with {', '.join(_KEYS)}",
-                f"reading it failed: {exc!r}") from exc
+            raise fail("key_file", self.key_file, f"a readable JSON file with "
+                       f"{', '.join(_KEYS)}", "AzureProvider",
+                       f"Reading it failed: {exc!r}.") from exc
 
     # -- connection ------------------------------------------------------------------------
     def _connect(self) -> None:

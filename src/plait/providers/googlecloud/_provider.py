@@ -20,9 +20,18 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from plait._errors import ConfigurationError
+from plait._validate import check_bool, check_choice, check_int, fail
 from plait.launchers import Launcher
-from plait.providers._cloud import TAG_RUN, CloudProvider, Observed, load_sdk, map_state
+from plait.providers._cloud import (
+    TAG_RUN,
+    CloudProvider,
+    Observed,
+    check_str_map,
+    check_strs,
+    load_sdk,
+    map_state,
+    or_empty,
+)
 from plait.providers._cloud_errors import CloudAPIError, Kind
 from plait.providers._cluster import walltime_to_seconds
 from plait.providers._jobs import JobState, JobStatus
@@ -118,47 +127,56 @@ class GoogleCloudProvider(CloudProvider):
         self.zone = zone
         self.network, self.subnetwork, self.external_ip = network, subnetwork, external_ip
         self.preemptible, self.disk_size_gb = preemptible, disk_size_gb
-        self.extra_labels = dict(labels or {})
+        self.extra_labels = or_empty(labels, {})
         self.api_endpoint = api_endpoint
         super().__init__(
             label=label, init_blocks=init_blocks, min_blocks=min_blocks,
             max_blocks=max_blocks, nodes_per_block=nodes_per_block, parallelism=parallelism,
             worker_init=worker_init, launcher=launcher, walltime=walltime, linger=linger)
-        self._credentials = self._load_credentials()
+        # a key file is read now (offline); Application Default Credentials at the first
+        # call, since finding them may ask the metadata server over the network
+        self._credentials = None if key_file is None else self._read_key_file()
         self._compute: Any = None
         self._operations: dict[str, str] = {}  # instance name -> its insert operation
 
     def validate(self) -> None:
         super().validate()
-        for name in ("project_id", "region", "os_project", "os_family", "instance_type"):
-            value = getattr(self, name)
-            if not isinstance(value, str) or not value:
-                raise ConfigurationError(name, value, "a non-empty string")
-        if self.google_version not in ("v1", "beta"):
-            raise ConfigurationError("google_version", self.google_version, "'v1' or 'beta'")
+        name = "GoogleCloudProvider"
+        check_strs(name, ("project_id", self.project_id), ("region", self.region),
+                   ("os_project", self.os_project), ("os_family", self.os_family),
+                   ("instance_type", self.instance_type), ("network", self.network))
+        check_strs(name, ("key_file", self.key_file), ("zone", self.zone),
+                   ("subnetwork", self.subnetwork), ("api_endpoint", self.api_endpoint),
+                   none=True)
+        check_choice("google_version", self.google_version, ("v1", "beta"), owner=name)
+        check_bool("external_ip", self.external_ip, owner=name)
+        check_bool("preemptible", self.preemptible, owner=name)
+        check_int("disk_size_gb", self.disk_size_gb, low=10, none=True, owner=name)
+        check_str_map("labels", self.extra_labels, name)
 
-    def _load_credentials(self) -> Any:
-        if self.key_file is None:
-            try:
-                creds, _ = self._gauth.default(scopes=SCOPES)
-            except self._gauth.exceptions.DefaultCredentialsError as exc:
-                raise ConfigurationError(
-                    "key_file", None, "a service account key file when no Application "
-                    "Default Credentials exist", "create one with `gcloud iam service-"
-                    "accounts keys create`, or run `gcloud auth application-default "
-                    "login`") from exc
-            return creds
+    def _read_key_file(self) -> Any:
         try:
             return self._sa.Credentials.from_service_account_file(self.key_file,
                                                                   scopes=SCOPES)
         except (OSError, ValueError, KeyError) as exc:
-            raise ConfigurationError(
-                "key_file", self.key_file, "a readable service account key (JSON) with "
-                "client_email, private_key and token_uri", f"reading it failed: {exc!r}"
-            ) from exc
+            raise fail("key_file", self.key_file, "a readable service account key (JSON) "
+                       "with client_email, private_key and token_uri", "GoogleCloudProvider",
+                       f"Reading it failed: {exc!r}.") from exc
+
+    def _default_credentials(self) -> Any:
+        try:
+            creds, _ = self._gauth.default(scopes=SCOPES)
+        except self._gauth.exceptions.DefaultCredentialsError as exc:
+            raise CloudAPIError(
+                self.label, "finding Application Default Credentials", "credentials",
+                str(exc), "pass key_file= (gcloud iam service-accounts keys create), or run "
+                "`gcloud auth application-default login`") from exc
+        return creds
 
     # -- connection ------------------------------------------------------------------------
     def _connect(self) -> None:
+        if self._credentials is None:
+            self._credentials = self._default_credentials()
         options = {"api_endpoint": self.api_endpoint} if self.api_endpoint else None
         self._compute = self._discovery.build(
             "compute", self.google_version, credentials=self._credentials,

@@ -16,8 +16,18 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-from plait._errors import ConfigurationError
-from plait.providers._cloud import TAG_RUN, CloudProvider, Observed, load_sdk, map_state, slug
+from plait._validate import check_bool, check_number, fail, is_int
+from plait.providers._cloud import (
+    TAG_RUN,
+    CloudProvider,
+    Observed,
+    check_str_map,
+    check_strs,
+    load_sdk,
+    map_state,
+    or_empty,
+    slug,
+)
 from plait.providers._cloud_errors import CloudAPIError, Kind
 from plait.providers._cluster import walltime_to_seconds, worker_init_lines
 from plait.providers._jobs import JobState, JobStatus
@@ -94,15 +104,15 @@ class KubernetesProvider(CloudProvider):
         self.image, self.namespace = image, namespace
         self.max_cpu, self.max_mem, self.init_cpu, self.init_mem = (
             max_cpu, max_mem, init_cpu, init_mem)
-        self.extra_requests = dict(extra_requests or {})
-        self.extra_limits = dict(extra_limits or {})
+        self.extra_requests = or_empty(extra_requests, {})
+        self.extra_limits = or_empty(extra_limits, {})
         self.pod_name, self.user_id, self.group_id = pod_name, user_id, group_id
         self.run_as_non_root, self.secret = run_as_non_root, secret
-        self.persistent_volumes = list(persistent_volumes or [])
+        self.persistent_volumes = or_empty(persistent_volumes, [])
         self.service_account_name = service_account_name
-        self.annotations = dict(annotations or {})
+        self.annotations = or_empty(annotations, {})
         self.config_file, self.context = config_file, context
-        self.extra_labels = dict(labels or {})
+        self.extra_labels = or_empty(labels, {})
         self.request_timeout = request_timeout
         super().__init__(
             label=label, init_blocks=init_blocks, min_blocks=min_blocks,
@@ -112,33 +122,37 @@ class KubernetesProvider(CloudProvider):
 
     def validate(self) -> None:
         super().validate()
-        if not isinstance(self.image, str) or not self.image.strip():
-            raise ConfigurationError("image", self.image, "a container image, e.g. "
-                                     "'python:3.12' with plait installed")
-        for name in ("max_cpu", "init_cpu"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-                raise ConfigurationError(name, value, "a number of cpu units > 0, e.g. 0.5")
+        name = "KubernetesProvider"
+        check_strs(name, ("image", self.image), ("namespace", self.namespace),
+                   ("max_mem", self.max_mem), ("init_mem", self.init_mem))
+        check_strs(name, ("pod_name", self.pod_name), ("secret", self.secret),
+                   ("service_account_name", self.service_account_name),
+                   ("config_file", self.config_file), ("context", self.context), none=True)
+        for field in ("max_cpu", "init_cpu"):
+            check_number(field, getattr(self, field), low=0, strict=True, owner=name,
+                         kind="a number of cpu units, e.g. 0.5,")
         if self.init_cpu > self.max_cpu:
-            raise ConfigurationError("init_cpu", self.init_cpu,
-                                     f"at most max_cpu={self.max_cpu} (requests <= limits)")
-        for name in ("user_id", "group_id"):
-            value = getattr(self, name)
-            if value is not None and not str(value).isdigit():
-                raise ConfigurationError(name, value, "a numeric uid/gid such as '1000'")
-        for name, mapping in (("extra_requests", self.extra_requests),
-                              ("extra_limits", self.extra_limits),
-                              ("annotations", self.annotations), ("labels", self.extra_labels)):
-            if not all(isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()):
-                raise ConfigurationError(name, mapping, "a dict of strings to strings")
-        for name in ("max_mem", "init_mem"):
-            if not isinstance(getattr(self, name), str):
-                raise ConfigurationError(name, getattr(self, name), "a quantity such as "
-                                         "'500Mi' or '2Gi'")
-        for pair in self.persistent_volumes:
-            if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
-                raise ConfigurationError("persistent_volumes", self.persistent_volumes,
-                                         "a list of (claim name, mount path) pairs")
+            raise fail("init_cpu", self.init_cpu, f"at most max_cpu={self.max_cpu}", name,
+                       "Requests may not exceed limits.")
+        for field in ("user_id", "group_id"):
+            value = getattr(self, field)
+            if value is not None and not (is_int(value) or (isinstance(value, str)
+                                                            and value.isdigit())):
+                raise fail(field, value, "a numeric uid/gid such as '1000', or None", name)
+        check_bool("run_as_non_root", self.run_as_non_root, owner=name)
+        for field, mapping in (("extra_requests", self.extra_requests),
+                               ("extra_limits", self.extra_limits),
+                               ("annotations", self.annotations),
+                               ("labels", self.extra_labels)):
+            check_str_map(field, mapping, name)
+        pairs = self.persistent_volumes
+        if not isinstance(pairs, (list, tuple)) or not all(
+                isinstance(p, (list, tuple)) and len(p) == 2
+                and all(isinstance(x, str) for x in p) for p in pairs):
+            raise fail("persistent_volumes", pairs,
+                       "a list of (claim name, mount path) pairs of strings", name)
+        check_number("request_timeout", self.request_timeout, low=0, strict=True,
+                     owner=name, kind="a number of seconds")
 
     # -- connection ------------------------------------------------------------------------
     def _connect(self) -> None:

@@ -18,9 +18,18 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
-from plait._errors import ConfigurationError
+from plait._validate import check_str_list, fail
 from plait.launchers import Launcher
-from plait.providers._cloud import TAG_RUN, CloudProvider, Observed, load_sdk, map_state
+from plait.providers._cloud import (
+    TAG_RUN,
+    CloudProvider,
+    Observed,
+    check_str_map,
+    check_strs,
+    load_sdk,
+    map_state,
+    or_empty,
+)
 from plait.providers._cloud_errors import CloudAPIError, Kind
 from plait.providers._jobs import JobState, JobStatus
 
@@ -88,10 +97,10 @@ class OpenStackProvider(CloudProvider):
                                          "keystoneauth1.exceptions")
         self.image, self.flavor, self.cloud = image, flavor, cloud
         self.region_name, self.network, self.key_name = region_name, network, key_name
-        self.security_groups = list(security_groups or [])
+        self.security_groups = or_empty(security_groups, [])
         self.availability_zone = availability_zone
-        self.extra_metadata = dict(metadata or {})
-        self.config_kwargs = dict(config_kwargs or {})
+        self.extra_metadata = or_empty(metadata, {})
+        self.config_kwargs = or_empty(config_kwargs, {})
         super().__init__(
             label=label, init_blocks=init_blocks, min_blocks=min_blocks,
             max_blocks=max_blocks, nodes_per_block=nodes_per_block, parallelism=parallelism,
@@ -101,11 +110,16 @@ class OpenStackProvider(CloudProvider):
 
     def validate(self) -> None:
         super().validate()
-        for name in ("image", "flavor"):
-            value = getattr(self, name)
-            if not isinstance(value, str) or not value:
-                raise ConfigurationError(name, value, "a name or id (openstack "
-                                         f"{name} list)")
+        name = "OpenStackProvider"
+        check_strs(name, ("image", self.image), ("flavor", self.flavor))
+        check_strs(name, ("cloud", self.cloud), ("region_name", self.region_name),
+                   ("network", self.network), ("key_name", self.key_name),
+                   ("availability_zone", self.availability_zone), none=True)
+        check_str_list("security_groups", self.security_groups, owner=name)
+        check_str_map("metadata", self.extra_metadata, name)
+        if not isinstance(self.config_kwargs, dict):
+            raise fail("config_kwargs", self.config_kwargs, "a dict of openstack.connect "
+                       "arguments, or None", name)
 
     # -- connection ------------------------------------------------------------------------
     def _connect(self) -> None:
