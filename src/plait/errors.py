@@ -42,6 +42,7 @@ from plait.executors._errors import VersionMismatch as VersionMismatch
 from plait.executors._errors import WalltimeExceeded as WalltimeExceeded
 from plait.executors._errors import WorkerLost as WorkerLost
 from plait.launchers._errors import BadLauncher as BadLauncher
+from plait.providers._cloud_errors import CloudAPIError as CloudAPIError
 from plait.providers._errors import ExecutionProviderException as ExecutionProviderException
 from plait.providers._errors import ScaleOutFailed as ScaleOutFailed
 from plait.providers._errors import SchedulerMissingArgs as SchedulerMissingArgs
@@ -55,7 +56,8 @@ from plait.transport._errors import TransportFailed as TransportFailed
 __all__ = [
     "AppBadFormatting", "AppException", "AppTimeout", "BadCheckpoint", "BadLauncher",
     "BadMessage", "BadStateException", "BadStdStreamFile", "BashAppNoReturn",
-    "BashExitFailure", "BlockCancelled", "BlockFailed", "CommandTimeout", "ConfigurationError",
+    "BashExitFailure", "BlockCancelled", "BlockFailed", "CloudAPIError", "CommandTimeout",
+    "ConfigurationError",
     "DataFlowException", "DependencyError", "DeserializationError", "ExecutionProviderException",
     "ExecutorError", "ExecutorNotShipped", "InfrastructureError", "InterchangeLost",
     "InternalConsistencyError", "InvalidResourceSpecification", "InvalidTransition",

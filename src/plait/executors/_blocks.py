@@ -285,3 +285,12 @@ class BlockProviderExecutor(Executor):
                 self.provider.cancel(jobs)
             except Exception:
                 log.exception("cancelling jobs %s at shutdown failed", jobs)
+        # A provider that finds what it created by tag (the cloud ones) also deletes here
+        # what never reported back (an instance whose create call timed out).
+        close = getattr(self.provider, "close", None)
+        if callable(close):
+            try:
+                close()
+            except Exception:
+                log.exception("closing provider %s at shutdown failed",
+                              getattr(self.provider, "label", self.provider))

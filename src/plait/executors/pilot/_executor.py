@@ -154,6 +154,8 @@ class HighThroughputExecutor(PilotBlocks):
             self.provider.script_dir = os.path.join(self.run_dir, "submit_scripts")
         if getattr(self.provider, "script_dir", None):
             os.makedirs(self.provider.script_dir, exist_ok=True)
+        if self.run_id and hasattr(self.provider, "run_id"):
+            self.provider.run_id = self.run_id  # cloud providers tag resources with it
         ix_logdir = os.path.join(self.run_dir, self.label)
         if self.encrypted:
             from plait.executors.pilot._curve import create_certificates
