@@ -37,6 +37,9 @@ EXAMPLES = [
     ManagerLost("m1", "node1", "heartbeats stopped"),
     BlockFailed("0", "workers never started", exitcode=3, stderr_tail="ImportError: x"),
     InterchangeLost(-9, "/tmp/ic.log"),
+    errors.MonitoringDatabaseError("runinfo/monitoring.db", "no such file or directory"),
+    errors.RadioRequiredError("htex"),
+    errors.MonitoringRouterStartError("why"),
 ]
 
 

@@ -14,7 +14,8 @@ DOCUMENTED = {
     "plait": {
         "AUTO_LOGNAME", "AppFuture", "BasicMemoizer", "CheckpointWarning", "Config",
         "DataFlowKernel", "DataFlowKernelLoader", "DataFuture", "FailedTask", "File",
-        "HighThroughputExecutor", "Memoizer", "RetryBackoff", "States", "TaskStateChanged",
+        "HighThroughputExecutor", "Memoizer", "MonitoringHub", "RetryBackoff", "States",
+        "TaskStateChanged",
         "ThreadPoolExecutor", "bash_app", "clear", "dfk", "get_all_checkpoints",
         "get_last_checkpoint", "id_for_memo", "join_app", "load", "python_app",
         "set_file_logger", "set_stream_logger", "wait_for_current_tasks",
@@ -31,6 +32,10 @@ DOCUMENTED = {
                         "JsrunLauncher", "Launcher", "MpiExecLauncher", "MpiRunLauncher",
                         "SimpleLauncher", "SingleNodeLauncher", "SrunLauncher",
                         "SrunMPILauncher", "WrappedLauncher"},
+    "plait.monitoring": {"MonitoringDatabaseError", "MonitoringError", "MonitoringHub",
+                         "MonitoringRouterStartError", "RadioRequiredError"},
+    "plait.monitoring.monitoring": {"MonitoringHub"},
+    "plait.monitoring.errors": {"MonitoringRouterStartError", "RadioRequiredError"},
     "plait.executors": {"Executor", "HighThroughputExecutor", "ParslExecutor",
                         "ThreadPoolExecutor"},
 }
@@ -40,7 +45,8 @@ PUBLIC_MODULES = ["plait", "plait.errors", "plait.executors", "plait.data", "pla
                   "plait.dataflow.dflow", "plait.dataflow.futures", "plait.dataflow.states",
                   "plait.dataflow.errors", "plait.dataflow.dependency_resolvers",
                   "plait.data_provider.files", "plait.providers", "plait.launchers",
-                  "plait.utils", "plait.dataflow.memoization"]
+                  "plait.utils", "plait.dataflow.memoization", "plait.monitoring",
+                  "plait.monitoring.monitoring", "plait.monitoring.errors"]
 
 
 @pytest.mark.parametrize("module,names", sorted(DOCUMENTED.items()))

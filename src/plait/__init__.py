@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from plait.executors.pilot._executor import (
         HighThroughputExecutor as HighThroughputExecutor,
     )
+    from plait.monitoring._hub import MonitoringHub as MonitoringHub
 
 AUTO_LOGNAME = -1
 """Pass as ``stdout=``/``stderr=`` for one log file per task under ``<run_dir>/task_logs``."""
@@ -52,7 +53,8 @@ AUTO_LOGNAME = -1
 __all__ = [
     "AUTO_LOGNAME", "AppFuture", "BasicMemoizer", "CheckpointWarning", "Config",
     "DataFlowKernel", "DataFlowKernelLoader", "DataFuture", "FailedTask", "File",
-    "HighThroughputExecutor", "Memoizer", "RetryBackoff", "States", "TaskStateChanged",
+    "HighThroughputExecutor", "Memoizer", "MonitoringHub", "RetryBackoff", "States",
+    "TaskStateChanged",
     "ThreadPoolExecutor", "bash_app", "clear", "dfk", "get_all_checkpoints",
     "get_last_checkpoint", "id_for_memo", "join_app", "load", "python_app",
     "set_file_logger", "set_stream_logger", "wait_for_current_tasks",
@@ -70,6 +72,7 @@ _LAZY = {
     "id_for_memo": "plait.dataflow._hashing",
     "DataFlowKernel": "plait.dataflow._kernel",
     "HighThroughputExecutor": "plait.executors.pilot._executor",
+    "MonitoringHub": "plait.monitoring._hub",
     "RetryBackoff": "plait.dataflow._retry",
     "States": "plait.dataflow._states",
 }

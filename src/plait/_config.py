@@ -44,8 +44,8 @@ class Config:
         (default INFO: per-task lines are DEBUG and cost nothing unless enabled).
       * ``usage_tracking`` is accepted for compatibility and validated; plait never sends
         usage data anywhere.
-      * ``monitoring`` is accepted; the monitoring database lands in a later release and a
-        warning says so at load.
+      * ``monitoring=MonitoringHub(...)`` records the run in a database written by its own
+        process (see plait.monitoring); an outage of it never stops the run.
       * plait additions: ``infrastructure_retries`` (tries lost to a dead worker, manager or
         block, retried without consuming ``retries``), ``retry_backoff`` (delay between
         tries), ``log_level``.
@@ -110,6 +110,11 @@ class Config:
         for name in ("retries", "infrastructure_retries"):
             _check_int(name, getattr(self, name), 0)
         _check_int("internal_tasks_max_threads", self.internal_tasks_max_threads, 1)
+        hub = self.monitoring
+        if hub is not None and not all(callable(getattr(hub, m, None)) for m in ("start",
+                                                                                 "close")):
+            raise ConfigurationError("monitoring", self.monitoring,
+                                     "a plait.monitoring.MonitoringHub or None")
         if not isinstance(self.usage_tracking, int) or not 0 <= self.usage_tracking <= 3:
             raise ConfigurationError("usage_tracking", self.usage_tracking,
                                      "an int from 0 (off) to 3")

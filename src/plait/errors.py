@@ -35,6 +35,10 @@ from plait.executors._errors import UnsupportedFeatureError as UnsupportedFeatur
 from plait.executors._errors import VersionMismatch as VersionMismatch
 from plait.executors._errors import WorkerLost as WorkerLost
 from plait.launchers._errors import BadLauncher as BadLauncher
+from plait.monitoring._errors import MonitoringDatabaseError as MonitoringDatabaseError
+from plait.monitoring._errors import MonitoringError as MonitoringError
+from plait.monitoring._errors import MonitoringRouterStartError as MonitoringRouterStartError
+from plait.monitoring._errors import RadioRequiredError as RadioRequiredError
 from plait.providers._errors import ExecutionProviderException as ExecutionProviderException
 from plait.providers._errors import ScaleOutFailed as ScaleOutFailed
 from plait.providers._errors import SchedulerMissingArgs as SchedulerMissingArgs
@@ -49,8 +53,10 @@ __all__ = [
     "DataFlowException", "DependencyError", "DeserializationError", "ExecutionProviderException",
     "ExecutorError", "InfrastructureError", "InterchangeLost",
     "InternalConsistencyError", "InvalidResourceSpecification", "InvalidTransition",
-    "JoinError", "ManagerLost", "MissingOutputs", "NoDataFlowKernelError",
+    "JoinError", "ManagerLost", "MissingOutputs", "MonitoringDatabaseError",
+    "MonitoringError", "MonitoringRouterStartError", "NoDataFlowKernelError",
     "OptionalModuleMissing", "ParslError", "PlaitError", "PropagatedException",
+    "RadioRequiredError",
     "ScaleOutFailed", "ScalingFailed", "SchedulerMissingArgs", "ScriptPathError",
     "SerializationError", "SubmitException", "TaskCancelled", "UnsupportedFeatureError",
     "VersionMismatch", "WorkerLost",

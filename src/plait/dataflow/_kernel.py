@@ -75,9 +75,7 @@ class DataFlowKernel:
         self._log_handler = (add_file_logger(f"{self.run_dir}/plait.log", config.log_level)
                              if config.initialize_logging else None)
         log.info("plait run %s in %s", self.run_id, self.run_dir)
-        if config.monitoring is not None:
-            log.warning("Config.monitoring is accepted but this plait release does not yet "
-                        "write a monitoring database; tasks run unmonitored")
+        self.monitoring = config.monitoring  # a MonitoringHub: start(dfk), close(..., dfk)
         self._book = TaskBook(keep_finished=not config.garbage_collect)
         self.tasks = self._book.tasks
         self._ids = itertools.count()
@@ -96,6 +94,8 @@ class DataFlowKernel:
         try:
             if self.memoizer is not None:
                 self.memoizer.start(run_dir=self.run_dir, config_run_dir=config.run_dir)
+            if self.monitoring is not None:  # before executors: they may send it samples
+                self.monitoring.start(self)
             self.add_executors(config.executor_list)
             self.add_executors([ThreadPoolExecutor(INTERNAL_EXECUTOR,
                                                    config.internal_tasks_max_threads)])
@@ -197,14 +197,15 @@ class DataFlowKernel:
         fut = task.future = AppFuture(task)
         if app_kwargs:
             self._read_special_kwargs(task, fut, app_kwargs)
-        self._book.add(task)
         deps = _deps.gather(self._resolver, app_args, app_kwargs)
+        if deps:
+            task.depends = deps  # before add(): subscribers see it with the submission
+        self._book.add(task)
         for name in drop:
             del app_kwargs[name]
         if not deps:
             self._launch(task)
             return fut
-        task.depends = deps
         task.waiting = len(deps) + 1  # +1 until every callback is registered
         callback = partial(self._dep_done, task)
         for dep in deps:
@@ -458,6 +459,11 @@ class DataFlowKernel:
                 self.memoizer.close()
             except Exception:
                 log.exception("final checkpoint failed")
+        if self.monitoring is not None:
+            try:
+                self.monitoring.close(interrupted=not wait, dfk=self)
+            except Exception:
+                log.exception("closing monitoring failed")
         from plait.dataflow._loader import DataFlowKernelLoader
 
         DataFlowKernelLoader.forget(self)
