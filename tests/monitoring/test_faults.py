@@ -108,7 +108,8 @@ def test_dead_database_process_is_logged_once_and_recording_stops(
         assert add(1).result(timeout=30) == 1
         [session] = dfk.monitoring._sessions.values()
         os.kill(session.proc.pid, signal.SIGKILL)
-        wait_for(lambda: not dfk._book.events.callbacks, 30, "the recorder to unsubscribe")
+        wait_for(lambda: session.recorder not in dfk._book.events.callbacks, 30,
+                 "the recorder to unsubscribe")
         assert [add(i).result(timeout=30) for i in range(100)] == list(range(100))
         assert dfk.monitoring.flush(5) is False
     gone = [r for r in caplog.records if "monitoring database process" in r.getMessage()]

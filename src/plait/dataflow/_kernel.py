@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from functools import partial
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from plait._children import kill_task_processes
 from plait._config import Config
@@ -50,6 +50,9 @@ from plait.dataflow._task import Task
 from plait.executors._base import Executor
 from plait.executors._threads import ThreadPoolExecutor
 
+if TYPE_CHECKING:
+    from plait.dataflow._summary import TaskSummary
+
 log = logging.getLogger("plait.dataflow")
 
 INTERNAL_EXECUTOR = "_parsl_internal"
@@ -71,6 +74,7 @@ class DataFlowKernel:
         config.validate()
         self.memoizer = make_memoizer(config)
         self.run_id = str(uuid.uuid4())
+        self._started = time.time()
         self.run_dir = make_rundir(config.run_dir)
         self._log_handler = (add_file_logger(f"{self.run_dir}/plait.log", config.log_level)
                              if config.initialize_logging else None)
@@ -141,6 +145,12 @@ class DataFlowKernel:
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
         """Call ``callback(TaskStateChanged)`` on every state change; returns an unsubscriber."""
         return self._book.events.add(callback)
+
+    def task_summary(self) -> TaskSummary:
+        """Counts per state and per app and the failures so far (a TaskSummary)."""
+        from plait.dataflow._summary import summarize
+
+        return summarize(self, self._started)
 
     @property
     def task_state_counts(self) -> dict[States, int]:

@@ -203,6 +203,9 @@ class _Session:
                                         daemon=True)
         self._reader.start()
         self.sender.put(self._workflow_record(hub, dfk))
+        from plait.dataflow._summary import app_counts
+
+        app_counts(dfk, from_start=True)  # dfk.task_summary() per app, complete from the start
         self.recorder: Recorder = Recorder(dfk.tasks, self.sender)
         self._unsubscribe = dfk.subscribe(self.recorder)
         log.info("monitoring run %s into %s (database process pid %d, log %s)", dfk.run_id,

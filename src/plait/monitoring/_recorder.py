@@ -156,10 +156,7 @@ class Recorder:
         if kwargs:
             inputs = _files(kwargs.get("inputs"))
             outputs = _files(kwargs.get("outputs"))
-            if task.stdout is not None:
-                stdout = str(task.stdout)
-            if task.stderr is not None:
-                stderr = str(task.stderr)
+            stdout, stderr = _stream(task.stdout), _stream(task.stderr)
         depends = None
         if task.depends:
             depends = ",".join(str(t) for t in (getattr(d, "tid", None) for d in task.depends)
@@ -224,6 +221,15 @@ def failure_record(task_id: int, try_id: int, when: float, exc: BaseException,
         tb = text if len(text) <= _TB_MAX else text[:_TB_MAX // 4] + "\n...\n" + text[
             -_TB_MAX * 3 // 4:]
     return (R.FAILURE, task_id, try_id, when, name, message, tb, root)
+
+
+def _stream(value: Any) -> str | None:
+    """The path of a stdout/stderr argument: a path, (path, mode), or a File."""
+    if value is None:
+        return None
+    if isinstance(value, tuple) and value:
+        value = value[0]
+    return str(getattr(value, "filepath", value))
 
 
 def _files(files: Any) -> str | None:
