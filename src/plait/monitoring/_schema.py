@@ -20,7 +20,10 @@ plait adds, without changing any of those:
     plait_failure   per failed try: exception type, message, traceback, root-cause task
     plait_progress  per run, app and state: how many tasks are in that state now
 
-Every query the tools run is served by an index created with the tables (see INDEXES).
+Every query the tools run is served by an index created with the tables. The primary keys
+have Parsl's columns but start with ``run_id`` (Parsl's start with ``task_id``), so that one
+run's rows are one range of the key: "this run's tasks/states/tries" needs no extra index,
+and each row costs one B-tree insert plus the few partial INDEXES below.
 """
 
 from __future__ import annotations
@@ -57,7 +60,7 @@ status = sa.Table(
     Column("timestamp", DateTime, nullable=False),
     Column("run_id", Text, sa.ForeignKey("workflow.run_id"), nullable=False),
     Column("try_id", Integer, nullable=False),
-    sa.PrimaryKeyConstraint("task_id", "run_id", "task_status_name", "timestamp"),
+    sa.PrimaryKeyConstraint("run_id", "task_id", "task_status_name", "timestamp"),
     sqlite_with_rowid=False,
 )
 
@@ -78,7 +81,7 @@ task = sa.Table(
     Column("task_time_returned", DateTime, nullable=True),
     Column("task_fail_count", Integer, nullable=False),
     Column("task_fail_cost", Float, nullable=False),
-    sa.PrimaryKeyConstraint("task_id", "run_id"),
+    sa.PrimaryKeyConstraint("run_id", "task_id"),
     sqlite_with_rowid=False,
 )
 
@@ -95,7 +98,7 @@ try_ = sa.Table(
     Column("task_try_time_returned", DateTime, nullable=True),
     Column("task_fail_history", Text, nullable=True),
     Column("task_joins", Text, nullable=True),
-    sa.PrimaryKeyConstraint("try_id", "task_id", "run_id"),
+    sa.PrimaryKeyConstraint("run_id", "task_id", "try_id"),
     sqlite_with_rowid=False,
 )
 
@@ -147,7 +150,7 @@ resource = sa.Table(
     Column("psutil_cpu_num", Text, nullable=True),
     Column("psutil_process_num_ctx_switches_voluntary", Float, nullable=True),
     Column("psutil_process_num_ctx_switches_involuntary", Float, nullable=True),
-    sa.PrimaryKeyConstraint("try_id", "task_id", "run_id", "timestamp"),
+    sa.PrimaryKeyConstraint("run_id", "task_id", "try_id", "timestamp"),
     sqlite_with_rowid=False,
 )
 
@@ -213,13 +216,9 @@ INDEXES = [
     sa.Index("ix_status_dep_fail", status.c.run_id, status.c.task_id,
              sqlite_where=status.c.task_status_name == "dep_fail",
              postgresql_where=status.c.task_status_name == "dep_fail"),
-    # one run's tasks, per app; memo look-ups by hash (only memoized tasks have one)
-    sa.Index("ix_task_run_func", task.c.run_id, task.c.task_func_name),
+    # memo look-ups by hash (Parsl indexes it too; only memoized tasks have one)
     sa.Index("ix_task_hashsum", task.c.task_hashsum,
              sqlite_where=task.c.task_hashsum.is_not(None),
              postgresql_where=task.c.task_hashsum.is_not(None)),
-    # one run's tries (the timeline) and one task's tries and samples
-    sa.Index("ix_try_run_task", try_.c.run_id, try_.c.task_id),
-    sa.Index("ix_resource_run_task", resource.c.run_id, resource.c.task_id),
     sa.Index("ix_node_run", node.c.run_id),
 ]
