@@ -259,26 +259,33 @@ class AppStats:
     median_s: float | None
     max_s: float | None
     total_s: float
+    walltime_used_max: float | None = None  # the largest duration / walltime asked, if any
 
 
 def app_stats(conn: Connection, run_id: str) -> list[AppStats]:
     """Counts by state and try durations per app (durations of tries that returned)."""
     counts = progress(conn, run_id)
     durations: dict[str, list[float]] = {}
-    y, t = s.try_, s.task
+    walltime_used: dict[str, float] = {}
+    y, t, pt = s.try_, s.task, s.plait_task
     seconds = seconds_between(conn, y.c.task_try_time_launched, y.c.task_try_time_returned)
-    query = (sa.select(t.c.task_func_name, seconds)
-             .select_from(y.join(t, sa.and_(t.c.task_id == y.c.task_id, t.c.run_id == run_id)))
+    query = (sa.select(t.c.task_func_name, seconds, pt.c.task_walltime)
+             .select_from(y.join(t, sa.and_(t.c.task_id == y.c.task_id, t.c.run_id == run_id))
+                          .outerjoin(pt, sa.and_(pt.c.task_id == y.c.task_id,
+                                                 pt.c.run_id == run_id)))
              .where(y.c.run_id == run_id, y.c.task_try_time_returned.is_not(None)))
-    for app, secs in conn.execute(query):
+    for app, secs, walltime in conn.execute(query):
         durations.setdefault(app, []).append(float(secs or 0.0))
+        if walltime:
+            used = float(secs or 0.0) / walltime
+            walltime_used[app] = max(walltime_used.get(app, 0.0), used)
     out = []
     for app in sorted(set(counts) | set(durations)):
         d = sorted(durations.get(app, []))
         states = counts.get(app, {})
         out.append(AppStats(app, sum(states.values()), states, len(d),
                             sum(d) / len(d) if d else None, d[len(d) // 2] if d else None,
-                            d[-1] if d else None, sum(d)))
+                            d[-1] if d else None, sum(d), walltime_used.get(app)))
     return out
 
 

@@ -152,8 +152,11 @@ class Recorder:
             return
         self._live[task.id] = task.future
         kwargs = task.kwargs
-        inputs = outputs = stdout = stderr = None
+        inputs = outputs = stdout = stderr = walltime = None
         if kwargs:
+            walltime = kwargs.get("walltime")
+            if not isinstance(walltime, (int, float)):
+                walltime = None
             inputs = _files(kwargs.get("inputs"))
             outputs = _files(kwargs.get("outputs"))
             stdout, stderr = _stream(task.stdout), _stream(task.stderr)
@@ -163,7 +166,7 @@ class Recorder:
                                if t is not None)
         self._append((R.TASK, task.id, task.func_name, task.time_invoked, task.executor,
                       task.cache, depends, stdout, stderr, inputs, outputs,
-                      summarize(task.args, kwargs)))
+                      summarize(task.args, kwargs), walltime))
 
     def _final(self, ev: TaskStateChanged) -> None:
         fut = self._live.pop(ev.task_id, None)

@@ -22,7 +22,7 @@ WORKFLOW = 0
     python, plait_version, executors)"""
 TASK = 1
 """(TASK, task_id, func_name, time_invoked, executor, memoize, depends, stdout, stderr,
-    inputs, outputs, args)  -- a submission; also records the first `pending` status"""
+    inputs, outputs, args, walltime)  -- a submission; also records the first `pending`"""
 STATE = 2
 """(STATE, task_id, state, time, try_id)  -- a non-final state change"""
 FINAL = 3

@@ -16,7 +16,8 @@ plait adds, without changing any of those:
     plait_meta      key/value: the schema version
     plait_workflow  per run: script, command line, pid, versions, executors, outcome
                     ('running', 'completed', 'interrupted', 'lost'), records dropped
-    plait_task      per task called with arguments: a short summary of them
+    plait_task      per task called with arguments or a walltime: a short summary of the
+                    arguments, the walltime asked for
     plait_failure   per failed try: exception type, message, traceback, root-cause task
     plait_progress  per run, app and state: how many tasks are in that state now
 
@@ -178,7 +179,8 @@ plait_task = sa.Table(
     "plait_task", metadata,
     Column("run_id", Text, nullable=False),
     Column("task_id", Integer, nullable=False),
-    Column("task_args", Text, nullable=False),
+    Column("task_args", Text, nullable=True),
+    Column("task_walltime", Float, nullable=True),
     sa.PrimaryKeyConstraint("run_id", "task_id"),
     sqlite_with_rowid=False,
 )

@@ -37,7 +37,7 @@ _TRY_COLS = ("try_id", "task_id", "run_id", "block_id", "hostname", "task_execut
              "task_try_time_launched", "task_try_time_running", "task_try_time_returned",
              "task_fail_history", "task_joins")
 _STATUS_COLS = ("task_id", "task_status_name", "timestamp", "run_id", "try_id")
-_PTASK_COLS = ("run_id", "task_id", "task_args")
+_PTASK_COLS = ("run_id", "task_id", "task_args", "task_walltime")
 _FAILURE_COLS = ("run_id", "task_id", "try_id", "timestamp", "exception_type", "message",
                  "traceback", "root_cause_task")
 _RESOURCE_COLS = tuple(c.name for c in s.resource.columns)
@@ -121,13 +121,13 @@ class Writer:
 
     def _task(self, r: tuple[Any, ...]) -> None:
         (_, tid, func, invoked, executor, memoize, depends, stdout, stderr, inputs, outputs,
-         args) = r
+         args, walltime) = r
         b, run = self.batch, self.run_id
         when = self.ts(invoked)
         b.tasks[tid] = [tid, run, depends, func, "True" if memoize else "False", None, inputs,
                         outputs, None, stdout, stderr, when, None, 0, 0.0]
-        if args is not None:
-            b.ptasks.append((run, tid, args))
+        if args is not None or walltime is not None:
+            b.ptasks.append((run, tid, args, walltime))
         b.status.append((tid, "pending", when, run, 0))
         counts = self.counts.get(func)
         if counts is None:
