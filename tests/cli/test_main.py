@@ -63,3 +63,12 @@ def main_out(argv: list[str], path: Path) -> int:
         status = main(argv)
     path.write_text(buffer.getvalue())
     return status
+
+
+def test_building_the_parser_imports_no_heavy_library() -> None:
+    code = ("import sys; from plait.cli._main import build_parser; build_parser(); "
+            "print([m for m in ('sqlalchemy', 'rich', 'starlette', 'uvicorn', 'prov', "
+            "'rocrate', 'zmq') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60, check=True)
+    assert out.stdout.strip() == "[]"

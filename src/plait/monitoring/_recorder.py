@@ -238,8 +238,8 @@ def _stream(value: Any) -> str | None:
 def _files(files: Any) -> str | None:
     if not files:
         return None
-    try:
-        return ",".join(str(getattr(f, "url", f)) for f in files)
+    try:  # File, DataFuture (of a File) or a plain path
+        return ",".join(str(getattr(getattr(f, "file_obj", f), "url", f)) for f in files)
     except TypeError:
         return str(files)[:1000]
 
