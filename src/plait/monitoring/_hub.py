@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("plait.monitoring")
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+RETRY_OF_ENV = "PLAIT_RETRY_OF"  # set by `plait retry`: the run this one retries
 CLOSE_S = 120.0  # how long cleanup waits for the database process to write its backlog
 
 
@@ -227,8 +228,8 @@ class _Session:
                                                       time.localtime(now)),
                 now, socket.gethostname(), user, dfk.run_dir,
                 os.path.abspath(sys.argv[0]) if sys.argv and sys.argv[0] else None,
-                json.dumps(sys.argv), os.getpid(), sys.version.split()[0], __version__,
-                executors)
+                json.dumps(sys.argv), os.getcwd(), os.environ.get(RETRY_OF_ENV), os.getpid(),
+                sys.version.split()[0], __version__, executors)
 
     # -- the database process's answers ------------------------------------------------------
     def _read(self) -> None:

@@ -14,8 +14,9 @@ against a Parsl monitoring database work unchanged:
 plait adds, without changing any of those:
 
     plait_meta      key/value: the schema version
-    plait_workflow  per run: script, command line, pid, versions, executors, outcome
-                    ('running', 'completed', 'interrupted', 'lost'), records dropped
+    plait_workflow  per run: script, command line, working directory, the run it retries
+                    (``plait retry``), pid, versions, executors, outcome ('running',
+                    'completed', 'interrupted', 'lost'), records dropped
     plait_task      per task called with arguments or a walltime: a short summary of the
                     arguments, the walltime asked for
     plait_failure   per failed try: exception type, message, traceback, root-cause task
@@ -166,6 +167,8 @@ plait_workflow = sa.Table(
     Column("run_id", Text, sa.ForeignKey("workflow.run_id"), primary_key=True),
     Column("script", Text, nullable=True),
     Column("argv", Text, nullable=True),
+    Column("cwd", Text, nullable=True),
+    Column("retry_of", Text, nullable=True),
     Column("pid", Integer, nullable=True),
     Column("python_version", Text, nullable=True),
     Column("plait_version", Text, nullable=True),
