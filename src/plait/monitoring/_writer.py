@@ -92,6 +92,7 @@ class Writer:
         self.broken_since: float | None = None
         self.retry_at = 0.0
         self.newest = 0.0  # the latest event time seen: how far behind the writer is
+        self.max_lag = 0.0
         self.ts = _db.timestamp_converter(sa.make_url(url).get_backend_name())
 
     # -- records → rows -----------------------------------------------------------------------
@@ -260,6 +261,8 @@ class Writer:
             self.broken_since = None
         self.workflow_committed = True
         self.committed += batch.records
+        if batch.records and self.newest:  # how old the newest record was when committed
+            self.max_lag = max(self.max_lag, time.time() - self.newest)
 
     def _shown_url(self) -> str:
         return sa.make_url(self.url).render_as_string(hide_password=True)
@@ -338,4 +341,4 @@ class Writer:
 
     def stats(self) -> str:
         return json.dumps({"committed": self.committed, "dropped": self.dropped,
-                           "live_tasks": len(self.live)})
+                           "live_tasks": len(self.live), "max_lag_s": round(self.max_lag, 3)})
