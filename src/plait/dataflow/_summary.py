@@ -1,9 +1,9 @@
 """The real-time state of a run: counts per state and per app, and the failures so far.
 
 ``dfk.task_summary()`` returns a TaskSummary. Counts per state come from the kernel's own
-counters; counts per app from an AppCounts subscriber, attached when monitoring starts, when
-a progress display starts, or at the first ``task_summary()`` call (then it covers the tasks
-submitted from that call on, and ``by_app_complete`` says so).
+counters; counts per app from an AppCounts, fed by the monitoring recorder when monitoring
+is on, else subscribed by a progress display or at the first ``task_summary()`` call (then
+it covers the tasks submitted from that call on, and ``by_app_complete`` says so).
 """
 
 from __future__ import annotations
@@ -22,36 +22,41 @@ from plait.dataflow._states import FINAL_FAILURE_STATES, FINAL_STATES, States
 if TYPE_CHECKING:
     from plait.dataflow._kernel import DataFlowKernel
 
-_STATE_NAMES = {state: state.name for state in States}
 _FINAL_NAMES = frozenset(s.name for s in FINAL_STATES)
 _FAILED_NAMES = frozenset(s.name for s in FINAL_FAILURE_STATES)
 
 
 class AppCounts:
-    """A kernel subscriber counting tasks per app and state (about 0.3 µs per event)."""
+    """Counts tasks per app and state from kernel events (about 0.4 µs per event).
+
+    Subscribe it to a kernel, or feed it from another subscriber (the monitoring recorder
+    counts inline, saving a callback per event) and register it with ``use_counter``.
+    """
 
     def __init__(self) -> None:
-        self.counts: dict[str, dict[str, int]] = {}
+        self.counts: dict[str, dict[States, int]] = {}
         self.since = time.time()
         self._lock = threading.Lock()
+
+    def new_app(self, app: str) -> dict[States, int]:
+        """The (zeroed) counters of ``app``, created on its first event."""
+        with self._lock:
+            return self.counts.setdefault(app, dict.fromkeys(States, 0))
 
     def __call__(self, ev: TaskStateChanged) -> None:
         counts = self.counts.get(ev.func_name)
         if counts is None:
-            with self._lock:
-                counts = self.counts.setdefault(ev.func_name,
-                                                dict.fromkeys(_STATE_NAMES.values(), 0))
-        if ev.old is ev.new:  # a submission
-            counts["pending"] += 1
-        else:
-            counts[_STATE_NAMES[ev.old]] -= 1
-            counts[_STATE_NAMES[ev.new]] += 1
+            counts = self.new_app(ev.func_name)
+        if ev.old is not ev.new:  # old is new: a submission, one more task
+            counts[ev.old] -= 1
+        counts[ev.new] += 1
 
     def snapshot(self) -> dict[str, dict[str, int]]:
         """Tasks per app and state (states with no task left out)."""
         with self._lock:
             apps = list(self.counts.items())
-        return {app: {s: n for s, n in states.items() if n} for app, states in apps}
+        return {app: {s.name: n for s, n in list(states.items()) if n}
+                for app, states in apps}
 
 
 _attached: weakref.WeakKeyDictionary[DataFlowKernel, tuple[AppCounts, bool]] = (
@@ -59,15 +64,19 @@ _attached: weakref.WeakKeyDictionary[DataFlowKernel, tuple[AppCounts, bool]] = (
 _attach_lock = threading.Lock()
 
 
-def app_counts(dfk: DataFlowKernel, *, from_start: bool = False) -> AppCounts:
-    """The AppCounts of ``dfk``, subscribing one if it has none yet. ``from_start`` marks a
-    subscription made before the first task (the counts are then complete)."""
+def use_counter(dfk: DataFlowKernel, counter: AppCounts) -> None:
+    """Make ``counter`` (fed by its owner from the first event) ``dfk``'s per-app counts."""
+    with _attach_lock:
+        _attached[dfk] = (counter, True)
+
+
+def app_counts(dfk: DataFlowKernel) -> AppCounts:
+    """The AppCounts of ``dfk``, subscribing one if it has none yet."""
     with _attach_lock:
         found = _attached.get(dfk)
         if found is None:
             counter = AppCounts()
-            complete = from_start or dfk.task_count == 0
-            _attached[dfk] = (counter, complete)
+            _attached[dfk] = (counter, dfk.task_count == 0)
             dfk.subscribe(counter)
             return counter
         return found[0]

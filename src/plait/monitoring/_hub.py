@@ -204,11 +204,11 @@ class _Session:
                                         daemon=True)
         self._reader.start()
         self.sender.put(self._workflow_record(hub, dfk))
-        from plait.dataflow._summary import app_counts
-
-        app_counts(dfk, from_start=True)  # dfk.task_summary() per app, complete from the start
         self.recorder: Recorder = Recorder(dfk.tasks, self.sender)
         self._unsubscribe = dfk.subscribe(self.recorder)
+        from plait.dataflow._summary import use_counter
+
+        use_counter(dfk, self.recorder.counter)  # dfk.task_summary() per app, from the start
         log.info("monitoring run %s into %s (database process pid %d, log %s)", dfk.run_id,
                  url, self.proc.pid, self.log_path)
 

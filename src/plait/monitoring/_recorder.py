@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from plait.dataflow._events import TaskStateChanged
 from plait.dataflow._futures import AppFuture
 from plait.dataflow._states import States
+from plait.dataflow._summary import AppCounts
 from plait.monitoring import _records as R
 
 if TYPE_CHECKING:
@@ -125,21 +126,30 @@ class Sender:
 
 
 class Recorder:
-    """The kernel subscriber: one record per event, read from the task record."""
+    """The kernel subscriber: one record per event, read from the task record; it also
+    keeps the per-app counts of ``dfk.task_summary()`` (inline: one callback, not two)."""
 
     def __init__(self, tasks: dict[int, Task], sender: Sender) -> None:
         self._tasks = tasks
         self._live: dict[int, AppFuture] = {}
         self._sender = sender
         self._append = sender.queue.append
+        self.counter = AppCounts()
+        self._counts = self.counter.counts
 
     def __call__(self, ev: TaskStateChanged) -> None:
-        new = ev.new
+        new, old = ev.new, ev.old
+        counts = self._counts.get(ev.func_name)
+        if counts is None:
+            counts = self.counter.new_app(ev.func_name)
+        counts[new] += 1
         if new in _FINAL:
+            counts[old] -= 1
             self._final(ev)
-        elif ev.old is new:
+        elif old is new:
             self._submitted(ev)
         else:
+            counts[old] -= 1
             self._append((R.STATE, ev.task_id, _CODE[new], ev.time, ev.try_id))
             if new is _RETRYABLE:
                 self._try_failed(ev)
