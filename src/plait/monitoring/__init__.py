@@ -8,11 +8,25 @@ tables and columns (see :mod:`plait.monitoring._schema`). Parsl's import paths
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from plait.monitoring._errors import MonitoringDatabaseError as MonitoringDatabaseError
 from plait.monitoring._errors import MonitoringError as MonitoringError
 from plait.monitoring._errors import MonitoringRouterStartError as MonitoringRouterStartError
 from plait.monitoring._errors import RadioRequiredError as RadioRequiredError
 from plait.monitoring._hub import MonitoringHub as MonitoringHub
 
+if TYPE_CHECKING:
+    from plait.monitoring._notebook import RunWidget as RunWidget
+    from plait.monitoring._notebook import progress as progress
+
 __all__ = ["MonitoringDatabaseError", "MonitoringError", "MonitoringHub",
-           "MonitoringRouterStartError", "RadioRequiredError"]
+           "MonitoringRouterStartError", "RadioRequiredError", "RunWidget", "progress"]
+
+
+def __getattr__(name: str) -> object:
+    if name in ("RunWidget", "progress"):  # they need ipywidgets or rich: on first use
+        from plait.monitoring import _notebook
+
+        return getattr(_notebook, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
