@@ -37,6 +37,9 @@ DOCUMENTED = {
                          "progress"},
     "plait.monitoring.monitoring": {"MonitoringHub"},
     "plait.monitoring.errors": {"MonitoringRouterStartError", "RadioRequiredError"},
+    "plait.usage_tracking": {"DISABLED", "ENDPOINT_ENV", "LEVEL_1", "LEVEL_2", "LEVEL_3",
+                             "UsageTracker", "messages"},
+    "plait.usage_tracking.levels": {"DISABLED", "LEVEL_1", "LEVEL_2", "LEVEL_3"},
     "plait.executors": {"Executor", "HighThroughputExecutor", "ParslExecutor",
                         "ThreadPoolExecutor"},
 }
@@ -47,7 +50,8 @@ PUBLIC_MODULES = ["plait", "plait.errors", "plait.executors", "plait.data", "pla
                   "plait.dataflow.errors", "plait.dataflow.dependency_resolvers",
                   "plait.data_provider.files", "plait.providers", "plait.launchers",
                   "plait.utils", "plait.dataflow.memoization", "plait.monitoring",
-                  "plait.monitoring.monitoring", "plait.monitoring.errors"]
+                  "plait.monitoring.monitoring", "plait.monitoring.errors",
+                  "plait.usage_tracking", "plait.usage_tracking.levels"]
 
 
 @pytest.mark.parametrize("module,names", sorted(DOCUMENTED.items()))

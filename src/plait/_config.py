@@ -42,8 +42,9 @@ class Config:
         at once, cancelling tasks that have not started).
       * ``initialize_logging=True`` writes ``<run_dir>/NNN/plait.log`` at ``log_level``
         (default INFO: per-task lines are DEBUG and cost nothing unless enabled).
-      * ``usage_tracking`` is accepted for compatibility and validated; plait never sends
-        usage data anywhere.
+      * ``usage_tracking`` (levels 0-3, default 0: off) sends anonymous usage messages to
+        ``$PLAIT_USAGE_TRACKING_ENDPOINT`` only (plait runs no collector: without that
+        variable nothing is sent). ``plait usage --show`` prints what would be sent.
       * ``monitoring=MonitoringHub(...)`` records the run in a database written by its own
         process (see plait.monitoring); an outage of it never stops the run.
       * plait additions: ``infrastructure_retries`` (tries lost to a dead worker, manager or

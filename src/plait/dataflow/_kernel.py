@@ -95,6 +95,7 @@ class DataFlowKernel:
         self.executors: dict[str, Executor] = {}
         self._user_labels: list[str] = []
         self._poller: Any = None
+        self._usage: Any = None
         try:
             if self.memoizer is not None:
                 self.memoizer.start(run_dir=self.run_dir, config_run_dir=config.run_dir)
@@ -103,6 +104,10 @@ class DataFlowKernel:
             self.add_executors(config.executor_list)
             self.add_executors([ThreadPoolExecutor(INTERNAL_EXECUTOR,
                                                    config.internal_tasks_max_threads)])
+            if config.usage_tracking:  # opt-in; sends from a daemon thread, never waits
+                from plait.usage_tracking import UsageTracker
+
+                self._usage = UsageTracker(self)
         except BaseException:
             log.exception("plait could not start; stopping what was started")
             self.cleanup(wait=False)
@@ -469,6 +474,8 @@ class DataFlowKernel:
                 self.memoizer.close()
             except Exception:
                 log.exception("final checkpoint failed")
+        if self._usage is not None:
+            self._usage.end(self)
         if self.monitoring is not None:
             try:
                 self.monitoring.close(interrupted=not wait, dfk=self)
