@@ -245,10 +245,48 @@ def final_states(conn: Connection, run_id: str) -> dict[int, str]:
 
 
 def current_states(conn: Connection, run_id: str) -> dict[int, str]:
-    """Task id → its latest state (status rows in time order: the last one is now)."""
+    """Task id → its state now: its final state if it has one, else its latest one.
+
+    Final states come from their own rows; only when some task has none are the other
+    status rows read (a finished run of 10^5 tasks needs a third of its status rows).
+    """
     st = s.status
-    return dict(conn.execute(sa.select(st.c.task_id, st.c.task_status_name).where(
-        st.c.run_id == run_id).order_by(st.c.timestamp)).all())
+    states = final_states(conn, run_id)
+    total = conn.execute(sa.select(sa.func.count()).select_from(s.task).where(
+        s.task.c.run_id == run_id)).scalar_one()
+    if len(states) >= total:
+        return states
+    latest: dict[int, Any] = {}
+    for tid, name, when in conn.execute(
+            sa.select(st.c.task_id, st.c.task_status_name, sa.type_coerce(st.c.timestamp,
+                                                                          sa.Text))
+            .where(st.c.run_id == run_id, st.c.task_status_name.not_in(FINAL))):
+        if tid not in states and (tid not in latest or when > latest[tid][1]):
+            latest[tid] = (name, when)
+    states.update({tid: name for tid, (name, _) in latest.items()})
+    return states
+
+
+def epoch_ms(conn: Connection) -> tuple[Any, Any]:
+    """``(column → expression, value → epoch ms)`` to read a DateTime column fast.
+
+    SQLite stores local-time text: it is read as text and converted with a per-second
+    cache (SQLAlchemy's own parsing costs several microseconds per value).
+    """
+    if conn.dialect.name != "sqlite":
+        return (lambda col: col), (lambda v: v.timestamp() * 1000.0 if v else None)
+    seconds: dict[str, float] = {}
+
+    def convert(text: str | None) -> float | None:
+        if not text:
+            return None
+        head = text[:19]
+        base = seconds.get(head)
+        if base is None:
+            base = seconds[head] = datetime.datetime.fromisoformat(head).timestamp() * 1000.0
+        return base + (int(text[20:26].ljust(6, "0")) / 1000.0 if len(text) > 20 else 0.0)
+
+    return (lambda col: sa.type_coerce(col, sa.Text)), convert
 
 
 @dataclass

@@ -68,6 +68,9 @@ def create_app(target: str) -> Starlette:
     async def summary(request: Request) -> Response:
         return json_of(D.summary, request.path_params["run_id"])
 
+    async def apps(request: Request) -> Response:
+        return json_of(D.apps, request.path_params["run_id"])
+
     async def graph(request: Request) -> Response:
         fn = D.graph_states if request.query_params.get("states_only") else D.graph
         return json_of(fn, request.path_params["run_id"])
@@ -115,6 +118,7 @@ def create_app(target: str) -> Starlette:
         Route("/", index),
         Route("/api/runs", runs),
         Route("/api/runs/{run_id}", summary),
+        Route("/api/runs/{run_id}/apps", apps),
         Route("/api/runs/{run_id}/graph", graph),
         Route("/api/runs/{run_id}/timeline", timeline),
         Route("/api/runs/{run_id}/tasks/{task_id:int}", task),

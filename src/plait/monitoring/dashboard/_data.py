@@ -37,14 +37,17 @@ def runs(conn: Connection) -> list[dict[str, Any]]:
 
 
 def summary(conn: Connection, run_id: str) -> dict[str, Any]:
-    """Header, counts per app and state, per-app durations, failures."""
+    """What the first paint shows: header, counts per app and state, failures."""
     run = Q.find_run(conn, run_id, run_id)
-    apps = [{"app": a.app, "tasks": a.tasks, "states": a.states, "tries": a.tries,
+    return {"run": run_json(run), "states": STATES, "failures": failures(conn, run.run_id)}
+
+
+def apps(conn: Connection, run_id: str) -> list[dict[str, Any]]:
+    """Per-app counts and try durations (read after the first paint: it reads every try)."""
+    return [{"app": a.app, "tasks": a.tasks, "states": a.states, "tries": a.tries,
              "mean": a.mean_s, "median": a.median_s, "max": a.max_s, "total": a.total_s,
              "walltime_used_max": a.walltime_used_max}
-            for a in Q.app_stats(conn, run.run_id)]
-    return {"run": run_json(run), "apps": apps, "states": STATES,
-            "failures": failures(conn, run.run_id)}
+            for a in Q.app_stats(conn, run_id)]
 
 
 def failures(conn: Connection, run_id: str, limit: int = 500) -> list[dict[str, Any]]:
@@ -117,18 +120,24 @@ def _states(conn: Connection, run_id: str, ids: list[int]) -> list[int]:
 
 def timeline(conn: Connection, run_id: str, limit: int = 200_000) -> dict[str, Any]:
     """Every try as (task, try, app, start, end, state) in parallel arrays, by start."""
+    y, t = s.try_, s.task
+    column, convert = Q.epoch_ms(conn)
+    query = (sa.select(y.c.task_id, y.c.try_id, t.c.task_func_name,
+                       column(y.c.task_try_time_launched), column(y.c.task_try_time_returned),
+                       y.c.hostname)
+             .select_from(y.join(t, sa.and_(t.c.task_id == y.c.task_id, t.c.run_id == run_id)))
+             .where(y.c.run_id == run_id)
+             .order_by(y.c.task_try_time_launched).limit(limit))
+    finals = Q.final_states(conn, run_id)
+    rows = conn.execute(query).all()
+    columns = [list(c) for c in zip(*rows, strict=True)] if rows else [[]] * 6
+    tids, tries, names, starts, ends, hosts = columns  # transposed: one list per field
     apps: dict[str, int] = {}
-    out: dict[str, list[Any]] = {k: [] for k in ("task", "try", "app", "start", "end",
-                                                 "state", "host")}
-    for t in Q.tries(conn, run_id, limit):
-        out["task"].append(t.task_id)
-        out["try"].append(t.try_id)
-        out["app"].append(apps.setdefault(t.app, len(apps)))
-        out["start"].append(ms(t.launched))
-        out["end"].append(ms(t.returned))
-        out["state"].append(_STATE_INDEX.get(t.state or "launched", 1))
-        out["host"].append(t.hostname)
-    return {"apps": list(apps), "states": STATES, **out}
+    launched, index = _STATE_INDEX["launched"], _STATE_INDEX
+    app = [apps.setdefault(a, len(apps)) for a in names]
+    return {"apps": list(apps), "states": STATES, "task": tids, "try": tries, "app": app,
+            "start": [convert(x) for x in starts], "end": [convert(x) for x in ends],
+            "state": [index.get(finals.get(t, ""), launched) for t in tids], "host": hosts}
 
 
 def task(conn: Connection, run_id: str, task_id: int) -> dict[str, Any] | None:
@@ -168,6 +177,7 @@ def report(conn: Connection, run_id: str) -> dict[str, Any]:
     """Everything the self-contained report shows, in one dict."""
     data = summary(conn, run_id)
     rid = data["run"]["run_id"]
+    data["apps"] = apps(conn, rid)
     data["graph"] = graph(conn, rid)
     data["timeline"] = timeline(conn, rid)
     data["resources"] = resources(conn, rid)

@@ -46,6 +46,7 @@ function reportApi(path) {  // the same answers, from the embedded data
   if (path.endsWith("/graph") || path.includes("/graph?")) return r.graph;
   if (path.endsWith("/timeline")) return r.timeline;
   if (path.endsWith("/resources")) return r.resources;
+  if (path.endsWith("/apps")) return r.apps;
   const task = path.match(/\/tasks\/(\d+)$/);
   if (task) return r.tasks[task[1]] || { task_id: +task[1], missing: true };
   return r;
@@ -89,7 +90,7 @@ async function showRun(runId) {
   state.runId = runId;
   $("#runs-view").hidden = true; $("#run-view").hidden = false;
   await refreshSummary();                  // first paint: header, counts, failures
-  loadGraph(true); loadTimeline(); loadResources();
+  loadGraph(true); loadTimeline(); loadApps(); loadResources();
   if (!REPORT && state.summary.run.outcome === "running") openEvents(runId);
 }
 
@@ -113,7 +114,7 @@ function closeEvents() {
 function scheduleRefresh() {
   if (state.refreshing) { state.pending = true; return; }
   state.refreshing = true;
-  Promise.all([refreshSummary(), loadGraph(false), loadTimeline(), loadResources()])
+  Promise.all([refreshSummary(), loadGraph(false), loadTimeline(), loadApps(), loadResources()])
     .catch(console.error)
     .finally(() => setTimeout(() => {
       state.refreshing = false;
@@ -124,7 +125,13 @@ function scheduleRefresh() {
 async function refreshSummary() {
   const data = await api(`runs/${state.runId}`);
   state.summary = data;
-  renderHeader(data.run); renderCounts(data); renderApps(data.apps); renderFailures(data.failures);
+  renderHeader(data.run); renderCounts(data); renderFailures(data.failures);
+}
+
+async function loadApps() {
+  const runId = state.runId;
+  const apps = await api(`runs/${runId}/apps`);
+  if (runId === state.runId) renderApps(apps);
 }
 
 function renderHeader(run) {
