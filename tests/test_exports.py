@@ -37,6 +37,13 @@ DOCUMENTED = {
                          "progress"},
     "plait.monitoring.monitoring": {"MonitoringHub"},
     "plait.monitoring.errors": {"MonitoringRouterStartError", "RadioRequiredError"},
+    "plait.monitoring.radios": {"FilesystemRadio", "HTEXRadio", "MultiprocessingQueueRadio",
+                                "RadioConfig", "UDPRadio"},
+    "plait.monitoring.radios.base": {"RadioConfig"},
+    "plait.monitoring.radios.htex": {"HTEXRadio"},
+    "plait.monitoring.radios.udp": {"UDPRadio"},
+    "plait.monitoring.radios.filesystem": {"FilesystemRadio"},
+    "plait.monitoring.radios.multiprocessing": {"MultiprocessingQueueRadio"},
     "plait.usage_tracking": {"DISABLED", "ENDPOINT_ENV", "LEVEL_1", "LEVEL_2", "LEVEL_3",
                              "UsageTracker", "messages"},
     "plait.usage_tracking.levels": {"DISABLED", "LEVEL_1", "LEVEL_2", "LEVEL_3"},
@@ -51,7 +58,10 @@ PUBLIC_MODULES = ["plait", "plait.errors", "plait.executors", "plait.data", "pla
                   "plait.data_provider.files", "plait.providers", "plait.launchers",
                   "plait.utils", "plait.dataflow.memoization", "plait.monitoring",
                   "plait.monitoring.monitoring", "plait.monitoring.errors",
-                  "plait.usage_tracking", "plait.usage_tracking.levels"]
+                  "plait.usage_tracking", "plait.usage_tracking.levels",
+                  "plait.monitoring.radios", "plait.monitoring.radios.base",
+                  "plait.monitoring.radios.htex", "plait.monitoring.radios.udp",
+                  "plait.monitoring.radios.filesystem", "plait.monitoring.radios.multiprocessing"]
 
 
 @pytest.mark.parametrize("module,names", sorted(DOCUMENTED.items()))

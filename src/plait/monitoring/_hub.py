@@ -205,12 +205,33 @@ class _Session:
         self._reader.start()
         self.sender.put(self._workflow_record(hub, dfk))
         self.recorder: Recorder = Recorder(dfk.tasks, self.sender)
+        self._receivers = self._wire_executors(hub, dfk)
         self._unsubscribe = dfk.subscribe(self.recorder)
         from plait.dataflow._summary import use_counter
 
         use_counter(dfk, self.recorder.counter)  # dfk.task_summary() per app, from the start
         log.info("monitoring run %s into %s (database process pid %d, log %s)", dfk.run_id,
                  url, self.proc.pid, self.log_path)
+
+    def _wire_executors(self, hub: MonitoringHub, dfk: DataFlowKernel) -> list[Any]:
+        """Before the executors start: tell those that sample resources where to send them
+        (their radio; HTEXRadio by default) and how often."""
+        from plait.monitoring.radios import HTEXRadio
+
+        receivers: list[Any] = []
+        interval = hub.resource_monitoring_interval
+        if not hub.resource_monitoring_enabled or interval <= 0:
+            return receivers
+        for ex in dfk.config.executor_list:
+            if not ex.monitor_resources():
+                continue
+            radio = getattr(ex, "remote_monitoring_radio", None) or HTEXRadio()
+            receiver = radio.start_receiver(dfk.run_dir, ex.monitoring_samples)
+            if receiver is not None:
+                receivers.append(receiver)
+            ex.monitoring_sink = self.recorder.resources
+            ex.monitoring_spec = {"interval": interval, "radio": radio.spec(dfk.run_dir)}
+        return receivers
 
     @staticmethod
     def _workflow_record(hub: MonitoringHub, dfk: DataFlowKernel) -> tuple[Any, ...]:
@@ -291,6 +312,11 @@ class _Session:
         from plait.monitoring import _records as R
 
         self._unsubscribe_quietly()
+        for receiver in self._receivers:
+            receiver.stop()
+        for ex in self.dfk.config.executor_list:  # the next load wires them afresh
+            if getattr(ex, "monitoring_sink", None) == self.recorder.resources:
+                ex.monitoring_sink = ex.monitoring_spec = None
         counts = self.dfk.task_state_counts
         done = counts[States.exec_done] + counts[States.memo_done]
         failed = counts[States.failed] + counts[States.dep_fail]

@@ -156,6 +156,18 @@ class Recorder:
         if not self._sender.awake:
             self._sender.wake()
 
+    def resources(self, samples: list[tuple[Future[Any], tuple[Any, ...]]]) -> None:
+        """Samples from an executor, each with the executor future of the task it measured
+        (see ``_resources`` for the layout after the executor's task id)."""
+        by_future = {id(t.exec_future): t for t in (f.task for f in list(self._live.values()))
+                     if t.exec_future is not None}
+        for fut, sample in samples:
+            task = by_future.get(id(fut))
+            if task is not None:
+                self._append((R.RESOURCE, task.id, task.try_id, *sample))
+        if samples and not self._sender.awake:
+            self._sender.wake()
+
     def _submitted(self, ev: TaskStateChanged) -> None:
         task = self._tasks.get(ev.task_id)
         if task is None or task.future is None:

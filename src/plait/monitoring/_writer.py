@@ -50,7 +50,7 @@ _PROGRESS_COLS = ("run_id", "task_func_name", "task_status_name", "count")
 
 # positions in the row lists kept for tasks and tries of the current batch
 _T_HASH, _T_RETURNED, _T_FAILS, _T_COST = 5, 12, 13, 14
-_Y_HOST, _Y_RETURNED, _Y_HISTORY, _Y_JOINS = 4, 8, 9, 10
+_Y_BLOCK, _Y_HOST, _Y_RETURNED, _Y_HISTORY, _Y_JOINS = 3, 4, 8, 9, 10
 
 
 # a live task: [its app's counts per state, its state, its executor, its latest try or -1]
@@ -72,6 +72,7 @@ class _Batch:
     blocks: list[tuple[Any, ...]] = field(default_factory=list)
     task_ends: list[tuple[Any, ...]] = field(default_factory=list)
     try_ends: list[tuple[Any, ...]] = field(default_factory=list)
+    try_hosts: list[tuple[Any, ...]] = field(default_factory=list)
     workflow_end: tuple[Any, ...] | None = None
     records: int = 0
 
@@ -83,6 +84,7 @@ class Writer:
         self.url, self.run_id, self.warn = url, run_id, warn
         self.engine: sa.Engine | None = None
         self.live: dict[int, list[Any]] = {}
+        self.placed: set[tuple[int, int]] = set()  # tries whose host is recorded; live ones
         self.counts: dict[str, dict[str, int]] = {}  # app -> state -> tasks in it now
         self.batch = _Batch()
         self.workflow_rows: tuple[tuple[Any, ...], tuple[Any, ...]] | None = None
@@ -175,6 +177,8 @@ class Writer:
         live = self.live.pop(tid, None)
         if live is None:
             return
+        for k in range(live[_L_TRY] + 1):
+            self.placed.discard((tid, k))
         counts = live[_L_COUNTS]
         counts[live[_L_STATE]] -= 1
         counts[name] += 1
@@ -197,11 +201,18 @@ class Writer:
             row[_Y_HISTORY] = f"{kind}: {message}"[:1000]
 
     def _resource(self, r: tuple[Any, ...]) -> None:
-        (_, tid, try_id, t, interval, _host, _block, pid, mem_pct, children, user, system,
+        (_, tid, try_id, t, interval, host, block, pid, mem_pct, children, user, system,
          vms, rss, read, write, status, cpu, vol, invol) = r
-        self.batch.resources.append((try_id, tid, self.run_id, self.ts(t), interval, pid,
-                                     mem_pct, children, user, system, vms, rss, read, write,
-                                     status, cpu, vol, invol))
+        b = self.batch
+        b.resources.append((try_id, tid, self.run_id, self.ts(t), interval, pid, mem_pct,
+                            children, user, system, vms, rss, read, write, status, cpu, vol,
+                            invol))
+        row = b.tries.get((tid, try_id))
+        if row is not None:
+            row[_Y_HOST], row[_Y_BLOCK] = host, block
+        elif (tid, try_id) not in self.placed:  # where the try ran: once per try
+            b.try_hosts.append((host, block, try_id, tid, self.run_id))
+        self.placed.add((tid, try_id))
 
     def _node(self, r: tuple[Any, ...]) -> None:
         _, t, _executor, host, uid, block_id, cpus, mem, active, workers, python = r
@@ -294,6 +305,8 @@ class Writer:
                              "task_fail_cost"))
         self.try_end = upd(engine, s.try_, ("try_id", "task_id", "run_id"),
                            ("task_try_time_returned", "task_joins"))
+        self.try_host = upd(engine, s.try_, ("try_id", "task_id", "run_id"),
+                            ("hostname", "block_id"))
         self.workflow_done = upd(engine, s.workflow, ("run_id",),
                                  ("time_completed", "tasks_completed_count",
                                   "tasks_failed_count"))
@@ -317,6 +330,7 @@ class Writer:
         ins["block"].run(conn, b.blocks)
         self.task_end.run(conn, b.task_ends)
         self.try_end.run(conn, b.try_ends)
+        self.try_host.run(conn, b.try_hosts)
         conn.execute(self.progress_clear)
         ins["progress"].run(conn, [(self.run_id, func, state, n)
                                    for func, states in self.counts.items()
