@@ -21,6 +21,7 @@ from plait._errors import PlaitError as PlaitError
 from plait._errors import PropagatedException as PropagatedException
 from plait._errors import SerializationError as SerializationError
 from plait._errors import TaskCancelled as TaskCancelled
+from plait.dataflow._errors import TaskKilledWorker as TaskKilledWorker
 from plait.dataflow._states import InvalidTransition as InvalidTransition
 from plait.executors._errors import BadMessage as BadMessage
 from plait.executors._errors import BadStateException as BadStateException
@@ -58,6 +59,7 @@ __all__ = [
     "OptionalModuleMissing", "ParslError", "PlaitError", "PropagatedException",
     "RadioRequiredError",
     "ScaleOutFailed", "ScalingFailed", "SchedulerMissingArgs", "ScriptPathError",
-    "SerializationError", "SubmitException", "TaskCancelled", "UnsupportedFeatureError",
+    "SerializationError", "SubmitException", "TaskCancelled", "TaskKilledWorker",
+    "UnsupportedFeatureError",
     "VersionMismatch", "WorkerLost",
 ]

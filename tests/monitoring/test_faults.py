@@ -16,8 +16,9 @@ from pathlib import Path
 import psutil
 import pytest
 
-from monitored import monitored_kernel, rows, wait_for
+from monitored import monitored_kernel, rows
 from plait import python_app
+from waiting import wait_until
 
 CRASHING_SCRIPT = textwrap.dedent("""
     import sys, threading
@@ -59,7 +60,7 @@ def test_what_was_recorded_before_kill_9_is_in_the_database(db_url: str,
     proc = subprocess.Popen([sys.executable, str(script), str(tmp_path / "runinfo"), db_url,
                              str(fifo)])
     try:
-        wait_for(lambda: _table_exists(db_url) and rows(
+        wait_until(lambda: _table_exists(db_url) and rows(
             db_url, "SELECT 1 FROM status WHERE task_id = 50 AND task_status_name = "
             "'launched'"), 60, "the 51st task to be recorded as launched")
         writers = psutil.Process(proc.pid).children()
@@ -108,7 +109,7 @@ def test_dead_database_process_is_logged_once_and_recording_stops(
         assert add(1).result(timeout=30) == 1
         [session] = dfk.monitoring._sessions.values()
         os.kill(session.proc.pid, signal.SIGKILL)
-        wait_for(lambda: session.recorder not in dfk._book.events.callbacks, 30,
+        wait_until(lambda: session.recorder not in dfk._book.events.callbacks, 30,
                  "the recorder to unsubscribe")
         assert [add(i).result(timeout=30) for i in range(100)] == list(range(100))
         assert dfk.monitoring.flush(5) is False

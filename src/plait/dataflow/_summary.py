@@ -12,15 +12,29 @@ import html
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from plait.dataflow._events import TaskStateChanged
 from plait.dataflow._failures import FailedTask
 from plait.dataflow._states import FINAL_FAILURE_STATES, FINAL_STATES, States
 
-if TYPE_CHECKING:
-    from plait.dataflow._kernel import DataFlowKernel
+
+class DataFlowKernel(Protocol):
+    """What a summary reads of a kernel (the kernel imports this module, not the reverse)."""
+
+    run_id: str
+
+    @property
+    def task_state_counts(self) -> dict[States, int]: ...
+
+    @property
+    def task_count(self) -> int: ...
+
+    def failed_tasks(self) -> list[FailedTask]: ...
+
+    def subscribe(self, callback: Callable[[TaskStateChanged], object]) -> Any: ...
 
 _FINAL_NAMES = frozenset(s.name for s in FINAL_STATES)
 _FAILED_NAMES = frozenset(s.name for s in FINAL_FAILURE_STATES)
@@ -59,7 +73,7 @@ class AppCounts:
                 for app, states in apps}
 
 
-_attached: weakref.WeakKeyDictionary[DataFlowKernel, tuple[AppCounts, bool]] = (
+_attached: weakref.WeakKeyDictionary[Any, tuple[AppCounts, bool]] = (
     weakref.WeakKeyDictionary())
 _attach_lock = threading.Lock()
 

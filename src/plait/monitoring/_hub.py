@@ -122,6 +122,12 @@ class MonitoringHub:
         session = _Session(self, dfk, url)
         with self._lock:
             self._sessions[dfk.run_id] = session
+        dfk.on_cleanup(self._kernel_cleaned_up)
+
+    def _kernel_cleaned_up(self, dfk: DataFlowKernel) -> None:
+        # Cleanup runs inside __exit__ when an exception (Ctrl-C, an error) ends the block:
+        # that run was interrupted, not completed.
+        self.close(interrupted=sys.exc_info()[0] is not None, dfk=dfk)
 
     def close(self, interrupted: bool = False, dfk: DataFlowKernel | None = None) -> None:
         """Record the end of ``dfk``'s run (every run, if None) and wait, bounded, until the

@@ -170,7 +170,7 @@ class Recorder:
 
     def _submitted(self, ev: TaskStateChanged) -> None:
         task = self._tasks.get(ev.task_id)
-        if task is None or task.future is None:
+        if task is None or not isinstance(task.future, AppFuture):
             return
         self._live[task.id] = task.future
         kwargs = task.kwargs
@@ -198,8 +198,9 @@ class Recorder:
             return
         task = fut.task
         joins = None
-        if task.joins:
-            joins = ",".join(str(getattr(j, "tid", "?")) for j in task.joins)
+        if task.joins is not None:  # a join app's body returned a future or a list of them
+            inner = task.joins if isinstance(task.joins, list) else [task.joins]
+            joins = ",".join(str(getattr(j, "tid", "?")) for j in inner)
         self._append((R.FINAL, ev.task_id, _CODE[ev.new], ev.time, ev.try_id,
                       task.fail_count, float(task.fail_cost), task.hashsum, joins))
         if ev.new not in _FINAL_OK:  # the exception is set on the future right after

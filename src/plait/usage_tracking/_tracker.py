@@ -24,7 +24,10 @@ from plait._version import __version__
 
 if TYPE_CHECKING:
     from plait._config import Config
-    from plait.dataflow._kernel import DataFlowKernel
+
+# The kernel (which imports this package) is only duck-typed here: config, run counts and
+# on_cleanup; annotating it would make an import cycle.
+DataFlowKernel = Any
 
 log = logging.getLogger("plait.usage_tracking")
 ENDPOINT_ENV = "PLAIT_USAGE_TRACKING_ENDPOINT"
@@ -87,7 +90,7 @@ class UsageTracker:
 
     def __init__(self, dfk: DataFlowKernel) -> None:
         self.config = dfk.config
-        self.level = dfk.config.usage_tracking
+        self.level = int(dfk.config.usage_tracking)  # older Parsl configs give True
         self.correlator = str(uuid.uuid4())
         self.started = time.monotonic()
         self.threads: list[threading.Thread] = []
@@ -96,9 +99,10 @@ class UsageTracker:
             log.info("usage tracking is on (level %d) but %s is not set: nothing is sent",
                      self.level, ENDPOINT_ENV)
             return
-        start = messages(self.config, correlator=self.correlator).get("start")
+        start = messages(self.config, self.level, correlator=self.correlator).get("start")
         if start is not None:
             self._send(start)
+            dfk.on_cleanup(self.end)
 
     def end(self, dfk: DataFlowKernel) -> None:
         """Send the end message (level 3): task counts and run time."""
@@ -107,7 +111,7 @@ class UsageTracker:
         from plait.dataflow._states import States
 
         counts = dfk.task_state_counts
-        end = messages(self.config, correlator=self.correlator,
+        end = messages(self.config, self.level, correlator=self.correlator,
                        tasks=sum(counts.values()),
                        failed=counts[States.failed] + counts[States.dep_fail],
                        seconds=time.monotonic() - self.started)["end"]
