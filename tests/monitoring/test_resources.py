@@ -16,9 +16,8 @@ import pytest
 
 from monitored import monitored_kernel, rows
 from plait import python_app
-from plait.monitoring._resources import ResourceSampler
+from plait._sampling import ResourceSampler, make_sender
 from plait.monitoring.radios import FilesystemRadio, HTEXRadio, UDPRadio
-from plait.monitoring.radios._radios import make_sender
 
 BURN = ("x = 0\nfor i in range(20_000_000):\n    x += i\nbuf = bytearray(50_000_000)\n"
         "print('burnt', flush=True)\nimport sys; sys.stdin.read()\n")

@@ -10,7 +10,7 @@ the block interface used by the scaling strategy: ``outstanding``, ``status()``,
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from types import TracebackType
 from typing import Any
@@ -30,7 +30,7 @@ class Executor(ABC):
     #: True: {"interval": seconds, "radio": the radio's spec} for the workers, and where
     #: samples go, as [(the task's future from submit(), sample fields...)]
     monitoring_spec: dict[str, Any] | None = None
-    monitoring_sink: Callable[[list[tuple[Future[Any], tuple[Any, ...]]]], None] | None = None
+    monitoring_sink: Callable[[Sequence[tuple[Future[Any], tuple[Any, ...]]]], None] | None = None
 
     def start(self) -> None:  # noqa: B027 - optional hook, a no-op by default
         """Start the executor's threads or processes; the kernel calls it once, at load."""

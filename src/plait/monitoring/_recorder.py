@@ -18,7 +18,7 @@ import os
 import threading
 import traceback
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
@@ -156,9 +156,9 @@ class Recorder:
         if not self._sender.awake:
             self._sender.wake()
 
-    def resources(self, samples: list[tuple[Future[Any], tuple[Any, ...]]]) -> None:
+    def resources(self, samples: Sequence[tuple[Future[Any], tuple[Any, ...]]]) -> None:
         """Samples from an executor, each with the executor future of the task it measured
-        (see ``_resources`` for the layout after the executor's task id)."""
+        (see ``plait._sampling`` for the layout after the executor's task id)."""
         by_future = {id(t.exec_future): t for t in (f.task for f in list(self._live.values()))
                      if t.exec_future is not None}
         for fut, sample in samples:

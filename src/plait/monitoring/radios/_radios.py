@@ -7,8 +7,9 @@
     receiver ──▶ executor.monitoring_samples(records) ──▶ hub (task and try ids) ──▶ database
 
 A radio is configuration (Parsl's RadioConfig): ``spec(run_dir)`` is the JSON-able part the
-manager needs to send, ``start_receiver`` the script's side. Records are marshal-encoded
-tuples (the pilot checks both ends run the same Python, so marshal's format matches).
+manager needs to send (its senders are in ``plait._sampling``, which executors may import),
+``start_receiver`` the script's side. Records are marshal-encoded tuples (the pilot checks
+both ends run the same Python, so marshal's format matches).
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ import secrets
 import select
 import socket
 import threading
-import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any
@@ -31,7 +31,6 @@ from plait._errors import ConfigurationError
 
 log = logging.getLogger("plait.monitoring.radios")
 Deliver = Callable[[list[tuple[Any, ...]]], None]
-_DATAGRAM = 60_000  # bytes of records per UDP datagram, under the 64 KiB limit
 FS_POLL_S = 1.0  # a file system has no event to wait on here: look this often
 
 
@@ -210,61 +209,3 @@ class _FilesystemReceiver(_Threaded):
             except (OSError, ValueError, EOFError):  # half-removed, or not ours
                 continue
             self._deliver(records)
-
-
-# -- the sending side (in a pilot manager) ------------------------------------------------------
-def make_sender(spec: dict[str, Any], channel: Deliver | None = None) -> Deliver:
-    """A function sending records as ``spec`` says; ``channel`` is the pilot's own."""
-    kind = spec.get("kind")
-    if kind in ("htex", "local"):
-        if channel is None:
-            raise ConfigurationError("remote_monitoring_radio", kind,
-                                     "a radio this executor can send through")
-        return channel
-    if kind == "udp":
-        return _udp_sender(spec)
-    if kind == "filesystem":
-        return _fs_sender(spec["dir"])
-    raise ConfigurationError("remote_monitoring_radio", kind, "htex, udp or filesystem")
-
-
-def _udp_sender(spec: dict[str, Any]) -> Deliver:
-    key, digest = bytes.fromhex(spec["key"]), spec["digest"]
-    address = (spec["address"], int(spec["port"]))
-    sock = socket.socket(socket.AF_INET6 if ":" in spec["address"] else socket.AF_INET,
-                         socket.SOCK_DGRAM)
-
-    def send(records: list[tuple[Any, ...]]) -> None:
-        chunk: list[tuple[Any, ...]] = []
-        size = 0
-        for rec in [*records, None]:
-            body = marshal.dumps(rec) if rec is not None else b""
-            if chunk and (rec is None or size + len(body) > _DATAGRAM):
-                payload = marshal.dumps(chunk)
-                try:
-                    sock.sendto(hmac.new(key, payload, digest).digest() + payload, address)
-                except OSError as exc:  # the hub is gone: samples are lost, tasks are not
-                    log.debug("monitoring datagram not sent: %s", exc)
-                chunk, size = [], 0
-            if rec is not None:
-                chunk.append(rec)
-                size += len(body)
-
-    return send
-
-
-def _fs_sender(directory: str) -> Deliver:
-    tmp, new = os.path.join(directory, "tmp"), os.path.join(directory, "new")
-    os.makedirs(tmp, exist_ok=True)
-    os.makedirs(new, exist_ok=True)
-
-    def send(records: list[tuple[Any, ...]]) -> None:
-        name = f"{uuid.uuid4().hex}.rec"
-        try:
-            with open(os.path.join(tmp, name), "wb") as fh:
-                marshal.dump(records, fh)
-            os.rename(os.path.join(tmp, name), os.path.join(new, name))  # whole, or absent
-        except OSError as exc:
-            log.debug("monitoring records not written: %s", exc)
-
-    return send

@@ -1,4 +1,6 @@
-"""Resource samples of task processes (psutil), taken where the tasks run.
+"""Resource samples of task processes (psutil), taken where the tasks run, and the senders
+that carry them as a monitoring radio's spec says (a base-layer module: the pilot's
+manager uses it, and executors sit below monitoring).
 
 A pilot manager keeps one ResourceSampler for its workers. When a worker starts a task the
 sampler notes the worker's CPU time and I/O so far (workers run many tasks; a task's use is
@@ -10,10 +12,23 @@ which maps executor task ids to the kernel's task and try ids.
 
 from __future__ import annotations
 
+import hmac
+import logging
+import marshal
+import os
+import socket
 import time
+import uuid
+from collections.abc import Callable
 from typing import Any
 
 import psutil
+
+from plait._errors import ConfigurationError
+
+log = logging.getLogger("plait.monitoring.sampling")
+Deliver = Callable[[list[tuple[Any, ...]]], None]
+_DATAGRAM = 60_000  # bytes of records per UDP datagram, under the 64 KiB limit
 
 # Sample layout (radios carry these tuples):
 # (executor_task_id, time, interval, hostname, block_id, pid, memory_percent, children,
@@ -44,6 +59,46 @@ def _counters(proc: psutil.Process) -> tuple[float, float, int, int, int, int]:
         except psutil.NoSuchProcess:  # a child that just ended
             continue
     return user, system, read, write, vol, invol
+
+
+def encode_spec(spec: dict[str, Any]) -> str:
+    """A monitoring spec as one shell-safe word (for the manager's command line)."""
+    import base64
+    import json
+
+    return base64.urlsafe_b64encode(json.dumps(spec).encode()).decode()
+
+
+def decode_spec(word: str) -> dict[str, Any]:
+    import base64
+    import json
+
+    spec: dict[str, Any] = json.loads(base64.urlsafe_b64decode(word.encode()))
+    return spec
+
+
+class TaskSampling:
+    """A pilot manager's resource monitoring: every ``interval`` seconds (a deadline in the
+    manager's own loop: no thread) sample the workers running tasks and send the records."""
+
+    def __init__(self, spec: dict[str, Any], hostname: str, block_id: str,
+                 channel: Deliver) -> None:
+        self.interval = float(spec["interval"])
+        self.sampler = ResourceSampler(hostname, block_id, self.interval)
+        self.send = make_sender(spec["radio"], channel)
+        self.due = time.monotonic() + self.interval
+
+    def task_started(self, pid: int) -> None:
+        self.sampler.task_started(pid)
+
+    def maybe_sample(self, now: float, running: dict[int, int]) -> None:
+        """Sample and send if due; ``running`` maps worker pid → executor task id."""
+        if now < self.due:
+            return
+        self.due = now + self.interval
+        samples = self.sampler.sample(running)
+        if samples:
+            self.send(samples)
 
 
 class ResourceSampler:
@@ -104,3 +159,61 @@ class ResourceSampler:
                         None if cpu_num is None else str(cpu_num), vol - base[4],
                         invol - base[5]))
         return out
+
+
+# -- sending (in a pilot manager), as a radio's spec says --------------------------------------
+def make_sender(spec: dict[str, Any], channel: Deliver | None = None) -> Deliver:
+    """A function sending records as ``spec`` says; ``channel`` is the pilot's own."""
+    kind = spec.get("kind")
+    if kind in ("htex", "local"):
+        if channel is None:
+            raise ConfigurationError("remote_monitoring_radio", kind,
+                                     "a radio this executor can send through")
+        return channel
+    if kind == "udp":
+        return _udp_sender(spec)
+    if kind == "filesystem":
+        return _fs_sender(spec["dir"])
+    raise ConfigurationError("remote_monitoring_radio", kind, "htex, udp or filesystem")
+
+
+def _udp_sender(spec: dict[str, Any]) -> Deliver:
+    key, digest = bytes.fromhex(spec["key"]), spec["digest"]
+    address = (spec["address"], int(spec["port"]))
+    sock = socket.socket(socket.AF_INET6 if ":" in spec["address"] else socket.AF_INET,
+                         socket.SOCK_DGRAM)
+
+    def send(records: list[tuple[Any, ...]]) -> None:
+        chunk: list[tuple[Any, ...]] = []
+        size = 0
+        for rec in [*records, None]:
+            body = marshal.dumps(rec) if rec is not None else b""
+            if chunk and (rec is None or size + len(body) > _DATAGRAM):
+                payload = marshal.dumps(chunk)
+                try:
+                    sock.sendto(hmac.new(key, payload, digest).digest() + payload, address)
+                except OSError as exc:  # the hub is gone: samples are lost, tasks are not
+                    log.debug("monitoring datagram not sent: %s", exc)
+                chunk, size = [], 0
+            if rec is not None:
+                chunk.append(rec)
+                size += len(body)
+
+    return send
+
+
+def _fs_sender(directory: str) -> Deliver:
+    tmp, new = os.path.join(directory, "tmp"), os.path.join(directory, "new")
+    os.makedirs(tmp, exist_ok=True)
+    os.makedirs(new, exist_ok=True)
+
+    def send(records: list[tuple[Any, ...]]) -> None:
+        name = f"{uuid.uuid4().hex}.rec"
+        try:
+            with open(os.path.join(tmp, name), "wb") as fh:
+                marshal.dump(records, fh)
+            os.rename(os.path.join(tmp, name), os.path.join(new, name))  # whole, or absent
+        except OSError as exc:
+            log.debug("monitoring records not written: %s", exc)
+
+    return send
