@@ -37,6 +37,7 @@ from plait.launchers import (
     SrunMPILauncher,
     WrappedLauncher,
 )
+from plait.monitoring import MonitoringHub
 from plait.providers import LocalProvider
 
 # -- strategies ----------------------------------------------------------------------------
@@ -178,6 +179,7 @@ CONFIG = [Row(Config, name, spec) for name, spec in [
                                      other_than(lambda v: isinstance(v, str) or v is None)),
                            st.one_of(st.none(), HHMMSS))),
     ("checkpoint_files", STR_LISTS),
+    ("monitoring", instances(st.builds(MonitoringHub), MonitoringHub)),
 ]]
 
 THREADS = [Row(ThreadPoolExecutor, name, spec) for name, spec in [
@@ -262,7 +264,19 @@ LAUNCHERS = (
        Row(MpiRunLauncher, "bash_location", strs())]
 )
 
-ROWS = [*CONFIG, *THREADS, *HTEX, *LOCAL, *LAUNCHERS]
+MONITORING = [Row(MonitoringHub, name, spec) for name, spec in [
+    ("workflow_name", strs(empty=True, none=True)),
+    ("workflow_version", strs(empty=True, none=True)),
+    ("logging_endpoint", (st.one_of(
+        st.text(alphabet="ab:/", max_size=6).filter(lambda t: "://" not in t),
+        other_than(lambda v: v is None or isinstance(v, str))),
+        st.sampled_from([None, "sqlite:///runinfo/m.db", "postgresql://me@db:5432/runs"]))),
+    ("monitoring_debug", BOOLS),
+    ("resource_monitoring_enabled", BOOLS),
+    ("resource_monitoring_interval", numbers(0)),
+]]
+
+ROWS = [*CONFIG, *THREADS, *HTEX, *LOCAL, *LAUNCHERS, *MONITORING]
 
 SWEEP = settings(max_examples=25, deadline=None,
                  suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])

@@ -118,11 +118,8 @@ class Config:
                      kind="a number of seconds")
         for name in ("garbage_collect", "app_cache"):
             check_bool(name, getattr(self, name))
-        hub = self.monitoring
-        if hub is not None and not all(callable(getattr(hub, m, None)) for m in ("start",
-                                                                                 "close")):
-            raise ConfigurationError("monitoring", self.monitoring,
-                                     "a plait.monitoring.MonitoringHub or None")
+        check_methods("monitoring", self.monitoring, ("start", "close"),
+                      "a plait.monitoring.MonitoringHub", none=True)
         for name in ("retry_handler", "std_autopath"):
             check_callable(name, getattr(self, name))
         check_str("run_dir", self.run_dir)

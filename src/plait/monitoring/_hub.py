@@ -25,6 +25,7 @@ import warnings
 from typing import TYPE_CHECKING, Any
 
 from plait._errors import ConfigurationError, OptionalModuleMissing
+from plait._validate import check_bool, check_number
 from plait._version import __version__
 
 if TYPE_CHECKING:
@@ -94,11 +95,10 @@ class MonitoringHub:
             raise ConfigurationError("logging_endpoint", url, "a SQLAlchemy URL such as "
                                      "'sqlite:///runinfo/monitoring.db' or "
                                      "'postgresql://user@host:5432/db', or None")
-        interval = self.resource_monitoring_interval
-        if (not isinstance(interval, (int, float)) or isinstance(interval, bool)
-                or interval < 0):
-            raise ConfigurationError("resource_monitoring_interval", interval,
-                                     "a number of seconds >= 0")
+        check_number("resource_monitoring_interval", self.resource_monitoring_interval,
+                     low=0, owner="MonitoringHub", kind="a number of seconds")
+        for name in ("monitoring_debug", "resource_monitoring_enabled"):
+            check_bool(name, getattr(self, name), owner="MonitoringHub")
 
     def __repr__(self) -> str:
         return (f"MonitoringHub(workflow_name={self.workflow_name!r}, "
