@@ -37,6 +37,11 @@ EXAMPLES = [
     ManagerLost("m1", "node1", "heartbeats stopped"),
     BlockFailed("0", "workers never started", exitcode=3, stderr_tail="ImportError: x"),
     InterchangeLost(-9, "/tmp/ic.log"),
+    errors.CWLError("why"),
+    errors.CWLValidationError("wf.cwl", "wf.cwl:3:5: bad"),
+    errors.CWLInputError("wf", "x", "int", "is missing"),
+    errors.CWLUnsupportedRequirement("tool", "DockerRequirement", "no engine"),
+    errors.CWLStepFailed("step", ["sh", "-c", "exit 3"], 3, "/o", "/e", "exited 3", "boom"),
 ]
 
 

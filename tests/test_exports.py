@@ -33,6 +33,9 @@ DOCUMENTED = {
                         "SrunMPILauncher", "WrappedLauncher"},
     "plait.executors": {"Executor", "HighThroughputExecutor", "ParslExecutor",
                         "ThreadPoolExecutor"},
+    "plait.cwl": {"CWLApp", "CWLError", "CWLInputError", "CWLStepFailed",
+                  "CWLUnsupportedRequirement", "CWLValidationError", "load_tool",
+                  "load_workflow"},
 }
 
 PUBLIC_MODULES = ["plait", "plait.errors", "plait.executors", "plait.data", "plait.config",
@@ -40,7 +43,7 @@ PUBLIC_MODULES = ["plait", "plait.errors", "plait.executors", "plait.data", "pla
                   "plait.dataflow.dflow", "plait.dataflow.futures", "plait.dataflow.states",
                   "plait.dataflow.errors", "plait.dataflow.dependency_resolvers",
                   "plait.data_provider.files", "plait.providers", "plait.launchers",
-                  "plait.utils", "plait.dataflow.memoization"]
+                  "plait.utils", "plait.dataflow.memoization", "plait.cwl"]
 
 
 @pytest.mark.parametrize("module,names", sorted(DOCUMENTED.items()))
@@ -74,7 +77,8 @@ def test_every_error_is_a_plait_error() -> None:
 
 def test_import_is_cheap_and_lazy() -> None:
     code = ("import sys, plait; heavy = [m for m in ('zmq', 'sqlalchemy', 'cloudpickle', "
-            "'plait.dataflow._kernel', 'subprocess', 'plait.executors.pilot') "
+            "'plait.dataflow._kernel', 'subprocess', 'plait.executors.pilot', 'plait.cwl', "
+            "'cwltool') "
             "if m in sys.modules]; print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)

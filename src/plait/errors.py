@@ -21,6 +21,11 @@ from plait._errors import PlaitError as PlaitError
 from plait._errors import PropagatedException as PropagatedException
 from plait._errors import SerializationError as SerializationError
 from plait._errors import TaskCancelled as TaskCancelled
+from plait.cwl._errors import CWLError as CWLError
+from plait.cwl._errors import CWLInputError as CWLInputError
+from plait.cwl._errors import CWLStepFailed as CWLStepFailed
+from plait.cwl._errors import CWLUnsupportedRequirement as CWLUnsupportedRequirement
+from plait.cwl._errors import CWLValidationError as CWLValidationError
 from plait.dataflow._states import InvalidTransition as InvalidTransition
 from plait.executors._errors import BadMessage as BadMessage
 from plait.executors._errors import BadStateException as BadStateException
@@ -45,7 +50,8 @@ from plait.transport._errors import CommandTimeout as CommandTimeout
 __all__ = [
     "AppBadFormatting", "AppException", "AppTimeout", "BadCheckpoint", "BadLauncher",
     "BadMessage", "BadStateException", "BadStdStreamFile", "BashAppNoReturn",
-    "BashExitFailure", "BlockFailed", "CommandTimeout", "ConfigurationError",
+    "BashExitFailure", "BlockFailed", "CWLError", "CWLInputError", "CWLStepFailed",
+    "CWLUnsupportedRequirement", "CWLValidationError", "CommandTimeout", "ConfigurationError",
     "DataFlowException", "DependencyError", "DeserializationError", "ExecutionProviderException",
     "ExecutorError", "InfrastructureError", "InterchangeLost",
     "InternalConsistencyError", "InvalidResourceSpecification", "InvalidTransition",

@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import itertools
 import os
+import threading
 from collections.abc import Sequence
 from concurrent.futures import Future
 from typing import Any
@@ -101,7 +102,7 @@ class CWLApp:
         self._inputs = {shortname(i["id"]): i for i in process.tool["inputs"]}
         self.outputs = [shortname(o["id"]) for o in process.tool["outputs"]]
         self._refs: dict[int, Any] = {}
-        self._joins: dict[int, Any] = {}
+        self._apps: dict[int, tuple[Any, Any]] = {}
 
     @property
     def inputs(self) -> dict[str, str]:
@@ -114,6 +115,9 @@ class CWLApp:
                  **inputs: Any) -> Any:
         """Submit the process on ``inputs``; returns an AppFuture of its output object.
 
+        The future fails with the tool's own error (e.g. CWLStepFailed), not a chain of
+        plait's propagated failures; a failed input future gives DependencyError.
+
         Raises:
             CWLInputError: an input is unknown, or a required one is missing.
         """
@@ -121,15 +125,22 @@ class CWLApp:
         from plait import DataFlowKernelLoader, join_app
 
         dfk = self.data_flow_kernel or DataFlowKernelLoader.dfk()
-        join = self._joins.get(id(dfk))
-        if join is None:
-            join = self._joins[id(dfk)] = join_app(data_flow_kernel=dfk)(cwl_call)
+        apps = self._apps.get(id(dfk))
+        if apps is None:
+            apps = self._apps[id(dfk)] = (join_app(data_flow_kernel=dfk)(cwl_call),
+                                          join_app(data_flow_kernel=dfk)(cwl_finish))
+        start, finish = apps
         futures: list[Future[Any]] = []
         template = _extract_futures(inputs, futures)
         call_dir = os.path.join(dfk.run_dir, "cwl", f"{self.__name__}-{next(_calls)}")
-        final = os.path.abspath(outdir) if outdir is not None else os.path.join(call_dir,
-                                                                                 "outputs")
-        return join(self, dfk, template, call_dir, final, *futures)
+        final = (os.path.abspath(outdir) if outdir is not None
+                 else os.path.join(call_dir, "outputs"))
+        # `outcome` receives whichever future decides the call: the engine's (its outputs or
+        # the tool's error), or the start task's own if that failed first (bad inputs).
+        outcome: Future[Any] = Future()
+        started = start(self, dfk, template, call_dir, _Hidden(outcome), *futures)
+        started.add_done_callback(functools.partial(_settle, outcome))
+        return finish(outcome, final, call_dir)
 
     def _check(self, inputs: dict[str, Any]) -> None:
         unknown = sorted(set(inputs) - set(self._inputs))
@@ -137,10 +148,9 @@ class CWLApp:
             raise CWLInputError(self.__name__, unknown[0], "unknown",
                                 f"is not an input of {self.source} (its inputs: "
                                 f"{', '.join(self._inputs) or 'none'})")
-        for name, param in self._inputs.items():
-            if name in inputs or "default" in param or _optional(param.get("type")):
-                continue
-            raise CWLInputError(self.__name__, name, self.inputs[name], "is missing")
+        from plait.cwl._engine import check_required
+
+        check_required(self.process, {k: True for k, v in inputs.items() if v is not None})
 
     def engine(self, dfk: Any, call_dir: str) -> Any:
         """An engine for one call: its jobs' directories go under ``call_dir``."""
@@ -184,10 +194,6 @@ class CWLApp:
 
     def __repr__(self) -> str:
         return f"<CWLApp {self.__name__} from {self.source}>"
-
-
-def _optional(cwl_type: Any) -> bool:
-    return cwl_type == "null" or (isinstance(cwl_type, list) and "null" in cwl_type)
 
 
 # -- Python values <-> CWL values -----------------------------------------------------------------
@@ -258,14 +264,47 @@ def _file_uri(path: str) -> str:
     return Path(os.path.abspath(path)).as_uri()
 
 
-def cwl_call(app: CWLApp, dfk: Any, template: Any, call_dir: str, final: str,
+class _Hidden:
+    """Carries a future into a task without making it a dependency of the task."""
+
+    __slots__ = ("future",)
+
+    def __init__(self, future: Future[Any]) -> None:
+        self.future = future
+
+
+def cwl_call(app: CWLApp, dfk: Any, template: Any, call_dir: str, outcome: _Hidden,
              *resolved: Any) -> Any:
     """The body of a call (internal thread): inputs are ready, submit the process."""
     values = _fill(template, resolved)
     job = {name: to_cwl(v, app._inputs[name].get("type")) for name, v in values.items()}
-    engine = app.engine(dfk, call_dir)
-    outputs = engine.run(app.process, job)
-    return engine._compute(functools.partial(relocate, final, call_dir), outputs)
+    outputs = app.engine(dfk, call_dir).run(app.process, job)
+    outputs.add_done_callback(functools.partial(_settle, outcome.future))
+    return outputs
+
+
+_SETTLE_LOCK = threading.Lock()
+
+
+def _settle(outcome: Future[Any], decided_by: Future[Any]) -> None:
+    with _SETTLE_LOCK:
+        if outcome.done():
+            return
+        outcome.set_result(decided_by)
+
+
+def cwl_finish(decided_by: Future[Any], final: str, call_dir: str) -> Future[Any]:
+    """The last task of a call: raise the tool's own error, or move the outputs in place."""
+    exc = decided_by.exception()
+    if exc is not None:
+        raise getattr(exc, "root_cause", None) or exc
+    return _done(relocate(final, call_dir, decided_by.result()))
+
+
+def _done(value: Any) -> Future[Any]:
+    fut: Future[Any] = Future()
+    fut.set_result(value)
+    return fut
 
 
 def relocate(final: str, call_dir: str, outputs: dict[str, Any]) -> dict[str, Any]:

@@ -39,6 +39,19 @@ def _done(value: Any) -> Future[Any]:
     return fut
 
 
+def plain(value: Any) -> Any:
+    """ruamel's commented maps and sequences as plain dicts and lists.
+
+    cwltool deep-copies every input object; a commented one copies its line data along,
+    which for a 1,000-element scatter input took seconds.
+    """
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
 def _merged(results: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     merged: dict[str, Any] = {}
     for result in results:
@@ -102,6 +115,7 @@ class Engine:
 
         ``toplevel`` is False for the tools and subworkflows of steps.
         """
+        job_order = plain(job_order)
         kind = process.tool.get("class")
         if kind == "Workflow":
             return self._workflow(process, job_order, toplevel)
@@ -109,6 +123,8 @@ class Engine:
             raise CWLUnsupportedRequirement(
                 name or _steps.shortname(process.tool["id"]), "an implementation",
                 "it is an abstract Operation, which has nothing to run")
+        if toplevel:
+            check_required(process, job_order)
         ref = self._refs.get(id(process))
         if ref is None:
             ref = self._refs[id(process)] = ToolRef(
@@ -147,6 +163,7 @@ class Engine:
         from cwltool.errors import WorkflowException
         from schema_salad.exceptions import ValidationException
 
+        check_required(workflow, job_order)
         try:
             job = workflow._init_job(job_order, self.context if toplevel else self._nested).job
         except (ValidationException, WorkflowException) as exc:
@@ -160,8 +177,7 @@ class Engine:
             elif "default" in inp:
                 inputs[inp["id"]] = inp["default"]
             else:
-                raise CWLInputError(_steps.shortname(workflow.tool["id"]), short,
-                                    _type_name(inp.get("type")), "is missing")
+                inputs[inp["id"]] = None  # optional and not given
         return inputs
 
     def _plan(self, workflow: Any) -> WorkflowPlan:
@@ -228,6 +244,20 @@ def make_plan(workflow: Any, context: Any) -> WorkflowPlan:
             plan.steps.append(pending.pop(sid))
             done.add(sid)
     return plan
+
+
+def check_required(process: Any, job_order: Mapping[str, Any]) -> None:
+    """Raise CWLInputError naming the first required input ``job_order`` lacks, and its type."""
+    for inp in process.tool["inputs"]:
+        short = _steps.shortname(inp["id"])
+        if job_order.get(short) is not None or "default" in inp or _optional(inp.get("type")):
+            continue
+        raise CWLInputError(_steps.shortname(process.tool["id"]), short,
+                            _type_name(inp.get("type")), "is missing")
+
+
+def _optional(cwl_type: Any) -> bool:
+    return cwl_type == "null" or (isinstance(cwl_type, list) and "null" in cwl_type)
 
 
 def _as_list(value: Any) -> list[Any]:

@@ -10,6 +10,7 @@ business (``_engine``), never cwltool's executor.
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import uuid
@@ -157,6 +158,8 @@ class _Watch:
     def attach(self, job: Any, context: Any) -> None:
         """Watch ``job``: wrap its output collection to learn the exit code."""
         self.job = job
+        if hasattr(job, "process_monitor"):
+            job.process_monitor = functools.partial(_wait_with_peak_memory, job.name)
         collect = getattr(job, "collect_outputs", None)
         if collect is not None:
             def collect_outputs(outdir: str, rcode: int) -> Any:
@@ -191,6 +194,24 @@ class _Watch:
         stderr = self._stream_path("stderr")
         return CWLStepFailed(self.name, command, self.exitcode, self._stream_path("stdout"),
                              stderr, reason, _tail(stderr))
+
+
+def _wait_with_peak_memory(name: str, proc: Any) -> None:
+    """Reap the tool's process and log its peak memory, as cwltool's monitor does.
+
+    cwltool samples memory from a timer thread every second (a thread per job); the kernel
+    reports the child's peak resident size when it is reaped, exactly and for free.
+    """
+    import logging
+
+    try:
+        _, status, usage = os.wait4(proc.pid, 0)
+    except ChildProcessError:  # already reaped
+        proc.wait()
+        return
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    logging.getLogger("cwltool").info("[job %s] Max memory used: %iMiB", name,
+                                      round(usage.ru_maxrss / 1024))
 
 
 def _safe(name: str) -> str:

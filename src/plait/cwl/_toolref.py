@@ -78,17 +78,13 @@ def _make_recipe(process: Any) -> dict[str, Any]:
 
 def _rebuild(recipe: dict[str, Any]) -> Any:
     from cwltool.context import LoadingContext
-    from cwltool.process import get_schema
     from cwltool.workflow import default_make_tool
 
-    metadata = recipe["metadata"]
-    version = metadata.get("cwlVersion") or recipe["tool"].get("cwlVersion") or "v1.2"
-    loader, names, _, _ = get_schema(version)
+    # No document loader and no schema: cwltool then skips hint and JavaScript validation
+    # (done where the document was loaded), and a worker does not parse the CWL schema.
     context = LoadingContext({"disable_js_validation": True, "do_validate": False,
-                              "metadata": metadata})
+                              "metadata": recipe["metadata"]})
     context.construct_tool_object = default_make_tool
-    context.loader = loader
-    context.avsc_names = names  # type: ignore[assignment]  # a parse error cannot happen here
     process = default_make_tool(recipe["tool"], context)
     process.requirements = recipe["requirements"]
     process.hints = recipe["hints"]

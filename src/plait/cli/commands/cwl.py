@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-HELP = "run CWL workflows and tools on plait (plait cwl run WORKFLOW.cwl JOB.yml)"
+HELP = "Run CWL workflows and tools on plait (plait cwl run WORKFLOW.cwl JOB.yml)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -1,0 +1,56 @@
+"""The CWL v1.2 conformance tests tagged ``required``, run by cwltest against plait-cwl-runner.
+
+One test for the whole tag (about 2 minutes with ``-j2``); ``make cwl-conformance`` runs the
+full suite and reports each tag. The suite is the shared copy described in its SOURCE.md;
+the test fails (never skips) if it is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+# Tests that need a container engine (DockerRequirement under `requirements`): without one
+# plait exits 33 by design, which cwltest counts as a failure for a `required` test.
+NEEDS_CONTAINER = ["cwloutput_nolimit"]
+
+
+def suite_dir() -> Path:
+    """The conformance suite: $PLAIT_CWL_SUITE, else ../shared/cwl-v1.2 beside the repo."""
+    candidates = [os.environ.get("PLAIT_CWL_SUITE"), REPO.parent / "shared" / "cwl-v1.2",
+                  Path("/work/shared/cwl-v1.2")]
+    for candidate in candidates:
+        if candidate and (Path(candidate) / "conformance_tests.yaml").is_file():
+            return Path(candidate)
+    raise AssertionError("the CWL v1.2 conformance suite is missing: set PLAIT_CWL_SUITE to "
+                         f"its directory (looked in {[str(c) for c in candidates if c]})")
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1200)
+def test_required_conformance_tests_pass(tmp_path: Path) -> None:
+    report = tmp_path / "required.xml"
+    runner = Path(sys.executable).parent / "plait-cwl-runner"
+    cwltest = Path(sys.executable).parent / "cwltest"
+    out = subprocess.run(
+        [str(cwltest), "--test", str(suite_dir() / "conformance_tests.yaml"),
+         "--tool", str(runner), "-j2", "--timeout", "300", "--tags", "required",
+         "-S", ",".join(NEEDS_CONTAINER), f"--junit-xml={report}"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=1100)
+    failed = {}
+    for case in ET.parse(report).getroot().iter("testcase"):
+        problem = case.find("failure")
+        if problem is None:
+            problem = case.find("error")
+        if problem is not None:
+            failed[case.get("name", "?")] = (problem.get("message") or problem.text or "")[-800:]
+    summary = (out.stdout.strip().splitlines() or out.stderr.strip().splitlines() or [""])[-1]
+    assert not failed and out.returncode == 0, (
+        f"required conformance tests failed ({summary}):\n"
+        + "\n".join(f"- {name}: {why}" for name, why in sorted(failed.items())))
