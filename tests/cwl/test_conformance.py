@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -35,22 +34,19 @@ def suite_dir() -> Path:
 @pytest.mark.slow
 @pytest.mark.timeout(1200)
 def test_required_conformance_tests_pass(tmp_path: Path) -> None:
-    report = tmp_path / "required.xml"
     runner = Path(sys.executable).parent / "plait-cwl-runner"
     cwltest = Path(sys.executable).parent / "cwltest"
     out = subprocess.run(
         [str(cwltest), "--test", str(suite_dir() / "conformance_tests.yaml"),
          "--tool", str(runner), "-j2", "--timeout", "300", "--tags", "required",
-         "-S", ",".join(NEEDS_CONTAINER), f"--junit-xml={report}"],
+         "-S", ",".join(NEEDS_CONTAINER)],
         cwd=tmp_path, capture_output=True, text=True, timeout=1100)
-    failed = {}
-    for case in ET.parse(report).getroot().iter("testcase"):
-        problem = case.find("failure")
-        if problem is None:
-            problem = case.find("error")
-        if problem is not None:
-            failed[case.get("name", "?")] = (problem.get("message") or problem.text or "")[-800:]
-    summary = (out.stdout.strip().splitlines() or out.stderr.strip().splitlines() or [""])[-1]
-    assert not failed and out.returncode == 0, (
-        f"required conformance tests failed ({summary}):\n"
-        + "\n".join(f"- {name}: {why}" for name, why in sorted(failed.items())))
+    lines = (out.stdout + out.stderr).splitlines()
+    # cwltest's JUnit report mislabels tests when some are filtered out, so read its log:
+    # "Test N failed: <the runner's command line>" and the reason on the lines after it.
+    failed = ["\n    ".join(lines[i:i + 3]) for i, line in enumerate(lines)
+              if " failed: " in line and line.startswith("Test ")]
+    summary = next((line for line in reversed(lines) if "tests passed" in line
+                    or "All tests passed" in line), lines[-1] if lines else "")
+    assert out.returncode == 0 and not failed, (
+        f"required conformance tests failed ({summary}):\n" + "\n".join(failed))

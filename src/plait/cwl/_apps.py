@@ -64,7 +64,9 @@ def _load(path: str | os.PathLike[str]) -> Any:
 
     _quiet_cwltool()
     text = os.fspath(path)
-    context = LoadingContext({"relax_path_checks": True})
+    # jshint lint of expressions only warns and costs seconds per document: skip it here
+    # (`plait cwl run --validate` or cwltool --validate still lint).
+    context = LoadingContext({"relax_path_checks": True, "disable_js_validation": True})
     context.construct_tool_object = default_make_tool
     location = text if "://" in text else os.path.abspath(text)
     if "://" not in text and not os.path.exists(location.split("#", 1)[0]):

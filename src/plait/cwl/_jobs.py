@@ -116,7 +116,44 @@ def run_tool_job(tool: ToolRef, job_order: dict[str, Any], settings: JobSettings
     outputs, status = results[-1]
     if status != "success":
         raise watch.failure(_status_reason(status, watch.exitcode))
+    escaped = _escaping_symlink(outputs, watch.job)
+    if escaped:
+        raise watch.failure(f"output {escaped[0]} is a symlink to {escaped[1]}, outside the "
+                            "job's directory (a tool may only return files it made or was "
+                            "given)")
     return dict(outputs or {})
+
+
+def _escaping_symlink(outputs: Any, job: Any) -> tuple[str, str] | None:
+    """An output that is a symlink in the job's directory to a file neither made nor given."""
+    outdir = getattr(job, "outdir", None)
+    if not outdir:
+        return None
+    from schema_salad.ref_resolver import uri_file_path
+
+    root = os.path.realpath(outdir)
+    given = set()
+    for mapper in (getattr(job, "pathmapper", None), getattr(job, "generatemapper", None)):
+        for _, entry in mapper.items() if mapper is not None else ():
+            if isinstance(entry.resolved, str) and not entry.resolved.startswith("_:"):
+                given.add(os.path.realpath(entry.resolved.removeprefix("file://")))
+    stack = [outputs]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, dict):
+            location = str(value.get("location", ""))
+            if value.get("class") in ("File", "Directory") and location.startswith("file://"):
+                path = uri_file_path(location)
+                if os.path.islink(path) and path.startswith(outdir):
+                    target = os.path.realpath(path)
+                    inside = target == root or target.startswith(root + os.sep)
+                    if not inside and not any(target == g or target.startswith(g + os.sep)
+                                              for g in given):
+                        return path, target
+            stack.extend(value.values())
+    return None
 
 
 def _status_reason(status: str, exitcode: int | None) -> str:

@@ -53,6 +53,9 @@ def main(argv: Sequence[str] | None = None, prog: str = "plait-cwl-runner") -> i
     config_path = args.config
     del args.config
     args.parallel = True
+    # CWL allows any character in file names (conformance: `item #1.txt`); cwltool's strict
+    # check would refuse them. plait quotes every path it passes, so it relaxes the check.
+    args.relax_path_checks = True
     status: int = cwltool.main.main(args=args, executor=make_executor(config_path=config_path),
                                     versionfunc=version)
     return status
