@@ -7,7 +7,7 @@ inputs:
 outputs:
   report:
     type: File
-    outputSource: report/out
+    outputSource: label/out
 steps:
   write:
     run: echo-file.cwl
@@ -27,7 +27,7 @@ steps:
     in:
       infile: write/out
     out: [out]
-  report:
+  label:
     run:
       class: CommandLineTool
       baseCommand: [sed, -e, "s/^/words: /"]

@@ -103,8 +103,9 @@ class CWLApp:
         self.__name__ = shortname(process.tool["id"]).removesuffix(".cwl") or "cwl"
         self._inputs = {shortname(i["id"]): i for i in process.tool["inputs"]}
         self.outputs = [shortname(o["id"]) for o in process.tool["outputs"]]
-        self._refs: dict[int, Any] = {}
-        self._apps: dict[int, tuple[Any, Any]] = {}
+        # per kernel (by run id, which is never reused): the call's two join apps, and the
+        # tools' apps (see Engine); entries of cleaned-up kernels are dropped
+        self._per_kernel: dict[str, tuple[Any, Any, dict[int, Any]]] = {}
 
     @property
     def inputs(self) -> dict[str, str]:
@@ -124,14 +125,10 @@ class CWLApp:
             CWLInputError: an input is unknown, or a required one is missing.
         """
         self._check(inputs)
-        from plait import DataFlowKernelLoader, join_app
+        from plait import DataFlowKernelLoader
 
         dfk = self.data_flow_kernel or DataFlowKernelLoader.dfk()
-        apps = self._apps.get(id(dfk))
-        if apps is None:
-            apps = self._apps[id(dfk)] = (join_app(data_flow_kernel=dfk)(cwl_call),
-                                          join_app(data_flow_kernel=dfk)(cwl_finish))
-        start, finish = apps
+        start, finish, _ = self._apps_for(dfk)
         futures: list[Future[Any]] = []
         template = _extract_futures(inputs, futures)
         call_dir = os.path.join(dfk.run_dir, "cwl", f"{self.__name__}-{next(_calls)}")
@@ -170,9 +167,20 @@ class CWLApp:
         context.use_container = engine_name is not None
         check_containers(self.process, engine_name)
         settings = JobSettings.from_runtime_context(context, os.path.join(call_dir, "logs"))
-        engine = Engine(dfk, context, settings, self.executors)
-        engine._refs = self._refs  # tools rebuild once per worker across calls
-        return engine
+        return Engine(dfk, context, settings, self.executors, self._apps_for(dfk)[2])
+
+    def _apps_for(self, dfk: Any) -> tuple[Any, Any, dict[int, Any]]:
+        from plait import join_app
+
+        apps = self._per_kernel.get(dfk.run_id)
+        if apps is None:
+            for run_id, (start, _, _) in list(self._per_kernel.items()):
+                if start.data_flow_kernel.cleanup_called:
+                    del self._per_kernel[run_id]
+            apps = self._per_kernel[dfk.run_id] = (
+                join_app(data_flow_kernel=dfk)(cwl_call),
+                join_app(data_flow_kernel=dfk)(cwl_finish), {})
+        return apps
 
     def files(self, future: Any) -> dict[str, DataFuture]:
         """DataFutures for the File outputs of one call of this app, by output name.

@@ -92,7 +92,8 @@ class Engine:
     """
 
     def __init__(self, dfk: Any, context: Any, settings: JobSettings,
-                 executors: str | Sequence[str] = "all") -> None:
+                 executors: str | Sequence[str] = "all",
+                 tool_apps: dict[int, Any] | None = None) -> None:
         from cwltool.mutation import MutationManager
 
         from plait import join_app, python_app
@@ -101,10 +102,12 @@ class Engine:
         self._nested = context.copy()
         self._nested.toplevel = False
         self.mutations = MutationManager()
-        self._refs: dict[int, ToolRef] = {}
+        # one app per tool, shared by the engines of one kernel (``tool_apps``): its function
+        # carries the tool, so the pilot executor sends the tool to each worker only once
+        self._tool_apps: dict[int, Any] = {} if tool_apps is None else tool_apps
         self._plans: dict[int, WorkflowPlan] = {}
         self._cap = _resource_caps(dfk)
-        self._tool = python_app(data_flow_kernel=dfk, executors=executors)(cwl_tool)
+        self._python_app = python_app(data_flow_kernel=dfk, executors=executors)
         self._step = join_app(data_flow_kernel=dfk)(cwl_step)
         self._compute = join_app(data_flow_kernel=dfk)(cwl_compute)
 
@@ -125,13 +128,13 @@ class Engine:
                 "it is an abstract Operation, which has nothing to run")
         if toplevel:
             check_required(process, job_order)
-        ref = self._refs.get(id(process))
-        if ref is None:
-            ref = self._refs[id(process)] = ToolRef(
-                process, name or _steps.shortname(process.tool["id"]))
+        app = self._tool_apps.get(id(process))
+        if app is None:
+            ref = ToolRef(process, name or _steps.shortname(process.tool["id"]))
+            app = self._tool_apps[id(process)] = self._python_app(ToolTask(ref))
         spec = self._resources(process)
         extra = {"parsl_resource_specification": spec} if spec else {}
-        return self._tool(ref, job_order, self.settings, self.mutations, toplevel, **extra)
+        return app(job_order, self.settings, self.mutations, toplevel, **extra)
 
     def _resources(self, process: Any) -> dict[str, Any] | None:
         """ResourceRequirement's literal coresMin/ramMin, for executors that place by them."""
@@ -292,10 +295,24 @@ def _resource_caps(dfk: Any) -> tuple[int, int] | None:
 
 
 # -- task bodies (module level, so that they pickle by reference) ------------------------------
-def cwl_tool(tool: ToolRef, job_order: dict[str, Any], settings: JobSettings,
-             mutations: Any = None, toplevel: bool = False) -> dict[str, Any]:
-    """One CommandLineTool or ExpressionTool job (runs on the user's executors)."""
-    return run_tool_job(tool, job_order, settings, mutations, toplevel)
+class ToolTask:
+    """The function of a tool's tasks: one CommandLineTool or ExpressionTool job.
+
+    One object per tool: executors that pickle functions once per object (the pilot) send
+    the tool to each worker once, and each task carries only its input object.
+    """
+
+    __name__ = "cwl_tool"
+
+    def __init__(self, tool: ToolRef) -> None:
+        self.tool = tool
+
+    def __call__(self, job_order: dict[str, Any], settings: JobSettings,
+                 mutations: Any = None, toplevel: bool = False) -> dict[str, Any]:
+        return run_tool_job(self.tool, job_order, settings, mutations, toplevel)
+
+    def __repr__(self) -> str:
+        return f"<cwl_tool {self.tool.name}>"
 
 
 def cwl_step(engine: Engine, plan: StepPlan, *results: Mapping[str, Any]) -> Any:
