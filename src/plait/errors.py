@@ -15,6 +15,7 @@ from plait._errors import InternalConsistencyError as InternalConsistencyError
 from plait._errors import JoinError as JoinError
 from plait._errors import MissingOutputs as MissingOutputs
 from plait._errors import NoDataFlowKernelError as NoDataFlowKernelError
+from plait._errors import NotYetAvailable as NotYetAvailable
 from plait._errors import OptionalModuleMissing as OptionalModuleMissing
 from plait._errors import ParslError as ParslError
 from plait._errors import PlaitError as PlaitError
@@ -26,16 +27,19 @@ from plait.cwl._errors import CWLInputError as CWLInputError
 from plait.cwl._errors import CWLStepFailed as CWLStepFailed
 from plait.cwl._errors import CWLUnsupportedRequirement as CWLUnsupportedRequirement
 from plait.cwl._errors import CWLValidationError as CWLValidationError
+from plait.dataflow._errors import TaskKilledWorker as TaskKilledWorker
 from plait.dataflow._states import InvalidTransition as InvalidTransition
 from plait.executors._errors import BadMessage as BadMessage
 from plait.executors._errors import BadStateException as BadStateException
 from plait.executors._errors import BlockFailed as BlockFailed
 from plait.executors._errors import ExecutorError as ExecutorError
+from plait.executors._errors import ExecutorNotShipped as ExecutorNotShipped
 from plait.executors._errors import InfrastructureError as InfrastructureError
 from plait.executors._errors import InterchangeLost as InterchangeLost
 from plait.executors._errors import InvalidResourceSpecification as InvalidResourceSpecification
 from plait.executors._errors import ManagerLost as ManagerLost
 from plait.executors._errors import ScalingFailed as ScalingFailed
+from plait.executors._errors import TooManyJobFailures as TooManyJobFailures
 from plait.executors._errors import UnsupportedFeatureError as UnsupportedFeatureError
 from plait.executors._errors import VersionMismatch as VersionMismatch
 from plait.executors._errors import WorkerLost as WorkerLost
@@ -45,6 +49,7 @@ from plait.providers._errors import ScaleOutFailed as ScaleOutFailed
 from plait.providers._errors import SchedulerMissingArgs as SchedulerMissingArgs
 from plait.providers._errors import ScriptPathError as ScriptPathError
 from plait.providers._errors import SubmitException as SubmitException
+from plait.sites._errors import SiteError as SiteError
 from plait.transport._errors import CommandTimeout as CommandTimeout
 
 __all__ = [
@@ -53,11 +58,11 @@ __all__ = [
     "BashExitFailure", "BlockFailed", "CWLError", "CWLInputError", "CWLStepFailed",
     "CWLUnsupportedRequirement", "CWLValidationError", "CommandTimeout", "ConfigurationError",
     "DataFlowException", "DependencyError", "DeserializationError", "ExecutionProviderException",
-    "ExecutorError", "InfrastructureError", "InterchangeLost",
+    "ExecutorError", "ExecutorNotShipped", "InfrastructureError", "InterchangeLost",
     "InternalConsistencyError", "InvalidResourceSpecification", "InvalidTransition",
     "JoinError", "ManagerLost", "MissingOutputs", "NoDataFlowKernelError",
-    "OptionalModuleMissing", "ParslError", "PlaitError", "PropagatedException",
+    "NotYetAvailable", "OptionalModuleMissing", "ParslError", "PlaitError", "PropagatedException",
     "ScaleOutFailed", "ScalingFailed", "SchedulerMissingArgs", "ScriptPathError",
-    "SerializationError", "SubmitException", "TaskCancelled", "UnsupportedFeatureError",
-    "VersionMismatch", "WorkerLost",
+    "SerializationError", "SiteError", "SubmitException", "TaskCancelled", "TaskKilledWorker",
+    "TooManyJobFailures", "UnsupportedFeatureError", "VersionMismatch", "WorkerLost",
 ]

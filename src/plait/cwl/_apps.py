@@ -125,7 +125,7 @@ class CWLApp:
             CWLInputError: an input is unknown, or a required one is missing.
         """
         self._check(inputs)
-        from plait import DataFlowKernelLoader
+        from plait.dataflow.dflow import DataFlowKernelLoader
 
         dfk = self.data_flow_kernel or DataFlowKernelLoader.dfk()
         start, finish, _ = self._apps_for(dfk)
@@ -170,7 +170,7 @@ class CWLApp:
         return Engine(dfk, context, settings, self.executors, self._apps_for(dfk)[2])
 
     def _apps_for(self, dfk: Any) -> tuple[Any, Any, dict[int, Any]]:
-        from plait import join_app
+        from plait.app.app import join_app
 
         apps = self._per_kernel.get(dfk.run_id)
         if apps is None:

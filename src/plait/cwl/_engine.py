@@ -96,7 +96,7 @@ class Engine:
                  tool_apps: dict[int, Any] | None = None) -> None:
         from cwltool.mutation import MutationManager
 
-        from plait import join_app, python_app
+        from plait.app.app import join_app, python_app
 
         self.dfk, self.context, self.settings = dfk, context, settings
         self._nested = context.copy()
@@ -283,7 +283,7 @@ def _type_name(cwl_type: Any) -> str:
 
 def _resource_caps(dfk: Any) -> tuple[int, int] | None:
     """Largest cores/memory (MB) a task may ask for, or None if no executor places by them."""
-    from plait import ThreadPoolExecutor
+    from plait.executors import ThreadPoolExecutor
 
     executors = [ex for label, ex in dfk.executors.items() if not label.startswith("_")]
     if not executors or all(isinstance(ex, ThreadPoolExecutor) for ex in executors):

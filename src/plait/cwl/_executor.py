@@ -46,7 +46,8 @@ def make_executor(config: Any = None, config_path: str | None = None) -> Any:
 
 def load_config(config_path: str | None, run_dir: str) -> Any:
     """The plait Config of a CWL run: ``config`` from CONFIG.py, or the local default."""
-    from plait import Config, ThreadPoolExecutor
+    from plait._config import Config
+    from plait.executors import ThreadPoolExecutor
 
     if config_path is None:
         # Tool jobs wait on subprocesses: one thread per core, like cwltool --parallel.
@@ -71,8 +72,8 @@ def run_on_plait(process: Any, job_order: Any, runtime_context: Any, config: Any
     """Run ``process`` to completion on a new DataFlowKernel; return (outputs, status)."""
     from cwltool.errors import UnsupportedRequirement
 
-    from plait import DataFlowKernel
     from plait.cwl._engine import Engine
+    from plait.dataflow.dflow import DataFlowKernel
 
     engine_name = container_engine(runtime_context)
     try:

@@ -33,7 +33,7 @@ def version() -> str:
     """What ``--version`` prints."""
     from importlib.metadata import version as dist_version
 
-    from plait import __version__
+    from plait._version import __version__
 
     return f"plait-cwl-runner {__version__} (cwltool {dist_version('cwltool')})"
 

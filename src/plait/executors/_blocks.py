@@ -17,14 +17,23 @@ from collections.abc import Callable
 from typing import Any
 
 from plait._lightfuture import LightFuture
+from plait._validate import check_callable
 from plait.executors._base import Executor
-from plait.executors._errors import BadStateException, BlockFailed
+from plait.executors._errors import BadStateException, BlockFailed, TooManyJobFailures
 from plait.providers._jobs import JobState, JobStatus
 
 log = logging.getLogger(__name__)
 
 _FAILED = frozenset({JobState.FAILED, JobState.MISSING})
 ErrorHandler = Callable[[Any, dict[str, JobStatus]], None]
+
+
+class TaskCount(int):
+    """A count of tasks that can also be called: ``ex.outstanding`` (plait's property) and
+    ``ex.outstanding()`` (Parsl's method) both give it."""
+
+    def __call__(self) -> int:
+        return int(self)
 
 
 def noop_error_handler(executor: Any, status: dict[str, JobStatus]) -> None:
@@ -44,7 +53,22 @@ def simple_error_handler(executor: Any, status: dict[str, JobStatus]) -> None:
     never = executor.never_started_blocks(status)
     threshold = max(1, getattr(executor.provider, "init_blocks", 1))
     if len(never) >= threshold:
-        executor.set_bad_state_and_fail_all(executor.block_failure(never[-1], status))
+        failure = executor.block_failure(never[-1], status)
+        executor.set_bad_state_and_fail_all(TooManyJobFailures(*failure.args))
+
+
+def windowed_error_handler(executor: Any, status: dict[str, JobStatus],
+                           threshold: int = 3) -> None:
+    """Bad state once the ``threshold`` most recent blocks all failed (blocks scaled in do
+    not count); for executors whose early blocks may fail while later ones work."""
+    def order(block_id: str) -> tuple[int, str]:
+        return (int(block_id), "") if block_id.isdigit() else (1 << 62, block_id)
+
+    recent = sorted((b for b, s in status.items() if s.state != JobState.SCALED_IN),
+                    key=order)[-threshold:]
+    if len(recent) >= threshold and all(status[b].state in _FAILED for b in recent):
+        failure = executor.block_failure(recent[-1], status)
+        executor.set_bad_state_and_fail_all(TooManyJobFailures(*failure.args))
 
 
 class BlockProviderExecutor(Executor):
@@ -52,6 +76,9 @@ class BlockProviderExecutor(Executor):
 
     def __init__(self, provider: Any, block_error_handler: bool | ErrorHandler = True) -> None:
         self.provider = provider
+        if not isinstance(block_error_handler, bool):
+            check_callable("block_error_handler", block_error_handler, none=False,
+                           owner=type(self).__name__)
         if block_error_handler is True:
             self.block_error_handler: ErrorHandler = simple_error_handler
         elif block_error_handler is False:
@@ -71,7 +98,8 @@ class BlockProviderExecutor(Executor):
     # -- for subclasses ------------------------------------------------------------------
     @property
     def outstanding(self) -> int:
-        """Tasks submitted and not finished."""
+        """Tasks submitted and not finished (subclasses return a TaskCount, so that Parsl's
+        ``outstanding()`` works too)."""
         raise NotImplementedError
 
     @property

@@ -1,0 +1,9 @@
+"""Parsl's ``parsl.providers.slurm.slurm`` path: SlurmProvider, once plait.providers has it."""
+
+from plait._pending import PROVIDER_HINT, resolve_later
+
+__all__ = ["SlurmProvider"]  # noqa: F822 - resolved by __getattr__
+
+
+def __getattr__(name: str) -> object:
+    return resolve_later(__name__, name, __all__, "plait.providers", PROVIDER_HINT)
