@@ -29,6 +29,7 @@ from plait.cwl._errors import CWLError, CWLInputError, CWLUnsupportedRequirement
 from plait.cwl._jobs import JobSettings, run_tool_job
 from plait.cwl._scatter import split
 from plait.cwl._toolref import ToolRef
+from plait.dataflow.memoization import id_for_memo
 
 _INPUTS = "#inputs"  # the pseudo-step whose "outputs" are the workflow's inputs
 
@@ -40,15 +41,22 @@ def _done(value: Any) -> Future[Any]:
 
 
 def plain(value: Any) -> Any:
-    """ruamel's commented maps and sequences as plain dicts and lists.
+    """ruamel's commented maps, sequences and scalars as plain JSON types.
 
     cwltool deep-copies every input object; a commented one copies its line data along,
-    which for a 1,000-element scatter input took seconds.
+    which for a 1,000-element scatter input took seconds. Plain values also have a stable
+    memoization hash (WorkReuse).
     """
+    kind = type(value)
+    if kind is str or kind is int or kind is float or kind is bool or value is None:
+        return value
     if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
         return [plain(v) for v in value]
+    for base in (bool, int, float, str):  # ruamel's ScalarFloat, DoubleQuotedScalarString...
+        if isinstance(value, base):
+            return base(value)
     return value
 
 
@@ -96,7 +104,7 @@ class Engine:
                  tool_apps: dict[int, Any] | None = None) -> None:
         from cwltool.mutation import MutationManager
 
-        from plait.app.app import join_app, python_app
+        from plait.app.app import join_app
 
         self.dfk, self.context, self.settings = dfk, context, settings
         self._nested = context.copy()
@@ -107,7 +115,7 @@ class Engine:
         self._tool_apps: dict[int, Any] = {} if tool_apps is None else tool_apps
         self._plans: dict[int, WorkflowPlan] = {}
         self._cap = _resource_caps(dfk)
-        self._python_app = python_app(data_flow_kernel=dfk, executors=executors)
+        self._executors = executors
         self._step = join_app(data_flow_kernel=dfk)(cwl_step)
         self._compute = join_app(data_flow_kernel=dfk)(cwl_compute)
 
@@ -130,11 +138,32 @@ class Engine:
             check_required(process, job_order)
         app = self._tool_apps.get(id(process))
         if app is None:
+            from plait.app.app import python_app
+
             ref = ToolRef(process, name or _steps.shortname(process.tool["id"]))
-            app = self._tool_apps[id(process)] = self._python_app(ToolTask(ref))
+            reuse, _ = process.get_requirement("WorkReuse")
+            cache = bool(reuse.get("enableReuse", True)) if reuse else True
+            app = self._tool_apps[id(process)] = python_app(
+                data_flow_kernel=self.dfk, executors=self._executors, cache=cache,
+                ignore_for_cache=["settings", "mutations"])(ToolTask(ref))
         spec = self._resources(process)
         extra = {"parsl_resource_specification": spec} if spec else {}
-        return app(job_order, self.settings, self.mutations, toplevel, **extra)
+        return app(job_order, reuse_key=self._reuse_key(job_order), settings=self.settings,
+                   mutations=self.mutations, toplevel=toplevel, **extra)
+
+    def _reuse_key(self, job_order: Mapping[str, Any]) -> tuple[Any, ...]:
+        """What besides the input object decides a job's result, for plait's memoization
+        (WorkReuse): each input file's size and modification time, and this run's job
+        directory, so that a checkpoint of another run (whose job directories are gone)
+        never answers for this one."""
+        stamps = []
+        for location in sorted(_file_locations(job_order)):
+            try:
+                st = os.stat(location.removeprefix("file://"))
+                stamps.append((location, st.st_size, st.st_mtime_ns))
+            except OSError:
+                stamps.append((location, -1, -1))
+        return (self.settings.runtime.get("tmp_outdir_prefix"), tuple(stamps))
 
     def _resources(self, process: Any) -> dict[str, Any] | None:
         """ResourceRequirement's literal coresMin/ramMin, for executors that place by them."""
@@ -295,6 +324,22 @@ def _resource_caps(dfk: Any) -> tuple[int, int] | None:
 
 
 # -- task bodies (module level, so that they pickle by reference) ------------------------------
+def _file_locations(value: Any) -> list[str]:
+    found: list[str] = []
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            location = item.get("location")
+            if item.get("class") in ("File", "Directory") and isinstance(location, str) \
+                    and location.startswith("file://"):
+                found.append(location)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
+
+
 class ToolTask:
     """The function of a tool's tasks: one CommandLineTool or ExpressionTool job.
 
@@ -307,12 +352,20 @@ class ToolTask:
     def __init__(self, tool: ToolRef) -> None:
         self.tool = tool
 
-    def __call__(self, job_order: dict[str, Any], settings: JobSettings,
+    def __call__(self, job_order: dict[str, Any], *, reuse_key: Any, settings: JobSettings,
                  mutations: Any = None, toplevel: bool = False) -> dict[str, Any]:
         return run_tool_job(self.tool, job_order, settings, mutations, toplevel)
 
     def __repr__(self) -> str:
         return f"<cwl_tool {self.tool.name}>"
+
+
+def _tool_task_id(task: ToolTask, output_ref: bool = False) -> bytes:
+    """A tool's memoization identity: its recipe's digest (document, requirements, hints)."""
+    return b"cwl-tool:" + task.tool.recipe()["digest"].encode()
+
+
+id_for_memo.register(ToolTask)(_tool_task_id)
 
 
 def cwl_step(engine: Engine, plan: StepPlan, *results: Mapping[str, Any]) -> Any:

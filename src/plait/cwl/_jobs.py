@@ -196,7 +196,7 @@ class _Watch:
         """Watch ``job``: wrap its output collection to learn the exit code."""
         self.job = job
         if hasattr(job, "process_monitor"):
-            job.process_monitor = functools.partial(_wait_with_peak_memory, job.name)
+            job.process_monitor = functools.partial(_wait_then_monitor, job.process_monitor)
         collect = getattr(job, "collect_outputs", None)
         if collect is not None:
             def collect_outputs(outdir: str, rcode: int) -> Any:
@@ -233,22 +233,28 @@ class _Watch:
                              stderr, reason, _tail(stderr))
 
 
-def _wait_with_peak_memory(name: str, proc: Any) -> None:
-    """Reap the tool's process and log its peak memory, as cwltool's monitor does.
+def _wait_then_monitor(monitor: Any, proc: Any) -> None:
+    """Reap a tool that ends within a second; hand a longer one to cwltool's monitor.
 
-    cwltool samples memory from a timer thread every second (a thread per job); the kernel
-    reports the child's peak resident size when it is reaped, exactly and for free.
+    cwltool's monitor starts a timer thread per job and takes its first memory sample after
+    one second, so for a job that ends sooner it only costs a thread: skipped here. The
+    wait is on a pidfd (woken by the exit itself; ``Popen.wait(timeout)`` polls).
     """
-    import logging
+    import select
 
     try:
-        _, status, usage = os.wait4(proc.pid, 0)
-    except ChildProcessError:  # already reaped
-        proc.wait()
+        pidfd = os.pidfd_open(proc.pid)
+    except (AttributeError, OSError):  # not Linux >= 5.3, or already reaped
+        monitor(proc)
         return
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    logging.getLogger("cwltool").info("[job %s] Max memory used: %iMiB", name,
-                                      round(usage.ru_maxrss / 1024))
+    try:
+        ended, _, _ = select.select([pidfd], [], [], 1.0)
+    finally:
+        os.close(pidfd)
+    if ended:
+        proc.wait()
+    else:
+        monitor(proc)
 
 
 def _safe(name: str) -> str:
