@@ -109,10 +109,28 @@ def test_workflow_on_the_pilot_executor(run_dir: str) -> None:
     with DataFlowKernel(config) as kernel:
         wf = load_workflow(DATA / "scatter-cat.cwl", data_flow_kernel=kernel)
         result = wf(messages=[f"m{i}" for i in range(8)]).result(timeout=120)
+        sized = load_tool(DATA / "resources.cwl", data_flow_kernel=kernel)
+        assert sized().result(timeout=120)["cores"] == "1"   # the pilot took the spec
         failing = load_tool(DATA / "fail.cwl", data_flow_kernel=kernel)
         with pytest.raises(CWLStepFailed, match="exit code: 3"):  # pickled back from a worker
             failing().result(timeout=120)
     assert Path(result["joined"]["path"]).read_text() == "".join(f"m{i}\n" for i in range(8))
+
+
+def test_resource_requirement_becomes_a_resource_specification() -> None:
+    from types import SimpleNamespace
+
+    from plait.cwl._engine import Engine
+
+    process = load_tool(DATA / "resources.cwl").process
+    placed = SimpleNamespace(executors={"pilot": object()})        # places by resources
+    threads = SimpleNamespace(executors={"threads": plait.ThreadPoolExecutor()})
+    assert Engine._resources(SimpleNamespace(_cap=(2, 4096)), process) == {
+        "cores": 1, "memory": 64}
+    assert Engine._resources(SimpleNamespace(_cap=None), process) is None  # threads refuse
+    from plait.cwl._engine import _resource_caps
+
+    assert _resource_caps(placed) is not None and _resource_caps(threads) is None
 
 
 def test_plait_import_does_not_load_cwl() -> None:

@@ -11,6 +11,7 @@ business (``_engine``), never cwltool's executor.
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import threading
 import uuid
@@ -45,9 +46,14 @@ class JobSettings:
 
     @classmethod
     def from_runtime_context(cls, context: Any, log_dir: str | None) -> JobSettings:
-        """Keep the plain, shareable fields of a cwltool RuntimeContext."""
+        """Keep the plain, shareable fields of a cwltool RuntimeContext that differ from
+        its defaults (every task carries them)."""
+        from cwltool.context import RuntimeContext
+
+        defaults = vars(RuntimeContext())
         runtime = {k: v for k, v in vars(context).items()
-                   if k not in _LOCAL_ONLY and _shareable(v)}
+                   if k not in _LOCAL_ONLY and _shareable(v)
+                   and (k not in defaults or defaults[k] != v)}
         for name in ("secret_store", "mpi_config"):
             if getattr(context, name, None) is not None:
                 runtime[name] = getattr(context, name)
@@ -184,11 +190,14 @@ class _Watch:
         self.exitcode: int | None = None
         self._streams: list[Any] = []
         self._paths: dict[str, str] = {}
+        self.errors = _ThreadErrors()
 
     def __enter__(self) -> _Watch:
+        logging.getLogger("cwltool").addHandler(self.errors)
         return self
 
     def __exit__(self, *exc: object) -> None:
+        logging.getLogger("cwltool").removeHandler(self.errors)
         for stream in self._streams:
             stream.close()
 
@@ -225,7 +234,11 @@ class _Watch:
         return os.path.join(str(base), str(declared))
 
     def failure(self, reason: str) -> CWLStepFailed:
-        """The error for a failed job, with whatever the job got to."""
+        """The error for a failed job, with whatever the job got to (and what cwltool
+        logged as errors meanwhile: where a job ran in a worker, nobody else sees that)."""
+        logged = [m for m in self.errors.messages if m not in reason]
+        if logged:
+            reason = f"{reason}: " + "; ".join(logged[-2:])
         job = self.job
         command = [str(w) for w in getattr(job, "command_line", None) or ()]
         stderr = self._stream_path("stderr")
@@ -255,6 +268,19 @@ def _wait_then_monitor(monitor: Any, proc: Any) -> None:
         proc.wait()
     else:
         monitor(proc)
+
+
+class _ThreadErrors(logging.Handler):
+    """Keeps the ERROR messages cwltool logs from the thread running one job."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.thread = threading.get_ident()
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.thread == self.thread and len(self.messages) < 20:
+            self.messages.append(record.getMessage()[:2000])
 
 
 def _safe(name: str) -> str:
