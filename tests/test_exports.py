@@ -58,6 +58,9 @@ DOCUMENTED = {
     "plait.usage_tracking": {"DISABLED", "ENDPOINT_ENV", "LEVEL_1", "LEVEL_2", "LEVEL_3",
                              "UsageTracker", "messages"},
     "plait.usage_tracking.levels": {"DISABLED", "LEVEL_1", "LEVEL_2", "LEVEL_3"},
+    "plait.cwl": {"CWLApp", "CWLError", "CWLInputError", "CWLStepFailed",
+                  "CWLUnsupportedRequirement", "CWLValidationError", "load_tool",
+                  "load_workflow"},
 }
 
 PUBLIC_MODULES = ["plait", "plait.errors", "plait.executors", "plait.data", "plait.config",
@@ -72,7 +75,8 @@ PUBLIC_MODULES = ["plait", "plait.errors", "plait.executors", "plait.data", "pla
                   "plait.usage_tracking", "plait.usage_tracking.levels",
                   "plait.monitoring.radios", "plait.monitoring.radios.base",
                   "plait.monitoring.radios.htex", "plait.monitoring.radios.udp",
-                  "plait.monitoring.radios.filesystem", "plait.monitoring.radios.multiprocessing"]
+                  "plait.monitoring.radios.filesystem", "plait.monitoring.radios.multiprocessing",
+                  "plait.cwl"]
 
 
 @pytest.mark.parametrize("module,names", sorted(DOCUMENTED.items()))
@@ -106,7 +110,8 @@ def test_every_error_is_a_plait_error() -> None:
 
 def test_import_is_cheap_and_lazy() -> None:
     code = ("import sys, plait; heavy = [m for m in ('zmq', 'sqlalchemy', 'cloudpickle', "
-            "'plait.dataflow._kernel', 'subprocess', 'plait.executors.pilot') "
+            "'plait.dataflow._kernel', 'subprocess', 'plait.executors.pilot', 'plait.cwl', "
+            "'cwltool') "
             "if m in sys.modules]; print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
