@@ -79,8 +79,9 @@ def test_every_path_is_in_the_table_or_is_private() -> None:
     packages_only = {"plait.app", "plait.dataflow", "plait.data", "plait.data_provider",
                      "plait.executors.high_throughput", "plait.executors.flux",
                      "plait.executors.workqueue", "plait.executors.pilot", "plait.jobs",
-                     "plait.logconfigs", "plait.monitoring.radios", "plait.scaling",
-                     "plait.transport", "plait.usage_tracking",
+                     "plait.logconfigs", "plait.monitoring.dashboard",
+                     "plait.monitoring.radios", "plait.scaling", "plait.transport",
+                     "plait.usage_tracking",
                      "plait.providers.local"} | {
         m.rsplit(".", 1)[0] for m in (*PATHS, *PLAIT_ADDITIONS)
         if m.startswith("plait.providers.")}
