@@ -21,6 +21,10 @@ from plait._errors import PlaitError as PlaitError
 from plait._errors import PropagatedException as PropagatedException
 from plait._errors import SerializationError as SerializationError
 from plait._errors import TaskCancelled as TaskCancelled
+from plait.data._errors import FileURLError as FileURLError
+from plait.data._errors import NoStagingProvider as NoStagingProvider
+from plait.data._errors import StagingError as StagingError
+from plait.data._errors import ZipAuthorityError as ZipAuthorityError
 from plait.dataflow._states import InvalidTransition as InvalidTransition
 from plait.executors._errors import BadMessage as BadMessage
 from plait.executors._errors import BadStateException as BadStateException
@@ -43,15 +47,15 @@ from plait.providers._errors import SubmitException as SubmitException
 from plait.transport._errors import CommandTimeout as CommandTimeout
 
 __all__ = [
-    "AppBadFormatting", "AppException", "AppTimeout", "BadCheckpoint", "BadLauncher",
-    "BadMessage", "BadStateException", "BadStdStreamFile", "BashAppNoReturn",
-    "BashExitFailure", "BlockFailed", "CommandTimeout", "ConfigurationError",
-    "DataFlowException", "DependencyError", "DeserializationError", "ExecutionProviderException",
-    "ExecutorError", "InfrastructureError", "InterchangeLost",
-    "InternalConsistencyError", "InvalidResourceSpecification", "InvalidTransition",
-    "JoinError", "ManagerLost", "MissingOutputs", "NoDataFlowKernelError",
-    "OptionalModuleMissing", "ParslError", "PlaitError", "PropagatedException",
-    "ScaleOutFailed", "ScalingFailed", "SchedulerMissingArgs", "ScriptPathError",
-    "SerializationError", "SubmitException", "TaskCancelled", "UnsupportedFeatureError",
-    "VersionMismatch", "WorkerLost",
+    "AppBadFormatting", "AppException", "AppTimeout", "BadCheckpoint", "BadLauncher", "BadMessage",
+    "BadStateException", "BadStdStreamFile", "BashAppNoReturn", "BashExitFailure", "BlockFailed",
+    "CommandTimeout", "ConfigurationError", "DataFlowException", "DependencyError",
+    "DeserializationError", "ExecutionProviderException", "ExecutorError", "FileURLError",
+    "InfrastructureError", "InterchangeLost", "InternalConsistencyError",
+    "InvalidResourceSpecification", "InvalidTransition", "JoinError", "ManagerLost",
+    "MissingOutputs", "NoDataFlowKernelError", "NoStagingProvider", "OptionalModuleMissing",
+    "ParslError", "PlaitError", "PropagatedException", "ScaleOutFailed", "ScalingFailed",
+    "SchedulerMissingArgs", "ScriptPathError", "SerializationError", "StagingError",
+    "SubmitException", "TaskCancelled", "UnsupportedFeatureError", "VersionMismatch", "WorkerLost",
+    "ZipAuthorityError",
 ]

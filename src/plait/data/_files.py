@@ -9,12 +9,23 @@ from typing import Any
 class File(os.PathLike):  # type: ignore[type-arg,unused-ignore]
     """A file an app reads or writes, named by a local path or a URL.
 
-    ``File("out.txt")`` and ``File("file:///abs/out.txt")`` are local; other schemes
-    (http, https, ftp, globus, zip) are staged by the data layer. ``os.fspath(f)`` and
-    ``str(f)`` give the local path, so ``open(f)`` and ``f"cat {f}"`` work.
+    ``File("out.txt")`` and ``File("file:///abs/out.txt")`` are local. Remote files are
+    staged by the executor's ``storage_access`` providers: ``http(s)://host/path`` (a
+    ``#sha256=HEX`` fragment is checked after the download), ``ftp://[user:pw@]host/path``,
+    ``rsync://[user@]host/path`` or ``user@host:path`` (rsync over SSH),
+    ``globus://ENDPOINT/path``, ``s3://bucket/key`` and ``zip:/path/a.zip/member``.
+    ``os.fspath(f)`` and ``str(f)`` give the local path, so ``open(f)`` and
+    ``f"cat {f}"`` work.
 
     Args:
         url: a path (str or os.PathLike) or a URL.
+
+    Raises:
+        FileURLError: the URL is malformed (the message names it and the supported
+            schemes); ZipAuthorityError for ``zip://host/...``.
+
+    Differences from Parsl: malformed URLs fail here rather than at submit or transfer
+    time, and a plain path is never split at ``#`` or ``?``.
     """
 
     __slots__ = ("filename", "local_path", "netloc", "path", "scheme", "url")
@@ -22,14 +33,13 @@ class File(os.PathLike):  # type: ignore[type-arg,unused-ignore]
     def __init__(self, url: str | os.PathLike[str]) -> None:
         if not isinstance(url, (str, os.PathLike)):
             raise TypeError(f"File() needs a path or URL string, not {type(url).__name__}")
-        from urllib.parse import urlparse  # here: keeps `import plait` fast
+        from plait.data._urls import parse  # here: keeps `import plait` fast
 
         self.url = os.fspath(url)
-        parsed = urlparse(self.url)
-        self.scheme = parsed.scheme or "file"
-        self.netloc = parsed.netloc
-        self.path = parsed.path
-        self.filename = os.path.basename(self.path)
+        if not isinstance(self.url, str):
+            raise TypeError(f"File() needs a str path, not {type(self.url).__name__}")
+        self.scheme, self.netloc, self.path, _ = parse(self.url)
+        self.filename = os.path.basename(self.path.rstrip("/"))
         self.local_path: str | None = None
 
     def cleancopy(self) -> File:
