@@ -22,7 +22,13 @@ DOCUMENTED = {
     "plait.utils": {"get_all_checkpoints", "get_last_checkpoint"},
     "plait.dataflow.memoization": {"BasicMemoizer", "CheckpointWarning", "Memoizer",
                                    "id_for_memo", "make_hash"},
-    "plait.data": {"DataFuture", "File"},
+    "plait.data": {"DataFuture", "File", "Staging", "TransferStaging"},
+    "plait.data_provider.staging": {"Staging"},
+    "plait.data_provider.data_manager": {"DataManager", "default_staging"},
+    "plait.data_provider.file_noop": {"NoOpFileStaging"},
+    "plait.data_provider.http": {"HTTPInTaskStaging", "HTTPSeparateTaskStaging"},
+    "plait.data_provider.ftp": {"FTPInTaskStaging", "FTPSeparateTaskStaging"},
+    "plait.data_provider.zip": {"ZipAuthorityError", "ZipFileStaging"},
     "plait.providers": {"TERMINAL_STATES", "ClusterProvider", "ExecutionProvider",
                         "ExecutionProviderException", "JobState", "JobStatus", "LocalProvider",
                         "ScaleOutFailed", "SchedulerMissingArgs", "ScriptPathError",
@@ -39,7 +45,10 @@ PUBLIC_MODULES = ["plait", "plait.errors", "plait.executors", "plait.data", "pla
                   "plait.app.app", "plait.app.errors", "plait.app.futures",
                   "plait.dataflow.dflow", "plait.dataflow.futures", "plait.dataflow.states",
                   "plait.dataflow.errors", "plait.dataflow.dependency_resolvers",
-                  "plait.data_provider.files", "plait.providers", "plait.launchers",
+                  "plait.data_provider.files", "plait.data_provider.staging",
+                  "plait.data_provider.data_manager", "plait.data_provider.file_noop",
+                  "plait.data_provider.http", "plait.data_provider.ftp",
+                  "plait.data_provider.zip", "plait.providers", "plait.launchers",
                   "plait.utils", "plait.dataflow.memoization"]
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from plait.data._errors import FileURLError, ZipAuthorityError
+from plait.data._errors import FileURLError
 
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
 # user@host:path (scp syntax). A host part with no "@" ("host:path") stays a URL scheme,
@@ -117,9 +117,10 @@ def _check_s3(url: str, p: ParsedURL) -> None:
 
 
 def _check_zip(url: str, p: ParsedURL) -> None:
-    if p.netloc or url.lower().startswith("zip://"):
-        raise ZipAuthorityError(url)
-    split_zip(url, p.path)
+    # zip://host/... is refused when the file is staged (ZipAuthorityError), as in Parsl,
+    # where File() itself accepts it
+    if not p.netloc:
+        split_zip(url, p.path)
 
 
 def split_zip(url: str, path: str) -> tuple[str, str]:
