@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, ClassVar
 
 
 class File(os.PathLike):  # type: ignore[type-arg,unused-ignore]
@@ -29,6 +29,9 @@ class File(os.PathLike):  # type: ignore[type-arg,unused-ignore]
     """
 
     __slots__ = ("filename", "local_path", "netloc", "path", "scheme", "url")
+    #: whether any File was made in this process: until one is, the kernel skips looking
+    #: for files to stage in each task's arguments (the hot path stays as it was)
+    made: ClassVar[bool] = False
 
     def __init__(self, url: str | os.PathLike[str]) -> None:
         if not isinstance(url, (str, os.PathLike)):
@@ -41,6 +44,7 @@ class File(os.PathLike):  # type: ignore[type-arg,unused-ignore]
         self.scheme, self.netloc, self.path, _ = parse(self.url)
         self.filename = os.path.basename(self.path.rstrip("/"))
         self.local_path: str | None = None
+        File.made = True
 
     def cleancopy(self) -> File:
         """A new File with the same URL and no ``local_path``."""

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from plait.data._atomic import make_parent
 from plait.data._cwd import TASK_CWD
 from plait.data._files import File
 
@@ -83,6 +84,8 @@ class StagingPlan:
     def _fetch_all(self) -> None:
         for provider, file in self.ins:
             provider.fetch_here(file)
+        for _, file in self.outs:  # the app writes its outputs where they will be pushed from
+            make_parent(file.filepath)
 
     def _push_all(self) -> None:
         for provider, file in self.outs:

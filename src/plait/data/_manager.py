@@ -38,10 +38,12 @@ def involves(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
     """Whether a task has anything to stage: a File or DataFuture argument, keyword value,
     ``inputs`` or ``outputs`` entry. Staging tasks themselves (``_parsl_staging_inhibit``)
     have nothing."""
+    if kwargs and kwargs.get(INHIBIT_KWARG):
+        return False
     for a in args:
         if isinstance(a, _FILES):
             return True
-    if not kwargs or kwargs.get(INHIBIT_KWARG):
+    if not kwargs:
         return False
     for v in kwargs.values():
         if isinstance(v, _FILES):
@@ -89,7 +91,11 @@ class DataManager:
         staged = StagedTask(func, args, kwargs)
         plan = self._local.plan = StagingPlan(task_id)
         try:
-            if not kwargs.get(INHIBIT_KWARG):
+            if kwargs.get(INHIBIT_KWARG):  # a staging task (in a sandboxed executor)
+                tid = getattr(app_fu, "tid", None)
+                staged.outputs = [DataFuture(app_fu, f, tid) for f in kwargs.get("outputs")
+                                  or () if isinstance(f, File)]
+            else:
                 self._stage_inputs(staged, executor)
                 self._stage_outputs(staged, executor, app_fu)
         finally:

@@ -36,6 +36,7 @@ from plait._errors import (
 )
 from plait.data._files import File
 from plait.data._futures import DataFuture
+from plait.data._manager import INHIBIT_KWARG, DataManager, involves
 from plait.dataflow import _deps
 from plait.dataflow._book import TaskBook
 from plait.dataflow._events import Subscriber
@@ -45,7 +46,12 @@ from plait.dataflow._join import Joiner
 from plait.dataflow._memoizer import make_memoizer
 from plait.dataflow._retry import Delayer, decide_retry
 from plait.dataflow._rundir import add_file_logger, make_rundir, remove_file_logger
-from plait.dataflow._states import FINAL_STATES, InvalidTransition, States
+from plait.dataflow._states import (
+    EXECUTING_STATES,
+    FINAL_STATES,
+    InvalidTransition,
+    States,
+)
 from plait.dataflow._task import Task
 from plait.executors._base import Executor
 from plait.executors._threads import ThreadPoolExecutor
@@ -92,6 +98,8 @@ class DataFlowKernel:
         self.cleanup_called = False
         self.executors: dict[str, Executor] = {}
         self._user_labels: list[str] = []
+        self.data_manager = DataManager(self)
+        self._sandboxed: set[str] = set()  # labels of executors that run tasks in sandboxes
         self._poller: Any = None
         try:
             if self.memoizer is not None:
@@ -120,6 +128,8 @@ class DataFlowKernel:
                 ex.shutdown(wait=False)  # release whatever it started before failing
                 raise
             self.executors[ex.label] = ex
+            if getattr(ex, "sandbox", False):
+                self._sandboxed.add(ex.label)
             if ex.label != INTERNAL_EXECUTOR:
                 self._user_labels.append(ex.label)
         block_executors = [ex for ex in executors if getattr(ex, "provider", None) is not None]
@@ -195,8 +205,12 @@ class DataFlowKernel:
                     cache, tuple(ignore_for_cache) if ignore_for_cache else (), join,
                     time_invoked=time.time())
         fut = task.future = AppFuture(task)
+        staged = bool(self._sandboxed or File.made) and (
+            label in self._sandboxed or involves(app_args, app_kwargs))
         if app_kwargs:
-            self._read_special_kwargs(task, fut, app_kwargs)
+            self._read_special_kwargs(task, fut, app_kwargs, staged)
+        if staged:
+            app_args, app_kwargs = self._stage(task, fut)  # may raise: then no task exists
         self._book.add(task)
         deps = _deps.gather(self._resolver, app_args, app_kwargs)
         for name in drop:
@@ -219,7 +233,8 @@ class DataFlowKernel:
             raise ConfigurationError("executors", executors, "'all' or a list of labels")
         return random.choice(list(executors))
 
-    def _read_special_kwargs(self, task: Task, fut: AppFuture, kwargs: dict[str, Any]) -> None:
+    def _read_special_kwargs(self, task: Task, fut: AppFuture, kwargs: dict[str, Any],
+                             staged: bool) -> None:
         spec = kwargs.get("parsl_resource_specification")
         if spec:
             task.resource_specification = spec
@@ -229,9 +244,25 @@ class DataFlowKernel:
                 kwargs[stream] = self._auto_logname(task, stream, kwargs.get("label"))
                 task.ignore_for_cache = (*task.ignore_for_cache, stream)
         task.stdout, task.stderr = kwargs.get("stdout"), kwargs.get("stderr")
+        staging = kwargs.get(INHIBIT_KWARG)
+        if staging:  # a staging task: it runs as staging_in or staging_out
+            task.launch_state = (States.staging_out if staging == "out" or
+                                 not kwargs.get("outputs") else States.staging_in)
         outputs = kwargs.get("outputs")
-        if outputs:
+        if outputs and not staged:  # else the data manager makes them
             task.outputs = [DataFuture(fut, f, task.id) for f in outputs if isinstance(f, File)]
+
+    def _stage(self, task: Task, fut: AppFuture) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        """Put the staging of the task's files into the graph (see plait.data._manager)."""
+        assert task.args is not None and task.kwargs is not None
+        staged = self.data_manager.stage_task(task.executor, task.func, task.args,
+                                              task.kwargs, fut, task.id)
+        task.func, task.args, task.kwargs = staged.func, staged.args, staged.kwargs
+        task.outputs = staged.outputs or None
+        task.stdout = staged.stdout or task.stdout
+        task.stderr = staged.stderr or task.stderr
+        task.ignore_for_cache = (*task.ignore_for_cache, *staged.ignore_for_cache)
+        return staged.args, staged.kwargs
 
     def _auto_logname(self, task: Task, stream: str, label: object) -> Any:
         if self.config.std_autopath is not None:
@@ -273,7 +304,7 @@ class DataFlowKernel:
         with book.lock_for(task):
             if task.state is not States.pending:  # cancelled meanwhile
                 return
-            event = book.move(task, States.launched, "handed to its executor")
+            event = book.move(task, task.launch_state, "handed to its executor")
         if event is not None:
             book.emit(event)
         task.try_time_launched = time.time()
@@ -402,7 +433,7 @@ class DataFlowKernel:
         """Cancel ``task`` if it has not started running; see ``AppFuture.cancel``."""
         with self._book.lock_for(task):
             state, exec_fu = task.state, task.exec_future
-        if state is States.launched and exec_fu is not None:
+        if state in EXECUTING_STATES and exec_fu is not None:
             return exec_fu.cancel()  # _exec_done then moves the task to cancelled
         if state is not States.pending:
             return state is States.cancelled
