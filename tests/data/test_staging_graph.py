@@ -204,9 +204,7 @@ def test_thread_sandbox_runs_bash_in_it_and_removes_it(http: Site, ftp: Site,
     work = tmp_path / "work"
     cwd = os.getcwd()
     with kernel(tmp_path / "run", [HTTPInTaskStaging(cache=False), FTPInTaskStaging()],
-                working_dir=str(work)) as dfk:
-        dfk.executors["threads"].sandbox = True  # type: ignore[attr-defined]
-        dfk._sandboxed.add("threads")
+                working_dir=str(work), sandbox=True):
         fut = scratch(inputs=[File(url)], outputs=[File(out_url)])
         fut.outputs[0].result(timeout=TIMEOUT)
     assert os.getcwd() == cwd
