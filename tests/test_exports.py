@@ -29,6 +29,7 @@ DOCUMENTED = {
     "plait.data_provider.http": {"HTTPInTaskStaging", "HTTPSeparateTaskStaging"},
     "plait.data_provider.ftp": {"FTPInTaskStaging", "FTPSeparateTaskStaging"},
     "plait.data_provider.zip": {"ZipAuthorityError", "ZipFileStaging"},
+    "plait.data_provider.rsync": {"RSyncStaging"},
     "plait.providers": {"TERMINAL_STATES", "ClusterProvider", "ExecutionProvider",
                         "ExecutionProviderException", "JobState", "JobStatus", "LocalProvider",
                         "ScaleOutFailed", "SchedulerMissingArgs", "ScriptPathError",
@@ -48,7 +49,8 @@ PUBLIC_MODULES = ["plait", "plait.errors", "plait.executors", "plait.data", "pla
                   "plait.data_provider.files", "plait.data_provider.staging",
                   "plait.data_provider.data_manager", "plait.data_provider.file_noop",
                   "plait.data_provider.http", "plait.data_provider.ftp",
-                  "plait.data_provider.zip", "plait.providers", "plait.launchers",
+                  "plait.data_provider.zip", "plait.data_provider.rsync",
+                  "plait.providers", "plait.launchers",
                   "plait.utils", "plait.dataflow.memoization"]
 
 
