@@ -31,6 +31,7 @@ DOCUMENTED = {
     "plait.data_provider.zip": {"ZipAuthorityError", "ZipFileStaging"},
     "plait.data_provider.rsync": {"RSyncStaging"},
     "plait.data_provider.s3": {"S3Staging"},
+    "plait.data_provider.globus": {"GlobusStaging"},
     "plait.providers": {"TERMINAL_STATES", "ClusterProvider", "ExecutionProvider",
                         "ExecutionProviderException", "JobState", "JobStatus", "LocalProvider",
                         "ScaleOutFailed", "SchedulerMissingArgs", "ScriptPathError",
@@ -51,7 +52,7 @@ PUBLIC_MODULES = ["plait", "plait.errors", "plait.executors", "plait.data", "pla
                   "plait.data_provider.data_manager", "plait.data_provider.file_noop",
                   "plait.data_provider.http", "plait.data_provider.ftp",
                   "plait.data_provider.zip", "plait.data_provider.rsync",
-                  "plait.data_provider.s3",
+                  "plait.data_provider.s3", "plait.data_provider.globus",
                   "plait.providers", "plait.launchers",
                   "plait.utils", "plait.dataflow.memoization"]
 
