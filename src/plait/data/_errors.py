@@ -46,6 +46,10 @@ class NoStagingProvider(FileURLError):
         self.args = (url, executor, direction, tuple(supported))
         self.executor, self.direction = executor, direction
 
+    def __str__(self) -> str:
+        return (f"File({self.url!r}): {self.problem}. Its providers stage: "
+                f"{', '.join(self.supported)}.")
+
 
 class ZipAuthorityError(FileURLError):
     """A ``zip:`` URL names a host (``zip://host/...``); zip files are local paths."""

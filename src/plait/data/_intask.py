@@ -40,11 +40,12 @@ class StagingPlan:
     task_id: int
     ins: list[tuple[TransferStaging, File]] = field(default_factory=list)
     outs: list[tuple[TransferStaging, File]] = field(default_factory=list)
+    parents: list[File] = field(default_factory=list)  # outputs staged out by other tasks
     sandbox: bool = False
     working_dir: str | None = None
 
     def __bool__(self) -> bool:
-        return bool(self.ins or self.outs or self.sandbox)
+        return bool(self.ins or self.outs or self.parents or self.sandbox)
 
     def run(self, func: Callable[..., Any], args: tuple[Any, ...],
             kwargs: dict[str, Any]) -> Any:
@@ -84,7 +85,8 @@ class StagingPlan:
     def _fetch_all(self) -> None:
         for provider, file in self.ins:
             provider.fetch_here(file)
-        for _, file in self.outs:  # the app writes its outputs where they will be pushed from
+        # the app writes its outputs where they will be pushed from
+        for file in (*(f for _, f in self.outs), *self.parents):
             make_parent(file.filepath)
 
     def _push_all(self) -> None:

@@ -111,11 +111,15 @@ class DataManager:
 
     def plan_in_task(self, provider: Staging, file: File, direction: str) -> bool:
         """For plait's providers: add ``file`` to the in-task staging plan of the task being
-        staged (one wrapper per app, the plan rides in a kwarg); False outside stage_task."""
+        staged (one wrapper per app, the plan rides in a kwarg); False outside stage_task.
+        ``direction`` is "in", "out", or "parent" (create the output's directory only)."""
         plan = getattr(self._local, "plan", None)
         if plan is None:
             return False
-        (plan.ins if direction == "in" else plan.outs).append((provider, file))
+        if direction == "parent":  # only make the directory the app writes ``file`` in
+            plan.parents.append(file)
+        else:
+            (plan.ins if direction == "in" else plan.outs).append((provider, file))
         return True
 
     def _stage_inputs(self, staged: StagedTask, executor: str) -> None:

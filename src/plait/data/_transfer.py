@@ -175,6 +175,7 @@ class TransferStaging(Staging):
         file.local_path = self.local_path_for(dm, executor, file)
         if self.where == "worker":
             return None
+        dm.plan_in_task(self, file, "parent")
         return dm.dfk.submit(stage_out_task, (self, file, app_fu), {
             "inputs": [file], "_parsl_staging_inhibit": "out"},
             func_name=f"stage_out_{self.schemes[0]}", executors=[self._label(executor)])
