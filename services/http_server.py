@@ -39,6 +39,7 @@ def hit(key: str) -> int:
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: clients reuse connections
+    disable_nagle_algorithm = True  # headers and body go out in separate sends
     server_version = "plait-test-http/1"
     root = "."
 

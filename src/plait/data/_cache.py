@@ -68,7 +68,7 @@ class Cache:
         if meta is not None:
             fresh = self._fresh(meta)
             if (fresh or _confirmed(is_current, meta)) and _place_entry(entry, dest):
-                if not fresh:
+                if not fresh and self.max_age > 0:  # the server said yes: trust it a while
                     _touch(entry, meta)
                 return True
         import filelock  # here: only transfers need it

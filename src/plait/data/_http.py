@@ -1,7 +1,7 @@
-"""HTTP(S) stage-in: Parsl's HTTPInTaskStaging and HTTPSeparateTaskStaging, on urllib3.
+"""HTTP(S) stage-in: Parsl's HTTPInTaskStaging and HTTPSeparateTaskStaging.
 
-A download streams into a part file over a pooled keep-alive connection. A try that is cut
-short resumes with a range request (``If-Range`` on the ETag or Last-Modified, so a file
+A download streams into a part file over a keep-alive connection (see _httpclient). A try
+that is cut short resumes with a range request (``If-Range`` on the ETag or Last-Modified, so a file
 changed meanwhile restarts from zero); 408/429/5xx and connection errors are retried with
 backoff (honouring Retry-After), other statuses fail at once. The length is checked
 against Content-Length, and the content against ``#sha256=…`` (or md5, sha1, sha512) when
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import threading
 from typing import Any, ClassVar, Literal
 
 from plait.data._files import File
@@ -21,30 +20,7 @@ from plait.data._urls import checksum_of
 
 CHUNK = 1 << 20
 RETRYABLE = frozenset({408, 425, 429, 500, 502, 503, 504})
-_POOLS: dict[str | None, Any] = {}
-_POOLS_LOCK = threading.Lock()
-
-
-def _pool(url: str) -> Any:
-    """The process's connection pool for ``url`` (a proxy's, if the environment names one)."""
-    import urllib.request
-    from urllib.parse import urlsplit
-
-    host = urlsplit(url).hostname or ""
-    proxy = None
-    if host not in ("127.0.0.1", "localhost", "::1") and not urllib.request.proxy_bypass(host):
-        proxy = urllib.request.getproxies().get(url.split(":", 1)[0].lower())
-    pool = _POOLS.get(proxy)
-    if pool is None:
-        import urllib3
-
-        with _POOLS_LOCK:
-            pool = _POOLS.get(proxy)
-            if pool is None:
-                pool = _POOLS[proxy] = (
-                    urllib3.ProxyManager(proxy, maxsize=16) if proxy
-                    else urllib3.PoolManager(maxsize=16))
-    return pool
+HEADERS = {"Accept-Encoding": "identity", "User-Agent": "plait-staging"}
 
 
 class _HTTPStaging(TransferStaging):
@@ -52,15 +28,18 @@ class _HTTPStaging(TransferStaging):
     stages_out: ClassVar[bool] = False
 
     def fetch(self, file: File, part: str, state: dict[str, Any]) -> dict[str, Any]:
-        import urllib3
+        import http.client
+
+        from plait.data._httpclient import release, request
 
         offset = os.path.getsize(part) if state.get("validator") and os.path.exists(part) \
             else 0
-        headers = {"Accept-Encoding": "identity", "User-Agent": "plait-staging"}
+        headers = dict(HEADERS)
         if offset:
             headers["Range"] = f"bytes={offset}-"
             headers["If-Range"] = state["validator"]
-        resp = self._request("GET", file.url, headers)
+        resp = request("GET", file.url, headers, self.timeout)
+        finished = False
         try:
             if resp.status == 206 and offset and _range_start(resp) == offset:
                 mode = "ab"
@@ -68,23 +47,24 @@ class _HTTPStaging(TransferStaging):
                 mode, offset = "wb", 0
             else:
                 raise _failure(resp)
-            etag, modified = resp.headers.get("ETag"), resp.headers.get("Last-Modified")
-            ranges = resp.headers.get("Accept-Ranges", "").lower() == "bytes"
+            etag, modified = resp.getheader("ETag"), resp.getheader("Last-Modified")
+            ranges = (resp.getheader("Accept-Ranges") or "").lower() == "bytes"
             state["validator"] = (etag or modified) if ranges else None
-            length = resp.headers.get("Content-Length")
-            expected = offset + int(length) if length and length.isdigit() else None
+            expected = offset + resp.length if resp.length is not None else None
+            buf = memoryview(bytearray(min(CHUNK, resp.length or CHUNK) or 1))
             with open(part, mode) as out:
                 while True:
                     try:
-                        chunk = resp.read(CHUNK)
-                    except (urllib3.exceptions.HTTPError, OSError) as exc:  # the network
+                        n = resp.readinto(buf)
+                    except (OSError, http.client.HTTPException) as exc:  # the network
                         raise Transient(f"the connection broke after {out.tell()} bytes "
                                         f"({type(exc).__name__})") from None
-                    if not chunk:
+                    if not n:
                         break
-                    out.write(chunk)  # an OSError here is the local disk: not retried
+                    out.write(buf[:n])  # an OSError here is the local disk: not retried
+            finished = resp.isclosed()
         finally:
-            _release(resp)
+            release(resp, finished)
         size = os.path.getsize(part)
         if expected is not None and size != expected:
             raise Transient(f"got {size} of {expected} bytes")
@@ -92,46 +72,27 @@ class _HTTPStaging(TransferStaging):
         return {"etag": etag, "last_modified": modified, "size": size}
 
     def is_current(self, file: File, meta: dict[str, Any]) -> bool:
-        headers = {"Accept-Encoding": "identity", "User-Agent": "plait-staging"}
+        from plait.data._httpclient import release, request
+
+        headers = dict(HEADERS)
         if meta.get("etag"):
             headers["If-None-Match"] = meta["etag"]
         elif meta.get("last_modified"):
             headers["If-Modified-Since"] = meta["last_modified"]
-        resp = self._request("HEAD", file.url, headers)
-        _release(resp)
+        resp = request("HEAD", file.url, headers, self.timeout)
+        release(resp)
         if resp.status == 304:
             return True
         if resp.status != 200:
             return False
         if meta.get("etag") or meta.get("last_modified"):
-            return bool(resp.headers.get("ETag") == meta.get("etag")
-                        and resp.headers.get("Last-Modified") == meta.get("last_modified"))
-        return resp.headers.get("Content-Length") == str(meta.get("size"))
-
-    def _request(self, method: str, url: str, headers: dict[str, str]) -> Any:
-        import urllib3
-
-        try:
-            return _pool(url).request(
-                method, url, headers=headers, preload_content=False,
-                retries=urllib3.Retry(total=False, redirect=10, raise_on_redirect=True),
-                timeout=urllib3.Timeout(connect=self.timeout, read=self.timeout))
-        except urllib3.exceptions.HTTPError as exc:
-            reason = getattr(exc, "reason", None) or exc
-            raise Transient(f"{type(exc).__name__}: {reason}") from None
-
-
-def _release(resp: Any) -> None:
-    """Hand the connection back to the pool with nothing unread on it (or drop it)."""
-    try:
-        resp.drain_conn()
-    except Exception:  # a broken connection: the pool discards it
-        pass
-    resp.release_conn()
+            return bool(resp.getheader("ETag") == meta.get("etag")
+                        and resp.getheader("Last-Modified") == meta.get("last_modified"))
+        return resp.getheader("Content-Length") == str(meta.get("size"))
 
 
 def _range_start(resp: Any) -> int | None:
-    value = resp.headers.get("Content-Range", "")  # bytes START-END/TOTAL
+    value = resp.getheader("Content-Range") or ""  # bytes START-END/TOTAL
     try:
         return int(value.split()[1].split("-")[0])
     except (IndexError, ValueError):
@@ -141,7 +102,7 @@ def _range_start(resp: Any) -> int | None:
 def _failure(resp: Any) -> Exception:
     cause = f"HTTP {resp.status} {resp.reason or ''}".rstrip()
     if resp.status in RETRYABLE:
-        after = resp.headers.get("Retry-After", "")
+        after = resp.getheader("Retry-After") or ""
         return Transient(cause, float(after) if after.isdigit() else None)
     return Permanent(cause)
 
