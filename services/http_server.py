@@ -11,7 +11,9 @@ a fault in front of a path; KEY is any token a test picks so that tests do not s
     /count/KEY            how many requests KEY has had (text), for tests to assert on
     anything missing      404
 
-Usage: python http_server.py --root DIR --port-file FILE   (binds 127.0.0.1, a free port)
+Usage: python http_server.py --root DIR --port-file FILE [--tls-cert PEM --tls-key PEM]
+Binds 127.0.0.1 on a free port (and, with a certificate, a second one for HTTPS); the port
+file holds "HTTP_PORT [HTTPS_PORT]".
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import collections
 import email.utils
 import os
 import re
+import ssl
 import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -114,6 +117,11 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
             count = (end - start) // 2 if cut else end - start
             sock = self.connection
+            if isinstance(sock, ssl.SSLSocket):  # sendfile would bypass the encryption
+                f.seek(start)
+                while count > 0 and (block := f.read(min(count, 1 << 20))):
+                    sock.sendall(block)
+                    count -= len(block)
             offset = start
             while count > 0:
                 sent = os.sendfile(sock.fileno(), f.fileno(), offset, min(count, 1 << 24))
@@ -145,15 +153,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", required=True)
     parser.add_argument("--port-file", required=True)
+    parser.add_argument("--tls-cert")
+    parser.add_argument("--tls-key")
     args = parser.parse_args()
     Handler.root = os.path.abspath(args.root)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
+    servers = [ThreadingHTTPServer(("127.0.0.1", 0), Handler)]
+    if args.tls_cert:
+        tls = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+        tls.socket = context.wrap_socket(tls.socket, server_side=True)
+        servers.append(tls)
+    for server in servers:
+        server.daemon_threads = True
     tmp = args.port_file + ".tmp"
     with open(tmp, "w") as f:
-        f.write(str(server.server_address[1]))
-    os.replace(tmp, args.port_file)  # the port file appears only once the socket listens
-    server.serve_forever()
+        f.write(" ".join(str(s.server_address[1]) for s in servers))
+    os.replace(tmp, args.port_file)  # the port file appears only once the sockets listen
+    for server in servers[1:]:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    servers[0].serve_forever()
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import hashlib
 import os
 import threading
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ import pytest
 from plait import File
 from plait.data_provider.http import HTTPInTaskStaging
 from plait.errors import StagingError
+from services import service
 from staging_sites import Site
 
 DATA = os.urandom(300_000)
@@ -205,3 +207,73 @@ def test_size_limit_evicts_least_recently_used(http: Site, tmp_path: Path) -> No
     assert len(kept) == 2
     assert fetch_with(provider, urls[0], tmp_path / "b0") is True
     assert fetch_with(provider, urls[1], tmp_path / "b1") is False
+
+
+# -- HTTPS and proxies ------------------------------------------------------------------------
+@pytest.fixture
+def fresh_tls(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+    """Connections and the TLS context are per process: start each test without them."""
+    from plait.data import _httpclient
+
+    monkeypatch.setattr(_httpclient, "_ssl_context", None)
+    monkeypatch.setattr(_httpclient, "_local", threading.local())
+    yield monkeypatch
+
+
+def test_https_with_the_servers_ca(http: Site, fresh_tls: pytest.MonkeyPatch,
+                                   tmp_path: Path) -> None:
+    s = service("http")
+    http.put("a.bin", DATA)
+    fresh_tls.setenv("SSL_CERT_FILE", s["CA_FILE"])
+    fetch(f"{s['HTTPS_URL']}/{http.key}/a.bin", tmp_path / "a.bin")
+    assert (tmp_path / "a.bin").read_bytes() == DATA
+
+
+def test_untrusted_certificate_fails_at_once(http: Site, fresh_tls: pytest.MonkeyPatch,
+                                             tmp_path: Path) -> None:
+    s = service("http")
+    http.put("a.bin", DATA)
+    fresh_tls.delenv("SSL_CERT_FILE", raising=False)
+    with pytest.raises(StagingError, match="certificate was not accepted") as info:
+        fetch(f"{s['HTTPS_URL']}/{http.key}/a.bin", tmp_path / "a.bin", attempts=3)
+    assert info.value.attempts == 1
+
+
+def test_http_proxy_from_the_environment(http: Site, fresh_tls: pytest.MonkeyPatch,
+                                         tmp_path: Path) -> None:
+    """A forward proxy (in this test) sees the request for a non-loopback-named host."""
+    from http.client import HTTPConnection
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from urllib.parse import urlsplit
+
+    seen: list[str] = []
+    upstream = urlsplit(service("http")["URL"])
+
+    class Proxy(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            seen.append(self.path)
+            conn = HTTPConnection(upstream.hostname, upstream.port, timeout=10)
+            conn.request("GET", urlsplit(self.path).path)
+            resp = conn.getresponse()
+            body = resp.read()
+            self.send_response(resp.status)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    proxy = ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    try:
+        http.put("a.bin", DATA)
+        fresh_tls.setenv("http_proxy", f"http://127.0.0.1:{proxy.server_address[1]}")
+        url = f"http://data.example.org:{upstream.port}/{http.key}/a.bin"
+        fetch(url, tmp_path / "a.bin")
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+    assert seen == [url] and (tmp_path / "a.bin").read_bytes() == DATA

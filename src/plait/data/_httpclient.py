@@ -74,6 +74,11 @@ def _send(method: str, url: str, headers: dict[str, str],
             if fresh:  # a new connection failed too: the server, not a stale keep-alive
                 raise Transient(f"{type(exc).__name__}: {exc}") from None
             continue
+        except ssl.SSLCertVerificationError as exc:
+            _drop(key)
+            raise Permanent(f"the server's certificate was not accepted ({exc.verify_message})"
+                            "; if it is signed by your own CA, point SSL_CERT_FILE at it") \
+                from None
         except (OSError, http.client.HTTPException) as exc:
             _drop(key)
             reason = getattr(exc, "strerror", None) or exc
