@@ -70,3 +70,44 @@ def test_failed_task_keeps_its_sandbox_and_names_it(http: Site, tmp_path: Path) 
     assert len(kept) == 1 and str(kept[0]) in notes and "kept" in notes
     assert (kept[0] / "in.txt").read_bytes() == b"data"
     assert (kept[0] / "scratch.txt").read_text() == str(kept[0])
+
+
+@python_app
+def size_of(inputs: list[File] = ()) -> int:  # type: ignore[assignment]
+    import os
+
+    return os.path.getsize(inputs[0])
+
+
+@pytest.mark.timeout(120)
+def test_separate_staging_tasks_run_on_the_pilot(http: Site, ftp: Site, tmp_path: Path) -> None:
+    """Parsl's default (HTTPSeparateTaskStaging): the staging task is a task of its own on
+    the pilot's workers, in state staging_in, and lands in the working_dir they share."""
+    from plait.data_provider.ftp import FTPSeparateTaskStaging
+    from plait.data_provider.http import HTTPSeparateTaskStaging
+    from plait.dataflow.states import States
+
+    url = http.put("in.bin", b"x" * 1234)
+    provider = LocalProvider(init_blocks=1, max_blocks=1,
+                             worker_init=f"export PYTHONPATH={TESTS}")
+    pilot = HighThroughputExecutor(label="pilot", max_workers_per_node=2, provider=provider,
+                                   working_dir=str(tmp_path / "shared"), storage_access=[
+                                       HTTPSeparateTaskStaging(cache=False),
+                                       FTPSeparateTaskStaging(cache=False)])
+    plait.clear()
+    with plait.load(Config(executors=[pilot], run_dir=str(tmp_path / "run"),
+                           strategy="none")) as dfk:
+        seen: list[States] = []
+        dfk.subscribe(lambda e: seen.append(e.new))
+        assert size_of(inputs=[File(url)]).result(timeout=60) == 1234
+        out = write_bytes(outputs=[File(f"{ftp.url}/o.bin")])
+        out.outputs[0].result(timeout=60)
+    assert States.staging_in in seen and States.staging_out in seen
+    assert (tmp_path / "shared" / "in.bin").stat().st_size == 1234
+    assert (ftp.root / "o.bin").read_bytes() == b"pilot"
+
+
+@python_app
+def write_bytes(outputs: list[File] = ()) -> None:  # type: ignore[assignment]
+    with open(outputs[0], "wb") as f:
+        f.write(b"pilot")

@@ -210,3 +210,40 @@ def test_thread_sandbox_runs_bash_in_it_and_removes_it(http: Site, ftp: Site,
     assert os.getcwd() == cwd
     assert (ftp.root / "o.txt").read_bytes() == b"hello"
     assert list((work / "sandbox").iterdir()) == []  # removed on success
+
+
+def test_a_retried_task_stages_again_into_a_fresh_sandbox(http: Site, tmp_path: Path) -> None:
+    url = http.put("in.txt", b"again")
+    tries: list[str] = []
+
+    @python_app
+    def flaky(inputs: list[File] = ()) -> bytes:  # type: ignore[assignment]
+        tries.append(inputs[0].filepath)
+        if len(tries) == 1:
+            raise OSError("first try fails")
+        return open(inputs[0], "rb").read()
+
+    ex = ThreadPoolExecutor(storage_access=[HTTPInTaskStaging(cache=False)], sandbox=True,
+                            working_dir=str(tmp_path / "w"))
+    plait.clear()
+    with plait.load(Config(executors=[ex], run_dir=str(tmp_path / "run"), strategy="none",
+                           retries=1)):
+        assert flaky(inputs=[File(url)]).result(timeout=TIMEOUT) == b"again"
+    assert len(tries) == 2 and os.path.dirname(tries[0]) != os.path.dirname(tries[1])
+    kept = list((tmp_path / "w" / "sandbox").iterdir())
+    assert [str(k) for k in kept] == [os.path.dirname(tries[0])]  # the failed try's
+
+
+@python_app(cache=True)
+def measure(inputs: list[File] = ()) -> int:  # type: ignore[assignment]
+    return len(open(inputs[0], "rb").read())
+
+
+def test_memoized_staged_task_is_a_hit_the_second_time(http: Site, tmp_path: Path) -> None:
+    url = http.put("in.txt", b"memo")
+    with kernel(tmp_path / "run", [HTTPInTaskStaging(cache=False)]):
+        first = measure(inputs=[File(url)])
+        assert first.result(timeout=TIMEOUT) == 4
+        again = measure(inputs=[File(url)])
+        assert again.result(timeout=TIMEOUT) == 4
+    assert not first.task_record.from_memo and again.task_record.from_memo

@@ -38,8 +38,9 @@ class StagingPlan:
     """The in-task staging of one task: files to fetch before and push after its app."""
 
     task_id: int
-    ins: list[tuple[TransferStaging, File]] = field(default_factory=list)
-    outs: list[tuple[TransferStaging, File]] = field(default_factory=list)
+    # (provider, file, where the task sees it: relative names are in the sandbox)
+    ins: list[tuple[TransferStaging, File, str]] = field(default_factory=list)
+    outs: list[tuple[TransferStaging, File, str]] = field(default_factory=list)
     parents: list[File] = field(default_factory=list)  # outputs staged out by other tasks
     sandbox: bool = False
     working_dir: str | None = None
@@ -57,8 +58,8 @@ class StagingPlan:
             return result
         box = self._make_sandbox()
         _absolute_local_paths(args, kwargs)
-        for _, file in (*self.ins, *self.outs):
-            file.local_path = os.path.join(box, file.local_path or file.filename)
+        for _, file, path in (*self.ins, *self.outs):  # again on each try: a fresh sandbox
+            file.local_path = os.path.join(box, path)
         try:
             self._fetch_all()
             with _working_in(box):
@@ -83,14 +84,14 @@ class StagingPlan:
         return tempfile.mkdtemp(prefix=f"task-{self.task_id}-", dir=root)
 
     def _fetch_all(self) -> None:
-        for provider, file in self.ins:
+        for provider, file, _ in self.ins:
             provider.fetch_here(file)
         # the app writes its outputs where they will be pushed from
-        for file in (*(f for _, f in self.outs), *self.parents):
+        for file in (*(f for _, f, _ in self.outs), *self.parents):
             make_parent(file.filepath)
 
     def _push_all(self) -> None:
-        for provider, file in self.outs:
+        for provider, file, _ in self.outs:
             provider.push_here(file)
 
 

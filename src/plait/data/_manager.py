@@ -27,6 +27,7 @@ from plait.data._intask import PLAN_KWARG, StagingPlan, run_in_task
 
 if TYPE_CHECKING:
     from plait.data._staging import Staging
+    from plait.data._transfer import TransferStaging
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +110,7 @@ class DataManager:
             staged.ignore_for_cache = (PLAN_KWARG,)
         return staged
 
-    def plan_in_task(self, provider: Staging, file: File, direction: str) -> bool:
+    def plan_in_task(self, provider: TransferStaging, file: File, direction: str) -> bool:
         """For plait's providers: add ``file`` to the in-task staging plan of the task being
         staged (one wrapper per app, the plan rides in a kwarg); False outside stage_task.
         ``direction`` is "in", "out", or "parent" (create the output's directory only)."""
@@ -119,7 +120,8 @@ class DataManager:
         if direction == "parent":  # only make the directory the app writes ``file`` in
             plan.parents.append(file)
         else:
-            (plan.ins if direction == "in" else plan.outs).append((provider, file))
+            entry = (provider, file, file.local_path or file.filename)
+            (plan.ins if direction == "in" else plan.outs).append(entry)
         return True
 
     def _stage_inputs(self, staged: StagedTask, executor: str) -> None:
