@@ -261,6 +261,7 @@ def test_http_proxy_from_the_environment(http: Site, fresh_tls: pytest.MonkeyPat
             conn.request("GET", urlsplit(self.path).path)
             resp = conn.getresponse()
             body = resp.read()
+            conn.close()
             self.send_response(resp.status)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()

@@ -38,7 +38,9 @@ def read(f: File) -> bytes:
 
 @python_app
 def read_inputs(inputs: list[File] = ()) -> list[bytes]:  # type: ignore[assignment]
-    return [open(f, "rb").read() for f in inputs]
+    from pathlib import Path
+
+    return [Path(f).read_bytes() for f in inputs]
 
 
 @python_app
@@ -221,7 +223,7 @@ def test_a_retried_task_stages_again_into_a_fresh_sandbox(http: Site, tmp_path: 
         tries.append(inputs[0].filepath)
         if len(tries) == 1:
             raise OSError("first try fails")
-        return open(inputs[0], "rb").read()
+        return Path(inputs[0]).read_bytes()
 
     ex = ThreadPoolExecutor(storage_access=[HTTPInTaskStaging(cache=False)], sandbox=True,
                             working_dir=str(tmp_path / "w"))
@@ -236,7 +238,9 @@ def test_a_retried_task_stages_again_into_a_fresh_sandbox(http: Site, tmp_path: 
 
 @python_app(cache=True)
 def measure(inputs: list[File] = ()) -> int:  # type: ignore[assignment]
-    return len(open(inputs[0], "rb").read())
+    from pathlib import Path
+
+    return len(Path(inputs[0]).read_bytes())
 
 
 def test_memoized_staged_task_is_a_hit_the_second_time(http: Site, tmp_path: Path) -> None:

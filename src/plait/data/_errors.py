@@ -3,9 +3,10 @@
 ::
 
     PlaitError
-    ├── FileURLError (also a ValueError)   a File's URL is malformed or nobody can stage it
-    │   ├── NoStagingProvider              no staging provider of the executor accepts the URL
-    │   └── ZipAuthorityError              a zip: URL has a host part (Parsl's name)
+    ├── ConfigurationError
+    │   └── FileURLError (a ValueError)    a File's URL is malformed or nobody can stage it
+    │       ├── NoStagingProvider          no staging provider of the executor accepts the URL
+    │       └── ZipAuthorityError          a zip: URL has a host part (Parsl's name)
     └── StagingError                       a transfer failed after its retries
 """
 
@@ -13,22 +14,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from plait._errors import PlaitError
+from plait._errors import ConfigurationError, PlaitError
 
 #: the URL schemes plait's bundled staging providers handle
 BUNDLED_SCHEMES = ("file", "ftp", "globus", "http", "https", "rsync", "s3", "zip")
 
 
-class FileURLError(PlaitError, ValueError):
+class FileURLError(ConfigurationError, ValueError):
     """A File's URL cannot be used: malformed, or of a scheme nothing stages.
 
-    A ValueError too, as in Parsl, so ``except ValueError`` keeps working.
+    A ConfigurationError of the field ``url``, and a ValueError too, as in Parsl, so
+    ``except ValueError`` keeps working.
     """
 
     def __init__(self, url: str, problem: str,
                  supported: Sequence[str] = BUNDLED_SCHEMES) -> None:
-        super().__init__(url, problem, tuple(supported))
+        PlaitError.__init__(self, url, problem, tuple(supported))
         self.url, self.problem, self.supported = url, problem, tuple(supported)
+        self.field, self.value, self.hint = "url", url, None
+        self.allowed = f"a path or a URL of a supported scheme ({', '.join(self.supported)})"
+        self._message = problem
 
     def __str__(self) -> str:
         return (f"File({self.url!r}): {self.problem}. Supported: "

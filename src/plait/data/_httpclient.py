@@ -125,10 +125,18 @@ def _connection(key: tuple[Any, ...], parts: SplitResult, timeout: float,
     return conn
 
 
+class _Connections(dict[tuple[Any, ...], http.client.HTTPConnection]):
+    """One thread's connections; closed when the thread ends and its locals are freed."""
+
+    def __del__(self) -> None:
+        for conn in self.values():
+            conn.close()
+
+
 def _table() -> dict[tuple[Any, ...], http.client.HTTPConnection]:
     table = getattr(_local, "connections", None)
     if table is None:
-        table = _local.connections = {}
+        table = _local.connections = _Connections()
     return table
 
 

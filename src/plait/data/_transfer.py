@@ -16,6 +16,7 @@ matches, ``push(src, file)`` uploads. Each raises Transient (worth retrying) or 
 from __future__ import annotations
 
 import logging
+import math
 import os
 import random
 import time
@@ -83,9 +84,20 @@ def with_retries(url: str, direction: str, local_path: str | None, attempts: int
     raise StagingError(url, direction, cause, attempts, local_path)
 
 
-def _positive(name: str, value: Any, allowed: str, minimum: float = 0) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < minimum:
+def _check(name: str, value: Any, allowed: str, ok: bool) -> None:
+    if not ok:
         raise ConfigurationError(name, value, allowed)
+
+
+def _real(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and \
+        not math.isnan(value)
+
+
+def check_flag(name: str, value: Any) -> bool:
+    """``value`` if it is a bool, else a ConfigurationError naming ``name``."""
+    _check(name, value, "True or False", isinstance(value, bool))
+    return bool(value)
 
 
 class TransferStaging(Staging):
@@ -112,15 +124,24 @@ class TransferStaging(Staging):
                  cache_dir: str | None = None, cache_size: int = 10 * 2**30,
                  cache_max_age: float = 0.0, attempts: int = 4, backoff: float = 0.5,
                  timeout: float = 60.0) -> None:
-        if where not in WHERE:
-            raise ConfigurationError("where", where, "'worker', 'pilot' or 'submitter'")
-        _positive("cache_size", cache_size, "a number of bytes >= 0")
-        _positive("cache_max_age", cache_max_age, "seconds >= 0")
-        _positive("attempts", attempts, "an int >= 1", 1)
-        _positive("backoff", backoff, "seconds >= 0")
-        _positive("timeout", timeout, "seconds > 0", 1e-3)
+        _check("where", where, "'worker', 'pilot' or 'submitter'",
+               isinstance(where, str) and where in WHERE)
+        check_flag("cache", cache)
+        _check("cache_dir", cache_dir, "a directory path or None",
+               cache_dir is None or (isinstance(cache_dir, str) and bool(cache_dir)))
+        _check("cache_size", cache_size, "an int number of bytes >= 0",
+               isinstance(cache_size, int) and not isinstance(cache_size, bool)
+               and cache_size >= 0)
+        _check("cache_max_age", cache_max_age, "seconds >= 0 (math.inf: never ask again)",
+               _real(cache_max_age) and cache_max_age >= 0)
+        _check("attempts", attempts, "an int >= 1",
+               isinstance(attempts, int) and not isinstance(attempts, bool) and attempts >= 1)
+        _check("backoff", backoff, "finite seconds >= 0",
+               _real(backoff) and 0 <= backoff < math.inf)
+        _check("timeout", timeout, "finite seconds > 0",
+               _real(timeout) and 0 < timeout < math.inf)
         self.where: Where = where
-        self.cache, self.cache_dir, self.cache_size = bool(cache), cache_dir, int(cache_size)
+        self.cache, self.cache_dir, self.cache_size = cache, cache_dir, cache_size
         self.cache_max_age, self.attempts = float(cache_max_age), int(attempts)
         self.backoff, self.timeout = float(backoff), float(timeout)
 
@@ -232,12 +253,11 @@ class TransferStaging(Staging):
                      lambda n: self.push(src, file))
 
 
-def separate_task_where(where: str, in_task_class: str) -> Where:
+def separate_task_where(where: Any, in_task_class: str) -> Where:
     """Check the ``where`` of a SeparateTask provider: "pilot" or "submitter"."""
-    if where not in ("pilot", "submitter"):
-        raise ConfigurationError("where", where, f"'pilot' or 'submitter' (use "
-                                 f"{in_task_class} to transfer on the worker)")
-    return where  # type: ignore[return-value]
+    _check("where", where, f"'pilot' or 'submitter' (use {in_task_class} to transfer on "
+           "the worker)", isinstance(where, str) and where in ("pilot", "submitter"))
+    return where
 
 
 def cache_key(file: File) -> str:

@@ -60,7 +60,9 @@ class ThreadPoolExecutor(Executor):
         self.thread_name_prefix = thread_name_prefix or f"ThreadPoolExecutor-{label}"
         self.storage_access = storage_access
         self.working_dir = working_dir
-        self.sandbox = bool(sandbox)
+        if not isinstance(sandbox, bool):
+            raise ConfigurationError("sandbox", sandbox, "True or False")
+        self.sandbox = sandbox
         self.remote_monitoring_radio = remote_monitoring_radio
         self._queue: SimpleQueue[_Item | None] = SimpleQueue()
         self._threads: list[threading.Thread] = []

@@ -22,6 +22,7 @@ from typing import Any
 
 import zmq
 
+from plait._errors import ConfigurationError
 from plait._lightfuture import LightFuture
 from plait.executors._blocks import ErrorHandler
 from plait.executors._errors import (
@@ -113,7 +114,9 @@ class HighThroughputExecutor(PilotBlocks):
         self.worker_logdir_root, self.manager_selector = worker_logdir_root, manager_selector
         self.encrypted, self.remote_monitoring_radio = encrypted, remote_monitoring_radio
         self.start_timeout = start_timeout
-        self.sandbox = bool(sandbox)
+        if not isinstance(sandbox, bool):
+            raise ConfigurationError("sandbox", sandbox, "True or False")
+        self.sandbox = sandbox
         self.cert_dir: str | None = None
         validate(self)
         self._tasks: dict[int, LightFuture[Any]] = {}
