@@ -205,12 +205,10 @@ class DataFlowKernel:
                     cache, tuple(ignore_for_cache) if ignore_for_cache else (), join,
                     time_invoked=time.time())
         fut = task.future = AppFuture(task)
-        staged = bool(self._sandboxed or File.made) and (
-            label in self._sandboxed or involves(app_args, app_kwargs))
         if app_kwargs:
-            self._read_special_kwargs(task, fut, app_kwargs, staged)
-        if staged:
-            app_args, app_kwargs = self._stage(task, fut)  # may raise: then no task exists
+            self._read_special_kwargs(task, fut, app_kwargs)
+        if self._sandboxed or File.made:  # files to stage, maybe; may raise: then no task
+            app_args, app_kwargs = self._stage(task, fut, app_args, app_kwargs)
         self._book.add(task)
         deps = _deps.gather(self._resolver, app_args, app_kwargs)
         for name in drop:
@@ -233,8 +231,7 @@ class DataFlowKernel:
             raise ConfigurationError("executors", executors, "'all' or a list of labels")
         return random.choice(list(executors))
 
-    def _read_special_kwargs(self, task: Task, fut: AppFuture, kwargs: dict[str, Any],
-                             staged: bool) -> None:
+    def _read_special_kwargs(self, task: Task, fut: AppFuture, kwargs: dict[str, Any]) -> None:
         spec = kwargs.get("parsl_resource_specification")
         if spec:
             task.resource_specification = spec
@@ -244,19 +241,22 @@ class DataFlowKernel:
                 kwargs[stream] = self._auto_logname(task, stream, kwargs.get("label"))
                 task.ignore_for_cache = (*task.ignore_for_cache, stream)
         task.stdout, task.stderr = kwargs.get("stdout"), kwargs.get("stderr")
-        staging = kwargs.get(INHIBIT_KWARG)
-        if staging:  # a staging task: it runs as staging_in or staging_out
-            task.launch_state = (States.staging_out if staging == "out" or
-                                 not kwargs.get("outputs") else States.staging_in)
         outputs = kwargs.get("outputs")
-        if outputs and not staged:  # else the data manager makes them
+        if outputs:
             task.outputs = [DataFuture(fut, f, task.id) for f in outputs if isinstance(f, File)]
 
-    def _stage(self, task: Task, fut: AppFuture) -> tuple[tuple[Any, ...], dict[str, Any]]:
-        """Put the staging of the task's files into the graph (see plait.data._manager)."""
-        assert task.args is not None and task.kwargs is not None
-        staged = self.data_manager.stage_task(task.executor, task.func, task.args,
-                                              task.kwargs, fut, task.id)
+    def _stage(self, task: Task, fut: AppFuture, args: tuple[Any, ...],
+               kwargs: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        """Put the staging of the task's files into the graph (see plait.data._manager);
+        return the arguments the task gets instead."""
+        staging = kwargs.get(INHIBIT_KWARG)
+        if staging:  # a staging task itself: it runs as staging_in or staging_out
+            task.launch_state = (States.staging_out if staging == "out" or
+                                 not kwargs.get("outputs") else States.staging_in)
+        if task.executor not in self._sandboxed and not involves(args, kwargs):
+            return args, kwargs
+        staged = self.data_manager.stage_task(task.executor, task.func, args, kwargs, fut,
+                                              task.id)
         task.func, task.args, task.kwargs = staged.func, staged.args, staged.kwargs
         task.outputs = staged.outputs or None
         task.stdout = staged.stdout or task.stdout
