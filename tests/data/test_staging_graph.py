@@ -251,3 +251,18 @@ def test_memoized_staged_task_is_a_hit_the_second_time(http: Site, tmp_path: Pat
         again = measure(inputs=[File(url)])
         assert again.result(timeout=TIMEOUT) == 4
     assert not first.task_record.from_memo and again.task_record.from_memo
+
+
+@pytest.mark.parametrize("where,label", [("pilot", "threads"),
+                                         ("submitter", "_parsl_internal")])
+def test_separate_staging_runs_where_asked(http: Site, tmp_path: Path, where: str,
+                                           label: str) -> None:
+    url = http.put("in.bin", b"where")
+    ex = ThreadPoolExecutor(storage_access=[HTTPSeparateTaskStaging(where, cache=False)],
+                            working_dir=str(tmp_path / "work"))
+    plait.clear()
+    with plait.load(Config(executors=[ex], run_dir=str(tmp_path / "run"), strategy="none",
+                           garbage_collect=False)) as dfk:
+        assert read(File(url)).result(timeout=TIMEOUT) == b"where"
+        staging = [t for t in dfk.tasks.values() if t.func_name == "stage_in_http"]
+    assert [t.executor for t in staging] == [label]
