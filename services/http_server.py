@@ -8,7 +8,8 @@ a fault in front of a path; KEY is any token a test picks so that tests do not s
     /cut/N/KEY/path       the first N requests of KEY send half the body and close
     /cutnorange/KEY/path  like /cut/1/, and the file is served without range support
     /forbidden/path       403
-    /count/KEY            how many requests KEY has had (text), for tests to assert on
+    /count/KEY            how many requests KEY has had (text), for tests to assert on;
+                          /count/KEY:GET and /count/KEY:HEAD count one method
     anything missing      404
 
 Usage: python http_server.py --root DIR --port-file FILE [--tls-cert PEM --tls-key PEM]
@@ -33,9 +34,10 @@ COUNTS_LOCK = threading.Lock()
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
-def hit(key: str) -> int:
+def hit(key: str, method: str) -> int:
     """Count one request for ``key``; return how many it has had, this one included."""
     with COUNTS_LOCK:
+        COUNTS[f"{key}:{method}"] += 1
         COUNTS[key] += 1
         return COUNTS[key]
 
@@ -62,14 +64,14 @@ class Handler(BaseHTTPRequestHandler):
             return self._text(HTTPStatus.FORBIDDEN, "forbidden")
         cut, ranges = False, True
         if route == "flaky" and len(parts) > 3:
-            if hit(parts[2]) <= int(parts[1]):
+            if hit(parts[2], self.command) <= int(parts[1]):
                 return self._text(HTTPStatus.SERVICE_UNAVAILABLE, "try again")
             parts = parts[3:]
         elif route == "cut" and len(parts) > 3:
-            cut = hit(parts[2]) <= int(parts[1])
+            cut = hit(parts[2], self.command) <= int(parts[1])
             parts = parts[3:]
         elif route == "cutnorange" and len(parts) > 2:
-            cut, ranges = hit(parts[1]) <= 1, False
+            cut, ranges = hit(parts[1], self.command) <= 1, False
             parts = parts[2:]
         self._serve(os.path.join(self.root, *parts), body, cut, ranges)
 
