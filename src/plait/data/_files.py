@@ -48,7 +48,10 @@ class File(os.PathLike):  # type: ignore[type-arg,unused-ignore]
 
     def cleancopy(self) -> File:
         """A new File with the same URL and no ``local_path``."""
-        return File(self.url)
+        copy = File.__new__(File)  # the URL is parsed already: copy its parts
+        copy.url, copy.scheme, copy.netloc = self.url, self.scheme, self.netloc
+        copy.path, copy.filename, copy.local_path = self.path, self.filename, None
+        return copy
 
     @property
     def filepath(self) -> str:

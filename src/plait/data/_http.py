@@ -18,7 +18,7 @@ from plait.data._files import File
 from plait.data._transfer import Permanent, TransferStaging, Transient, separate_task_where
 from plait.data._urls import checksum_of
 
-CHUNK = 1 << 20
+CHUNK = 4 << 20  # measured: 4 MiB reads move a large body about twice as fast as 1 MiB
 RETRYABLE = frozenset({408, 425, 429, 500, 502, 503, 504})
 HEADERS = {"Accept-Encoding": "identity", "User-Agent": "plait-staging"}
 

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 PLAN_KWARG = "_plait_staging"
+PARALLEL = 8  # transfers at once for one task with many files
 
 
 @dataclass(slots=True)
@@ -84,15 +85,29 @@ class StagingPlan:
         return tempfile.mkdtemp(prefix=f"task-{self.task_id}-", dir=root)
 
     def _fetch_all(self) -> None:
-        for provider, file, _ in self.ins:
-            provider.fetch_here(file)
+        _each([partial(provider.fetch_here, file) for provider, file, _ in self.ins])
         # the app writes its outputs where they will be pushed from
         for file in (*(f for _, f, _ in self.outs), *self.parents):
             make_parent(file.filepath)
 
     def _push_all(self) -> None:
-        for provider, file, _ in self.outs:
-            provider.push_here(file)
+        _each([partial(provider.push_here, file) for provider, file, _ in self.outs])
+
+
+def _each(transfers: list[Callable[[], object]]) -> None:
+    """Run a task's transfers, up to PARALLEL at once; the first failure is raised once
+    all have ended (none is left running behind the task)."""
+    if len(transfers) <= 1:
+        for transfer in transfers:
+            transfer()
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(min(PARALLEL, len(transfers)),
+                            thread_name_prefix="plait-staging") as pool:
+        futures = [pool.submit(transfer) for transfer in transfers]
+    for fut in futures:
+        fut.result()  # all are done: the pool was shut down, waiting
 
 
 def run_staged(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
