@@ -6,7 +6,7 @@
 
 Stages in N small files (URL/small/f{i}.bin, one task each) and then one big file
 (URL/NAME) on a ThreadPoolExecutor whose working_dir is DIR, with logging off (Parsl's best
-case). Prints one JSON line: small files/s and big-file MB/s (each the best of --repeats).
+case). Prints one JSON line: small files/s and big-file MB/s (each the best of --repeats; small files after a warm-up round).
 """
 
 import argparse
@@ -43,7 +43,7 @@ def main() -> None:
     with parsl.load(Config(executors=[ex], initialize_logging=False,
                            run_dir=os.path.join(args.workdir, "runinfo"))):
         rates = []
-        for _ in range(args.repeats):
+        for _ in range(args.repeats + 1):  # the first round warms up, as for plait
             for name in os.listdir(args.workdir):  # new files each time, as for plait
                 if name.startswith("f") and name.endswith(".bin"):
                     os.unlink(os.path.join(args.workdir, name))
@@ -53,7 +53,7 @@ def main() -> None:
             sizes = [f.result() for f in futs]
             rates.append(args.small / (time.perf_counter() - start))
             assert all(s > 0 for s in sizes)
-        out["small_files_per_s"] = max(rates)
+        out["small_files_per_s"] = max(rates[1:])
         if args.big:
             speeds = []
             for _ in range(args.repeats):
