@@ -266,3 +266,33 @@ def test_separate_staging_runs_where_asked(http: Site, tmp_path: Path, where: st
         assert read(File(url)).result(timeout=TIMEOUT) == b"where"
         staging = [t for t in dfk.tasks.values() if t.func_name == "stage_in_http"]
     assert [t.executor for t in staging] == [label]
+
+
+def test_a_failed_staging_task_is_retried_by_the_kernel(http: Site, http_base: str,
+                                                        tmp_path: Path) -> None:
+    http.put("in.bin", b"second time")
+    url = f"{http_base}/flaky/1/{http.key}/{http.key}/in.bin"
+    ex = ThreadPoolExecutor(storage_access=[HTTPSeparateTaskStaging(cache=False, attempts=1)],
+                            working_dir=str(tmp_path / "w"))
+    plait.clear()
+    with plait.load(Config(executors=[ex], run_dir=str(tmp_path / "run"), strategy="none",
+                           retries=1)) as dfk:
+        seen: list[Any] = []
+        dfk.subscribe(seen.append)
+        assert read(File(url)).result(timeout=TIMEOUT) == b"second time"
+    staging = [(e.old, e.new) for e in seen if e.func_name == "stage_in_http"]
+    assert (States.staging_in, States.fail_retryable) in staging
+    assert staging[-1] == (States.staging_in, States.exec_done)
+
+
+@bash_app
+def say(word: str, stdout: Any = None) -> str:
+    return f"echo {word}"
+
+
+def test_a_file_as_stdout_is_staged_out(ftp: Site, tmp_path: Path) -> None:
+    with kernel(tmp_path / "run", [FTPInTaskStaging(cache=False)],
+                working_dir=str(tmp_path / "w"), sandbox=True):
+        fut = say("hello", stdout=File(f"{ftp.url}/logs/say.out"))
+        assert fut.stdout.result(timeout=TIMEOUT).url.endswith("/logs/say.out")
+    assert (ftp.root / "logs" / "say.out").read_text() == "hello\n"
