@@ -13,7 +13,7 @@ import pytest
 
 import plait
 from plait import Config, File, ThreadPoolExecutor, bash_app, python_app
-from plait.data import Staging
+from plait.data import Staging, TransferStaging
 from plait.data_provider.ftp import FTPInTaskStaging
 from plait.data_provider.http import HTTPInTaskStaging, HTTPSeparateTaskStaging
 from plait.dataflow.dflow import DataFlowKernel
@@ -296,3 +296,41 @@ def test_a_file_as_stdout_is_staged_out(ftp: Site, tmp_path: Path) -> None:
         fut = say("hello", stdout=File(f"{ftp.url}/logs/say.out"))
         assert fut.stdout.result(timeout=TIMEOUT).url.endswith("/logs/say.out")
     assert (ftp.root / "logs" / "say.out").read_text() == "hello\n"
+
+
+STORE = {"/greeting": b"hello from a user's protocol"}
+
+
+class MemoryStaging(TransferStaging):
+    """A user's provider for mem:// URLs: only the protocol is written here; placement,
+    retries and the cache come from TransferStaging."""
+
+    schemes = ("mem",)
+
+    def fetch(self, file: File, part: str, state: dict[str, Any]) -> dict[str, Any]:
+        with open(part, "wb") as f:
+            f.write(STORE[file.path])
+        return {"size": len(STORE[file.path])}
+
+    def is_current(self, file: File, meta: dict[str, Any]) -> bool:
+        return meta["size"] == len(STORE[file.path])
+
+    def push(self, src: str, file: File) -> None:
+        with open(src, "rb") as f:
+            STORE[file.path] = f.read()
+
+
+@python_app
+def shout(inputs: list[File] = (), outputs: list[File] = ()) -> None:  # type: ignore[assignment]
+    from pathlib import Path
+
+    Path(outputs[0]).write_bytes(Path(inputs[0]).read_bytes().upper())
+
+
+def test_a_transfer_staging_subclass_of_ones_own(tmp_path: Path) -> None:
+    provider = MemoryStaging(cache_dir=str(tmp_path / "cache"))
+    with kernel(tmp_path / "run", [provider], working_dir=str(tmp_path / "w")):
+        out = shout(inputs=[File("mem://store/greeting")], outputs=[File("mem://store/loud")])
+        out.outputs[0].result(timeout=TIMEOUT)
+    assert STORE["/loud"] == b"HELLO FROM A USER'S PROTOCOL"
+    assert list((tmp_path / "cache").rglob("*.data"))  # cached like a bundled provider's
