@@ -4,6 +4,7 @@
 
     PlaitError (also exported as ParslError)
     ├── ConfigurationError              a Config field or app argument is wrong
+    │   └── BadLauncher                 (plait.launchers) a provider got no launcher instance
     ├── OptionalModuleMissing           an extra is not installed
     ├── InternalConsistencyError        a plait bug: please report it
     ├── NoDataFlowKernelError           no kernel loaded, or it was cleaned up

@@ -25,6 +25,7 @@ from plait.data._errors import FileURLError as FileURLError
 from plait.data._errors import NoStagingProvider as NoStagingProvider
 from plait.data._errors import StagingError as StagingError
 from plait.data._errors import ZipAuthorityError as ZipAuthorityError
+from plait.dataflow._errors import TaskKilledWorker as TaskKilledWorker
 from plait.dataflow._states import InvalidTransition as InvalidTransition
 from plait.executors._errors import BadMessage as BadMessage
 from plait.executors._errors import BadStateException as BadStateException
@@ -56,6 +57,6 @@ __all__ = [
     "MissingOutputs", "NoDataFlowKernelError", "NoStagingProvider", "OptionalModuleMissing",
     "ParslError", "PlaitError", "PropagatedException", "ScaleOutFailed", "ScalingFailed",
     "SchedulerMissingArgs", "ScriptPathError", "SerializationError", "StagingError",
-    "SubmitException", "TaskCancelled", "UnsupportedFeatureError", "VersionMismatch", "WorkerLost",
-    "ZipAuthorityError",
+    "SubmitException", "TaskCancelled", "TaskKilledWorker", "UnsupportedFeatureError",
+    "VersionMismatch", "WorkerLost", "ZipAuthorityError",
 ]

@@ -64,6 +64,7 @@ class Cache:
         """Put the file at ``url`` at ``dest``, from the cache if it is current, else by
         ``fetch(part_path)`` (which returns the validator). Returns whether it was a hit."""
         entry = self._entry(url)
+        asked = time.time()
         meta = _read_meta(entry)
         if meta is not None:
             fresh = self._fresh(meta)
@@ -73,12 +74,13 @@ class Cache:
                 return True
         import filelock  # here: only transfers need it
 
-        asked = time.time()
         make_parent(entry)
         with filelock.FileLock(entry + ".lock", timeout=LOCK_TIMEOUT):
-            meta = _read_meta(entry)
-            # another process fetched it while this one waited for the lock
-            if meta is not None and meta["validated"] >= asked and _place_entry(entry, dest):
+            seen, meta = meta, _read_meta(entry)
+            # another process fetched it since this one looked (while it waited for the lock)
+            if meta is not None and (meta["validated"] >= asked or (
+                    seen is None and _confirmed(is_current, meta))) \
+                    and _place_entry(entry, dest):
                 return True
             meta = write_whole(entry + ".data", lambda part: self._download(part, fetch))
             meta.update(url=url, size=os.path.getsize(entry + ".data"), validated=time.time())

@@ -15,7 +15,8 @@ import uuid
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from plait.data._files import File
-from plait.data._transfer import Permanent, TransferStaging, Transient, separate_task_where
+from plait.data._retries import Permanent, Transient
+from plait.data._transfer import TransferStaging, separate_task_where
 
 if TYPE_CHECKING:
     import ftplib

@@ -21,8 +21,10 @@ import uuid
 from typing import Any, ClassVar
 
 from plait._errors import OptionalModuleMissing
+from plait._validate import check_number, check_str
 from plait.data._files import File
-from plait.data._transfer import Permanent, TransferStaging, Transient, Where, with_retries
+from plait.data._retries import Permanent, Transient, with_retries
+from plait.data._transfer import TransferStaging, Where
 
 log = logging.getLogger(__name__)
 TOKEN_ENV = "PLAIT_GLOBUS_TRANSFER_TOKEN"
@@ -61,6 +63,15 @@ class GlobusStaging(TransferStaging):
                  **options: Any) -> None:
         options.setdefault("cache", False)
         super().__init__(where, **options)
+        owner = "GlobusStaging"
+        check_str("endpoint_uuid", endpoint_uuid, owner=owner)
+        for name, value in (("endpoint_path", endpoint_path), ("local_path", local_path),
+                            ("transfer_token", transfer_token), ("base_url", base_url)):
+            check_str(name, value, none=True, owner=owner)
+        check_number("poll_max", poll_max, low=0, strict=True, owner=owner,
+                     kind="a number of seconds")
+        check_number("deadline", deadline, low=0, strict=True, owner=owner,
+                     kind="a number of seconds")
         self.endpoint_uuid, self.endpoint_path, self.local_path = (endpoint_uuid,
                                                                    endpoint_path, local_path)
         self.authorizer, self.transfer_token, self.base_url = authorizer, transfer_token, \

@@ -15,7 +15,8 @@ import os
 from typing import Any, ClassVar, Literal
 
 from plait.data._files import File
-from plait.data._transfer import Permanent, TransferStaging, Transient, separate_task_where
+from plait.data._retries import Permanent, Transient
+from plait.data._transfer import TransferStaging, separate_task_where
 from plait.data._urls import checksum_of
 
 CHUNK = 4 << 20  # measured: 4 MiB reads move a large body about twice as fast as 1 MiB

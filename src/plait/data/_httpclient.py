@@ -16,7 +16,7 @@ import urllib.request
 from typing import Any
 from urllib.parse import SplitResult, urljoin, urlsplit
 
-from plait.data._transfer import Permanent, Transient
+from plait.data._retries import Permanent, Transient
 
 MAX_REDIRECTS = 10
 REDIRECTS = frozenset({301, 302, 303, 307, 308})

@@ -20,18 +20,23 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from plait.data._atomic import make_parent
 from plait.data._cwd import TASK_CWD
 from plait.data._files import File
 
-if TYPE_CHECKING:
-    from plait.data._transfer import TransferStaging
-
 log = logging.getLogger(__name__)
 PLAN_KWARG = "_plait_staging"
 PARALLEL = 8  # transfers at once for one task with many files
+
+
+class Mover(Protocol):
+    """A provider that moves files where the task runs (TransferStaging is one)."""
+
+    def fetch_here(self, file: File) -> bool: ...
+
+    def push_here(self, file: File) -> None: ...
 
 
 @dataclass(slots=True)
@@ -40,8 +45,8 @@ class StagingPlan:
 
     task_id: int
     # (provider, file, where the task sees it: relative names are in the sandbox)
-    ins: list[tuple[TransferStaging, File, str]] = field(default_factory=list)
-    outs: list[tuple[TransferStaging, File, str]] = field(default_factory=list)
+    ins: list[tuple[Mover, File, str]] = field(default_factory=list)
+    outs: list[tuple[Mover, File, str]] = field(default_factory=list)
     parents: list[File] = field(default_factory=list)  # outputs staged out by other tasks
     sandbox: bool = False
     working_dir: str | None = None
@@ -131,21 +136,6 @@ def run_in_task(func: Callable[..., Any]) -> Callable[..., Any]:
         with _WRAPPERS_LOCK:
             wrapper = _WRAPPERS.setdefault(func, partial(run_staged, func))
     return wrapper
-
-
-def fetch_then_run(provider: TransferStaging, file: File, func: Callable[..., Any],
-                   *args: Any, **kwargs: Any) -> Any:
-    """A per-task in-task stage-in wrapper, for DataManagers driven outside the kernel."""
-    provider.fetch_here(file)
-    return func(*args, **kwargs)
-
-
-def run_then_push(provider: TransferStaging, file: File, func: Callable[..., Any],
-                  *args: Any, **kwargs: Any) -> Any:
-    """A per-task in-task stage-out wrapper, for DataManagers driven outside the kernel."""
-    result = func(*args, **kwargs)
-    provider.push_here(file)
-    return result
 
 
 def _absolute_local_paths(args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:

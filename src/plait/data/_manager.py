@@ -23,11 +23,10 @@ from typing import TYPE_CHECKING, Any
 from plait.data._errors import NoStagingProvider
 from plait.data._files import File
 from plait.data._futures import DataFuture
-from plait.data._intask import PLAN_KWARG, StagingPlan, run_in_task
+from plait.data._intask import PLAN_KWARG, Mover, StagingPlan, run_in_task
 
 if TYPE_CHECKING:
     from plait.data._staging import Staging
-    from plait.data._transfer import TransferStaging
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +109,7 @@ class DataManager:
             staged.ignore_for_cache = (PLAN_KWARG,)
         return staged
 
-    def plan_in_task(self, provider: TransferStaging, file: File, direction: str) -> bool:
+    def plan_in_task(self, provider: Mover, file: File, direction: str) -> bool:
         """For plait's providers: add ``file`` to the in-task staging plan of the task being
         staged (one wrapper per app, the plan rides in a kwarg); False outside stage_task.
         ``direction`` is "in", "out", or "parent" (create the output's directory only)."""

@@ -25,20 +25,15 @@ from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from plait._errors import ConfigurationError
+from plait._validate import check_bool, check_str, check_str_list
 from plait.data._atomic import make_parent
 from plait.data._files import File
-from plait.data._transfer import (
-    INTERNAL_EXECUTOR,
-    Permanent,
-    TransferStaging,
-    Transient,
-    Where,
-    with_retries,
-)
+from plait.data._retries import Permanent, Transient, with_retries
+from plait.data._staging import DataManagerAPI
+from plait.data._transfer import INTERNAL_EXECUTOR, TransferStaging, Where
 
 if TYPE_CHECKING:
     from plait.data._futures import DataFuture
-    from plait.data._manager import DataManager
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +70,12 @@ class RSyncStaging(TransferStaging):
                  **options: Any) -> None:
         options.setdefault("cache", False)
         super().__init__(where, **options)
+        owner = "RSyncStaging"
+        check_str("hostname", hostname, none=True, owner=owner)
+        check_str_list("ssh_options", ssh_options, owner=owner)
+        check_bool("direct", direct, owner)
+        check_str("relay", relay, none=True, owner=owner)
+        check_str("relay_dir", relay_dir, none=True, owner=owner)
         if not direct and not relay:
             raise ConfigurationError("relay", relay, "[user@]host[:port] of the submitting "
                                      "machine as the workers reach it, when direct=False")
@@ -99,7 +100,7 @@ class RSyncStaging(TransferStaging):
     can_stage_out = can_stage_in
 
     # -- routes ---------------------------------------------------------------------------------
-    def stage_in(self, dm: DataManager, executor: str, file: File,
+    def stage_in(self, dm: DataManagerAPI, executor: str, file: File,
                  parent_fut: Future[Any] | None) -> DataFuture | None:
         if self.direct:
             log.info("staging in %s for executor %s: point-to-point from %s to the workers",
@@ -117,7 +118,7 @@ class RSyncStaging(TransferStaging):
         outputs: list[DataFuture] = hop.outputs
         return outputs[0]
 
-    def replace_task(self, dm: DataManager, executor: str, file: File,
+    def replace_task(self, dm: DataManagerAPI, executor: str, file: File,
                      func: Callable[..., Any]) -> Callable[..., Any] | None:
         with self._relayed_lock:
             relay_path = self._relayed.pop(id(file), None)
@@ -126,7 +127,7 @@ class RSyncStaging(TransferStaging):
         dm.plan_in_task(_RelayLeg(self, relay_path), file, "in")
         return None
 
-    def stage_out(self, dm: DataManager, executor: str, file: File,
+    def stage_out(self, dm: DataManagerAPI, executor: str, file: File,
                   app_fu: Future[Any]) -> Future[Any] | None:
         if self.direct:
             log.info("staging out %s for executor %s: point-to-point from the workers to %s",
@@ -141,7 +142,7 @@ class RSyncStaging(TransferStaging):
             "inputs": [file], "_parsl_staging_inhibit": "out"},
             func_name="stage_out_rsync_relay", executors=[INTERNAL_EXECUTOR])
 
-    def replace_task_stage_out(self, dm: DataManager, executor: str, file: File,
+    def replace_task_stage_out(self, dm: DataManagerAPI, executor: str, file: File,
                                func: Callable[..., Any]) -> Callable[..., Any] | None:
         if not self.direct:
             return None  # stage_out put the worker's leg in the plan

@@ -13,8 +13,10 @@ import threading
 from typing import Any, ClassVar
 
 from plait._errors import OptionalModuleMissing
+from plait._validate import check_str
 from plait.data._files import File
-from plait.data._transfer import Permanent, TransferStaging, Transient, Where
+from plait.data._retries import Permanent, Transient
+from plait.data._transfer import TransferStaging, Where
 
 _CLIENTS: dict[tuple[Any, ...], Any] = {}
 _CLIENTS_LOCK = threading.Lock()
@@ -40,6 +42,11 @@ class S3Staging(TransferStaging):
                  aws_secret_access_key: str | None = None, profile_name: str | None = None,
                  **options: Any) -> None:
         super().__init__(where, **options)
+        for name, value in (("endpoint_url", endpoint_url), ("region_name", region_name),
+                            ("aws_access_key_id", aws_access_key_id),
+                            ("aws_secret_access_key", aws_secret_access_key),
+                            ("profile_name", profile_name)):
+            check_str(name, value, none=True, owner="S3Staging")
         self.endpoint_url, self.region_name, self.profile_name = (endpoint_url, region_name,
                                                                   profile_name)
         self.aws_access_key_id, self.aws_secret_access_key = (aws_access_key_id,

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 if TYPE_CHECKING:
     from plait.data._files import File
     from plait.data._futures import DataFuture
-    from plait.data._manager import DataManager
+
+
+class DataManagerAPI(Protocol):
+    """What a staging provider may use of the DataManager it is handed: the kernel (to
+    submit staging tasks with ``dm.dfk.submit`` or ``python_app(data_flow_kernel=dm.dfk)``)
+    and, for plait's providers, the in-task plan of the task being staged."""
+
+    dfk: Any
+
+    def plan_in_task(self, provider: Any, file: File, direction: str) -> bool: ...
 
 
 class Staging:
@@ -39,7 +48,7 @@ class Staging:
         """Whether this provider stages ``file`` out."""
         return False
 
-    def stage_in(self, dm: DataManager, executor: str, file: File,
+    def stage_in(self, dm: DataManagerAPI, executor: str, file: File,
                  parent_fut: Future[Any] | None) -> DataFuture | None:
         """Prepare stage-in, possibly launching tasks that must finish first.
 
@@ -49,19 +58,19 @@ class Staging:
         """
         return None
 
-    def stage_out(self, dm: DataManager, executor: str, file: File,
+    def stage_out(self, dm: DataManagerAPI, executor: str, file: File,
                   app_fu: Future[Any]) -> Future[Any] | None:
         """Prepare stage-out. Called *before* the task runs: work that must follow the task
         depends on ``app_fu``. Return a Future that completes when the file is out (the
         output DataFuture then waits for it), or None to complete with the task."""
         return None
 
-    def replace_task(self, dm: DataManager, executor: str, file: File,
+    def replace_task(self, dm: DataManagerAPI, executor: str, file: File,
                      func: Callable[..., Any]) -> Callable[..., Any] | None:
         """For in-task stage-in: return ``func`` wrapped in staging code, or None."""
         return None
 
-    def replace_task_stage_out(self, dm: DataManager, executor: str, file: File,
+    def replace_task_stage_out(self, dm: DataManagerAPI, executor: str, file: File,
                                func: Callable[..., Any]) -> Callable[..., Any] | None:
         """For in-task stage-out: return ``func`` wrapped in staging code, or None."""
         return None

@@ -16,88 +16,27 @@ matches, ``push(src, file)`` uploads. Each raises Transient (worth retrying) or 
 from __future__ import annotations
 
 import logging
-import math
 import os
-import random
-import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
+from functools import partial
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from plait._errors import ConfigurationError
+from plait._validate import check_bool, check_int, check_number, check_str, fail
 from plait.data._atomic import make_parent, write_whole
 from plait.data._errors import StagingError
 from plait.data._files import File
-from plait.data._staging import Staging
+from plait.data._retries import Permanent, with_retries
+from plait.data._staging import DataManagerAPI, Staging
 
 if TYPE_CHECKING:
     from plait.data._futures import DataFuture
-    from plait.data._manager import DataManager
 
 log = logging.getLogger(__name__)
 
 Where = Literal["worker", "pilot", "submitter"]
 WHERE: tuple[Where, ...] = ("worker", "pilot", "submitter")
 INTERNAL_EXECUTOR = "_parsl_internal"  # the kernel's own threads (Parsl's label)
-MAX_DELAY = 30.0
-T = TypeVar("T")
-
-
-class Transient(Exception):
-    """A transfer try failed in a way another try may not (a refused connection, a 503)."""
-
-    def __init__(self, cause: str, retry_after: float | None = None) -> None:
-        super().__init__(cause, retry_after)
-        self.cause, self.retry_after = cause, retry_after
-
-
-class Permanent(Exception):
-    """A transfer failed in a way no retry mends (404, permission denied, a bad checksum)."""
-
-    def __init__(self, cause: str) -> None:
-        super().__init__(cause)
-        self.cause = cause
-
-
-def with_retries(url: str, direction: str, local_path: str | None, attempts: int,
-                 backoff: float, attempt: Callable[[int], T]) -> T:
-    """Call ``attempt(n)`` for n = 1.. until it returns; wait ``backoff * 2**(n-1)`` (with
-    jitter, or the server's Retry-After) after a Transient failure; raise StagingError
-    naming the URL, the last cause and the number of tries."""
-    cause = "no try was made"
-    for n in range(1, attempts + 1):
-        try:
-            return attempt(n)
-        except Transient as exc:
-            cause = exc.cause
-            if n < attempts:
-                delay = exc.retry_after if exc.retry_after is not None else \
-                    backoff * 2 ** (n - 1) * (0.5 + random.random())
-                log.debug("staging %s %s: try %d failed (%s); next in %.2fs", direction, url,
-                          n, cause, delay)
-                time.sleep(min(delay, MAX_DELAY))  # backoff before the next try
-        except Permanent as exc:
-            raise StagingError(url, direction, exc.cause, n, local_path) from None
-        except OSError as exc:  # the local side: disk full, permission, missing directory
-            raise StagingError(url, direction, f"{exc.strerror or exc} ({exc.filename or ''})",
-                               n, local_path) from None
-    raise StagingError(url, direction, cause, attempts, local_path)
-
-
-def _check(name: str, value: Any, allowed: str, ok: bool) -> None:
-    if not ok:
-        raise ConfigurationError(name, value, allowed)
-
-
-def _real(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and \
-        not math.isnan(value)
-
-
-def check_flag(name: str, value: Any) -> bool:
-    """``value`` if it is a bool, else a ConfigurationError naming ``name``."""
-    _check(name, value, "True or False", isinstance(value, bool))
-    return bool(value)
 
 
 class TransferStaging(Staging):
@@ -124,22 +63,18 @@ class TransferStaging(Staging):
                  cache_dir: str | None = None, cache_size: int = 10 * 2**30,
                  cache_max_age: float = 0.0, attempts: int = 4, backoff: float = 0.5,
                  timeout: float = 60.0) -> None:
-        _check("where", where, "'worker', 'pilot' or 'submitter'",
-               isinstance(where, str) and where in WHERE)
-        check_flag("cache", cache)
-        _check("cache_dir", cache_dir, "a directory path or None",
-               cache_dir is None or (isinstance(cache_dir, str) and bool(cache_dir)))
-        _check("cache_size", cache_size, "an int number of bytes >= 0",
-               isinstance(cache_size, int) and not isinstance(cache_size, bool)
-               and cache_size >= 0)
-        _check("cache_max_age", cache_max_age, "seconds >= 0 (math.inf: never ask again)",
-               _real(cache_max_age) and cache_max_age >= 0)
-        _check("attempts", attempts, "an int >= 1",
-               isinstance(attempts, int) and not isinstance(attempts, bool) and attempts >= 1)
-        _check("backoff", backoff, "finite seconds >= 0",
-               _real(backoff) and 0 <= backoff < math.inf)
-        _check("timeout", timeout, "finite seconds > 0",
-               _real(timeout) and 0 < timeout < math.inf)
+        owner = type(self).__name__
+        if not (isinstance(where, str) and where in WHERE):
+            raise fail("where", where, "'worker', 'pilot' or 'submitter'", owner)
+        check_bool("cache", cache, owner)
+        check_str("cache_dir", cache_dir, none=True, owner=owner)
+        check_int("cache_size", cache_size, low=0, owner=owner)
+        check_number("cache_max_age", cache_max_age, low=0, inf=True, owner=owner,
+                     kind="a number of seconds")
+        check_int("attempts", attempts, low=1, owner=owner)
+        check_number("backoff", backoff, low=0, owner=owner, kind="a number of seconds")
+        check_number("timeout", timeout, low=0, strict=True, owner=owner,
+                     kind="a number of seconds")
         self.where: Where = where
         self.cache, self.cache_dir, self.cache_size = cache, cache_dir, cache_size
         self.cache_max_age, self.attempts = float(cache_max_age), int(attempts)
@@ -170,7 +105,7 @@ class TransferStaging(Staging):
     def can_stage_out(self, file: File) -> bool:
         return self.stages_out and file.scheme in self.schemes
 
-    def stage_in(self, dm: DataManager, executor: str, file: File,
+    def stage_in(self, dm: DataManagerAPI, executor: str, file: File,
                  parent_fut: Future[Any] | None) -> DataFuture | None:
         file.local_path = self.local_path_for(dm, executor, file)
         if self.where == "worker":
@@ -181,17 +116,13 @@ class TransferStaging(Staging):
         outputs: list[DataFuture] = fut.outputs
         return outputs[0]
 
-    def replace_task(self, dm: DataManager, executor: str, file: File,
+    def replace_task(self, dm: DataManagerAPI, executor: str, file: File,
                      func: Callable[..., Any]) -> Callable[..., Any] | None:
         if self.where != "worker" or dm.plan_in_task(self, file, "in"):
             return None
-        from functools import partial
+        return partial(fetch_then_run, self, file, func)  # a DataManager outside the kernel
 
-        from plait.data._intask import fetch_then_run  # called outside plait's kernel
-
-        return partial(fetch_then_run, self, file, func)
-
-    def stage_out(self, dm: DataManager, executor: str, file: File,
+    def stage_out(self, dm: DataManagerAPI, executor: str, file: File,
                   app_fu: Future[Any]) -> Future[Any] | None:
         file.local_path = self.local_path_for(dm, executor, file)
         if self.where == "worker":
@@ -201,20 +132,16 @@ class TransferStaging(Staging):
             "inputs": [file], "_parsl_staging_inhibit": "out"},
             func_name=f"stage_out_{self.schemes[0]}", executors=[self._label(executor)])
 
-    def replace_task_stage_out(self, dm: DataManager, executor: str, file: File,
+    def replace_task_stage_out(self, dm: DataManagerAPI, executor: str, file: File,
                                func: Callable[..., Any]) -> Callable[..., Any] | None:
         if self.where != "worker" or dm.plan_in_task(self, file, "out"):
             return None
-        from functools import partial
-
-        from plait.data._intask import run_then_push
-
         return partial(run_then_push, self, file, func)
 
     def _label(self, executor: str) -> str:
         return executor if self.where == "pilot" else INTERNAL_EXECUTOR
 
-    def local_path_for(self, dm: DataManager, executor: str, file: File) -> str:
+    def local_path_for(self, dm: DataManagerAPI, executor: str, file: File) -> str:
         """Where the task sees the file: a bare name in a sandbox (resolved on the worker),
         else ``working_dir/filename`` (Parsl's choice), else the bare name."""
         executor_obj = dm.dfk.executors.get(executor)
@@ -255,14 +182,30 @@ class TransferStaging(Staging):
 
 def separate_task_where(where: Any, in_task_class: str) -> Where:
     """Check the ``where`` of a SeparateTask provider: "pilot" or "submitter"."""
-    _check("where", where, f"'pilot' or 'submitter' (use {in_task_class} to transfer on "
-           "the worker)", isinstance(where, str) and where in ("pilot", "submitter"))
-    return where
+    if not (isinstance(where, str) and where in ("pilot", "submitter")):
+        raise fail("where", where, "'pilot' or 'submitter'", hint=f"Use {in_task_class} "
+                   "to transfer on the worker.")
+    return where  # type: ignore[return-value]
 
 
 def cache_key(file: File) -> str:
     """The cache key of a file: its URL less any fragment (a checksum is checked anyway)."""
     return file.url.partition("#")[0]
+
+
+def fetch_then_run(provider: TransferStaging, file: File, func: Callable[..., Any],
+                   *args: Any, **kwargs: Any) -> Any:
+    """A per-task in-task stage-in wrapper, for DataManagers driven outside the kernel."""
+    provider.fetch_here(file)
+    return func(*args, **kwargs)
+
+
+def run_then_push(provider: TransferStaging, file: File, func: Callable[..., Any],
+                  *args: Any, **kwargs: Any) -> Any:
+    """A per-task in-task stage-out wrapper, for DataManagers driven outside the kernel."""
+    result = func(*args, **kwargs)
+    provider.push_here(file)
+    return result
 
 
 def stage_in_task(provider: TransferStaging, file: File, parent_fut: object = None,

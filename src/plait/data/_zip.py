@@ -19,12 +19,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from plait.data._atomic import write_whole
 from plait.data._errors import ZipAuthorityError
 from plait.data._files import File
-from plait.data._transfer import Permanent, TransferStaging, Where
+from plait.data._retries import Permanent
+from plait.data._staging import DataManagerAPI
+from plait.data._transfer import TransferStaging, Where
 from plait.data._urls import split_zip
 
 if TYPE_CHECKING:
     from plait.data._futures import DataFuture
-    from plait.data._manager import DataManager
 
 
 class ZipFileStaging(TransferStaging):
@@ -42,17 +43,17 @@ class ZipFileStaging(TransferStaging):
     def __init__(self, where: Where = "submitter", **options: Any) -> None:
         super().__init__(where, **options)
 
-    def stage_in(self, dm: DataManager, executor: str, file: File,
+    def stage_in(self, dm: DataManagerAPI, executor: str, file: File,
                  parent_fut: Future[Any] | None) -> DataFuture | None:
         _refuse_authority(file)
         return super().stage_in(dm, executor, file, parent_fut)
 
-    def stage_out(self, dm: DataManager, executor: str, file: File,
+    def stage_out(self, dm: DataManagerAPI, executor: str, file: File,
                   app_fu: Future[Any]) -> Future[Any] | None:
         _refuse_authority(file)
         return super().stage_out(dm, executor, file, app_fu)
 
-    def local_path_for(self, dm: DataManager, executor: str, file: File) -> str:
+    def local_path_for(self, dm: DataManagerAPI, executor: str, file: File) -> str:
         working_dir = getattr(dm.dfk.executors.get(executor), "working_dir", None)
         member = split_zip(file.url, file.path)[1]
         return os.path.join(working_dir, member) if working_dir else member
