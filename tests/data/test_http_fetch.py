@@ -198,23 +198,22 @@ def test_concurrent_fetches_download_once(http: Site, http_base: str, tmp_path: 
 def test_processes_on_one_node_download_once(http: Site, http_base: str,
                                              tmp_path: Path) -> None:
     """The cache's file lock works across processes, as worker processes on a node need."""
-    import multiprocessing
+    import subprocess
+    import sys
 
     http.put("a.bin", DATA)
     url = f"{http_base}/flaky/0/{http.key}/{http.key}/a.bin"
-    ctx = multiprocessing.get_context("spawn")
-    with ctx.Pool(4) as pool:
-        hits = pool.starmap(fetch_in_process, [(url, str(tmp_path), i) for i in range(4)])
-    assert sorted(hits) == [False, True, True, True]
+    code = ("import sys; from plait import File; "
+            "from plait.data_provider.http import HTTPInTaskStaging as H; "
+            "f = File(sys.argv[1]); f.local_path = sys.argv[3]; "
+            "print(H(cache_dir=sys.argv[2]).fetch_here(f))")
+    procs = [subprocess.Popen([sys.executable, "-c", code, url, str(tmp_path / "cache"),
+                               str(tmp_path / f"p{i}")], stdout=subprocess.PIPE, text=True)
+             for i in range(4)]
+    hits = [p.communicate(timeout=60)[0].strip() for p in procs]
+    assert sorted(hits) == ["False", "True", "True", "True"]
     assert requests_of(http_base, f"{http.key}:GET") == 1
     assert all((tmp_path / f"p{i}").read_bytes() == DATA for i in range(4))
-
-
-def fetch_in_process(url: str, tmp: str, i: int) -> bool:
-    provider = HTTPInTaskStaging(cache_dir=f"{tmp}/cache")
-    f = File(url)
-    f.local_path = f"{tmp}/p{i}"
-    return provider.fetch_here(f)
 
 
 def test_size_limit_evicts_least_recently_used(http: Site, tmp_path: Path) -> None:
