@@ -129,3 +129,37 @@ def test_parsl_rsync_staging_of_plain_paths(tmp_path: Path) -> None:
     run_shout(tmp_path, provider, File(str(src)), File(str(tmp_path / "shared" / "o.txt")))
     assert (tmp_path / "shared" / "o.txt").read_text() == "PLAIN PATH"
     assert os.path.exists(tmp_path / "work" / "o.txt")  # written locally, then pushed
+
+
+@python_app(executors=["site_a"])
+def produce(outputs: list[File] = ()) -> None:  # type: ignore[assignment]
+    from pathlib import Path
+
+    Path(outputs[0]).write_text("made on site a")
+
+
+@python_app(executors=["site_b"])
+def consume(inputs: list[File] = ()) -> str:  # type: ignore[assignment]
+    from pathlib import Path
+
+    return f"{Path(inputs[0]).read_text()}, read on site b from {inputs[0].filepath}"
+
+
+def test_a_plain_path_moves_between_two_sites(tmp_path: Path) -> None:
+    """Parsl's RSyncStaging(hostname) on two executors with no directory in common: site a's
+    output File("/.../out.txt") is pushed to the submitting host, and site b's task pulls
+    it from there; the app code names one path and never copies anything."""
+    s = service("sshd")
+    options = [*ssh_options(), "-p", s["SSHD_PORT"]]
+    sites = [ThreadPoolExecutor(label=label, working_dir=str(tmp_path / label),
+                                storage_access=[RSyncStaging(f"root@{s['SSHD_HOST']}",
+                                                             ssh_options=options)])
+             for label in ("site_a", "site_b")]
+    plait.clear()
+    shared = File(str(tmp_path / "submitter" / "out.txt"))
+    with plait.load(Config(executors=sites, run_dir=str(tmp_path / "run"), strategy="none")):
+        made = produce(outputs=[shared])
+        text = consume(inputs=[made.outputs[0]]).result(timeout=TIMEOUT)
+    assert text == f"made on site a, read on site b from {tmp_path / 'site_b' / 'out.txt'}"
+    assert (tmp_path / "submitter" / "out.txt").read_text() == "made on site a"
+    assert (tmp_path / "site_a" / "out.txt").exists()

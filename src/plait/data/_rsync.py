@@ -160,7 +160,8 @@ class RSyncStaging(TransferStaging):
         target, port = self._endpoint(file)
         make_parent(part)
         self._rsync(port, target, part)
-        return {"listing": self._listing(target, port)}
+        # the validator costs another SSH connection: only for the cache
+        return {"listing": self._listing(target, port)} if state.get("cached") else {}
 
     def is_current(self, file: File, meta: dict[str, Any]) -> bool:
         return bool(meta.get("listing")) and self._listing(*self._endpoint(file)) == \
@@ -224,7 +225,7 @@ def relay_in_task(provider: RSyncStaging, file: File, relay_path: str,
     """On the submitting machine: pull ``file`` from its host into ``relay_path``."""
     from plait.data._atomic import write_whole
 
-    write_whole(relay_path, lambda part: provider._fetch(file, part))
+    write_whole(relay_path, lambda part: provider._fetch(file, part, cached=False))
 
 
 def relay_out_task(provider: RSyncStaging, file: File, relay_path: str, app_result: object,

@@ -87,7 +87,8 @@ class TransferStaging(Staging):
     def fetch(self, file: File, part: str, state: dict[str, Any]) -> dict[str, Any] | None:
         """One try at downloading ``file`` into the path ``part``; return its validator
         (etag, last_modified, size). ``state`` persists across the tries of one transfer
-        (for resuming where the last try stopped)."""
+        (for resuming where the last try stopped); ``state["cached"]`` says whether the
+        validator will be kept (a protocol that needs a request to get it may skip it)."""
         raise Permanent(f"{type(self).__name__} cannot fetch files")
 
     def is_current(self, file: File, meta: dict[str, Any]) -> bool:
@@ -160,14 +161,15 @@ class TransferStaging(Staging):
 
             cache = Cache(os.path.expanduser(self.cache_dir or default_dir()),
                           self.cache_size, self.cache_max_age)
-            return cache.get(cache_key(file), dest, lambda part: self._fetch(file, part),
+            return cache.get(cache_key(file), dest,
+                             lambda part: self._fetch(file, part, cached=True),
                              lambda meta: self.is_current(file, meta))
-        write_whole(dest, lambda part: self._fetch(file, part))
+        write_whole(dest, lambda part: self._fetch(file, part, cached=False))
         return False
 
-    def _fetch(self, file: File, part: str) -> dict[str, Any] | None:
+    def _fetch(self, file: File, part: str, cached: bool) -> dict[str, Any] | None:
         make_parent(part)
-        state: dict[str, Any] = {}
+        state: dict[str, Any] = {"cached": cached}  # a validator is needed only if cached
         return with_retries(file.url, "in", file.local_path, self.attempts, self.backoff,
                             lambda n: self.fetch(file, part, state))
 
