@@ -334,3 +334,13 @@ def test_a_transfer_staging_subclass_of_ones_own(tmp_path: Path) -> None:
         out.outputs[0].result(timeout=TIMEOUT)
     assert STORE["/loud"] == b"HELLO FROM A USER'S PROTOCOL"
     assert list((tmp_path / "cache").rglob("*.data"))  # cached like a bundled provider's
+
+
+def test_two_urls_with_one_file_name_do_not_share_a_path(http: Site, tmp_path: Path) -> None:
+    first, second = http.put("a/data.csv", b"first"), http.put("b/data.csv", b"second")
+    with kernel(tmp_path / "run", [HTTPInTaskStaging(cache=False)],
+                working_dir=str(tmp_path / "w")):
+        got = [read(File(u)) for u in (first, second, first)]
+        assert [f.result(timeout=TIMEOUT) for f in got] == [b"first", b"second", b"first"]
+    assert (tmp_path / "w" / "data.csv").read_bytes() == b"first"
+    assert [p.read_bytes() for p in (tmp_path / "w").glob("*/data.csv")] == [b"second"]

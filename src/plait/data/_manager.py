@@ -14,7 +14,9 @@ arguments. Providers get fresh copies of each File; the user's File never change
 from __future__ import annotations
 
 import logging
+import os
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -32,6 +34,7 @@ log = logging.getLogger(__name__)
 
 INHIBIT_KWARG = "_parsl_staging_inhibit"
 _FILES = (File, DataFuture)
+CLAIMS = 65536  # local paths remembered per run to keep two URLs from sharing one
 
 
 def involves(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
@@ -79,6 +82,8 @@ class DataManager:
     def __init__(self, dfk: Any) -> None:
         self.dfk = dfk
         self._local = threading.local()  # the plan of the task being staged, per thread
+        self._claims: OrderedDict[str, str] = OrderedDict()  # local path -> URL staged there
+        self._claims_lock = threading.Lock()
 
     # -- the kernel's one call ----------------------------------------------------------------
     def stage_task(self, executor: str, func: Callable[..., Any], args: tuple[Any, ...],
@@ -108,6 +113,25 @@ class DataManager:
             staged.func = run_in_task(staged.func)
             staged.ignore_for_cache = (PLAN_KWARG,)
         return staged
+
+    def claim(self, path: str, url: str) -> str:
+        """The local path ``url`` is staged at: ``path``, unless another URL of this run has
+        it (two files of one name in one ``working_dir``); then ``dir/<hash of url>/name``."""
+        with self._claims_lock:
+            owner = self._claims.get(path)
+            if owner is None or owner == url:
+                self._claims[path] = url
+                self._claims.move_to_end(path)
+                if len(self._claims) > CLAIMS:
+                    self._claims.popitem(last=False)
+                return path
+        import hashlib
+
+        directory, name = os.path.split(path)
+        other = os.path.join(directory, hashlib.sha256(url.encode()).hexdigest()[:12], name)
+        log.info("%s and %s are both staged as %s: the second goes to %s (sandbox=True gives "
+                 "each task a directory of its own)", owner, url, path, other)
+        return other
 
     def plan_in_task(self, provider: Mover, file: File, direction: str) -> bool:
         """For plait's providers: add ``file`` to the in-task staging plan of the task being

@@ -14,11 +14,14 @@ if TYPE_CHECKING:
 class DataManagerAPI(Protocol):
     """What a staging provider may use of the DataManager it is handed: the kernel (to
     submit staging tasks with ``dm.dfk.submit`` or ``python_app(data_flow_kernel=dm.dfk)``)
-    and, for plait's providers, the in-task plan of the task being staged."""
+    and, for plait's providers, the in-task plan of the task being staged and the local
+    paths already taken by other URLs."""
 
     dfk: Any
 
     def plan_in_task(self, provider: Any, file: File, direction: str) -> bool: ...
+
+    def claim(self, path: str, url: str) -> str: ...
 
 
 class Staging:

@@ -144,12 +144,14 @@ class TransferStaging(Staging):
 
     def local_path_for(self, dm: DataManagerAPI, executor: str, file: File) -> str:
         """Where the task sees the file: a bare name in a sandbox (resolved on the worker),
-        else ``working_dir/filename`` (Parsl's choice), else the bare name."""
+        else ``working_dir/filename`` (Parsl's choice) or the bare name — in a directory of
+        its own if another URL of the run already has that path."""
         executor_obj = dm.dfk.executors.get(executor)
         if self.where == "worker" and getattr(executor_obj, "sandbox", False):
             return file.filename
         working_dir = getattr(executor_obj, "working_dir", None)
-        return os.path.join(working_dir, file.filename) if working_dir else file.filename
+        path = os.path.join(working_dir, file.filename) if working_dir else file.filename
+        return dm.claim(path, file.url)
 
     # -- transfers, wherever the staging runs -------------------------------------------------
     def fetch_here(self, file: File) -> bool:

@@ -56,7 +56,7 @@ class ZipFileStaging(TransferStaging):
     def local_path_for(self, dm: DataManagerAPI, executor: str, file: File) -> str:
         working_dir = getattr(dm.dfk.executors.get(executor), "working_dir", None)
         member = split_zip(file.url, file.path)[1]
-        return os.path.join(working_dir, member) if working_dir else member
+        return dm.claim(os.path.join(working_dir, member) if working_dir else member, file.url)
 
     def fetch(self, file: File, part: str, state: dict[str, Any]) -> None:
         import zipfile
