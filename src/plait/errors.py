@@ -46,6 +46,10 @@ from plait.executors._errors import VersionMismatch as VersionMismatch
 from plait.executors._errors import WalltimeExceeded as WalltimeExceeded
 from plait.executors._errors import WorkerLost as WorkerLost
 from plait.launchers._errors import BadLauncher as BadLauncher
+from plait.monitoring._errors import MonitoringDatabaseError as MonitoringDatabaseError
+from plait.monitoring._errors import MonitoringError as MonitoringError
+from plait.monitoring._errors import MonitoringRouterStartError as MonitoringRouterStartError
+from plait.monitoring._errors import RadioRequiredError as RadioRequiredError
 from plait.providers._cloud_errors import CloudAPIError as CloudAPIError
 from plait.providers._errors import ExecutionProviderException as ExecutionProviderException
 from plait.providers._errors import ScaleOutFailed as ScaleOutFailed
@@ -64,11 +68,12 @@ __all__ = [
     "DataFlowException", "DependencyError", "DeserializationError", "ExecutionProviderException",
     "ExecutorError", "ExecutorNotShipped", "FileURLError", "InfrastructureError",
     "InterchangeLost", "InternalConsistencyError", "InvalidResourceSpecification",
-    "InvalidTransition", "JoinError", "ManagerLost", "MissingOutputs", "NoDataFlowKernelError",
-    "NoStagingProvider", "NodeFailure", "NotYetAvailable", "OptionalModuleMissing", "ParslError",
-    "PlaitError", "PropagatedException", "ScaleOutFailed", "ScalingFailed", "SchedulerMissingArgs",
-    "ScriptPathError", "SerializationError", "SiteError", "StagingError", "SubmitException",
-    "TaskCancelled", "TaskKilledWorker", "TooManyJobFailures", "TransportError", "TransportFailed",
-    "UnsupportedFeatureError", "VersionMismatch", "WalltimeExceeded", "WorkerLost",
-    "ZipAuthorityError",
+    "InvalidTransition", "JoinError", "ManagerLost", "MissingOutputs", "MonitoringDatabaseError",
+    "MonitoringError", "MonitoringRouterStartError", "NoDataFlowKernelError", "NoStagingProvider",
+    "NodeFailure", "NotYetAvailable", "OptionalModuleMissing", "ParslError", "PlaitError",
+    "PropagatedException", "RadioRequiredError", "ScaleOutFailed", "ScalingFailed",
+    "SchedulerMissingArgs", "ScriptPathError", "SerializationError", "SiteError", "StagingError",
+    "SubmitException", "TaskCancelled", "TaskKilledWorker", "TooManyJobFailures", "TransportError",
+    "TransportFailed", "UnsupportedFeatureError", "VersionMismatch", "WalltimeExceeded",
+    "WorkerLost", "ZipAuthorityError",
 ]

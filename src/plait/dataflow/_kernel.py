@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from functools import partial
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from plait._children import kill_task_processes
 from plait._config import Config
@@ -60,6 +60,9 @@ from plait.dataflow._task import Task
 from plait.dataflow._trampoline import Step, Trampoline
 from plait.executors._base import Executor
 
+if TYPE_CHECKING:
+    from plait.dataflow._summary import TaskSummary
+
 log = logging.getLogger("plait.dataflow")
 
 _NO_RESOURCES: dict[str, Any] = {}  # shared, read-only: the resource spec of most tasks
@@ -94,9 +97,20 @@ class DataFlowKernel:
         self._keep_args = bool(config.retries)
         self.cleanup_called = False
         self._cleanup_hooks: list[Callable[[DataFlowKernel], object]] = []
+        self._started = time.time()
+        # A MonitoringHub (duck-typed: this layer never imports monitoring): start(dfk)
+        # subscribes to the events and registers its own close with on_cleanup.
+        self.monitoring = config.monitoring
+        self._usage: Any = None
         self.data_manager = DataManager(self)
         try:
+            if self.monitoring is not None:  # before the executors: they may sample for it
+                self.monitoring.start(self)
             run.start()
+            if config.usage_tracking:  # opt-in; sends from daemon threads, never waits
+                from plait.usage_tracking import UsageTracker
+
+                self._usage = UsageTracker(self)
         except BaseException:
             log.exception("plait could not start; stopping what was started")
             self.cleanup(wait=False)
@@ -114,6 +128,12 @@ class DataFlowKernel:
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
         """Call ``callback(TaskStateChanged)`` on every state change; returns an unsubscriber."""
         return self._book.events.add(callback)
+
+    def task_summary(self) -> TaskSummary:
+        """Counts per state and per app and the failures so far (a TaskSummary)."""
+        from plait.dataflow._summary import summarize
+
+        return summarize(self, self._started)
 
     @property
     def task_state_counts(self) -> dict[States, int]:
@@ -167,14 +187,15 @@ class DataFlowKernel:
             read_special_kwargs(task, fut, app_kwargs, self.run_dir, self.config.std_autopath)
         if self._run.sandboxed or File.made:  # files to stage, maybe; may raise: then no task
             app_args, app_kwargs = self._stage(task, fut, app_args, app_kwargs)
-        self._book.add(task)
         deps = _deps.gather(self._resolver, app_args, app_kwargs)
+        if deps:
+            task.depends = deps  # before add(): subscribers see it with the submission
+        self._book.add(task)
         for name in drop:
             del app_kwargs[name]
         if not deps:
             self._launch(task)
             return fut
-        task.depends = deps
         task.waiting = len(deps) + 1  # +1 until every callback is registered
         callback = partial(self._count_down, self._launch_ready, task)
         for dep in deps:

@@ -35,9 +35,6 @@ class RunResources:
         self.run_dir = make_rundir(config.run_dir)
         self._stop_logging = start_logging(config.log_setup, self.run_dir, config.log_level)
         log.info("plait run %s in %s", self.run_id, self.run_dir)
-        if config.monitoring is not None:
-            log.warning("Config.monitoring is accepted but this plait release does not yet "
-                        "write a monitoring database; tasks run unmonitored")
         self.executors: dict[str, Executor] = {}
         self.user_labels: list[str] = []
         self.sandboxed: set[str] = set()  # labels of executors with sandbox=True
