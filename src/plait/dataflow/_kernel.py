@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from functools import partial
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 from plait._children import kill_task_processes
 from plait._config import Config
@@ -46,7 +46,7 @@ from plait.dataflow._decisions import (
     retry_cut_short,
 )
 from plait.dataflow._delayer import Delayer
-from plait.dataflow._events import Subscriber
+from plait.dataflow._events import Subscriber, TaskStateChanged
 from plait.dataflow._failures import FailedTask, FailureLog
 from plait.dataflow._finishing import Finisher
 from plait.dataflow._futures import AppFuture
@@ -210,7 +210,8 @@ class DataFlowKernel:
             moved = book.move(task, S.launched, "handed to its executor", S.pending)
         if not moved:  # cancelled or cleaned up since the launch was decided
             return
-        book.emit(moved)
+        if moved is not True:  # an event for subscribers (emit() inlined: every task's path)
+            book.events.emit(cast(TaskStateChanged, moved))
         task.try_time_launched = time.time()
         args, kwargs = task.args or (), task.kwargs or {}
         executor = self.executors.get(task.executor)

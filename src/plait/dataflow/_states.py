@@ -51,7 +51,7 @@ NEXT: Final[Mapping[States, frozenset[States]]] = {
 FINAL_STATES: Final = frozenset({S.exec_done, S.memo_done, S.failed, S.dep_fail, S.cancelled})
 FINAL_FAILURE_STATES: Final = frozenset({S.failed, S.dep_fail, S.cancelled})
 
-_LEGAL: Final = frozenset((old, new) for old, news in NEXT.items() for new in news)
+LEGAL_MOVES: Final = frozenset((old, new) for old, news in NEXT.items() for new in news)
 
 
 Story = tuple[tuple[str, str, str], ...]
@@ -82,4 +82,4 @@ class InvalidTransition(InternalConsistencyError):
 
 def is_legal(old: States, new: States) -> bool:
     """Whether ``old -> new`` is a declared move."""
-    return (old, new) in _LEGAL
+    return (old, new) in LEGAL_MOVES
