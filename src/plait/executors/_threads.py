@@ -15,8 +15,8 @@ from concurrent.futures import Future
 from queue import SimpleQueue
 from typing import Any
 
-from plait._errors import ConfigurationError
 from plait._lightfuture import LightFuture
+from plait._validate import check_int, check_list, check_str
 from plait.executors._base import Executor
 from plait.executors._errors import BadStateException, InvalidResourceSpecification
 
@@ -44,12 +44,16 @@ class ThreadPoolExecutor(Executor):
         thread_name_prefix: str | None = None, storage_access: list[Any] | None = None,
         working_dir: str | None = None, remote_monitoring_radio: object = None,
     ) -> None:
-        if not isinstance(label, str) or not label:
-            raise ConfigurationError("label", label, "a non-empty string")
+        owner = "ThreadPoolExecutor"
+        check_str("label", label, owner=owner)
         if max_threads is None:
             max_threads = 2
-        if not isinstance(max_threads, int) or isinstance(max_threads, bool) or max_threads < 1:
-            raise ConfigurationError("max_threads", max_threads, "an int >= 1")
+        check_int("max_threads", max_threads, low=1, owner=owner)
+        for field, value in (("thread_name_prefix", thread_name_prefix),
+                             ("working_dir", working_dir)):
+            check_str(field, value, none=True, owner=owner)
+        check_list("storage_access", storage_access, "a list of staging providers", none=True,
+                   owner=owner)
         self.label = label
         self.max_threads = max_threads
         self.thread_name_prefix = thread_name_prefix or f"ThreadPoolExecutor-{label}"

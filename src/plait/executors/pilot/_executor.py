@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import logging
 import os
+import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -23,20 +24,24 @@ from typing import Any
 import zmq
 
 from plait._lightfuture import LightFuture
-from plait.executors._blocks import ErrorHandler
+from plait.executors._blocks import ErrorHandler, TaskCount
 from plait.executors._errors import (
     BadStateException,
     InvalidResourceSpecification,
     VersionMismatch,
+    WorkerLost,
 )
 from plait.executors.pilot import _protocol as P
 from plait.executors.pilot._client import InterchangeClient
 from plait.executors.pilot._pilot_blocks import PilotBlocks
 from plait.executors.pilot._settings import (
     RESOURCE_KEYS,
+    blocks_are_local,
     default_launch_cmd,
+    is_loopback,
     local_addresses,
     validate,
+    worker_bind,
 )
 from plait.serialize._funcs import FunctionCache
 from plait.serialize._pack import pack_call, unpack_value
@@ -90,18 +95,14 @@ class HighThroughputExecutor(PilotBlocks):
         self.label = label
         self.launch_cmd, self.address, self.loopback_address = launch_cmd, address, \
             loopback_address
-        self.interchange_launch_cmd = (list(interchange_launch_cmd)
-                                       if interchange_launch_cmd else None)
-        self.worker_port, self.worker_port_range = worker_port, tuple(worker_port_range)
-        lo, hi = interchange_port_range
-        self.interchange_port_range = (lo, hi)
+        self.interchange_launch_cmd: Any = interchange_launch_cmd
+        self.worker_port, self.worker_port_range = worker_port, worker_port_range
+        self.interchange_port_range = interchange_port_range
         self.storage_access, self.working_dir = storage_access, working_dir
         self.worker_debug, self.cores_per_worker = worker_debug, cores_per_worker
         self.mem_per_worker, self.max_workers_per_node = mem_per_worker, max_workers_per_node
         self.cpu_affinity = cpu_affinity
-        if isinstance(available_accelerators, int):
-            available_accelerators = [str(i) for i in range(available_accelerators)]
-        self.available_accelerators = list(available_accelerators)
+        self.available_accelerators: Any = available_accelerators
         self.prefetch_capacity = prefetch_capacity
         self.heartbeat_threshold, self.heartbeat_period = heartbeat_threshold, heartbeat_period
         self.drain_period, self.poll_period = drain_period, poll_period
@@ -110,7 +111,14 @@ class HighThroughputExecutor(PilotBlocks):
         self.encrypted, self.remote_monitoring_radio = encrypted, remote_monitoring_radio
         self.start_timeout = start_timeout
         self.cert_dir: str | None = None
-        validate(self)
+        validate(self)  # then the normalised forms
+        self.interchange_launch_cmd = (list(interchange_launch_cmd)
+                                       if interchange_launch_cmd else None)
+        self.worker_port_range = (worker_port_range[0], worker_port_range[1])
+        self.interchange_port_range = (interchange_port_range[0], interchange_port_range[1])
+        if isinstance(available_accelerators, int):
+            available_accelerators = [str(i) for i in range(available_accelerators)]
+        self.available_accelerators = list(available_accelerators)
         self._tasks: dict[int, LightFuture[Any]] = {}
         self._ids = itertools.count(1)
         self._fcache = FunctionCache()
@@ -123,6 +131,8 @@ class HighThroughputExecutor(PilotBlocks):
         self._stop = threading.Event()
         self._kick = threading.Event()
         self._to_cancel: list[str] = []
+        self._lost_manager_block: dict[str, str] = {}  # lost manager id -> its block
+        self._unexplained: dict[str, tuple[float, list[Any]]] = {}  # see _task_lost
         self._block_thread: threading.Thread | None = None
         self._started = self._shut_down = False
 
@@ -144,6 +154,8 @@ class HighThroughputExecutor(PilotBlocks):
             self.provider.script_dir = os.path.join(self.run_dir, "submit_scripts")
         if getattr(self.provider, "script_dir", None):
             os.makedirs(self.provider.script_dir, exist_ok=True)
+        if self.run_id and hasattr(self.provider, "run_id"):
+            self.provider.run_id = self.run_id  # cloud providers tag resources with it
         ix_logdir = os.path.join(self.run_dir, self.label)
         if self.encrypted:
             from plait.executors.pilot._curve import create_certificates
@@ -151,8 +163,11 @@ class HighThroughputExecutor(PilotBlocks):
             self.cert_dir = create_certificates(os.path.join(ix_logdir, "certificates"))
         self._client = InterchangeClient(
             self.label, ix_logdir, self.loopback_address, self.interchange_port_range,
-            self.cert_dir, self.interchange_launch_cmd, self._on_message, self._on_lost)
+            self.cert_dir, self.interchange_launch_cmd, self._on_message, self._on_lost,
+            heartbeat_period=self.heartbeat_period, heartbeat_threshold=self.heartbeat_threshold)
+        bind = worker_bind(self)
         cfg = {"worker_port": self.worker_port, "worker_port_range": self.worker_port_range,
+               "worker_bind": bind,
                "heartbeat_period": self.heartbeat_period,
                "heartbeat_threshold": self.heartbeat_threshold, "debug": self.worker_debug,
                "versions": P.local_versions(),
@@ -165,6 +180,11 @@ class HighThroughputExecutor(PilotBlocks):
             raise BadStateException(self, f"the interchange failed to start ({exc}); see "
                                     f"{self._client.log_path}\n{tail}") from exc
         self.worker_port = info["worker_port"]
+        if not self.encrypted and not is_loopback(bind):
+            log.warning("executor %s: the interchange listens on port %d of every interface "
+                        "without encryption (encrypted=False): any host able to reach that "
+                        "port can run code in this process; keep encrypted=True (the default) "
+                        "or firewall the port", self.label, self.worker_port)
         self._block_thread = threading.Thread(target=self._watch_blocks, daemon=True,
                                               name=f"plait-htex-{self.label}-blocks")
         self._block_thread.start()
@@ -173,8 +193,7 @@ class HighThroughputExecutor(PilotBlocks):
             self.scale_out(init)
 
     def _get_launch_command(self, block_id: str) -> str:
-        local = type(self.provider).__name__ == "LocalProvider" or getattr(
-            self.provider, "is_local", False)
+        local = blocks_are_local(self.provider)
         template = self.launch_cmd or default_launch_cmd()
         probe = self.address_probe_timeout
         return template.format(
@@ -183,14 +202,17 @@ class HighThroughputExecutor(PilotBlocks):
             debug="--debug" if self.worker_debug else "",
             max_workers_per_node=(self.max_workers_per_node
                                   if self.max_workers_per_node is not None else "inf"),
-            addresses=self.address or local_addresses(),
+            addresses=self.address or (self.loopback_address if local else local_addresses()),
             prefetch_capacity="auto" if self.prefetch_capacity is None else self.prefetch_capacity,
             cores_per_worker=self.cores_per_worker, mem_per_worker=self.mem_per_worker,
             poll_period=self.poll_period, worker_port=self.worker_port, cert_dir=self.cert_dir,
             logdir=self.logdir, block_id=block_id, heartbeat_period=self.heartbeat_period,
             heartbeat_threshold=self.heartbeat_threshold,
             address_probe_timeout_string=f"--address_probe_timeout={probe}" if probe else "",
-            drain_period=self.drain_period, cpu_affinity=self.cpu_affinity,
+            # a block under a walltime takes no new task near its end (provider.drain_after)
+            drain_period=(self.drain_period if self.drain_period is not None
+                          else getattr(self.provider, "drain_after", None)),
+            cpu_affinity=self.cpu_affinity,
             accelerators=" ".join(self.available_accelerators))
 
     # -- submit --------------------------------------------------------------------------------
@@ -205,11 +227,7 @@ class HighThroughputExecutor(PilotBlocks):
         """
         spec = resource_specification
         if spec and not spec.keys() <= RESOURCE_KEYS:
-            raise InvalidResourceSpecification(
-                sorted(set(spec) - RESOURCE_KEYS),
-                f"{self.label} accepts only {', '.join(sorted(RESOURCE_KEYS))}")
-        if self._bad_state.is_set():
-            self._check_bad_state()
+            self.validate_resource_spec(spec)
         client = self._client
         if client is None or self._shut_down:
             raise BadStateException(self, "it is not running: call start() first (or load "
@@ -220,6 +238,10 @@ class HighThroughputExecutor(PilotBlocks):
         prio, cores, mem = ((spec.get("priority"), spec.get("cores"), spec.get("memory"))
                             if spec else (None, None, None))
         with client.lock:
+            # Under the lock: once bad state is set, _fail_all (which takes this lock) fails
+            # every future registered before, and none can be registered after.
+            if self._bad_state.is_set():
+                self._check_bad_state()
             if client._closed:
                 raise BadStateException(self, "it is shutting down")
             tid = next(self._ids)
@@ -235,9 +257,17 @@ class HighThroughputExecutor(PilotBlocks):
             self._wake()
         return fut
 
+    def validate_resource_spec(self, resource_specification: dict[str, Any]) -> None:
+        """Raise InvalidResourceSpecification for keys other than cores, memory, priority."""
+        unknown = set(resource_specification) - RESOURCE_KEYS
+        if unknown:
+            raise InvalidResourceSpecification(
+                sorted(unknown), f"{self.label} accepts only {', '.join(sorted(RESOURCE_KEYS))}")
+
     @property
-    def outstanding(self) -> int:
-        return len(self._tasks)
+    def outstanding(self) -> TaskCount:
+        """Tasks submitted and not finished (also callable, as Parsl's ``outstanding()``)."""
+        return TaskCount(len(self._tasks))
 
     # -- messages from the interchange (result thread) -----------------------------------------
     def _on_message(self, kind: bytes, frames: list[zmq.Frame]) -> None:
@@ -250,7 +280,7 @@ class HighThroughputExecutor(PilotBlocks):
                     continue
                 fut = self._tasks.pop(tid, None)
                 if fut is not None:
-                    fut.set_exception(exc)
+                    self._task_lost(fut, exc)
             if not self._tasks:
                 self._wake()
         elif kind == P.EVENT:
@@ -272,6 +302,8 @@ class HighThroughputExecutor(PilotBlocks):
                 continue
             if status == P.OK:
                 fut.set_result(value)
+            elif isinstance(value, WorkerLost) and value.exitcode == -signal.SIGTERM:
+                self._task_lost(fut, value)  # how schedulers end jobs: ask why
             else:
                 fut.set_exception(value)
         if not tasks:
