@@ -4,8 +4,9 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-# Debian packages the tests use for real: MPI launchers, GNU parallel, procps for ps/pkill.
-APT_PACKAGES ?= openmpi-bin parallel procps
+# Debian packages the tests use for real: MPI launchers, GNU parallel, procps for ps/pkill,
+# Chromium for the dashboard tests (driven by Playwright from PyPI).
+APT_PACKAGES ?= openmpi-bin parallel procps chromium
 
 .PHONY: demo test venv test-deps system-deps lint typecheck pytest perf clean services-up services-down
 # Real services the tests use (Slurm, SSH, HTTP, databases, ...): one script each in services/,

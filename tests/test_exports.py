@@ -14,9 +14,9 @@ DOCUMENTED = {
     "plait": {
         "AUTO_LOGNAME", "AppFuture", "BasicMemoizer", "CheckpointWarning", "Config",
         "DataFlowKernel", "DataFlowKernelLoader", "DataFuture", "FailedTask", "File",
-        "HighThroughputExecutor", "Memoizer", "RetryBackoff", "States", "TaskStateChanged",
-        "ThreadPoolExecutor", "WorkQueueExecutor", "bash_app", "clear", "dfk",
-        "get_all_checkpoints", "get_last_checkpoint", "id_for_memo", "join_app", "load",
+        "HighThroughputExecutor", "Memoizer", "MonitoringHub", "RetryBackoff", "States",
+        "TaskStateChanged", "ThreadPoolExecutor", "WorkQueueExecutor", "bash_app", "clear",
+        "dfk", "get_all_checkpoints", "get_last_checkpoint", "id_for_memo", "join_app", "load",
         "python_app", "set_file_logger", "set_stream_logger", "wait_for_current_tasks",
     },
     "plait.utils": {"Timer", "get_all_checkpoints", "get_last_checkpoint"},
@@ -43,6 +43,21 @@ DOCUMENTED = {
     "plait.executors": {"Executor", "FluxExecutor", "GlobusComputeExecutor",
                         "HighThroughputExecutor", "MPIExecutor", "ParslExecutor",
                         "ThreadPoolExecutor", "WorkQueueExecutor"},
+    "plait.monitoring": {"MonitoringDatabaseError", "MonitoringError", "MonitoringHub",
+                         "MonitoringRouterStartError", "RadioRequiredError", "RunWidget",
+                         "progress"},
+    "plait.monitoring.monitoring": {"MonitoringHub"},
+    "plait.monitoring.errors": {"MonitoringRouterStartError", "RadioRequiredError"},
+    "plait.monitoring.radios": {"FilesystemRadio", "HTEXRadio", "MultiprocessingQueueRadio",
+                                "RadioConfig", "UDPRadio"},
+    "plait.monitoring.radios.base": {"RadioConfig"},
+    "plait.monitoring.radios.htex": {"HTEXRadio"},
+    "plait.monitoring.radios.udp": {"UDPRadio"},
+    "plait.monitoring.radios.filesystem": {"FilesystemRadio"},
+    "plait.monitoring.radios.multiprocessing": {"MultiprocessingQueueRadio"},
+    "plait.usage_tracking": {"DISABLED", "ENDPOINT_ENV", "LEVEL_1", "LEVEL_2", "LEVEL_3",
+                             "UsageTracker", "messages"},
+    "plait.usage_tracking.levels": {"DISABLED", "LEVEL_1", "LEVEL_2", "LEVEL_3"},
 }
 
 PUBLIC_MODULES = ["plait", "plait.errors", "plait.executors", "plait.data", "plait.config",
@@ -52,7 +67,12 @@ PUBLIC_MODULES = ["plait", "plait.errors", "plait.executors", "plait.data", "pla
                   "plait.data_provider.files", "plait.providers", "plait.launchers",
                   "plait.utils", "plait.dataflow.memoization", "plait.sites",
                   "plait.concurrent", "plait.logconfigs", "plait.addresses",
-                  "plait.migrate"]
+                  "plait.migrate", "plait.monitoring",
+                  "plait.monitoring.monitoring", "plait.monitoring.errors",
+                  "plait.usage_tracking", "plait.usage_tracking.levels",
+                  "plait.monitoring.radios", "plait.monitoring.radios.base",
+                  "plait.monitoring.radios.htex", "plait.monitoring.radios.udp",
+                  "plait.monitoring.radios.filesystem", "plait.monitoring.radios.multiprocessing"]
 
 
 @pytest.mark.parametrize("module,names", sorted(DOCUMENTED.items()))

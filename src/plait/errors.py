@@ -42,6 +42,10 @@ from plait.executors._errors import VersionMismatch as VersionMismatch
 from plait.executors._errors import WalltimeExceeded as WalltimeExceeded
 from plait.executors._errors import WorkerLost as WorkerLost
 from plait.launchers._errors import BadLauncher as BadLauncher
+from plait.monitoring._errors import MonitoringDatabaseError as MonitoringDatabaseError
+from plait.monitoring._errors import MonitoringError as MonitoringError
+from plait.monitoring._errors import MonitoringRouterStartError as MonitoringRouterStartError
+from plait.monitoring._errors import RadioRequiredError as RadioRequiredError
 from plait.providers._cloud_errors import CloudAPIError as CloudAPIError
 from plait.providers._errors import ExecutionProviderException as ExecutionProviderException
 from plait.providers._errors import ScaleOutFailed as ScaleOutFailed
@@ -61,8 +65,10 @@ __all__ = [
     "DataFlowException", "DependencyError", "DeserializationError", "ExecutionProviderException",
     "ExecutorError", "ExecutorNotShipped", "InfrastructureError", "InterchangeLost",
     "InternalConsistencyError", "InvalidResourceSpecification", "InvalidTransition",
-    "JoinError", "ManagerLost", "MissingOutputs", "NoDataFlowKernelError", "NodeFailure",
-    "NotYetAvailable", "OptionalModuleMissing", "ParslError", "PlaitError", "PropagatedException",
+    "JoinError", "ManagerLost", "MissingOutputs", "MonitoringDatabaseError",
+    "MonitoringError", "MonitoringRouterStartError", "NoDataFlowKernelError", "NodeFailure",
+    "NotYetAvailable", "OptionalModuleMissing", "ParslError", "PlaitError",
+    "PropagatedException", "RadioRequiredError",
     "ScaleOutFailed", "ScalingFailed", "SchedulerMissingArgs", "ScriptPathError",
     "SerializationError", "SiteError", "SubmitException", "TaskCancelled", "TaskKilledWorker",
     "TooManyJobFailures", "TransportError", "TransportFailed", "UnsupportedFeatureError",

@@ -91,7 +91,7 @@ def test_report_names_the_differences(work: Path, capsys: pytest.CaptureFixture[
         "import parsl\n"
         "from parsl.executors import WorkQueueExecutor\n"
         "from parsl.data_provider.ftp import FTPInTaskStaging\n"
-        "from parsl.monitoring.monitoring import MonitoringHub\n"
+        "from parsl.monitoring.db_manager import DatabaseManager\n"
         "install_requires = ['parsl>=2024.1']\n"
         "future.cancel()\n")
     assert main(["migrate", str(work)]) == 0
@@ -101,7 +101,7 @@ def test_report_names_the_differences(work: Path, capsys: pytest.CaptureFixture[
     assert "WorkQueueExecutor raises ExecutorNotShipped" in err
     assert "plait has no module plait.data_provider.ftp (Parsl's parsl.data_provider.ftp)" \
         in err
-    assert "plait has no module plait.monitoring.monitoring" in err
+    assert "plait has no module plait.monitoring.db_manager" in err
     assert "the string 'parsl>=2024.1' is left as it is" in err
     assert "`AppFuture.cancel()`" in err
     extra.write_text("from parsl.configs.delta import fresh_config\n")

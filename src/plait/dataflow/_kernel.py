@@ -24,9 +24,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from functools import partial
 from types import TracebackType
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from plait._children import kill_task_processes
 from plait._config import Config
 from plait._errors import ConfigurationError, NoDataFlowKernelError
 from plait.dataflow import _deps
@@ -57,6 +56,9 @@ from plait.dataflow._states import FINAL_STATES, States
 from plait.dataflow._task import Task
 from plait.dataflow._trampoline import Step, Trampoline
 from plait.executors._base import Executor
+
+if TYPE_CHECKING:
+    from plait.dataflow._summary import TaskSummary
 
 log = logging.getLogger("plait.dataflow")
 
@@ -91,9 +93,11 @@ class DataFlowKernel:
                           else config.dependency_resolver)
         self._keep_args = bool(config.retries)
         self.cleanup_called = False
-        self._cleanup_hooks: list[Callable[[DataFlowKernel], object]] = []
+        self._started = time.time()
+        self.monitoring = config.monitoring  # a MonitoringHub, started by run.start(self)
         try:
-            run.start()
+            run.start(self)
+            self._usage = run.usage  # a UsageTracker when Config.usage_tracking asks for one
         except BaseException:
             log.exception("plait could not start; stopping what was started")
             self.cleanup(wait=False)
@@ -105,12 +109,18 @@ class DataFlowKernel:
 
     def on_cleanup(self, hook: Callable[[DataFlowKernel], object]) -> None:
         """Call ``hook(self)`` at the end of ``cleanup()`` (the loader forgets the kernel so)."""
-        self._cleanup_hooks.append(hook)
+        self._run.cleanup_hooks.append(hook)
 
     # -- observing ----------------------------------------------------------------------------
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
         """Call ``callback(TaskStateChanged)`` on every state change; returns an unsubscriber."""
         return self._book.events.add(callback)
+
+    def task_summary(self) -> TaskSummary:
+        """Counts per state and per app and the failures so far (a TaskSummary)."""
+        from plait.dataflow._summary import summarize
+
+        return summarize(self, self._started)
 
     @property
     def task_state_counts(self) -> dict[States, int]:
@@ -162,14 +172,15 @@ class DataFlowKernel:
         task.future = fut
         if app_kwargs:
             read_special_kwargs(task, fut, app_kwargs, self.run_dir, self.config.std_autopath)
-        self._book.add(task)
         deps = _deps.gather(self._resolver, app_args, app_kwargs)
+        if deps:
+            task.depends = deps  # before add(): subscribers see it with the submission
+        self._book.add(task)
         for name in drop:
             del app_kwargs[name]
         if not deps:
             self._launch(task)
             return fut
-        task.depends = deps
         task.waiting = len(deps) + 1  # +1 until every callback is registered
         callback = partial(self._count_down, self._launch_ready, task)
         for dep in deps:
@@ -361,24 +372,16 @@ class DataFlowKernel:
         if self.cleanup_called:
             return
         self.cleanup_called = True
-        log.info("cleaning up; task states: %s",
-                 {s.name: n for s, n in self.task_state_counts.items() if n})
-        self._run.stop_scaling()
-        for task in self._delayer.close():  # retries that will never run
+        self._run.clean_up(self, wait, self._settle_unfinished)
+
+    def _settle_unfinished(self) -> None:
+        """At cleanup: tasks awaiting a retry fail with their last error, pending tasks are
+        cancelled (each move expects ``pending``: one that launched meanwhile is left)."""
+        for task in self._delayer.close():
             self._done.finish(task, retry_cut_short(task), S.pending)
         for task in list(self.tasks.values()):
             if task.state is S.pending:
                 self._done.finish(task, CANCELLED_AT_CLEANUP, S.pending)
-        if not wait:
-            kill_task_processes()
-        self._run.shut_down(wait)
-        for hook in self._cleanup_hooks:
-            try:
-                hook(self)
-            except Exception:
-                log.exception("cleanup hook %r failed", hook)
-        log.info("plait run %s finished", self.run_id)
-        self._run.close_log()
 
     def __enter__(self) -> DataFlowKernel:
         return self

@@ -24,6 +24,7 @@ from typing import Any
 import zmq
 
 from plait._lightfuture import LightFuture
+from plait._sampling import encode_spec
 from plait.executors._blocks import ErrorHandler, TaskCount
 from plait.executors._errors import (
     BadStateException,
@@ -213,7 +214,9 @@ class HighThroughputExecutor(PilotBlocks):
             drain_period=(self.drain_period if self.drain_period is not None
                           else getattr(self.provider, "drain_after", None)),
             cpu_affinity=self.cpu_affinity,
-            accelerators=" ".join(self.available_accelerators))
+            accelerators=" ".join(self.available_accelerators),
+            monitoring=(f"--monitoring={encode_spec(self.monitoring_spec)}"
+                        if self.monitoring_spec else ""))
 
     # -- submit --------------------------------------------------------------------------------
     def submit(self, func: Callable[..., Any], resource_specification: dict[str, Any],
@@ -285,6 +288,21 @@ class HighThroughputExecutor(PilotBlocks):
                 self._wake()
         elif kind == P.EVENT:
             self._manager_event(P.loads(frames[1]))
+        elif kind == P.MONITOR:
+            self.monitoring_samples(P.loads(frames[1]))
+
+    def monitor_resources(self) -> bool:
+        """Yes: managers sample their busy workers (see plait._sampling)."""
+        return True
+
+    def monitoring_samples(self, records: list[tuple[Any, ...]]) -> None:
+        """Samples from managers (by any radio): hand them on with their tasks' futures."""
+        sink, tasks = self.monitoring_sink, self._tasks
+        if sink is None:
+            return
+        found = [(fut, rec[1:]) for rec in records if (fut := tasks.get(rec[0])) is not None]
+        if found:
+            sink(found)
 
     def _results(self, frames: list[zmq.Frame]) -> None:
         tasks = self._tasks

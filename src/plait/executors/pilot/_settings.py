@@ -33,7 +33,8 @@ def default_launch_cmd() -> str:
             "--cert_dir {cert_dir} --logdir={logdir} --block_id={block_id} "
             "--hb_period={heartbeat_period} {address_probe_timeout_string} "
             "--hb_threshold={heartbeat_threshold} --drain_period={drain_period} "
-            "--cpu-affinity {cpu_affinity} --available-accelerators {accelerators}")
+            "--cpu-affinity {cpu_affinity} {monitoring} "
+            "--available-accelerators {accelerators}")
 
 
 def local_addresses() -> str:
