@@ -9,7 +9,7 @@ import time
 from collections import deque
 
 from plait.dataflow._events import Subscriber, Subscribers, TaskStateChanged
-from plait.dataflow._states import FINAL_STATES, InvalidTransition, States, Story, is_legal
+from plait.dataflow._states import FINAL_STATES, LEGAL_MOVES, InvalidTransition, States, Story
 from plait.dataflow._task import Task
 
 log = logging.getLogger("plait.dataflow")
@@ -17,7 +17,7 @@ log = logging.getLogger("plait.dataflow")
 _STRIPES = 64  # locks shared by task id, so that a task costs no lock of its own
 # The journal of recent moves, all tasks together: an illegal move reports the story of its
 # task from it. One ring per kernel instead of a history per task keeps a task in flight as
-# small as it was (a deque per task would cost ~600 bytes); the price is that the story of
+# small as it was (a deque per task would cost ~760 bytes); the price is that the story of
 # a task idle for the last _JOURNAL moves is gone, which the error then says.
 _JOURNAL = 4096
 
@@ -44,6 +44,7 @@ class TaskBook:
         self._waiters = 0
         self.events = Subscribers()
         self._journal: deque[tuple[int, States, States, str]] = deque(maxlen=_JOURNAL)
+        self._note = self._journal.append
 
     def lock_for(self, task: Task) -> threading.Lock:
         return self.stripes[task.id % _STRIPES]
@@ -72,24 +73,24 @@ class TaskBook:
         """
         old = task.state
         if old is not expect:
-            self._journal.append((task.id, old, new, "stale, ignored: expected "
-                                  f"{expect.name} ({why})"))
+            self._note((task.id, old, new, f"stale, ignored: expected {expect.name} ({why})"))
             if log.isEnabledFor(logging.DEBUG):
                 log.debug("task %d: stale move %s -> %s ignored, it is %s (%s)", task.id,
                           expect.name, new.name, old.name, why)
             return False
-        if not is_legal(old, new):
+        if (old, new) not in LEGAL_MOVES:
             raise InvalidTransition(task.id, old, new, why, self.story_of(task.id))
         task.state = new
-        self._journal.append((task.id, old, new, why))
+        self._note((task.id, old, new, why))
+        final = new in FINAL_STATES
         with self._counts_lock:
             self._counts[old] -= 1
             self._counts[new] += 1
-            if new in FINAL_STATES:
+            if final:
                 self._live -= 1
                 if self._live == 0 and self._waiters:
                     self._idle.notify_all()
-        if new in FINAL_STATES and not self.keep_finished:
+        if final and not self.keep_finished:
             self.tasks.pop(task.id, None)
         if log.isEnabledFor(logging.DEBUG):
             log.debug("task %d: %s -> %s (%s)", task.id, old.name, new.name, why)

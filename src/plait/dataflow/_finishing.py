@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from typing import Any, cast
 
 from plait._lightfuture import LightFuture
 from plait.dataflow._book import Moved, TaskBook
 from plait.dataflow._decisions import Finish
+from plait.dataflow._events import TaskStateChanged
 from plait.dataflow._failures import FailureLog
 from plait.dataflow._memoizer import Memoizer
 from plait.dataflow._states import States
@@ -32,10 +33,11 @@ class Finisher:
     def finish(self, task: Task, finish: Finish, expect: States) -> bool:
         """Move ``task`` from ``expect`` to ``finish.state`` and complete its future; False
         (nothing done) if it is no longer in ``expect``."""
-        with self._book.lock_for(task):
-            moved, fut = self.settle(task, finish, expect)
-        if not moved:
-            return False
+        with self._book.lock_for(task):  # settle(), inlined: this is every task's path
+            moved = self._book.move(task, finish.state, finish.why, expect)
+            if not moved:
+                return False
+            fut, task.future = task.future, None
         self.complete(task, fut, moved, finish)
         return True
 
@@ -59,7 +61,8 @@ class Finisher:
             self._record_memo(task, finish)
         if state is S.failed or state is S.cancelled:
             self._failures.task_failed(task, exc)
-        self._book.emit(moved)
+        if moved is not True:  # True: nobody subscribed (emit() inlined on the hot path)
+            self._book.events.emit(cast(TaskStateChanged, moved))
         assert fut is not None
         if state is S.cancelled:
             LightFuture.cancel(fut)  # the future's own cancel, not AppFuture's (the kernel's)

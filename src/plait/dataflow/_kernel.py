@@ -24,9 +24,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from functools import partial
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from plait._children import kill_task_processes
 from plait._config import Config
 from plait._errors import ConfigurationError, NoDataFlowKernelError
 from plait.data._files import File
@@ -48,7 +47,7 @@ from plait.dataflow._decisions import (
     retry_cut_short,
 )
 from plait.dataflow._delayer import Delayer
-from plait.dataflow._events import Subscriber
+from plait.dataflow._events import Subscriber, TaskStateChanged
 from plait.dataflow._failures import FailedTask, FailureLog
 from plait.dataflow._finishing import Finisher
 from plait.dataflow._futures import AppFuture
@@ -96,21 +95,12 @@ class DataFlowKernel:
                           else config.dependency_resolver)
         self._keep_args = bool(config.retries)
         self.cleanup_called = False
-        self._cleanup_hooks: list[Callable[[DataFlowKernel], object]] = []
         self._started = time.time()
-        # A MonitoringHub (duck-typed: this layer never imports monitoring): start(dfk)
-        # subscribes to the events and registers its own close with on_cleanup.
-        self.monitoring = config.monitoring
-        self._usage: Any = None
+        self.monitoring = config.monitoring  # a MonitoringHub, started by run.start(self)
         self.data_manager = DataManager(self)
         try:
-            if self.monitoring is not None:  # before the executors: they may sample for it
-                self.monitoring.start(self)
-            run.start()
-            if config.usage_tracking:  # opt-in; sends from daemon threads, never waits
-                from plait.usage_tracking import UsageTracker
-
-                self._usage = UsageTracker(self)
+            run.start(self)
+            self._usage = run.usage  # a UsageTracker when Config.usage_tracking asks for one
         except BaseException:
             log.exception("plait could not start; stopping what was started")
             self.cleanup(wait=False)
@@ -122,7 +112,7 @@ class DataFlowKernel:
 
     def on_cleanup(self, hook: Callable[[DataFlowKernel], object]) -> None:
         """Call ``hook(self)`` at the end of ``cleanup()`` (the loader forgets the kernel so)."""
-        self._cleanup_hooks.append(hook)
+        self._run.cleanup_hooks.append(hook)
 
     # -- observing ----------------------------------------------------------------------------
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
@@ -255,7 +245,8 @@ class DataFlowKernel:
             moved = book.move(task, task.launch_state, "handed to its executor", S.pending)
         if not moved:  # cancelled or cleaned up since the launch was decided
             return
-        book.emit(moved)
+        if moved is not True:  # an event for subscribers (emit() inlined: every task's path)
+            book.events.emit(cast(TaskStateChanged, moved))
         task.try_time_launched = time.time()
         args, kwargs = task.args or (), task.kwargs or {}
         executor = self.executors.get(task.executor)
@@ -406,24 +397,16 @@ class DataFlowKernel:
         if self.cleanup_called:
             return
         self.cleanup_called = True
-        log.info("cleaning up; task states: %s",
-                 {s.name: n for s, n in self.task_state_counts.items() if n})
-        self._run.stop_scaling()
-        for task in self._delayer.close():  # retries that will never run
+        self._run.clean_up(self, wait, self._settle_unfinished)
+
+    def _settle_unfinished(self) -> None:
+        """At cleanup: tasks awaiting a retry fail with their last error, pending tasks are
+        cancelled (each move expects ``pending``: one that launched meanwhile is left)."""
+        for task in self._delayer.close():
             self._done.finish(task, retry_cut_short(task), S.pending)
         for task in list(self.tasks.values()):
             if task.state is S.pending:
                 self._done.finish(task, CANCELLED_AT_CLEANUP, S.pending)
-        if not wait:
-            kill_task_processes()
-        self._run.shut_down(wait)
-        for hook in self._cleanup_hooks:
-            try:
-                hook(self)
-            except Exception:
-                log.exception("cleanup hook %r failed", hook)
-        log.info("plait run %s finished", self.run_id)
-        self._run.close_log()
 
     def __enter__(self) -> DataFlowKernel:
         return self

@@ -1,8 +1,11 @@
 """What a kernel run holds from load to cleanup: its run directory and log file, the
-memoizer, the executors and their scaling poller; started in order, stopped in reverse.
+monitoring hub, the memoizer, the executors and their scaling poller, the usage tracker;
+started in order, stopped in reverse.
 
-The kernel owns one RunResources and calls ``start()`` once, ``add_executors()`` for
-executors added later, and at cleanup ``stop_scaling()`` then ``shut_down(wait)``.
+The kernel owns one RunResources and calls ``start(kernel)`` once, ``add_executors()`` for
+executors added later, and ``clean_up(kernel, wait, settle)`` once. The kernel is passed in
+and only duck-typed here (monitoring and the tracker receive it): this module does not
+import the kernel.
 """
 
 from __future__ import annotations
@@ -10,9 +13,10 @@ from __future__ import annotations
 import logging
 import random
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from plait._children import kill_task_processes
 from plait._config import Config
 from plait._errors import ConfigurationError
 from plait.dataflow._memo import make_memoizer
@@ -38,16 +42,25 @@ class RunResources:
         self.executors: dict[str, Executor] = {}
         self.user_labels: list[str] = []
         self.sandboxed: set[str] = set()  # labels of executors with sandbox=True
+        self.cleanup_hooks: list[Callable[[Any], object]] = []
+        self.usage: Any = None
         self._poller: Any = None
 
-    def start(self) -> None:
-        """Start the memoizer, the config's executors and the internal thread pool."""
+    def start(self, kernel: Any) -> None:
+        """Start the monitoring hub (before the executors: they may sample for it), the
+        memoizer, the config's executors, the internal thread pool and usage tracking."""
         config = self.config
+        if config.monitoring is not None:  # duck-typed: start(dfk) subscribes to events
+            config.monitoring.start(kernel)
         if self.memoizer is not None:
             self.memoizer.start(run_dir=self.run_dir, config_run_dir=config.run_dir)
         self.add_executors(config.executor_list)
         self.add_executors([ThreadPoolExecutor(INTERNAL_EXECUTOR,
                                                config.internal_tasks_max_threads)])
+        if config.usage_tracking:  # opt-in; sends from daemon threads, never waits
+            from plait.usage_tracking import UsageTracker
+
+            self.usage = UsageTracker(kernel)
 
     def add_executors(self, executors: Sequence[Executor]) -> None:
         """Start ``executors`` and make them available to apps; scale those with blocks."""
@@ -91,10 +104,25 @@ class RunResources:
             raise ConfigurationError("executors", executors, "'all' or a list of labels")
         return random.choice(list(executors))
 
-    def stop_scaling(self) -> None:
-        """Stop the poller first, so that no block is submitted while executors stop."""
+    def clean_up(self, kernel: Any, wait: bool, settle: Callable[[], None]) -> None:
+        """The cleanup sequence: stop scaling (no block is submitted while executors stop),
+        ``settle()`` the tasks that will not run, shut the executors down (killing task
+        processes first without ``wait``), run the cleanup hooks, close the log."""
+        log.info("cleaning up; task states: %s",
+                 {s.name: n for s, n in kernel.task_state_counts.items() if n})
         if self._poller is not None:
             self._poller.close()
+        settle()
+        if not wait:
+            kill_task_processes()
+        self.shut_down(wait)
+        for hook in self.cleanup_hooks:
+            try:
+                hook(kernel)
+            except Exception:
+                log.exception("cleanup hook %r failed", hook)
+        log.info("plait run %s finished", self.run_id)
+        self.close_log()
 
     def shut_down(self, wait: bool) -> None:
         """Shut every executor down, then write the final checkpoint; log what fails."""

@@ -61,7 +61,7 @@ FINAL_FAILURE_STATES: Final = frozenset({S.failed, S.dep_fail, S.cancelled})
 #: the states of a task its executor holds
 EXECUTING_STATES: Final = frozenset({S.launched, S.staging_in, S.staging_out})
 
-_LEGAL: Final = frozenset((old, new) for old, news in NEXT.items() for new in news)
+LEGAL_MOVES: Final = frozenset((old, new) for old, news in NEXT.items() for new in news)
 
 
 Story = tuple[tuple[str, str, str], ...]
@@ -92,4 +92,4 @@ class InvalidTransition(InternalConsistencyError):
 
 def is_legal(old: States, new: States) -> bool:
     """Whether ``old -> new`` is a declared move."""
-    return (old, new) in _LEGAL
+    return (old, new) in LEGAL_MOVES
