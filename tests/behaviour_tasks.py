@@ -58,3 +58,11 @@ def die_once(marker: str) -> str:
         open(marker, "w").close()
         os.kill(os.getpid(), signal.SIGKILL)
     return "survived"
+
+
+def die_always() -> str:
+    """SIGKILL this worker process every time: a task that kills its worker."""
+    import signal
+
+    os.kill(os.getpid(), signal.SIGKILL)
+    return "unreachable"

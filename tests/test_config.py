@@ -17,7 +17,7 @@ from plait.errors import ConfigurationError
     ("checkpoint_mode", "always", "'task_exit'"),
     ("strategy", "fast", "'simple'"),
     ("usage_tracking", 7, "from 0"),
-    ("strategy_period", -1, "seconds >= 0"),
+    ("strategy_period", -1, "seconds > 0"),
     ("checkpoint_period", "30 minutes", "'HH:MM:SS'"),
     ("retry_handler", 5, "a callable"),
     ("internal_tasks_max_threads", 0, "an int >= 1"),

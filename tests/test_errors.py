@@ -7,6 +7,7 @@ import pickle
 import pytest
 
 from plait import errors
+from plait.dataflow.states import States
 from plait.errors import (
     BashExitFailure,
     BlockFailed,
@@ -33,10 +34,17 @@ EXAMPLES = [
     errors.ExecutorError("htex", "why"),
     errors.InvalidResourceSpecification(["gpus"], "not accepted"),
     errors.VersionMismatch("table"),
+    InterchangeLost(None, "/tmp/ic.log", pid=7, hostname="h", unresponsive="silent for 8 s"),
+    errors.BadLauncher("srun", "LocalProvider needs a plait.launchers.Launcher"),
     WorkerLost(1, "node1", task_id=5, exitcode=-9, log_path="/tmp/w.log"),
+    WorkerLost(1, "node1", 5, -9, "/tmp/w.log", peak_rss=3 << 30, highest_rss_on_node=True),
     ManagerLost("m1", "node1", "heartbeats stopped"),
     BlockFailed("0", "workers never started", exitcode=3, stderr_tail="ImportError: x"),
     InterchangeLost(-9, "/tmp/ic.log"),
+    errors.TaskKilledWorker(5, "app", "it was running on each of the 2 workers lost", 1,
+                            "node1", -9, 2**30, "/tmp/w.log"),
+    errors.InvalidTransition(5, States.exec_done, States.pending, "retry 1",
+                             (("pending", "launched", "handed to its executor"),)),
 ]
 
 
@@ -51,6 +59,16 @@ def test_worker_lost_names_signal_host_log_and_fix() -> None:
     text = str(WorkerLost(1, "node1", task_id=5, exitcode=-9, log_path="/tmp/w.log"))
     for part in ("task 5", "worker 1", "node1", "SIGKILL(-9)", "/tmp/w.log", "mem_per_worker"):
         assert part in text
+
+
+def test_worker_lost_shows_peak_memory_and_keeps_the_facts_through_pickle() -> None:
+    err = WorkerLost(1, "node1", 5, -9, "/tmp/w.log", peak_rss=3 << 30, highest_rss_on_node=True)
+    copy = pickle.loads(pickle.dumps(err))
+    assert (copy.peak_rss, copy.highest_rss_on_node) == (3 << 30, True)
+    assert "SIGKILL(-9)" in str(copy) and "peak memory was 3.0 GiB, the most" in str(copy)
+    small = WorkerLost(1, "node1", 5, -11, peak_rss=200 << 20)
+    assert "SIGSEGV(-11)" in str(small) and "peak memory was 200 MiB." in str(small)
+    assert "peak memory" not in str(WorkerLost(1, "node1", 5, -9))
 
 
 def test_block_failed_carries_exit_code_and_stderr() -> None:

@@ -12,6 +12,8 @@ from pathlib import Path
 import psutil
 import pytest
 
+from waiting import wait_until
+
 SCRIPT = textwrap.dedent("""
     import sys, time, plait
     from plait import Config, HighThroughputExecutor, python_app
@@ -43,11 +45,9 @@ def test_ctrl_c_leaves_no_interchange_manager_or_worker(tmp_path: Path) -> None:
         assert proc.stdout is not None
         assert proc.stdout.readline().strip() == "READY"
         root = psutil.Process(proc.pid)
-        deadline = time.monotonic() + 30
-        while len([p for p in root.children(recursive=True) if "_worker" in " ".join(
-                p.cmdline())]) < 2:  # both workers of the block are up
-            assert time.monotonic() < deadline, "workers never started"
-            time.sleep(0.05)
+        wait_until(lambda: len([p for p in root.children(recursive=True)
+                                if "_worker" in " ".join(p.cmdline())]) >= 2,
+                   30, "both workers of the block")
         family = root.children(recursive=True)
         started = time.monotonic()
         proc.send_signal(signal.SIGINT)

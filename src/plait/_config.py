@@ -10,11 +10,20 @@ from __future__ import annotations
 import logging
 import re
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 from plait._errors import ConfigurationError
+from plait._validate import (
+    check_bool,
+    check_callable,
+    check_choice,
+    check_int,
+    check_methods,
+    check_number,
+    check_str,
+)
 from plait.executors._base import Executor
 
 ExitMode = Literal["cleanup", "skip", "wait"]
@@ -92,53 +101,47 @@ class Config:
 
     def validate(self) -> None:
         """Check every field; raise ConfigurationError naming the first bad one."""
-        execs = tuple(self.executors) if self.executors else _default_executors()
-        for ex in execs:
-            if not isinstance(ex, Executor):
-                raise ConfigurationError(
-                    "executors", ex, "a list of plait executors (ThreadPoolExecutor, "
-                    "HighThroughputExecutor, ...)")
-        labels = [ex.label for ex in execs]
-        dups = sorted({x for x in labels if labels.count(x) > 1})
-        if dups:
-            raise ConfigurationError("executors", dups, "distinct labels",
-                                     "Set label=... on each executor.")
-        if "_parsl_internal" in labels:
-            raise ConfigurationError("executors", "_parsl_internal",
-                                     "labels other than the reserved '_parsl_internal'")
-        self._executors = execs
-        _check_choice("exit_mode", self.exit_mode, _EXIT_MODES)
-        _check_choice("checkpoint_mode", self.checkpoint_mode, (*_CHECKPOINT_MODES, None))
+        self._executors = _check_executors(self.executors)
+        check_choice("exit_mode", self.exit_mode, _EXIT_MODES)
+        check_choice("checkpoint_mode", self.checkpoint_mode, (*_CHECKPOINT_MODES, None))
         if self.strategy is not None:
-            _check_choice("strategy", self.strategy, _STRATEGIES)
+            check_choice("strategy", self.strategy, _STRATEGIES)
         for name in ("retries", "infrastructure_retries"):
-            _check_int(name, getattr(self, name), 0)
-        _check_int("internal_tasks_max_threads", self.internal_tasks_max_threads, 1)
-        if not isinstance(self.usage_tracking, int) or not 0 <= self.usage_tracking <= 3:
-            raise ConfigurationError("usage_tracking", self.usage_tracking,
-                                     "an int from 0 (off) to 3")
-        for name in ("strategy_period", "max_idletime"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
-                raise ConfigurationError(name, value, "a number of seconds >= 0")
+            check_int(name, getattr(self, name), low=0)
+        check_int("internal_tasks_max_threads", self.internal_tasks_max_threads, low=1)
+        if not isinstance(self.usage_tracking, bool):  # older Parsl took a bool
+            check_int("usage_tracking", self.usage_tracking, low=0, high=3)
+        check_number("strategy_period", self.strategy_period, low=0, strict=True,
+                     kind="a number of seconds")
+        check_number("max_idletime", self.max_idletime, low=0, inf=True,
+                     kind="a number of seconds")
+        for name in ("garbage_collect", "app_cache"):
+            check_bool(name, getattr(self, name))
         for name in ("retry_handler", "std_autopath"):
-            value = getattr(self, name)
-            if value is not None and not callable(value):
-                raise ConfigurationError(name, value, "a callable or None")
-        hint = "For example plait.logconfigs.JSONLogging() or NoopLogging()."
-        if not isinstance(self.initialize_logging, bool) and not _is_log_config(
-                self.initialize_logging):
-            raise ConfigurationError("initialize_logging", self.initialize_logging,
-                                     "True, False or a LogConfig", hint)
-        if self.log_config is not None and not _is_log_config(self.log_config):
-            raise ConfigurationError("log_config", self.log_config, "None or a LogConfig",
-                                     hint)
-        if not isinstance(self.run_dir, str) or not self.run_dir:
-            raise ConfigurationError("run_dir", self.run_dir, "a non-empty path string")
+            check_callable(name, getattr(self, name))
+        if not isinstance(self.initialize_logging, bool):
+            check_methods("initialize_logging", self.initialize_logging,
+                          ("initialize_logging",), "True, False or a LogConfig "
+                          "(plait.logconfigs.FileLogging(), JSONLogging(), NoopLogging())")
+        check_methods("log_config", self.log_config, ("initialize_logging",),
+                      "a LogConfig (plait.logconfigs.FileLogging(), JSONLogging(), "
+                      "NoopLogging())", none=True)
+        check_str("run_dir", self.run_dir)
+        check_str("project_name", self.project_name, empty=True, none=True)
+        check_int("log_level", self.log_level, low=0, high=logging.CRITICAL)
+        check_methods("memoizer", self.memoizer, ("check_memo",),
+                      "a Memoizer such as BasicMemoizer(...)", none=True)
+        check_methods("dependency_resolver", self.dependency_resolver,
+                      ("traverse_to_gather", "traverse_to_unwrap"),
+                      "a DependencyResolver (SHALLOW_DEPENDENCY_RESOLVER or "
+                      "DEEP_DEPENDENCY_RESOLVER)", none=True)
+        check_methods("retry_backoff", self.retry_backoff, ("delay",),
+                      "a RetryBackoff(...)", none=True)
         if self.checkpoint_period is not None:
             checkpoint_period_seconds(self.checkpoint_period)
         if self.checkpoint_files is not None and (
             isinstance(self.checkpoint_files, str)
+            or not isinstance(self.checkpoint_files, (list, tuple))
             or not all(isinstance(p, str) for p in self.checkpoint_files)
         ):
             raise ConfigurationError("checkpoint_files", self.checkpoint_files,
@@ -172,16 +175,24 @@ def checkpoint_period_seconds(period: str) -> int:
     return hours * 3600 + minutes * 60 + seconds
 
 
-def _is_log_config(value: object) -> bool:
-    return callable(getattr(value, "initialize_logging", None))
-
-
-def _check_choice(name: str, value: object, allowed: Sequence[object]) -> None:
-    if value not in allowed:
-        shown = " or ".join(repr(a) for a in allowed)
-        raise ConfigurationError(name, value, f"one of {shown}")
-
-
-def _check_int(name: str, value: object, minimum: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise ConfigurationError(name, value, f"an int >= {minimum}")
+def _check_executors(executors: object) -> tuple[Executor, ...]:
+    allowed = "a list of plait executors (ThreadPoolExecutor, HighThroughputExecutor, ...)"
+    if isinstance(executors, Executor):
+        raise ConfigurationError("executors", executors, allowed,
+                                 f"Put it in a list: executors=[{executors!r}].")
+    if executors is not None and (isinstance(executors, (str, bytes, dict))
+                                  or not isinstance(executors, Iterable)):
+        raise ConfigurationError("executors", executors, allowed)
+    execs = tuple(executors) if executors else _default_executors()
+    for ex in execs:
+        if not isinstance(ex, Executor):
+            raise ConfigurationError("executors", ex, allowed)
+    labels = [ex.label for ex in execs]
+    dups = sorted({x for x in labels if labels.count(x) > 1})
+    if dups:
+        raise ConfigurationError("executors", dups, "distinct labels",
+                                 "Set label=... on each executor.")
+    if "_parsl_internal" in labels:
+        raise ConfigurationError("executors", "_parsl_internal",
+                                 "labels other than the reserved '_parsl_internal'")
+    return execs

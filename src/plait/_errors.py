@@ -4,6 +4,7 @@
 
     PlaitError (also exported as ParslError)
     ├── ConfigurationError              a Config field or app argument is wrong
+    │   └── BadLauncher                 (plait.launchers) a provider got no launcher instance
     ├── OptionalModuleMissing           an extra is not installed
     ├── NotYetAvailable                 a Parsl name whose implementation is not in this release
     ├── InternalConsistencyError        a plait bug: please report it

@@ -22,6 +22,7 @@ from plait._errors import PlaitError as PlaitError
 from plait._errors import PropagatedException as PropagatedException
 from plait._errors import SerializationError as SerializationError
 from plait._errors import TaskCancelled as TaskCancelled
+from plait.dataflow._errors import TaskKilledWorker as TaskKilledWorker
 from plait.dataflow._states import InvalidTransition as InvalidTransition
 from plait.executors._errors import BadMessage as BadMessage
 from plait.executors._errors import BadStateException as BadStateException
@@ -56,6 +57,6 @@ __all__ = [
     "JoinError", "ManagerLost", "MissingOutputs", "NoDataFlowKernelError",
     "NotYetAvailable", "OptionalModuleMissing", "ParslError", "PlaitError", "PropagatedException",
     "ScaleOutFailed", "ScalingFailed", "SchedulerMissingArgs", "ScriptPathError",
-    "SerializationError", "SiteError", "SubmitException", "TaskCancelled", "TooManyJobFailures",
-    "UnsupportedFeatureError", "VersionMismatch", "WorkerLost",
+    "SerializationError", "SiteError", "SubmitException", "TaskCancelled", "TaskKilledWorker",
+    "TooManyJobFailures", "UnsupportedFeatureError", "VersionMismatch", "WorkerLost",
 ]

@@ -6,7 +6,6 @@ import collections
 import os
 import pickle
 import threading
-import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from plait.dataflow.memoization import BasicMemoizer, CheckpointWarning
 from plait.dataflow.states import States
 from plait.errors import BadCheckpoint, ConfigurationError
 from plait.utils import get_all_checkpoints, get_last_checkpoint
+from waiting import wait_until
 
 # an unexpected checkpoint warning is a failure (the tests that expect one use pytest.warns)
 pytestmark = pytest.mark.filterwarnings("error::plait.dataflow.memoization.CheckpointWarning")
@@ -80,11 +80,9 @@ def run_doubles(xs: range) -> list[int]:
 
 
 def wait_for_records(path: Path, count: int) -> list[str]:
-    deadline = time.monotonic() + 20
-    while len(found := records(path)) < count:  # nothing signals a file write: a deadline
-        assert time.monotonic() < deadline, f"{count} records not written within 20 s"
-        time.sleep(0.01)
-    return found
+    # nothing signals a file write to the test
+    wait_until(lambda: len(records(path)) >= count, 20, f"{count} records in {path}")
+    return records(path)
 
 
 def test_task_exit_writes_each_result_before_cleanup(run_dir: str) -> None:

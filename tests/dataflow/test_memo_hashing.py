@@ -24,8 +24,8 @@ from plait.dataflow.memoization import id_for_memo, make_hash
 
 
 def task(func: Any, *args: Any, ignore: tuple[str, ...] = (), **kwargs: Any) -> Task:
-    return Task(7, getattr(func, "__name__", "f"), func, args, kwargs, None,  # type: ignore[arg-type]
-                "threads", cache=True, ignore_for_cache=ignore)
+    return Task(7, getattr(func, "__name__", "f"), func, args, kwargs, "threads",
+                cache=True, ignore_for_cache=ignore)
 
 
 def add(x: Any, y: Any = 1) -> Any:

@@ -14,7 +14,6 @@ import subprocess
 import sys
 import textwrap
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ from plait import Config, ThreadPoolExecutor, python_app
 from plait.dataflow._checkpoint import scan
 from plait.dataflow.states import States
 from plait.errors import DependencyError
+from waiting import wait_until
 
 RUNS: collections.Counter[str] = collections.Counter()
 _LOCK = threading.Lock()
@@ -149,11 +149,12 @@ def test_sigkill_mid_run_then_resume_reexecutes_nothing_completed(tmp_path: Path
 
     proc = subprocess.Popen([sys.executable, str(script), str(run_dir), str(log1),
                              str(report), str(n)], stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 60
-    while len(executed(log1)) < kill_after:  # task bodies write the file; nothing signals
+
+    def started_enough() -> bool:  # task bodies write the file; nothing signals
         assert proc.poll() is None, f"run 1 ended early: {proc.stderr.read()!r}"  # type: ignore[union-attr]
-        assert time.monotonic() < deadline, "run 1 did not start 60 tasks within 60 s"
-        time.sleep(0.01)
+        return len(executed(log1)) >= kill_after
+
+    wait_until(started_enough, 60, f"run 1 to start {kill_after} tasks")
     os.kill(proc.pid, signal.SIGKILL)
     assert proc.wait(timeout=30) == -signal.SIGKILL
     proc.stderr.close()  # type: ignore[union-attr]

@@ -80,7 +80,7 @@ def consume(x: Any) -> Any:
 # -- pure decisions ------------------------------------------------------------------------
 
 def record() -> Task:
-    return Task(3, "app", print, (), {}, None, "threads")  # type: ignore[arg-type]
+    return Task(3, "app", print, (), {}, "threads")
 
 
 def test_decision_cost_model_without_handler() -> None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import select
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +12,7 @@ import pytest
 from plait.launchers import SingleNodeLauncher
 from plait.providers import JobStatus, LocalProvider
 from plait.providers._procs import session_processes, wait_gone
+from waiting import Beacon as Beacon  # the tests here import it from this conftest
 
 
 @pytest.fixture
@@ -43,30 +42,6 @@ def make_gate(tmp_path: Path) -> Path:
     gate = tmp_path / "gate"
     os.mkfifo(gate)
     return gate
-
-
-class Beacon:
-    """A fifo blocks write lines to; the test waits for them with select (no polling)."""
-
-    def __init__(self, folder: Path) -> None:
-        self.path = folder / "beacon"
-        os.mkfifo(self.path)
-        # O_RDWR: writers never block on open, and the reader never sees EOF between writers.
-        self._fd = os.open(self.path, os.O_RDWR | os.O_NONBLOCK)
-        self._buf = b""
-
-    def wait_lines(self, count: int, timeout: float = 20) -> list[str]:
-        deadline = time.monotonic() + timeout
-        while self._buf.count(b"\n") < count:
-            left = deadline - time.monotonic()
-            assert left > 0, f"only {self._buf!r} arrived on the beacon"
-            ready, _, _ = select.select([self._fd], [], [], left)
-            if ready:
-                self._buf += os.read(self._fd, 4096)
-        return self._buf.decode().splitlines()
-
-    def close(self) -> None:
-        os.close(self._fd)
 
 
 @pytest.fixture

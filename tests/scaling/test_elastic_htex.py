@@ -5,7 +5,6 @@ removed after max_idletime, without killing a running task."""
 from __future__ import annotations
 
 import os
-import select
 import sys
 import time
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ from plait.executors.pilot._executor import HighThroughputExecutor
 from plait.providers import JobState, LocalProvider
 from plait.providers._procs import session_processes, wait_gone
 from plait.scaling import JobStatusPoller
+from waiting import Beacon
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:
@@ -26,36 +26,12 @@ if HERE not in sys.path:
 import elastic_tasks  # noqa: E402  (workers import it by reference from HERE)
 
 
-class Fifos:
+class Fifos(Beacon):
     """A beacon fifo tasks announce themselves on, and one gate fifo per task."""
 
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.beacon = str(folder / "beacon")
-        os.mkfifo(self.beacon)
-        self._fd = os.open(self.beacon, os.O_RDWR | os.O_NONBLOCK)
-        self._buf = b""
-
-    def gate(self, tag: str) -> str:
-        path = str(self.folder / f"gate-{tag}")
-        os.mkfifo(path)
-        return path
-
-    def wait_lines(self, count: int, timeout: float) -> list[str]:
-        deadline = time.monotonic() + timeout
-        while self._buf.count(b"\n") < count:
-            left = deadline - time.monotonic()
-            assert left > 0, f"only {self._buf!r} arrived"
-            if select.select([self._fd], [], [], left)[0]:
-                self._buf += os.read(self._fd, 4096)
-        return self._buf.decode().splitlines()
-
-    def open_gate(self, path: str) -> None:
-        with open(path, "w") as fh:  # the task is already blocked reading it
-            fh.write("go\n")
-
-    def close(self) -> None:
-        os.close(self._fd)
+    @property
+    def beacon(self) -> str:
+        return self.path
 
 
 @pytest.fixture

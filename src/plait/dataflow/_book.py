@@ -6,21 +6,31 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 
 from plait.dataflow._events import Subscriber, Subscribers, TaskStateChanged
-from plait.dataflow._states import FINAL_STATES, InvalidTransition, States, is_legal
+from plait.dataflow._states import FINAL_STATES, InvalidTransition, States, Story, is_legal
 from plait.dataflow._task import Task
 
 log = logging.getLogger("plait.dataflow")
 
 _STRIPES = 64  # locks shared by task id, so that a task costs no lock of its own
+# The journal of recent moves, all tasks together: an illegal move reports the story of its
+# task from it. One ring per kernel instead of a history per task keeps a task in flight as
+# small as it was (a deque per task would cost ~600 bytes); the price is that the story of
+# a task idle for the last _JOURNAL moves is gone, which the error then says.
+_JOURNAL = 4096
+
+Moved = TaskStateChanged | bool
+"""What ``move`` returns: False for a stale decision (nothing moved), else the event to
+emit, or True when nobody subscribed (both are truthy)."""
 
 
 class TaskBook:
     """Live tasks by id, counts per state, and state moves.
 
     ``lock_for(task)`` guards a task's ``state`` and countdown fields; ``move`` must be
-    called with it held, and returns the event to ``emit`` once it is released.
+    called with it held, and returns what to ``emit`` once it is released.
     """
 
     def __init__(self, keep_finished: bool) -> None:
@@ -33,6 +43,7 @@ class TaskBook:
         self._live = 0
         self._waiters = 0
         self.events = Subscribers()
+        self._journal: deque[tuple[int, States, States, str]] = deque(maxlen=_JOURNAL)
 
     def lock_for(self, task: Task) -> threading.Lock:
         return self.stripes[task.id % _STRIPES]
@@ -48,12 +59,29 @@ class TaskBook:
                                               States.pending, task.time_invoked, 0,
                                               "submitted"))
 
-    def move(self, task: Task, new: States, why: str) -> TaskStateChanged | None:
-        """Change ``task``'s state (its lock held); the only code that does."""
+    def move(self, task: Task, new: States, why: str, expect: States) -> Moved:
+        """Move ``task`` from ``expect`` to ``new``; the only code that sets a task's state.
+
+        Call with ``lock_for(task)`` held, from a decision taken under that same hold or
+        that names the state it was taken in: if the task has left ``expect`` meanwhile
+        (cancelled, cleaned up, finished by another thread), the decision is stale and
+        nothing happens (False). Emit what it returns once the lock is released.
+
+        Raises:
+            InvalidTransition: ``expect -> new`` is not a declared move (a plait bug).
+        """
         old = task.state
+        if old is not expect:
+            self._journal.append((task.id, old, new, "stale, ignored: expected "
+                                  f"{expect.name} ({why})"))
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug("task %d: stale move %s -> %s ignored, it is %s (%s)", task.id,
+                          expect.name, new.name, old.name, why)
+            return False
         if not is_legal(old, new):
-            raise InvalidTransition(task.id, old, new, why)
+            raise InvalidTransition(task.id, old, new, why, self.story_of(task.id))
         task.state = new
+        self._journal.append((task.id, old, new, why))
         with self._counts_lock:
             self._counts[old] -= 1
             self._counts[new] += 1
@@ -66,12 +94,18 @@ class TaskBook:
         if log.isEnabledFor(logging.DEBUG):
             log.debug("task %d: %s -> %s (%s)", task.id, old.name, new.name, why)
         if not self.events.callbacks:
-            return None
+            return True
         return TaskStateChanged(task.id, task.func_name, old, new, time.time(), task.try_id, why)
 
-    def emit(self, event: TaskStateChanged | None) -> None:
-        if event is not None:
-            self.events.emit(event)
+    def story_of(self, task_id: int) -> Story:
+        """The moves of ``task_id`` still in the journal, oldest first."""
+        return tuple((old.name, new.name, why)
+                     for tid, old, new, why in self._journal.copy() if tid == task_id)
+
+    def emit(self, moved: Moved) -> None:
+        """Send the event of a move to the subscribers (nothing for a stale or quiet one)."""
+        if moved is not True and moved is not False:
+            self.events.emit(moved)
 
     def subscribe(self, callback: Subscriber) -> object:
         return self.events.add(callback)

@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import operator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import TYPE_CHECKING, Any, Protocol
 
+from plait._errors import TaskCancelled
 from plait._lightfuture import LightFuture
 
 if TYPE_CHECKING:
     from plait.data._futures import DataFuture
     from plait.dataflow._task import Task
+
+
+class TaskControl(Protocol):
+    """What an AppFuture may ask of the kernel that made it: the narrow way back up."""
+
+    def cancel_task(self, task: Task) -> bool: ...
+
+    def submit_lifted(self, op: Callable[[Any, Any], Any], fut: AppFuture,
+                      key: Any) -> AppFuture: ...
 
 
 class AppFuture(LightFuture[Any]):
@@ -19,11 +31,12 @@ class AppFuture(LightFuture[Any]):
     will be retried never show here. ``cancel()`` cancels a task that has not started.
     """
 
-    __slots__ = ("task",)
+    __slots__ = ("_control", "task")
 
-    def __init__(self, task: Task) -> None:
+    def __init__(self, task: Task, control: TaskControl) -> None:
         super().__init__()
         self.task = task
+        self._control = control
 
     @property
     def tid(self) -> int:
@@ -61,17 +74,28 @@ class AppFuture(LightFuture[Any]):
     def cancel(self) -> bool:
         """Cancel the task if it has not started running; its dependents fail with
         DependencyError naming the cancellation. Returns whether it was cancelled."""
-        return self.task.kernel.cancel_task(self.task)
+        return self._control.cancel_task(self.task)
 
     def __getitem__(self, key: Any) -> AppFuture:
         """A future of ``result[key]``, computed when this one completes (no blocking)."""
-        return self.task.kernel.submit_lifted(operator.getitem, self, key)
+        return self._control.submit_lifted(operator.getitem, self, key)
 
     def __getattr__(self, name: str) -> AppFuture:
         """A future of ``result.name`` (names starting with ``_`` are not lifted)."""
         if name.startswith("_"):
             raise AttributeError(name)
-        return self.task.kernel.submit_lifted(getattr, self, name)
+        return self._control.submit_lifted(getattr, self, name)
 
     def __repr__(self) -> str:
         return f"<AppFuture task {self.task.id} ({self.task.func_name}) {self.task.state.name}>"
+
+
+def failure_of(fut: Future[Any]) -> BaseException:
+    """The exception a failed or cancelled future stands for."""
+    if not fut.cancelled():
+        exc = fut.exception()
+        assert exc is not None
+        return exc
+    if isinstance(fut, AppFuture):
+        return TaskCancelled(fut.task.id, fut.task.func_name)
+    return TaskCancelled(-1, repr(fut))

@@ -1,24 +1,25 @@
 """The DataFlowKernel: turns app calls into tasks and runs each when its inputs are ready.
 
     app call ──submit()──▶ Task (pending) ──deps count down──▶ _launch ──▶ executor
-    executor future done ──▶ _exec_done ──▶ exec_done | retry | failed ──▶ AppFuture
+    executor future done ──▶ _exec_done ──▶ exec_done | joining | retry | failed ──▶ AppFuture
                                              └─ dependents' countdown ─┘
 
-Threads: submit() runs in the user's thread; completions arrive on executor threads. No
-kernel lock is held while user code, an executor or a subscriber runs. Work triggered by a
-completion (launching dependents, failing them) goes through ``_soon``, a per-thread queue
-drained by the thread that started it, so long chains never recurse on the stack.
+What to do next is decided by the plain functions of ``_decisions`` and ``_retry``; this
+module carries their actions out. Every state move names the state it expects to leave,
+and is decided and applied under one hold of the task's lock, so a decision that went
+stale (a cancel, a cleanup, another thread) is a no-op, never a wrong move.
+
+Threads: submit() runs in the user's thread; completions arrive on executor threads;
+delayed retries on the delayer's. No kernel lock is held while user code, an executor or a
+subscriber runs. Work triggered by a completion (launching dependents, failing them) goes
+through ``_soon`` (a Trampoline), so long chains never recurse on the stack.
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
-import random
-import threading
 import time
-import uuid
-from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from functools import partial
@@ -27,35 +28,40 @@ from typing import Any
 
 from plait._children import kill_task_processes
 from plait._config import Config
-from plait._errors import (
-    ConfigurationError,
-    DependencyError,
-    NoDataFlowKernelError,
-    TaskCancelled,
-    describe_future,
-)
-from plait.data._files import File
-from plait.data._futures import DataFuture
+from plait._errors import ConfigurationError, NoDataFlowKernelError
 from plait.dataflow import _deps
 from plait.dataflow._book import TaskBook
+from plait.dataflow._decisions import (
+    CANCELLED_AT_CLEANUP,
+    CANCELLED_BY_USER,
+    Cancel,
+    Finish,
+    Join,
+    TryFailed,
+    after_joins,
+    after_try,
+    dependency_failure,
+    failed_dependencies,
+    on_cancel,
+    retry_cut_short,
+)
+from plait.dataflow._delayer import Delayer
 from plait.dataflow._events import Subscriber
 from plait.dataflow._failures import FailedTask, FailureLog
+from plait.dataflow._finishing import Finisher
 from plait.dataflow._futures import AppFuture
-from plait.dataflow._join import Joiner
-from plait.dataflow._memoizer import make_memoizer
-from plait.dataflow._retry import Delayer, decide_retry
-from plait.dataflow._rundir import make_rundir, start_logging
-from plait.dataflow._states import FINAL_STATES, InvalidTransition, States
+from plait.dataflow._kwargs import read_special_kwargs
+from plait.dataflow._lifecycle import INTERNAL_EXECUTOR, RunResources
+from plait.dataflow._retry import decide_retry
+from plait.dataflow._states import FINAL_STATES, States
 from plait.dataflow._task import Task
+from plait.dataflow._trampoline import Step, Trampoline
 from plait.executors._base import Executor
-from plait.executors._threads import ThreadPoolExecutor
 
 log = logging.getLogger("plait.dataflow")
 
-INTERNAL_EXECUTOR = "_parsl_internal"
-AUTO_LOGNAME = -1
-"""Give as ``stdout=``/``stderr=`` to get a file per task under ``<run_dir>/task_logs``."""
 _NO_RESOURCES: dict[str, Any] = {}  # shared, read-only: the resource spec of most tasks
+S = States
 
 
 class DataFlowKernel:
@@ -69,72 +75,37 @@ class DataFlowKernel:
     def __init__(self, config: Config | None = None) -> None:
         self.config = config = config if config is not None else Config()
         config.validate()
-        self.memoizer = make_memoizer(config)
-        self.run_id = str(uuid.uuid4())
-        self.run_dir = make_rundir(config.run_dir)
-        self._stop_logging = start_logging(config.log_setup, self.run_dir, config.log_level)
-        log.info("plait run %s in %s", self.run_id, self.run_dir)
-        if config.monitoring is not None:
-            log.warning("Config.monitoring is accepted but this plait release does not yet "
-                        "write a monitoring database; tasks run unmonitored")
+        self._run = run = RunResources(config)
+        self.memoizer, self.run_id, self.run_dir = run.memoizer, run.run_id, run.run_dir
+        self.executors: dict[str, Executor] = run.executors
         self._book = TaskBook(keep_finished=not config.garbage_collect)
         self.tasks = self._book.tasks
         self._ids = itertools.count()
-        self._local = threading.local()
-        self._delayer = Delayer(f"plait-retry-{self.run_id[:8]}")
-        self._joiner = Joiner(self)
+        self._soon = Trampoline(self._internal_error)
+        self._delayer: Delayer[Task] = Delayer(f"plait-retry-{self.run_id[:8]}",
+                                               partial(self._soon, self._launch))
         self._failures = FailureLog()
+        self._done = Finisher(self._book, self.memoizer, self._failures)
         self._resolver = (None if config.dependency_resolver in
                           (None, _deps.SHALLOW_DEPENDENCY_RESOLVER)
                           else config.dependency_resolver)
         self._keep_args = bool(config.retries)
         self.cleanup_called = False
-        self.executors: dict[str, Executor] = {}
-        self._user_labels: list[str] = []
-        self._poller: Any = None
+        self._cleanup_hooks: list[Callable[[DataFlowKernel], object]] = []
         try:
-            if self.memoizer is not None:
-                self.memoizer.start(run_dir=self.run_dir, config_run_dir=config.run_dir)
-            self.add_executors(config.executor_list)
-            self.add_executors([ThreadPoolExecutor(INTERNAL_EXECUTOR,
-                                                   config.internal_tasks_max_threads)])
+            run.start()
         except BaseException:
             log.exception("plait could not start; stopping what was started")
             self.cleanup(wait=False)
             raise
 
-    # -- set-up ---------------------------------------------------------------------------
     def add_executors(self, executors: Sequence[Executor]) -> None:
         """Start ``executors`` and make them available to apps (also after load)."""
-        for ex in executors:
-            if ex.label in self.executors:
-                raise ConfigurationError("executors", ex.label, "a label not already in use")
-            ex.run_dir, ex.run_id = self.run_dir, self.run_id
-            provider = getattr(ex, "provider", None)
-            if provider is not None and getattr(provider, "script_dir", "unset") is None:
-                provider.script_dir = f"{self.run_dir}/submit_scripts"
-            try:
-                ex.start()
-            except BaseException:
-                ex.shutdown(wait=False)  # release whatever it started before failing
-                raise
-            self.executors[ex.label] = ex
-            if ex.label != INTERNAL_EXECUTOR:
-                self._user_labels.append(ex.label)
-        block_executors = [ex for ex in executors if getattr(ex, "provider", None) is not None]
-        if block_executors:
-            self._start_scaling(block_executors)
+        self._run.add_executors(executors)
 
-    def _start_scaling(self, executors: list[Executor]) -> None:
-        from plait.scaling import JobStatusPoller  # loads only for block executors
-
-        if self._poller is None:
-            self._poller = JobStatusPoller(
-                executors=[], strategy=self.config.strategy,
-                strategy_period=self.config.strategy_period,
-                max_idletime=self.config.max_idletime)
-            self._poller.start()
-        self._poller.add_executors(executors)
+    def on_cleanup(self, hook: Callable[[DataFlowKernel], object]) -> None:
+        """Call ``hook(self)`` at the end of ``cleanup()`` (the loader forgets the kernel so)."""
+        self._cleanup_hooks.append(hook)
 
     # -- observing ----------------------------------------------------------------------------
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
@@ -151,24 +122,17 @@ class DataFlowKernel:
         """How many tasks were submitted to this kernel."""
         return sum(self._book.counts().values())
 
-    def _soon(self, fn: Callable[[Task], None], task: Task) -> None:
-        """Run ``fn(task)`` now unless this thread is already draining; then queue it."""
-        local = self._local
-        queue: deque[tuple[Callable[[Task], None], Task]] | None = getattr(local, "q", None)
-        if queue is not None:
-            queue.append((fn, task))
-            return
-        local.q = queue = deque([(fn, task)])
-        try:
-            while queue:
-                fn, task = queue.popleft()
-                try:
-                    fn(task)
-                except Exception as exc:  # a kernel bug must fail the task, not vanish
-                    log.exception("internal error handling %s", task.describe())
-                    self._finish_failed(task, exc, f"internal error: {exc!r}")
-        finally:
-            local.q = None
+    def _internal_error(self, task: Task, exc: Exception) -> None:
+        """A kernel bug (an InvalidTransition, say) fails the task with it: never vanishes."""
+        log.error("internal error handling %s", task.describe(), exc_info=exc)
+        book = self._book
+        with book.lock_for(task):
+            state = task.state  # decided and applied under this one hold
+            if state in FINAL_STATES:
+                return
+            failed = Finish(S.failed, f"internal error: {exc!r}", exception=exc)
+            moved, fut = self._done.settle(task, failed, state)
+        self._done.complete(task, fut, moved, failed)
 
     # -- submission ---------------------------------------------------------------------------
     def submit(
@@ -184,18 +148,20 @@ class DataFlowKernel:
         if self.cleanup_called:
             raise NoDataFlowKernelError("Cannot submit to a DFK that has been cleaned up: "
                                         "load a new config with plait.load()")
+        labels = self._run.user_labels
         if join:
             label = INTERNAL_EXECUTOR
-        elif executors == "all" and len(self._user_labels) == 1:
-            label = self._user_labels[0]
+        elif executors == "all" and len(labels) == 1:
+            label = labels[0]
         else:
-            label = self._choose_executor(executors)
-        task = Task(next(self._ids), func_name, func, app_args, app_kwargs, self, label,
+            label = self._run.choose_executor(executors)
+        task = Task(next(self._ids), func_name, func, app_args, app_kwargs, label,
                     cache, tuple(ignore_for_cache) if ignore_for_cache else (), join,
                     time_invoked=time.time())
-        fut = task.future = AppFuture(task)
+        fut = AppFuture(task, self)
+        task.future = fut
         if app_kwargs:
-            self._read_special_kwargs(task, fut, app_kwargs)
+            read_special_kwargs(task, fut, app_kwargs, self.run_dir, self.config.std_autopath)
         self._book.add(task)
         deps = _deps.gather(self._resolver, app_args, app_kwargs)
         for name in drop:
@@ -205,59 +171,30 @@ class DataFlowKernel:
             return fut
         task.depends = deps
         task.waiting = len(deps) + 1  # +1 until every callback is registered
-        callback = partial(self._dep_done, task)
+        callback = partial(self._count_down, self._launch_ready, task)
         for dep in deps:
             dep.add_done_callback(callback)
-        self._dep_done(task)
+        callback()
         return fut
 
-    def _choose_executor(self, executors: str | Sequence[str]) -> str:
-        if executors == "all":
-            return random.choice(self._user_labels)
-        if isinstance(executors, str) or not isinstance(executors, (list, tuple)):
-            raise ConfigurationError("executors", executors, "'all' or a list of labels")
-        return random.choice(list(executors))
-
-    def _read_special_kwargs(self, task: Task, fut: AppFuture, kwargs: dict[str, Any]) -> None:
-        spec = kwargs.get("parsl_resource_specification")
-        if spec:
-            task.resource_specification = spec
-        for stream in ("stdout", "stderr"):
-            value = kwargs.get(stream)
-            if type(value) is int and value == AUTO_LOGNAME:
-                kwargs[stream] = self._auto_logname(task, stream, kwargs.get("label"))
-                task.ignore_for_cache = (*task.ignore_for_cache, stream)
-        task.stdout, task.stderr = kwargs.get("stdout"), kwargs.get("stderr")
-        outputs = kwargs.get("outputs")
-        if outputs:
-            task.outputs = [DataFuture(fut, f, task.id) for f in outputs if isinstance(f, File)]
-
-    def _auto_logname(self, task: Task, stream: str, label: object) -> Any:
-        if self.config.std_autopath is not None:
-            return self.config.std_autopath(task, stream)
-        suffix = f"_{label}" if label else ""
-        return (f"{self.run_dir}/task_logs/{task.id // 10000:04d}/"
-                f"task_{task.id:04d}_{task.func_name}{suffix}.{stream}")
-
-    def _dep_done(self, task: Task, _: object = None) -> None:
+    def _count_down(self, step: Step, task: Task, _: object = None) -> None:
+        """One awaited future (a dependency, a joined future) is done: the last one runs
+        ``step``. Never recounts: ``task.waiting`` holds how many are still to come."""
         with self._book.lock_for(task):
             task.waiting -= 1
             if task.waiting:
                 return
-        self._soon(self._launch_ready, task)
+        self._soon(step, task)
 
     # -- launch -------------------------------------------------------------------------------
     def _launch_ready(self, task: Task) -> None:
         """All dependencies are done: fail the task if one failed, else hand it over."""
-        if task.state is not States.pending:  # cancelled while waiting
+        if task.state is not S.pending:  # cancelled while waiting: nothing to decide
             return
-        failed_deps = [d for d in task.depends or ()
-                       if d.cancelled() or d.exception() is not None]
-        if failed_deps:
-            self._failures.task_blocked(task, failed_deps)
-            failed = [(failure_of(d), describe_future(d)) for d in failed_deps]
-            self._finish(task, States.dep_fail, None,
-                         DependencyError(failed, task.id, task.func_name), "dependency failed")
+        failed = failed_dependencies(task)
+        if failed:
+            self._failures.task_blocked(task, failed)
+            self._done.finish(task, dependency_failure(task, failed), S.pending)
             return
         assert task.args is not None and task.kwargs is not None
         task.args, task.kwargs = _deps.unwrap(self._resolver, task.args, task.kwargs)
@@ -270,11 +207,10 @@ class DataFlowKernel:
             return
         book = self._book
         with book.lock_for(task):
-            if task.state is not States.pending:  # cancelled meanwhile
-                return
-            event = book.move(task, States.launched, "handed to its executor")
-        if event is not None:
-            book.emit(event)
+            moved = book.move(task, S.launched, "handed to its executor", S.pending)
+        if not moved:  # cancelled or cleaned up since the launch was decided
+            return
+        book.emit(moved)
         task.try_time_launched = time.time()
         args, kwargs = task.args or (), task.kwargs or {}
         executor = self.executors.get(task.executor)
@@ -285,8 +221,8 @@ class DataFlowKernel:
             if executor is None:
                 raise ConfigurationError(
                     f"{task.describe()} asked for executor {task.executor!r}, but this "
-                    f"config has only {', '.join(map(repr, self._user_labels))}: fix the "
-                    "app's executors=[...] list")
+                    f"config has only {', '.join(map(repr, self._run.user_labels))}: fix "
+                    "the app's executors=[...] list")
             exec_fu = executor.submit(task.func, task.resource_specification or _NO_RESOURCES,
                                       *args, **kwargs)
         except Exception as exc:
@@ -301,112 +237,97 @@ class DataFlowKernel:
         try:
             hit = self.memoizer.check_memo(task)
         except Exception as exc:  # e.g. an argument that cannot be hashed stably
-            self._try_failed(task, exc)
+            self._try_failed(task, exc, S.pending)
             return True
         if hit is None:
             return False
         task.from_memo = True
         failure = hit.exception()
         if failure is not None:
-            self._try_failed(task, failure)
+            self._try_failed(task, failure, S.pending)
         else:
-            self._finish(task, States.memo_done, hit.result(), None, "memoized")
+            self._done.finish(task, Finish(S.memo_done, "memoized", hit.result()), S.pending)
         return True
 
     # -- completion ---------------------------------------------------------------------------
     def _exec_done(self, task: Task, exec_fu: Future[Any]) -> None:
         task.exec_future = None
         task.try_time_returned = time.time()
-        if exec_fu.cancelled():
-            self._finish(task, States.cancelled, None,
-                         TaskCancelled(task.id, task.func_name), "cancelled in its executor")
-            return
-        exc = exec_fu.exception()
-        if exc is not None:
-            task.record_failed_try(exc)
-            self._try_failed(task, exc)
-        elif task.join:
-            self._joiner.start(task, exec_fu.result())
-        else:
-            self._finish(task, States.exec_done, exec_fu.result(), None, "done")
+        try:  # an executor's callback: an error here would only be logged by the future
+            action = after_try(task, exec_fu)
+            if type(action) is Finish:
+                self._done.finish(task, action, S.launched)
+            elif type(action) is TryFailed:
+                if action.recorded:
+                    task.record_failed_try(action.exception)
+                self._try_failed(task, action.exception, S.launched)
+            else:
+                assert type(action) is Join
+                self._start_join(task, action)
+        except Exception as exc:
+            self._internal_error(task, exc)
 
-    def _try_failed(self, task: Task, exc: BaseException) -> None:
+    def _try_failed(self, task: Task, exc: BaseException, expect: States) -> None:
         cfg = self.config
         decision = decide_retry(task, exc, cfg.retries, cfg.infrastructure_retries,
                                 cfg.retry_handler, cfg.retry_backoff)
         if not decision.retry:
-            self._finish(task, States.failed, None, decision.exception, "failed")
+            final = Finish(S.failed, "failed", exception=decision.exception)
+            self._done.finish(task, final, expect)
+            return
+        if self.cleanup_called:  # executors are stopping: a retry could not run
+            self._done.finish(task, retry_cut_short(task, exc), expect)
             return
         book = self._book
         with book.lock_for(task):
-            if task.state in FINAL_STATES:  # cancelled while running
+            failed = book.move(task, S.fail_retryable, repr(exc), expect)
+            if not failed:
                 return
-            events = [book.move(task, States.fail_retryable, repr(exc))]
             task.try_id += 1
             task.try_time_launched = task.try_time_returned = None
-            events.append(book.move(task, States.pending, f"retry {task.try_id}"))
-        for event in events:
-            book.emit(event)
-        if decision.delay > 0:
-            self._delayer.call_later(decision.delay, partial(self._soon, self._launch, task))
-        else:
+            again = book.move(task, S.pending, f"retry {task.try_id}", S.fail_retryable)
+        book.emit(failed)
+        book.emit(again)
+        if decision.lost is not None:
+            log.warning("%s was lost with %s (%s); retrying it as try %d (infrastructure "
+                        "retry %d of %d)", task.describe(), decision.lost, type(exc).__name__,
+                        task.try_id + 1, task.infra_fail_count, cfg.infrastructure_retries)
+        if decision.delay <= 0:
             self._soon(self._launch, task)
+        elif not self._delayer.call_later(decision.delay, task):  # closed by cleanup()
+            self._done.finish(task, retry_cut_short(task, exc), S.pending)
 
-    def _finish(self, task: Task, state: States, result: Any, exc: BaseException | None,
-                why: str) -> None:
-        """Move ``task`` to a final state and complete its future, releasing the lock first."""
+    def _start_join(self, task: Task, join: Join) -> None:
         book = self._book
         with book.lock_for(task):
-            if task.state in FINAL_STATES:
+            moved = book.move(task, S.joining, "waiting for the futures it returned",
+                              S.launched)
+            if not moved:
                 return
-            event = book.move(task, state, why)
-            fut, task.future = task.future, None  # break the cycle: the future keeps the task
-        task.time_returned = time.time()
-        task.args = task.kwargs = task.depends = None
-        if task.hashsum is not None and self.memoizer is not None and state is not States.cancelled:
-            self._record_memo(task, state, result, exc)
-        if state is States.failed or state is States.cancelled:
-            self._failures.task_failed(task, exc)
-        if event is not None:
-            book.emit(event)
-        assert fut is not None
-        if state is States.cancelled:
-            super(AppFuture, fut).cancel()
-        elif exc is None:
-            fut.set_result(result)
-        else:
-            fut.set_exception(exc)
+            task.joins, task.waiting = join.inner, len(join.futures) + 1
+        book.emit(moved)
+        callback = partial(self._count_down, self._joins_complete, task)
+        for f in join.futures:
+            f.add_done_callback(callback)
+        callback()
 
-    def _record_memo(self, task: Task, state: States, result: Any,
-                     exc: BaseException | None) -> None:
-        assert self.memoizer is not None
-        try:
-            if state is States.exec_done:
-                self.memoizer.update_memo_result(task, result)
-            elif exc is not None:
-                self.memoizer.update_memo_exception(task, exc)
-        except Exception:
-            log.exception("could not record the result of %s for memoization",
-                          task.describe())
-
-    def _finish_failed(self, task: Task, exc: BaseException, why: str) -> None:
-        if task.state not in FINAL_STATES:
-            try:
-                self._finish(task, States.failed, None, exc, why)
-            except InvalidTransition:
-                log.exception("could not fail %s", task.describe())
+    def _joins_complete(self, task: Task) -> None:
+        self._done.finish(task, after_joins(task), S.joining)
 
     # -- user operations ----------------------------------------------------------------------
     def cancel_task(self, task: Task) -> bool:
         """Cancel ``task`` if it has not started running; see ``AppFuture.cancel``."""
         with self._book.lock_for(task):
-            state, exec_fu = task.state, task.exec_future
-        if state is States.launched and exec_fu is not None:
+            decision = on_cancel(task)  # decided and applied under one hold
+            if decision is Cancel.NOW:
+                moved, fut = self._done.settle(task, CANCELLED_BY_USER, S.pending)
+            exec_fu = task.exec_future
+        if decision is Cancel.NOW:
+            self._done.complete(task, fut, moved, CANCELLED_BY_USER)
+            return True
+        if decision is Cancel.IN_EXECUTOR and exec_fu is not None:
             return exec_fu.cancel()  # _exec_done then moves the task to cancelled
-        if state is not States.pending:
-            return state is States.cancelled
-        self._finish(task, States.cancelled, None, None, "cancelled by the user")
-        return task.state is States.cancelled
+        return decision is Cancel.ALREADY
 
     def submit_lifted(self, op: Callable[[Any, Any], Any], fut: AppFuture, key: Any) -> AppFuture:
         """A task applying ``op(result_of_fut, key)`` on the internal executor."""
@@ -430,38 +351,33 @@ class DataFlowKernel:
     def cleanup(self, wait: bool = True) -> None:
         """Stop scaling, shut down every executor and release the run's resources.
 
-        Idempotent. Tasks that have not started are cancelled (their futures say so);
-        with ``wait=True`` running tasks finish first, with ``wait=False`` (an interrupted
-        script) executors are stopped at once.
+        Idempotent. Tasks that have not started are cancelled (their futures say so), and
+        tasks waiting to be retried fail with their last error; with ``wait=True`` running
+        tasks finish first (without further retries), with ``wait=False`` (an interrupted
+        script) executors are stopped at once. Every future is complete when it returns,
+        except those of tasks an executor stopped with ``wait=False`` still has to report.
         """
         if self.cleanup_called:
             return
         self.cleanup_called = True
         log.info("cleaning up; task states: %s",
                  {s.name: n for s, n in self.task_state_counts.items() if n})
-        if self._poller is not None:
-            self._poller.close()
-        self._delayer.close()
+        self._run.stop_scaling()
+        for task in self._delayer.close():  # retries that will never run
+            self._done.finish(task, retry_cut_short(task), S.pending)
         for task in list(self.tasks.values()):
-            if task.state is States.pending:
-                self._finish(task, States.cancelled, None, None, "kernel cleaned up")
+            if task.state is S.pending:
+                self._done.finish(task, CANCELLED_AT_CLEANUP, S.pending)
         if not wait:
             kill_task_processes()
-        for ex in self.executors.values():
+        self._run.shut_down(wait)
+        for hook in self._cleanup_hooks:
             try:
-                ex.shutdown(wait=wait)
+                hook(self)
             except Exception:
-                log.exception("shutting down executor %s failed", ex.label)
-        if self.memoizer is not None:
-            try:
-                self.memoizer.close()
-            except Exception:
-                log.exception("final checkpoint failed")
-        from plait.dataflow._loader import DataFlowKernelLoader
-
-        DataFlowKernelLoader.forget(self)
+                log.exception("cleanup hook %r failed", hook)
         log.info("plait run %s finished", self.run_id)
-        self._stop_logging()
+        self._run.close_log()
 
     def __enter__(self) -> DataFlowKernel:
         return self
@@ -477,14 +393,3 @@ class DataFlowKernel:
                 self.wait_for_current_tasks()
         finally:
             self.cleanup(wait=not interrupted)
-
-
-def failure_of(fut: Future[Any]) -> BaseException:
-    """The exception a failed or cancelled future stands for."""
-    if not fut.cancelled():
-        exc = fut.exception()
-        assert exc is not None
-        return exc
-    if isinstance(fut, AppFuture):
-        return TaskCancelled(fut.task.id, fut.task.func_name)
-    return TaskCancelled(-1, repr(fut))

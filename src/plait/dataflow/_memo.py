@@ -32,6 +32,7 @@ from plait.dataflow._memokey import hash_parts, make_hash
 from plait.executors._errors import InfrastructureError
 
 if TYPE_CHECKING:
+    from plait._config import Config
     from plait.dataflow._task import Task
 
 log = logging.getLogger("plait.dataflow.memo")
@@ -324,3 +325,22 @@ class BasicMemoizer(Memoizer):
             else:
                 log.debug("%s: result cannot be pickled, not checkpointed: %r", who, exc)
             return None
+
+
+def make_memoizer(config: Config) -> Memoizer | None:
+    """The memoizer a config asks for: ``config.memoizer``, or one built from the older
+    ``app_cache``/``checkpoint_*`` fields; None when nothing can ever be memoized."""
+    if config.memoizer is not None:
+        if config.checkpoint_mode is not None or config.checkpoint_files is not None:
+            raise ConfigurationError(
+                "checkpoint_mode", config.checkpoint_mode,
+                "None when memoizer= is given",
+                "Configure checkpoints either on BasicMemoizer(...) or on Config, not both.")
+        if not isinstance(config.memoizer, Memoizer):
+            raise ConfigurationError("memoizer", config.memoizer,
+                                     "a Memoizer such as BasicMemoizer(...)")
+        return config.memoizer
+    return BasicMemoizer(checkpoint_mode=config.checkpoint_mode,
+                         checkpoint_period=config.checkpoint_period,
+                         checkpoint_files=config.checkpoint_files,
+                         memoize=config.app_cache)

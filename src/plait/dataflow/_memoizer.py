@@ -12,7 +12,6 @@ from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from plait._config import Config
     from plait.dataflow._task import Task
 
 
@@ -43,28 +42,3 @@ class Memoizer(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Final checkpoint and release of files."""
-
-
-def make_memoizer(config: Config) -> Memoizer | None:
-    """The memoizer a config asks for: ``config.memoizer``, or one built from the older
-    ``app_cache``/``checkpoint_*`` fields; None when nothing can ever be memoized."""
-    from plait.dataflow._memo import BasicMemoizer
-
-    if config.memoizer is not None:
-        if config.checkpoint_mode is not None or config.checkpoint_files is not None:
-            from plait._errors import ConfigurationError
-
-            raise ConfigurationError(
-                "checkpoint_mode", config.checkpoint_mode,
-                "None when memoizer= is given",
-                "Configure checkpoints either on BasicMemoizer(...) or on Config, not both.")
-        if not isinstance(config.memoizer, Memoizer):
-            from plait._errors import ConfigurationError
-
-            raise ConfigurationError("memoizer", config.memoizer,
-                                     "a Memoizer such as BasicMemoizer(...)")
-        return config.memoizer
-    return BasicMemoizer(checkpoint_mode=config.checkpoint_mode,
-                         checkpoint_period=config.checkpoint_period,
-                         checkpoint_files=config.checkpoint_files,
-                         memoize=config.app_cache)

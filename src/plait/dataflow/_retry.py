@@ -1,22 +1,18 @@
-"""Retry decisions (Parsl's cost model, plus infrastructure budget and backoff) and the
-timer that relaunches a task after its backoff delay."""
+"""Retry decisions: Parsl's cost model, plus a budget of its own for lost infrastructure,
+the classification of losses the task itself caused, and backoff. Pure: no clock, no I/O.
+"""
 
 from __future__ import annotations
 
-import heapq
-import logging
 import random
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from plait._errors import ConfigurationError, DependencyError, JoinError
+from plait.dataflow._errors import TaskKilledWorker
 from plait.dataflow._task import Task
-from plait.executors._errors import InfrastructureError
-
-log = logging.getLogger(__name__)
+from plait.executors._errors import InfrastructureError, WorkerLost
 
 
 @dataclass(frozen=True)
@@ -56,6 +52,7 @@ class RetryDecision(NamedTuple):
     retry: bool
     exception: BaseException  # the exception the task fails with if not retried
     delay: float
+    lost: str | None = None  # on an infrastructure retry: the component lost, for the log
 
 
 def decide_retry(
@@ -64,18 +61,24 @@ def decide_retry(
 ) -> RetryDecision:
     """Account for a failed try on ``task`` and decide whether it runs again.
 
-    Infrastructure losses (a dead worker, manager or block) spend their own budget first;
-    propagated failures are never retried; otherwise the cost of this failure is
-    ``handler(exc, task)`` (1 without a handler) and the task retries while its total
-    cost stays within ``retries``. A handler that raises ends the retries, and its
-    exception (chained to the task's) becomes the task's failure.
+    Infrastructure losses (a dead worker, manager or block) spend their own budget first,
+    unless the task itself is the likely cause (see ``blame_task``): then it fails at once
+    with TaskKilledWorker. With ``infrastructure_retries=0`` losses are user failures, as
+    in Parsl. Propagated failures are never retried; otherwise the cost of this failure is
+    ``handler(exc, task)`` (1 without a handler) and the task retries while its total cost
+    stays within ``retries``. A handler that raises ends the retries, and its exception
+    (chained to the task's) becomes the task's failure.
     """
     task.fail_count += 1
     if isinstance(exc, (DependencyError, JoinError)):
         return RetryDecision(False, exc, 0.0)
-    if isinstance(exc, InfrastructureError) and task.infra_fail_count < infrastructure_retries:
-        task.infra_fail_count += 1
-        return RetryDecision(True, exc, 0.0)
+    if isinstance(exc, InfrastructureError) and infrastructure_retries > 0:
+        culprit = blame_task(task, exc)
+        if culprit is not None:
+            return RetryDecision(False, culprit, 0.0)
+        if task.infra_fail_count < infrastructure_retries:
+            task.infra_fail_count += 1
+            return RetryDecision(True, exc, 0.0, describe_lost(exc))
     if handler is None:
         cost = 1.0
     else:
@@ -95,52 +98,34 @@ def decide_retry(
     return RetryDecision(True, exc, backoff.delay(user_failures) if backoff else 0.0)
 
 
-class Delayer:
-    """Runs callbacks after a delay, on one named thread started on first use."""
+def blame_task(task: Task, exc: InfrastructureError) -> TaskKilledWorker | None:
+    """The error to fail ``task`` with if it, not the infrastructure, likely killed its
+    worker; None for a loss to retry.
 
-    def __init__(self, name: str) -> None:
-        self._name = name
-        self._cond = threading.Condition()
-        self._heap: list[tuple[float, int, Callable[[], object]]] = []
-        self._seq = 0
-        self._thread: threading.Thread | None = None
-        self._closed = False
+    Evidence, for a lost worker only (a lost manager, block or interchange hits every task
+    on it, so it says nothing about one task): this is the second worker lost while
+    running this task, or the worker died of a signal while its memory was the highest on
+    its node (``WorkerLost.highest_rss_on_node``, when the executor reports it).
+    """
+    if not isinstance(exc, WorkerLost):
+        return None
+    earlier = sum(1 for t in task.failed_tries or ()
+                  if isinstance(t.exception, WorkerLost) and t.exception is not exc)
+    exitcode = exc.exitcode
+    if earlier:
+        reason = f"it was running on each of the {earlier + 1} workers lost"
+    elif exitcode is not None and exitcode < 0 and getattr(exc, "highest_rss_on_node", False):
+        reason = "its worker died of a signal while using the most memory on its node"
+    else:
+        return None
+    culprit = TaskKilledWorker(task.id, task.func_name, reason, exc.worker_id, exc.hostname,
+                               exitcode, getattr(exc, "peak_rss", None), exc.log_path)
+    culprit.__cause__ = exc
+    return culprit
 
-    def call_later(self, delay: float, callback: Callable[[], object]) -> None:
-        with self._cond:
-            if self._closed:
-                raise RuntimeError("the kernel is shutting down")
-            self._seq += 1
-            heapq.heappush(self._heap, (time.monotonic() + delay, self._seq, callback))
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
-                self._thread.start()
-            self._cond.notify()
 
-    def _run(self) -> None:
-        while True:
-            with self._cond:
-                while not self._closed and (
-                    not self._heap or self._heap[0][0] > time.monotonic()
-                ):
-                    timeout = self._heap[0][0] - time.monotonic() if self._heap else None
-                    self._cond.wait(timeout)  # a deadline: the next due callback
-                if self._closed:
-                    return
-                _, _, callback = heapq.heappop(self._heap)
-            try:
-                callback()
-            except Exception:
-                log.exception("delayed callback %r failed", callback)
-
-    def close(self) -> list[Callable[[], object]]:
-        """Stop; return the callbacks that never ran."""
-        with self._cond:
-            self._closed = True
-            pending = [cb for _, _, cb in self._heap]
-            self._heap.clear()
-            self._cond.notify()
-            thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout=10)
-        return pending
+def describe_lost(exc: InfrastructureError) -> str:
+    """``'worker 3 on node7'``: the component an infrastructure error reports lost."""
+    what = exc.executor if isinstance(exc.executor, str) else type(exc).__name__
+    host = getattr(exc, "hostname", None)
+    return f"{what} on {host}" if host else what

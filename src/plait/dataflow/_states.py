@@ -54,16 +54,30 @@ FINAL_FAILURE_STATES: Final = frozenset({S.failed, S.dep_fail, S.cancelled})
 _LEGAL: Final = frozenset((old, new) for old, news in NEXT.items() for new in news)
 
 
-class InvalidTransition(InternalConsistencyError):
-    """A task was asked to move between states where no move is declared (a plait bug)."""
+Story = tuple[tuple[str, str, str], ...]
+"""A task's recent moves, oldest first: ``(old state, new state, why)`` by name."""
 
-    def __init__(self, task_id: int, old: States, new: States, why: str) -> None:
-        super().__init__(task_id, old, new, why)
-        self.task_id, self.old, self.new, self.why = task_id, old, new, why
+
+class InvalidTransition(InternalConsistencyError):
+    """A task was asked to move between states where no move is declared (a plait bug).
+
+    ``story`` holds the task's recent moves (from the kernel's journal), so that a report
+    of the bug shows how the task got there.
+    """
+
+    def __init__(self, task_id: int, old: States, new: States, why: str,
+                 story: Story = ()) -> None:
+        super().__init__(task_id, old, new, why, story)
+        self.task_id, self.old, self.new, self.why, self.story = task_id, old, new, why, story
 
     def __str__(self) -> str:
-        return (f"task {self.task_id}: illegal state change {self.old.name} -> "
-                f"{self.new.name} ({self.why}); this is a plait bug, please report it")
+        text = (f"task {self.task_id}: illegal state change {self.old.name} -> "
+                f"{self.new.name} ({self.why}); this is a plait bug, please report it "
+                "with this message")
+        if not self.story:
+            return text + " (no earlier moves of this task are left in the kernel's journal)"
+        moves = "".join(f"\n  {old} -> {new} ({why})" for old, new, why in self.story)
+        return f"{text}. The task's recent moves, oldest first:{moves}"
 
 
 def is_legal(old: States, new: States) -> bool:

@@ -5,13 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, ItemsView, Iterator, KeysView, Mapping, ValuesView
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from plait._lightfuture import LightFuture
 from plait.dataflow._states import States
-
-if TYPE_CHECKING:
-    from plait.dataflow._futures import AppFuture
-    from plait.dataflow._kernel import DataFlowKernel
 
 
 @dataclass(slots=True)
@@ -35,21 +32,24 @@ class TryRecord:
 @dataclass(slots=True, eq=False)
 class Task:
     """A task record. The kernel drops its reference once the task reaches a final state;
-    the AppFuture keeps it, so ``fut.task_record`` stays readable."""
+    the AppFuture keeps it, so ``fut.task_record`` stays readable.
+
+    A record knows nothing above it: its ``future`` is the AppFuture (typed by its base, so
+    this module does not import the futures module), and it holds no kernel reference.
+    """
 
     id: int
     func_name: str
     func: Callable[..., Any]
     args: tuple[Any, ...] | None
     kwargs: dict[str, Any] | None
-    kernel: DataFlowKernel
     executor: str
     cache: bool = False
     ignore_for_cache: tuple[str, ...] = ()
     join: bool = False
     resource_specification: dict[str, Any] | None = None
     state: States = States.pending
-    future: AppFuture | None = None
+    future: LightFuture[Any] | None = None  # the AppFuture, until the task is final
     depends: list[Future[Any]] | None = None
     waiting: int = 0
     try_id: int = 0
@@ -64,7 +64,7 @@ class Task:
     time_invoked: float = 0.0
     time_returned: float | None = None
     exec_future: Future[Any] | None = None
-    joins: list[Future[Any]] | None = None
+    joins: Future[Any] | list[Future[Any]] | None = None  # as a join app body returned them
     blocked_by: tuple[int, ...] | None = None  # dep_fail: ids of the failures behind it
     outputs: list[Any] | None = None
     stdout: Any = None

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from plait._lightfuture import LightFuture
+from plait._validate import check_callable
 from plait.executors._base import Executor
 from plait.executors._errors import BadStateException, BlockFailed, TooManyJobFailures
 from plait.providers._jobs import JobState, JobStatus
@@ -75,6 +76,9 @@ class BlockProviderExecutor(Executor):
 
     def __init__(self, provider: Any, block_error_handler: bool | ErrorHandler = True) -> None:
         self.provider = provider
+        if not isinstance(block_error_handler, bool):
+            check_callable("block_error_handler", block_error_handler, none=False,
+                           owner=type(self).__name__)
         if block_error_handler is True:
             self.block_error_handler: ErrorHandler = simple_error_handler
         elif block_error_handler is False:

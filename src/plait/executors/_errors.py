@@ -15,7 +15,7 @@
         ├── BlockFailed                 a block ended or never started its workers
         │   └── TooManyJobFailures      every block failed: the executor gave up (also a
         │                               BadStateException; Parsl's TooManyJobFailuresError)
-        └── InterchangeLost             the interchange process died
+        └── InterchangeLost             the interchange process died or stopped answering
 
 Apart from the tree: ``ExecutorNotShipped`` (an OptionalModuleMissing) is raised when a
 config builds a Parsl executor that needs a service plait does not ship (Work Queue, …).
@@ -96,23 +96,42 @@ class InfrastructureError(ExecutorError):
 
 
 class WorkerLost(InfrastructureError):
-    """The worker process running a task died before returning a result."""
+    """The worker process running a task died before returning a result.
+
+    Memory facts, from the manager's samples (taken at each heartbeat, so a spike just before
+    the death may be missed): ``peak_rss`` is the worker's highest resident memory seen, in
+    bytes (None: never sampled); ``highest_rss_on_node`` says whether, at the latest sample,
+    it held the most memory of the node's workers (a hint that its task used the memory).
+    """
 
     def __init__(
         self, worker_id: object, hostname: str, task_id: int | None = None,
-        exitcode: int | None = None, log_path: str | None = None,
+        exitcode: int | None = None, log_path: str | None = None, *,
+        peak_rss: int | None = None, highest_rss_on_node: bool = False,
     ) -> None:
         super().__init__(f"worker {worker_id}", "worker lost")
         self.args = (worker_id, hostname, task_id, exitcode, log_path)
         self.worker_id, self.hostname, self.task_id = worker_id, hostname, task_id
         self.exitcode, self.log_path = exitcode, log_path
+        self.peak_rss, self.highest_rss_on_node = peak_rss, highest_rss_on_node
 
     def __str__(self) -> str:
         task = f"task {self.task_id}: " if self.task_id is not None else ""
         where = f"; its log is {self.log_path}" if self.log_path else ""
+        memory = ""
+        if self.peak_rss is not None:
+            memory = f"; its peak memory was {_size(self.peak_rss)}"
+            if self.highest_rss_on_node:
+                memory += ", the most of the node's workers"
         return (f"{task}worker {self.worker_id} on {self.hostname} "
-                f"{describe_exit(self.exitcode)} while running it{where}. If memory ran out, "
-                "raise mem_per_worker or lower max_workers_per_node.")
+                f"{describe_exit(self.exitcode)} while running it{memory}{where}. If memory "
+                "ran out, raise mem_per_worker or lower max_workers_per_node.")
+
+
+def _size(nbytes: int) -> str:
+    if nbytes >= 1 << 30:
+        return f"{nbytes / (1 << 30):.1f} GiB"
+    return f"{nbytes / (1 << 20):.0f} MiB"
 
 
 class ManagerLost(InfrastructureError):
@@ -155,16 +174,31 @@ class TooManyJobFailures(BlockFailed, BadStateException):
 
 
 class InterchangeLost(InfrastructureError):
-    """The interchange process died; every task it held is lost."""
+    """The interchange process died, or stopped answering; every task it held is lost.
 
-    def __init__(self, exitcode: int | None, log_path: str | None = None) -> None:
+    ``unresponsive`` says why a live interchange was given up (it was then killed); it is
+    None when the process died on its own.
+    """
+
+    def __init__(
+        self, exitcode: int | None, log_path: str | None = None, *, pid: int | None = None,
+        hostname: str | None = None, unresponsive: str | None = None,
+    ) -> None:
         super().__init__("interchange", "interchange lost")
         self.args = (exitcode, log_path)
         self.exitcode, self.log_path = exitcode, log_path
+        self.pid, self.hostname, self.unresponsive = pid, hostname, unresponsive
 
     def __str__(self) -> str:
+        who = "the interchange process"
+        if self.pid is not None:
+            who += f" (pid {self.pid}" + (f" on {self.hostname})" if self.hostname else ")")
         where = f"; see {self.log_path}" if self.log_path else ""
-        return f"the interchange process {describe_exit(self.exitcode)}{where}"
+        if self.unresponsive:
+            return (f"{who} was unresponsive although alive: {self.unresponsive} (stopped, "
+                    f"frozen or swapping?). It was killed and its tasks are lost{where}. On an "
+                    "overloaded machine, raise heartbeat_threshold.")
+        return f"{who} {describe_exit(self.exitcode)}; its tasks are lost{where}"
 
 
 class ExecutorNotShipped(OptionalModuleMissing):

@@ -15,8 +15,8 @@ from concurrent.futures import Future
 from queue import SimpleQueue
 from typing import Any
 
-from plait._errors import ConfigurationError
 from plait._lightfuture import LightFuture
+from plait._validate import check_int, check_list, check_str
 from plait.executors._base import Executor
 from plait.executors._errors import BadStateException, InvalidResourceSpecification
 
@@ -44,12 +44,16 @@ class ThreadPoolExecutor(Executor):
         thread_name_prefix: str | None = None, storage_access: list[Any] | None = None,
         working_dir: str | None = None, remote_monitoring_radio: object = None,
     ) -> None:
-        if not isinstance(label, str) or not label:
-            raise ConfigurationError("label", label, "a non-empty string")
+        owner = "ThreadPoolExecutor"
+        check_str("label", label, owner=owner)
         if max_threads is None:
             max_threads = 2
-        if not isinstance(max_threads, int) or isinstance(max_threads, bool) or max_threads < 1:
-            raise ConfigurationError("max_threads", max_threads, "an int >= 1")
+        check_int("max_threads", max_threads, low=1, owner=owner)
+        for field, value in (("thread_name_prefix", thread_name_prefix),
+                             ("working_dir", working_dir)):
+            check_str(field, value, none=True, owner=owner)
+        check_list("storage_access", storage_access, "a list of staging providers", none=True,
+                   owner=owner)
         self.label = label
         self.max_threads = max_threads
         self.thread_name_prefix = thread_name_prefix or f"ThreadPoolExecutor-{label}"
@@ -85,12 +89,16 @@ class ThreadPoolExecutor(Executor):
                 list(resource_specification),
                 "ThreadPoolExecutor accepts no resource specification; run the task on a "
                 "HighThroughputExecutor, or drop parsl_resource_specification")
-        if self._shut_down:
-            raise BadStateException(self, "it has been shut down; load a new config")
         if not self._threads:
             self.start()
         fut: LightFuture[Any] = LightFuture()
-        self._queue.put((fut, func, args, kwargs))
+        # The check and the put under one hold of the lock that shutdown() takes to set the
+        # flag: an accepted task is queued before the stop markers, so it runs (or, without
+        # wait, is cancelled); never left behind them.
+        with self._lock:
+            if self._shut_down:
+                raise BadStateException(self, "it has been shut down; load a new config")
+            self._queue.put((fut, func, args, kwargs))
         return fut
 
     def _work(self) -> None:
@@ -137,4 +145,8 @@ class ThreadPoolExecutor(Executor):
             except Exception:  # queue.Empty
                 return
             if item is not _STOP:
-                item[0].cancel()
+                fut = item[0]
+                fut.cancel()
+                # as a worker would on taking it: concurrent.futures.wait() counts only
+                # notified cancellations as done
+                fut.set_running_or_notify_cancel()

@@ -6,6 +6,7 @@ import shlex
 from abc import ABC, abstractmethod
 
 from plait._errors import ConfigurationError
+from plait._validate import check_bool, check_str
 
 # Quoted heredoc delimiter: the command text is written verbatim, with no shell expansion.
 _EOF_MARK = "PLAIT_CMD_EOF"
@@ -20,6 +21,7 @@ class Launcher(ABC):
     """
 
     def __init__(self, debug: bool = True) -> None:
+        check_bool("debug", debug, owner=type(self).__name__)
         self.debug = debug
 
     @abstractmethod
@@ -50,6 +52,7 @@ class OverridesLauncher(Launcher):
 
     def __init__(self, debug: bool = True, overrides: str = "") -> None:
         super().__init__(debug=debug)
+        check_str("overrides", overrides, empty=True, owner=type(self).__name__)
         self.overrides = overrides
 
     def _fields(self) -> dict[str, object]:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from plait._errors import PlaitError
+from plait._errors import ConfigurationError
 
 
-class BadLauncher(PlaitError):
-    """A provider was given something that is not a launcher."""
+class BadLauncher(ConfigurationError):
+    """A provider was given something that is not a launcher (a ConfigurationError of the
+    ``launcher`` field)."""
 
     def __init__(self, launcher: object, reason: str = "") -> None:
-        super().__init__(launcher, reason)
+        super().__init__("launcher", launcher, "an instance of a plait.launchers class",
+                         reason or None)
+        self.args = (launcher, reason)  # what unpickling replays
         self.launcher, self.reason = launcher, reason
 
     def __str__(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from plait._validate import check_bool, check_str
 from plait.launchers._base import Launcher, check_counts
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,7 @@ class WrappedLauncher(Launcher):
 
     def __init__(self, prepend: str, debug: bool = True) -> None:
         super().__init__(debug=debug)
+        check_str("prepend", prepend, empty=True, owner="WrappedLauncher")
         self.prepend = prepend
 
     def _fields(self) -> dict[str, object]:
@@ -56,6 +58,7 @@ class SingleNodeLauncher(Launcher):
 
     def __init__(self, debug: bool = True, fail_on_any: bool = False) -> None:
         super().__init__(debug=debug)
+        check_bool("fail_on_any", fail_on_any, owner="SingleNodeLauncher")
         self.fail_on_any = fail_on_any
 
     def _fields(self) -> dict[str, object]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shlex
 
+from plait._validate import check_str
 from plait.launchers._base import CopiesLauncher, hostfile_lines
 
 
@@ -20,6 +21,7 @@ class MpiExecLauncher(CopiesLauncher):
         self, debug: bool = True, bind_cmd: str = "--bind-to", overrides: str = "",
     ) -> None:
         super().__init__(debug=debug, overrides=overrides)
+        check_str("bind_cmd", bind_cmd, empty=True, owner="MpiExecLauncher")
         self.bind_cmd = bind_cmd
 
     def _fields(self) -> dict[str, object]:
@@ -42,6 +44,7 @@ class MpiRunLauncher(CopiesLauncher):
         self, debug: bool = True, bash_location: str = "/bin/bash", overrides: str = "",
     ) -> None:
         super().__init__(debug=debug, overrides=overrides)
+        check_str("bash_location", bash_location, owner="MpiRunLauncher")
         self.bash_location = bash_location
 
     def _fields(self) -> dict[str, object]:

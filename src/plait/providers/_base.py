@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 from abc import ABC, abstractmethod
 from typing import Any
 
-from plait._errors import ConfigurationError
+from plait._validate import check_int, check_number, check_str, fail
 from plait.launchers import BadLauncher, Launcher
 from plait.providers._jobs import JobStatus
-
-log = logging.getLogger(__name__)
 
 
 class ExecutionProvider(ABC):
@@ -20,7 +17,9 @@ class ExecutionProvider(ABC):
     ``nodes_per_block``, ``parallelism`` (0..1, slots wanted per task), ``worker_init``,
     ``script_dir`` (set by the kernel to ``<run_dir>/submit_scripts``), ``cores_per_node`` and
     ``mem_per_node`` (None when unknown), ``launcher``, ``resources`` (job id → facts) and
-    ``status_polling_interval`` (seconds between status refreshes).
+    ``status_polling_interval`` (seconds between status refreshes). ``is_local`` (plait's)
+    is True when every block runs on this host: the pilot executor then listens for its
+    managers on loopback only and starts them with this interpreter.
     """
 
     label: str = "provider"
@@ -35,6 +34,7 @@ class ExecutionProvider(ABC):
     mem_per_node: float | None = None
     launcher: Launcher | None = None
     status_polling_interval: float = 60.0
+    is_local: bool = False
 
     def __init__(
         self, *, label: str, init_blocks: int = 1, min_blocks: int = 0, max_blocks: int = 1,
@@ -52,25 +52,24 @@ class ExecutionProvider(ABC):
         self.validate()
 
     def validate(self) -> None:
-        """Check the block counts and the launcher; raise ConfigurationError / BadLauncher."""
+        """Check the common fields; raise ConfigurationError (BadLauncher is one) naming them.
+
+        Contradictory block counts are errors here, not a warning at exit: Parsl starts
+        ``init_blocks`` above ``max_blocks`` regardless, plait refuses the pair.
+        """
         name = type(self).__name__
+        check_str("label", self.label, owner=name)
         for field in ("init_blocks", "min_blocks", "max_blocks", "nodes_per_block"):
-            value = getattr(self, field)
-            low = 1 if field == "nodes_per_block" else 0
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise ConfigurationError(field, value, f"an int >= {low}", f"(in {name})")
-        if self.min_blocks > self.max_blocks:
-            raise ConfigurationError(
-                "min_blocks", self.min_blocks, f"at most max_blocks={self.max_blocks}",
-                f"(in {name}): raise max_blocks or lower min_blocks")
-        if not 0 <= self.parallelism <= 1:
-            raise ConfigurationError("parallelism", self.parallelism, "a number from 0 to 1",
-                                     f"(in {name})")
-        if self.init_blocks > self.max_blocks:
-            # Parsl starts init_blocks regardless; keep that, but say so.
-            log.warning("%s: init_blocks=%d is above max_blocks=%d; %d blocks start, and "
-                        "scaling will not add more", name, self.init_blocks, self.max_blocks,
-                        self.init_blocks)
+            check_int(field, getattr(self, field), low=1 if field == "nodes_per_block" else 0,
+                      owner=name)
+        for field in ("min_blocks", "init_blocks"):
+            if getattr(self, field) > self.max_blocks:
+                raise fail(field, getattr(self, field), f"at most max_blocks={self.max_blocks}",
+                           name, f"Raise max_blocks or lower {field}.")
+        check_number("parallelism", self.parallelism, low=0, high=1, owner=name)
+        check_str("worker_init", self.worker_init, empty=True, owner=name)
+        check_number("status_polling_interval", self.status_polling_interval, low=0,
+                     owner=name, kind="a number of seconds")
         if self.launcher is not None:
             check_launcher(self.launcher, name)
 

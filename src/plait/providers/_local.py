@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass
 
 from plait._errors import PlaitError, describe_exit
+from plait._validate import check_number
 from plait.launchers import Launcher, SingleNodeLauncher
 from plait.providers._base import ExecutionProvider
 from plait.providers._cluster import walltime_to_seconds, worker_init_lines
@@ -65,6 +66,8 @@ class LocalProvider(ExecutionProvider):
         cancel_grace: seconds between SIGTERM and SIGKILL when a block is cancelled.
     """
 
+    is_local = True  # every block is a process group on this host
+
     def __init__(
         self, nodes_per_block: int = 1, launcher: Launcher | None = None, init_blocks: int = 1,
         min_blocks: int = 0, max_blocks: int = 1, worker_init: str = "",
@@ -73,6 +76,10 @@ class LocalProvider(ExecutionProvider):
     ) -> None:
         self.walltime = walltime
         self.cmd_timeout, self.cancel_grace = cmd_timeout, cancel_grace
+        check_number("cmd_timeout", cmd_timeout, low=0, strict=True, owner="LocalProvider",
+                     kind="a number of seconds")
+        check_number("cancel_grace", cancel_grace, low=0, owner="LocalProvider",
+                     kind="a number of seconds")
         super().__init__(
             label=label, init_blocks=init_blocks, min_blocks=min_blocks, max_blocks=max_blocks,
             nodes_per_block=nodes_per_block, parallelism=parallelism, worker_init=worker_init,

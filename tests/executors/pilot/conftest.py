@@ -16,6 +16,7 @@ import pytest
 
 from plait.executors.pilot._executor import HighThroughputExecutor
 from plait.providers import LocalProvider
+from waiting import Beacon
 
 # Task functions live in pilot_tasks.py next to this file; workers import it by reference.
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -83,3 +84,11 @@ def make_htex(tmp_path: Any) -> Iterator[Factory]:
     for ex, provider in made:
         ex.shutdown()
         assert_all_gone(ex, provider)
+
+
+@pytest.fixture
+def beacon(tmp_path: Any) -> Iterator[Beacon]:
+    """A fifo tasks announce their start on (see ``pilot_tasks.announce_then_sleep``)."""
+    b = Beacon(tmp_path)
+    yield b
+    b.close()

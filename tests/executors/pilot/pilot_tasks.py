@@ -60,10 +60,6 @@ def return_unpicklable() -> Any:
     return (i for i in range(3))
 
 
-def wait_forever() -> None:
-    time.sleep(3600)
-
-
 def interval(seconds: float) -> tuple[int, int]:
     start = time.monotonic_ns()
     time.sleep(seconds)
@@ -78,3 +74,21 @@ def pid_and_env(name: str, seconds: float = 0.0) -> tuple[int, str | None]:
 def pid_and_affinity(seconds: float = 0.0) -> tuple[int, list[int], str | None]:
     time.sleep(seconds)
     return os.getpid(), sorted(os.sched_getaffinity(0)), os.environ.get("OMP_NUM_THREADS")
+
+
+def announce_then_sleep(beacon: str, seconds: float, value: Any = None) -> Any:
+    """Write ``started <pid>`` to the beacon fifo (the test waits for it), then sleep."""
+    with open(beacon, "w") as fh:
+        fh.write(f"started {os.getpid()}\n")
+    time.sleep(seconds)
+    return value
+
+
+def hog_then_die(nbytes: int, beacon: str, gate: str) -> None:
+    """Hold ``nbytes`` of memory, announce it, wait for the gate, then SIGKILL this worker."""
+    held = b"x" * nbytes  # filled, so resident
+    with open(beacon, "w") as fh:
+        fh.write(f"holding {len(held)} {os.getpid()}\n")
+    with open(gate) as fh:
+        fh.readline()
+    os.kill(os.getpid(), signal.SIGKILL)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 
 import pytest
 from pilot_tasks import add, sleep_then
@@ -12,6 +11,7 @@ from pilot_tasks import add, sleep_then
 from conftest import local_provider, session_processes
 from plait.executors.pilot._executor import HighThroughputExecutor
 from plait.providers import JobState, LocalProvider
+from waiting import wait_until
 
 
 @pytest.mark.timeout(60)
@@ -26,9 +26,9 @@ def test_scale_out_then_scale_in_an_idle_block(make_htex):
     busy = ex.submit(sleep_then, {}, 2.0, "done")
     assert {f.result(timeout=30) for f in [ex.submit(add, {}, i, 0) for i in range(20)]} \
         == set(range(20))
-    deadline = time.monotonic() + 30
-    while len(managers := ex.connected_managers()) < 2 and time.monotonic() < deadline:
-        time.sleep(0.1)  # nothing signals a registration: a deadline helper
+    # nothing signals a registration to the test
+    wait_until(lambda: len(ex.connected_managers()) == 2, 30, "both blocks' managers")
+    managers = ex.connected_managers()
     assert sorted(m["block_id"] for m in managers) == ["0", "1"]
     busy_block = next(m["block_id"] for m in managers if m["tasks"])
     chosen = ex.scale_in(1, max_idletime=0.0)

@@ -5,19 +5,19 @@ from __future__ import annotations
 import functools
 import operator
 
-from plait.executors.pilot._dispatch import DispatchCore, Manager, Task
+from plait.executors.pilot._dispatch import DispatchCore, ManagerSlot, QueuedTask
 
 D = b"d" * 16
 
 
-def mgr(mid: bytes, workers: int = 2, prefetch: int = 0, block: str = "0", **kw) -> Manager:
-    return Manager(mid, block, "host", workers, workers + prefetch, **kw)
+def mgr(mid: bytes, workers: int = 2, prefetch: int = 0, block: str = "0", **kw) -> ManagerSlot:
+    return ManagerSlot(mid, block, "host", workers, workers + prefetch, **kw)
 
 
 def test_batches_up_to_capacity_and_refills_on_results():
     core = DispatchCore(heartbeat_threshold=10)
     for i in range(5):
-        core.task_arrived(Task(i, D))
+        core.task_arrived(QueuedTask(i, D))
     core.manager_registered(mgr(b"m1", workers=2, prefetch=1), now=0)
     (first,) = core.dispatch()
     assert [t.task_id for t in first.tasks] == [0, 1, 2] and first.new_digests == [D]
@@ -31,7 +31,7 @@ def test_batches_up_to_capacity_and_refills_on_results():
 def test_priority_order_lower_first_none_last_ties_fifo():
     core = DispatchCore(10)
     for tid, prio in [(1, None), (2, 5), (3, 1), (4, 5), (5, None), (6, 0)]:
-        core.task_arrived(Task(tid, D, priority=prio))
+        core.task_arrived(QueuedTask(tid, D, priority=prio))
     core.manager_registered(mgr(b"m", workers=6), now=0)
     (d,) = core.dispatch()
     assert [t.task_id for t in d.tasks] == [6, 3, 2, 4, 1, 5]
@@ -40,10 +40,10 @@ def test_priority_order_lower_first_none_last_ties_fifo():
 def test_explicit_cores_and_memory_need_room_on_the_node():
     core = DispatchCore(10)
     core.manager_registered(mgr(b"m", workers=4, cores_total=4, mem_total=1000), now=0)
-    core.task_arrived(Task(1, D, cores=3))
-    core.task_arrived(Task(2, D, cores=2))
-    core.task_arrived(Task(3, D, memory=2000))
-    core.task_arrived(Task(4, D))
+    core.task_arrived(QueuedTask(1, D, cores=3))
+    core.task_arrived(QueuedTask(2, D, cores=2))
+    core.task_arrived(QueuedTask(3, D, memory=2000))
+    core.task_arrived(QueuedTask(4, D))
     (d,) = core.dispatch()
     assert [t.task_id for t in d.tasks] == [1, 4]  # 2 would exceed 4 cores; 3 never fits here
     core.results_arrived(b"m", [1], now=1)
@@ -57,7 +57,7 @@ def test_lost_manager_returns_its_tasks_and_silence_is_detected():
     core.manager_registered(mgr(b"a"), now=0)
     core.manager_registered(mgr(b"b"), now=0)
     for i in range(4):
-        core.task_arrived(Task(i, D))
+        core.task_arrived(QueuedTask(i, D))
     actions = core.dispatch()
     held = {a.mid: [t.task_id for t in a.tasks] for a in actions}
     assert sorted(functools.reduce(operator.iadd, held.values(), [])) == [0, 1, 2, 3]
@@ -76,7 +76,7 @@ def test_held_and_draining_managers_get_nothing():
     core.manager_registered(mgr(b"b"), now=0)
     core.hold(b"a")
     core.drain(b"b")
-    core.task_arrived(Task(1, D))
+    core.task_arrived(QueuedTask(1, D))
     assert core.dispatch() == []
     assert core.drained() == [b"b"]
     assert [t.task_id for t in core.drop_pending()] == [1]
@@ -85,10 +85,10 @@ def test_held_and_draining_managers_get_nothing():
 def test_function_body_sent_once_per_manager():
     core = DispatchCore(10)
     core.manager_registered(mgr(b"a", workers=1), now=0)
-    core.task_arrived(Task(1, D))
+    core.task_arrived(QueuedTask(1, D))
     assert core.dispatch()[0].new_digests == [D]
     core.results_arrived(b"a", [1], now=1)
-    core.task_arrived(Task(2, D))
+    core.task_arrived(QueuedTask(2, D))
     assert core.dispatch()[0].new_digests == []
 
 
@@ -96,7 +96,7 @@ def test_block_id_selector_prefers_lower_blocks():
     core = DispatchCore(10, by_block_id=True)
     core.manager_registered(mgr(b"late", workers=1, block="10"), now=0)
     core.manager_registered(mgr(b"early", workers=1, block="2"), now=0)
-    core.task_arrived(Task(1, D))
+    core.task_arrived(QueuedTask(1, D))
     assert core.dispatch()[0].mid == b"early"
 
 
@@ -112,11 +112,11 @@ def test_idle_workers_everywhere_are_served_before_prefetch():
     core.manager_registered(mgr(b"a", workers=2, prefetch=2), now=0)
     core.manager_registered(mgr(b"b", workers=2, prefetch=2), now=0)
     for i in range(4):
-        core.task_arrived(Task(i, D))
+        core.task_arrived(QueuedTask(i, D))
     sizes = {d.mid: len(d.tasks) for d in core.dispatch()}
     assert sizes == {b"a": 2, b"b": 2}  # not 4 queued on a while b idles
     for i in range(4, 10):
-        core.task_arrived(Task(i, D))
+        core.task_arrived(QueuedTask(i, D))
     sizes = {d.mid: len(d.tasks) for d in core.dispatch()}
     assert sizes == {b"a": 2, b"b": 2} and core.pending_count == 2
 
@@ -127,7 +127,7 @@ def test_automatic_prefetch_deepens_for_fast_tasks_and_backs_off_for_slow():
     m.auto_prefetch = True
     core.manager_registered(m, now=0)
     for i in range(100):
-        core.task_arrived(Task(i, D))
+        core.task_arrived(QueuedTask(i, D))
     (d,) = core.dispatch(now=0)
     assert len(d.tasks) == 4  # unknown speed: one extra per worker
     core.results_arrived(b"a", [t.task_id for t in d.tasks], now=0.005)

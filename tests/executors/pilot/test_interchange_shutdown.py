@@ -7,7 +7,7 @@ import signal
 import time
 
 import pytest
-from pilot_tasks import add, sleep_then, wait_forever
+from pilot_tasks import add, announce_then_sleep, sleep_then
 
 from conftest import assert_all_gone
 from plait.executors._errors import BadStateException, InterchangeLost
@@ -34,11 +34,11 @@ def test_interchange_killed_fails_all_outstanding(make_htex):
 
 
 @pytest.mark.timeout(60)
-def test_shutdown_without_wait_is_prompt_and_leaves_nothing(make_htex):
+def test_shutdown_without_wait_is_prompt_and_leaves_nothing(make_htex, beacon):
     ex, provider = make_htex()
     assert ex.submit(add, {}, 1, 1).result(timeout=30) == 2
-    futs = [ex.submit(wait_forever, {}) for _ in range(4)]
-    time.sleep(0.2)  # workload: let tasks reach the workers
+    futs = [ex.submit(announce_then_sleep, {}, beacon.path, 3600) for _ in range(4)]
+    beacon.wait_lines(2)  # both workers run a task; two more wait in the manager
     t0 = time.monotonic()
     ex.shutdown(wait=False)
     assert time.monotonic() - t0 < 3

@@ -16,7 +16,7 @@ from conftest import HERE, session_processes
 
 SCRIPT = r"""
 import json, sys, time
-sys.path.insert(0, {here!r})
+sys.path[:0] = [{here!r}, {tests!r}]
 from conftest import local_provider
 from pilot_tasks import add
 from plait.executors.pilot._executor import HighThroughputExecutor
@@ -34,7 +34,8 @@ time.sleep(600)
 
 @pytest.mark.timeout(60)
 def test_killed_submitter_leaves_no_process(tmp_path):
-    code = SCRIPT.format(here=HERE, run_dir=str(tmp_path))
+    code = SCRIPT.format(here=HERE, tests=os.path.dirname(os.path.dirname(HERE)),
+                         run_dir=str(tmp_path))
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None

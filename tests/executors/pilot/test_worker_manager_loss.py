@@ -8,9 +8,17 @@ import time
 
 import psutil
 import pytest
-from pilot_tasks import add, getpid, kill_self_after, sleep_then
+from pilot_tasks import (
+    add,
+    announce_then_sleep,
+    getpid,
+    hog_then_die,
+    kill_self_after,
+    sleep_then,
+)
 
 from plait.executors._errors import ManagerLost, WorkerLost
+from waiting import wait_until
 
 
 @pytest.mark.timeout(60)
@@ -36,12 +44,12 @@ def test_killed_worker_fails_its_task_and_is_replaced(make_htex):
 
 
 @pytest.mark.timeout(60)
-def test_killed_block_fails_tasks_with_manager_lost(make_htex):
+def test_killed_block_fails_tasks_with_manager_lost(make_htex, beacon):
     ex, _ = make_htex()
     assert ex.submit(add, {}, 1, 1).result(timeout=30) == 2
-    futs = [ex.submit(sleep_then, {}, 30) for _ in range(2)]
+    futs = [ex.submit(announce_then_sleep, {}, beacon.path, 30) for _ in range(2)]
     job_id = ex.blocks_to_job_id["0"]
-    time.sleep(0.3)  # workload: let both tasks reach the workers
+    beacon.wait_lines(2)  # both tasks run on workers
     os.killpg(int(job_id), signal.SIGKILL)
     t0 = time.monotonic()
     for fut in futs:
@@ -54,12 +62,12 @@ def test_killed_block_fails_tasks_with_manager_lost(make_htex):
 
 
 @pytest.mark.timeout(60)
-def test_silent_manager_is_lost_after_heartbeat_threshold(make_htex):
+def test_silent_manager_is_lost_after_heartbeat_threshold(make_htex, beacon):
     ex, _ = make_htex()
     assert ex.submit(add, {}, 1, 1).result(timeout=30) == 2
     (mgr,) = ex.connected_managers()
-    fut = ex.submit(sleep_then, {}, 30)
-    time.sleep(0.2)  # workload: let the task reach a worker
+    fut = ex.submit(announce_then_sleep, {}, beacon.path, 30)
+    beacon.wait_lines(1)  # the task runs on a worker
     os.kill(mgr["pid"], signal.SIGSTOP)
     t0 = time.monotonic()
     with pytest.raises(ManagerLost, match="no heartbeat"):
@@ -78,7 +86,38 @@ def test_idle_worker_killed_is_replaced_without_failing_anything(make_htex):
     psutil.wait_procs([victim], timeout=10)
     futs = [ex.submit(getpid, {}) for _ in range(40)]
     assert len({f.result(timeout=30) for f in futs} - {victim.pid}) >= 1
-    deadline = time.monotonic() + 20
-    while len(manager.children()) < 2 and time.monotonic() < deadline:
-        time.sleep(0.1)  # nothing signals a restart to the test: a deadline helper
-    assert len(manager.children()) == 2
+    # nothing signals a restart to the test
+    wait_until(lambda: len(manager.children()) == 2, 20, "the killed worker's replacement")
+
+
+MiB = 1 << 20
+
+
+@pytest.mark.timeout(60)
+def test_lost_worker_reports_its_peak_memory_and_whether_it_held_the_most(make_htex, beacon):
+    ex, _ = make_htex()
+    assert ex.submit(add, {}, 1, 1).result(timeout=30) == 2
+    gate = beacon.gate("hog")
+    hog = ex.submit(hog_then_die, {}, 200 * MiB, beacon.path, gate)
+    small = ex.submit(announce_then_sleep, {}, beacon.path, 60)
+    lines = beacon.wait_lines(2)
+    small_pid = int(next(line for line in lines if line.startswith("started")).split()[1])
+
+    def sampled() -> list[int]:
+        (mgr,) = ex.connected_managers()
+        return [rss or 0 for rss in mgr.get("worker_rss", [])]
+
+    # the manager samples at its heartbeats; nothing else signals a sample to the test
+    wait_until(lambda: max(sampled(), default=0) >= 200 * MiB, 20,
+               lambda: f"a memory sample showing the 200 MiB task (saw {sampled()})")
+    os.kill(small_pid, signal.SIGKILL)  # not the worker holding the most memory
+    with pytest.raises(WorkerLost) as info:
+        small.result(timeout=30)
+    assert info.value.peak_rss is not None and info.value.peak_rss < 100 * MiB
+    assert not info.value.highest_rss_on_node
+    beacon.open_gate(gate)  # the task holding 200 MiB now kills its worker
+    with pytest.raises(WorkerLost) as info:
+        hog.result(timeout=30)
+    assert info.value.peak_rss is not None and info.value.peak_rss >= 200 * MiB
+    assert info.value.highest_rss_on_node
+    assert "SIGKILL" in str(info.value) and "the most of the node's workers" in str(info.value)

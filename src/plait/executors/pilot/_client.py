@@ -1,12 +1,22 @@
-"""The executor's end of the interchange: its process, its two sockets and the result thread.
+"""The executor's end of the interchange: its process, its two sockets and the I/O thread.
 
     submit() ──(lock) outbox + wake-up pipe──▶ I/O thread ──tasks DEALER──▶ interchange
-    I/O thread ◀── results DEALER ◀── interchange
-    the I/O thread waits on: results socket, the interchange's death descriptor, wake-up pipe
+    I/O thread ◀── results DEALER ◀── interchange (results, events, replies, heartbeats)
+    the I/O thread waits on: results socket, the interchange's death descriptor, wake-up pipe,
+    the tasks socket becoming writable (only while a message waits for room), and a deadline
+    (the next heartbeat to send, or the interchange's silence reaching the threshold)
 
 Submitting threads append to an outbox and wake the I/O thread when the outbox was empty, so
 tasks submitted in a burst leave as one multipart message; a lone task is sent directly. Every
-use of the tasks socket happens under ``lock``.
+use of the tasks socket happens under ``lock`` and never blocks: a message the socket has no
+room for (no interchange connected to it) stays in the outbox, and the I/O thread sends it
+once the socket is writable. ``on_lost`` is called only by the I/O thread, with no lock held.
+
+Supervision: the interchange's death wakes the I/O thread through its death descriptor. An
+interchange that is alive but unresponsive (stopped, frozen, swapping) is found by heartbeats:
+each side sends one every ``heartbeat_period``; when nothing has come from the interchange for
+``heartbeat_threshold`` seconds, or it has taken no message for ``_CONNECT_GRACE`` seconds,
+the client kills it and reports InterchangeLost naming it, as for a death.
 
 The interchange is a fresh interpreter in its own session (so a terminal's Ctrl-C reaches the
 script, whose shutdown then stops it). Its stdin stays open as a lifeline: when this process
@@ -17,8 +27,10 @@ from __future__ import annotations
 
 import itertools
 import logging
+import math
 import os
 import pickle
+import socket
 import subprocess
 import sys
 import threading
@@ -36,6 +48,7 @@ from plait.executors.pilot._spawn import Child
 
 log = logging.getLogger(__name__)
 _CONNECT_GRACE = 5.0  # seconds a live interchange may take to accept the tasks socket
+_Message = list[Any]
 
 
 class InterchangeClient:
@@ -44,18 +57,25 @@ class InterchangeClient:
     def __init__(self, label: str, logdir: str, loopback: str, port_range: tuple[int, int],
                  cert_dir: str | None, launch_cmd: list[str] | None,
                  on_message: Callable[[bytes, list[zmq.Frame]], None],
-                 on_lost: Callable[[BaseException], None]) -> None:
+                 on_lost: Callable[[BaseException], None], *,
+                 heartbeat_period: float = 2.0, heartbeat_threshold: float = 8.0) -> None:
         self.label, self.logdir, self.loopback = label, logdir, loopback
         self.port_range, self.cert_dir = port_range, cert_dir
         self.launch_cmd = launch_cmd or [sys.executable, "-m",
                                          "plait.executors.pilot._interchange"]
         self.on_message, self.on_lost = on_message, on_lost
+        self.heartbeat_period, self.heartbeat_threshold = heartbeat_period, heartbeat_threshold
         self.ctx = zmq.Context()
-        self.lock = threading.Lock()  # guards the outbox: submit may run on any thread
-        self._out_funcs: list[list[Any]] = []
+        # Guards the outbox and the tasks socket: submit may run on any thread.
+        self.lock = threading.Lock()
+        self._out_funcs: list[_Message] = []
         self._out_metas: list[tuple[Any, ...]] = []
         self._out_frames: list[Any] = []
-        self._out_other: list[list[Any]] = []
+        self._out_other: list[_Message] = []
+        self._parked: list[_Message] = []  # built, but the socket had no room: sent first
+        self._parked_since = 0.0
+        self._last_heard = 0.0  # when the interchange was last heard from (I/O thread only)
+        self._lost: BaseException | None = None  # why the interchange is gone, once it is
         self._stopping = False
         self._last_direct = 0.0
         self.child: Child | None = None
@@ -114,10 +134,10 @@ class InterchangeClient:
 
     # -- sending (any thread, under self.lock) -------------------------------------------------
     def _outbox_empty(self) -> bool:
-        return not (self._out_metas or self._out_other or self._out_funcs)
+        return not (self._out_metas or self._out_other or self._out_funcs or self._parked)
 
     def post_task(self, meta: tuple[Any, ...], frames: list[Any],
-                  func: list[Any] | None = None, alone: bool = False) -> None:
+                  func: _Message | None = None, alone: bool = False) -> None:
         """Send or queue one task (and its function body); call with :attr:`lock` held.
 
         A task submitted alone (``alone``: no other task is outstanding; or none was
@@ -128,9 +148,11 @@ class InterchangeClient:
         now = time.perf_counter()
         if wake and (alone or now - self._last_direct > 1e-3) and not self._stopping:
             self._last_direct = now
-            if func is not None:
-                self._send_task_frames(func)
-            self._send_task_frames([P.TASKS, P.dumps([meta]), *frames])
+            task = [P.TASKS, P.dumps([meta]), *frames]
+            refused = self._send_all([func, task] if func is not None else [task])
+            if refused:  # no interchange connected: the I/O thread waits for room
+                self._parked, self._parked_since = refused, time.monotonic()
+                os.write(self._wake_w, b"p")
             return
         self._last_direct = now
         if func is not None:
@@ -140,57 +162,53 @@ class InterchangeClient:
         if wake:
             os.write(self._wake_w, b"s")
 
-    def send(self, frames: list[Any]) -> None:
+    def send(self, frames: _Message) -> None:
         """Queue one control message; call with :attr:`lock` held."""
         wake = self._outbox_empty()
         self._out_other.append(frames)
         if wake:
             os.write(self._wake_w, b"s")
 
-    def _flush(self) -> None:
-        # Sends under the lock: submitting threads may also send on this socket (see above),
-        # and a ZeroMQ socket must never be used by two threads at once.
-        with self.lock:
-            funcs, metas, frames, other = (self._out_funcs, self._out_metas, self._out_frames,
-                                           self._out_other)
-            self._out_funcs, self._out_metas, self._out_frames, self._out_other = [], [], [], []
-            for msg in funcs:
-                self._send_task_frames(msg)
-            if metas:
-                self._send_task_frames([P.TASKS, P.dumps(metas), *frames])
-            for msg in other:
-                self._send_task_frames(msg)
+    def _send_all(self, messages: list[_Message]) -> list[_Message]:
+        """Send in order without blocking (lock held); returns those the socket had no room for.
 
-    def _send_task_frames(self, frames: list[Any]) -> None:
-        """Send on the tasks socket (lock held) without ever blocking for long.
-
-        The socket is bound here, so with no interchange connected a plain send would block
-        forever, lock held (seen when the interchange dies). While it is still connecting
-        (just after start) the send is retried; once its process is dead the message is
-        dropped: the death handler fails every outstanding task.
+        The tasks socket is bound here, so it has room only while an interchange is connected
+        (the high-water mark is off): just after start, or with a stuck interchange, it has
+        none, and a blocking send would hold the lock, and every submitter, indefinitely.
         """
-        deadline = time.monotonic() + _CONNECT_GRACE
-        while True:
+        for i, msg in enumerate(messages):
             try:
-                P.send(self.tasks, frames, zmq.NOBLOCK)
-                return
+                P.send(self.tasks, msg, zmq.NOBLOCK)
             except zmq.Again:
-                pass
-            child = self.child
-            if child is None or self._closed or child.exitcode(timeout=0.05) is not None:
-                log.warning("the interchange is gone; dropping a message to it (its "
-                            "outstanding tasks fail with InterchangeLost)")
-                return
-            if time.monotonic() > deadline:
-                log.error("the interchange has not accepted messages for %s s; giving up",
-                          _CONNECT_GRACE)
-                self.on_lost(InterchangeLost(None, self.log_path))
-                return
+                return messages[i:]
+        return []
+
+    def _flush(self) -> bool:
+        """Send the outbox (I/O thread); True if messages still wait for room on the socket."""
+        with self.lock:
+            messages = [*self._parked, *self._out_funcs]
+            if self._out_metas:
+                messages.append([P.TASKS, P.dumps(self._out_metas), *self._out_frames])
+            messages += self._out_other
+            self._out_funcs, self._out_metas, self._out_frames, self._out_other = [], [], [], []
+            self._parked = self._send_all(messages)
+            if not self._parked:
+                self._parked_since = 0.0
+            elif not self._parked_since:
+                self._parked_since = time.monotonic()
+            return bool(self._parked)
+
+    def _heartbeat(self) -> None:
+        with self.lock:
+            if not self._parked:  # else the socket has no room, and the message waits anyway
+                self._send_all([[P.HEARTBEAT]])
 
     def command(self, name: str, args: Any = None, timeout: float = 10.0) -> Any:
         """Run a command in the interchange and return its reply."""
         fut: LightFuture[Any] = LightFuture()
         with self.lock:
+            if self._lost is not None:
+                raise self._lost
             if self._closed:
                 raise RuntimeError("the interchange connection is closed")
             req = next(self._req)
@@ -201,21 +219,36 @@ class InterchangeClient:
         finally:
             self._replies.pop(req, None)
 
-    # -- the result thread ---------------------------------------------------------------------
+    # -- the I/O thread ------------------------------------------------------------------------
     def _loop(self) -> None:
         assert self.child is not None
         poller = zmq.Poller()
         poller.register(self.results, zmq.POLLIN)
         poller.register(self.child.fd, zmq.POLLIN)
         poller.register(self._wake_r, zmq.POLLIN)
+        watching_room = False
+        period = self.heartbeat_period
+        now = self._last_heard = time.monotonic()
+        next_beat = now + period
         try:
             while True:
-                ready = dict(poller.poll())  # events only: results, death, or wake-up
+                timeout = max(0.0, min(next_beat, self._silence_deadline()) - now)
+                ready = dict(poller.poll(int(timeout * 1000) + 1))
+                woke, now = now, time.monotonic()
+                if now - woke > self.heartbeat_threshold:
+                    # This process was stopped or starved (Ctrl-Z, swap), not only the
+                    # interchange: give the interchange a full threshold from now.
+                    self._last_heard = now
                 if self.results in ready:
+                    self._last_heard = now
                     self._receive()
-                if self._wake_r in ready:
-                    os.read(self._wake_r, 65536)
-                    self._flush()
+                if self._wake_r in ready or self.tasks in ready:
+                    if self._wake_r in ready:
+                        os.read(self._wake_r, 65536)
+                    waiting = self._flush()
+                    if waiting != watching_room:  # watch for room only while a message waits
+                        poller.register(self.tasks, zmq.POLLOUT if waiting else 0)
+                        watching_room = waiting
                     if self._stopping:
                         self._receive()  # deliver what already arrived, then stop
                         return
@@ -223,10 +256,33 @@ class InterchangeClient:
                     self._receive()
                     self._interchange_died()
                     return
+                if now >= next_beat:
+                    self._heartbeat()
+                    next_beat = now + period
+                why = self._unresponsive(now)
+                if why:
+                    self._interchange_unresponsive(why)
+                    return
         except Exception as exc:  # a bug here must not leave futures hanging
-            log.exception("the result thread of executor %s failed", self.label)
-            self._fail_waiters(exc)
-            self.on_lost(exc)
+            log.exception("the I/O thread of executor %s failed", self.label)
+            self._gone(exc)
+
+    def _silence_deadline(self) -> float:
+        deadlines = [self._last_heard + self.heartbeat_threshold] if self.started.done() else []
+        if self._parked_since:
+            deadlines.append(self._parked_since + _CONNECT_GRACE)
+        return min(deadlines, default=math.inf)
+
+    def _unresponsive(self, now: float) -> str | None:
+        """Why the (live) interchange counts as unresponsive now, or None."""
+        silent = now - self._last_heard
+        if self.started.done() and silent > self.heartbeat_threshold:
+            return (f"nothing came from it for {silent:.1f} s "
+                    f"(heartbeat_threshold={self.heartbeat_threshold:g})")
+        parked = self._parked_since
+        if parked and now - parked > _CONNECT_GRACE:
+            return f"it took no message for {now - parked:.1f} s"
+        return None
 
     def _receive(self) -> None:
         drain(self.results, self._on_frames, BATCH * 10)
@@ -241,25 +297,39 @@ class InterchangeClient:
         elif kind == P.STARTED:
             if not self.started.done():
                 self.started.set_result(P.loads(frames[1]))
-        else:
+        elif kind != P.HEARTBEAT:
             self.on_message(kind, frames)
 
     def _interchange_died(self) -> None:
         assert self.child is not None
         code = self.child.exitcode(timeout=2)
-        exc = InterchangeLost(code, self.log_path)
         tail = self.stderr_tail()
         if tail:
             log.error("interchange of %s died (%s); stderr:\n%s", self.label, code, tail)
-        self._fail_waiters(exc)
-        self.on_lost(exc)
+        self._gone(InterchangeLost(code, self.log_path, pid=self.child.pid,
+                                   hostname=socket.gethostname()))
 
-    def _fail_waiters(self, exc: BaseException) -> None:
+    def _interchange_unresponsive(self, why: str) -> None:
+        assert self.child is not None
+        log.error("interchange of %s (pid %d) is unresponsive: %s; killing it", self.label,
+                  self.child.pid, why)
+        # SIGKILL ends a stopped process too. Nothing it holds can be trusted any more, and
+        # once it is gone its managers stop too (no heartbeat), so nothing is left behind.
+        self.child.kill()
+        self._gone(InterchangeLost(None, self.log_path, pid=self.child.pid,
+                                   hostname=socket.gethostname(), unresponsive=why))
+
+    def _gone(self, exc: BaseException) -> None:
+        """The interchange cannot serve any more: fail whoever waits on it, then tell the owner."""
+        with self.lock:
+            self._lost = exc
+            waiting = list(self._replies.values())
         if not self.started.done():
             self.started.set_exception(exc)
-        for fut in list(self._replies.values()):
+        for fut in waiting:
             if not fut.done():
                 fut.set_exception(exc)
+        self.on_lost(exc)
 
     # -- stopping ------------------------------------------------------------------------------
     def stop(self, timeout: float) -> None:

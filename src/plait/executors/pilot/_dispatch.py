@@ -32,8 +32,11 @@ _FAST, _SLOW = 0.02, 0.1  # service-time thresholds (s), apart so the mode does 
 
 
 @dataclass(slots=True)
-class Task:
-    """A task waiting in or passing through the interchange; ``frames`` are opaque bytes."""
+class QueuedTask:
+    """A task waiting in or passing through the interchange; ``frames`` are opaque bytes.
+
+    Not the kernel's task record (``dataflow._task.Task``): only what dispatch needs.
+    """
 
     task_id: int
     digest: bytes
@@ -46,8 +49,9 @@ class Task:
 
 
 @dataclass(slots=True)
-class Manager:
-    """What the interchange knows about one connected manager."""
+class ManagerSlot:
+    """What the interchange knows about one connected manager (the process itself is
+    ``_manager.Manager``): its capacity, the tasks it holds, when it was last heard."""
 
     mid: bytes
     block_id: str
@@ -64,7 +68,7 @@ class Manager:
     held: bool = False
     used_cores: float = 0.0
     used_mem: float = 0.0
-    inflight: dict[int, Task] = field(default_factory=dict)
+    inflight: dict[int, QueuedTask] = field(default_factory=dict)
     digests: set[bytes] = field(default_factory=set)
     info: dict[str, Any] = field(default_factory=dict)
     auto_prefetch: bool = False
@@ -85,13 +89,13 @@ class Manager:
         elif not self.fast and self.service < _FAST:
             self.fast = True
 
-    def cost(self, task: Task) -> tuple[float, float]:
+    def cost(self, task: QueuedTask) -> tuple[float, float]:
         """Cores and memory (MB) a task takes on this manager's node."""
         cores = self.cores_per_worker if task.cores is None else task.cores
         mem = self.mem_per_worker if task.memory is None else task.memory
         return cores, mem
 
-    def fits(self, task: Task) -> bool:
+    def fits(self, task: QueuedTask) -> bool:
         """Whether the task's explicit cores/memory fit beside what the manager holds."""
         if task.cores is None and task.memory is None:
             return True
@@ -109,7 +113,7 @@ class Dispatch:
     """Action: send ``tasks`` to manager ``mid``, with the bodies of ``new_digests`` first."""
 
     mid: bytes
-    tasks: list[Task]
+    tasks: list[QueuedTask]
     new_digests: list[bytes]
 
 
@@ -119,19 +123,19 @@ class DispatchCore:
     def __init__(self, heartbeat_threshold: float, by_block_id: bool = False) -> None:
         self.heartbeat_threshold = heartbeat_threshold
         self.by_block_id = by_block_id
-        self.managers: dict[bytes, Manager] = {}
-        self._pending: list[tuple[float, int, Task]] = []
+        self.managers: dict[bytes, ManagerSlot] = {}
+        self._pending: list[tuple[float, int, QueuedTask]] = []
         self._seq = itertools.count()
-        self._free: dict[bytes, Manager] = {}  # accepting managers, in service order
+        self._free: dict[bytes, ManagerSlot] = {}  # accepting managers, in service order
         self.draining: set[bytes] = set()
 
     # -- events ----------------------------------------------------------------------------
-    def task_arrived(self, task: Task) -> None:
+    def task_arrived(self, task: QueuedTask) -> None:
         """Queue a task; call :meth:`dispatch` after a batch of events."""
         prio = _INF if task.priority is None else task.priority
         heapq.heappush(self._pending, (prio, next(self._seq), task))
 
-    def manager_registered(self, mgr: Manager, now: float) -> None:
+    def manager_registered(self, mgr: ManagerSlot, now: float) -> None:
         """A manager said hello; it can take tasks from the next :meth:`dispatch`."""
         mgr.last_heard = mgr.idle_since = now
         self.managers[mgr.mid] = mgr
@@ -147,7 +151,7 @@ class DispatchCore:
         mgr.last_heard = now
         return True
 
-    def results_arrived(self, mid: bytes, task_ids: Iterable[int], now: float) -> list[Task]:
+    def results_arrived(self, mid: bytes, task_ids: Iterable[int], now: float) -> list[QueuedTask]:
         """Tasks finished on a manager; returns those it held (unknown ids are ignored)."""
         mgr = self.managers.get(mid)
         if mgr is None:
@@ -167,7 +171,7 @@ class DispatchCore:
         self._refresh(mgr)
         return done
 
-    def manager_lost(self, mid: bytes) -> tuple[Manager | None, list[Task]]:
+    def manager_lost(self, mid: bytes) -> tuple[ManagerSlot | None, list[QueuedTask]]:
         """A manager died or went silent; returns it and the tasks it held (to be failed)."""
         mgr = self.managers.pop(mid, None)
         self._free.pop(mid, None)
@@ -202,7 +206,7 @@ class DispatchCore:
         """Draining managers that hold no task any more (tell them to exit)."""
         return [mid for mid in self.draining if not self.managers[mid].inflight]
 
-    def drop_pending(self) -> list[Task]:
+    def drop_pending(self) -> list[QueuedTask]:
         """Remove and return every task not yet sent to a manager."""
         tasks = [entry[2] for entry in self._pending]
         self._pending.clear()
@@ -215,7 +219,7 @@ class DispatchCore:
         First every idle worker gets a task, then (if tasks remain) the prefetch slots fill:
         a manager never queues tasks while another manager has a worker with nothing to do.
         """
-        batches: dict[bytes, list[Task]] = {}
+        batches: dict[bytes, list[QueuedTask]] = {}
         for prefetch in (False, True):
             for mgr in list(self._free.values()):
                 if not self._pending:
@@ -237,10 +241,10 @@ class DispatchCore:
             out.append(Dispatch(mid, batch, new))
         return out
 
-    def _fill(self, mgr: Manager, prefetch: bool, now: float) -> list[Task]:
+    def _fill(self, mgr: ManagerSlot, prefetch: bool, now: float) -> list[QueuedTask]:
         pending = self._pending
-        batch: list[Task] = []
-        skipped: list[tuple[float, int, Task]] = []
+        batch: list[QueuedTask] = []
+        skipped: list[tuple[float, int, QueuedTask]] = []
         room = (mgr.limit() if prefetch else mgr.workers) - len(mgr.inflight)
         while pending and room > 0 and len(skipped) < _SCAN_LIMIT:
             entry = heapq.heappop(pending)
@@ -262,7 +266,7 @@ class DispatchCore:
             mgr.idle_since = None
         return batch
 
-    def _refresh(self, mgr: Manager) -> None:
+    def _refresh(self, mgr: ManagerSlot) -> None:
         if mgr.accepting and mgr.mid in self.managers:
             self._free.setdefault(mgr.mid, mgr)
         else:
@@ -286,9 +290,10 @@ class DispatchCore:
                  "tasks": len(m.inflight), "active": not m.held, "draining": m.draining,
                  "prefetch_depth": m.limit() - m.workers, "service_s": m.service,
                  "idle_duration": 0.0 if m.idle_since is None else now - m.idle_since,
-                 **{k: m.info[k] for k in ("python_version", "pid") if k in m.info}}
+                 **{k: m.info[k] for k in ("python_version", "pid", "worker_rss")
+                    if k in m.info}}
                 for m in self.managers.values()]
 
 
-def _block_key(mgr: Manager) -> tuple[int, str]:
+def _block_key(mgr: ManagerSlot) -> tuple[int, str]:
     return (int(mgr.block_id), "") if mgr.block_id.isdigit() else (1 << 62, mgr.block_id)

@@ -34,9 +34,12 @@ from plait.executors.pilot._client import InterchangeClient
 from plait.executors.pilot._pilot_blocks import PilotBlocks
 from plait.executors.pilot._settings import (
     RESOURCE_KEYS,
+    blocks_are_local,
     default_launch_cmd,
+    is_loopback,
     local_addresses,
     validate,
+    worker_bind,
 )
 from plait.serialize._funcs import FunctionCache
 from plait.serialize._pack import pack_call, unpack_value
@@ -90,18 +93,14 @@ class HighThroughputExecutor(PilotBlocks):
         self.label = label
         self.launch_cmd, self.address, self.loopback_address = launch_cmd, address, \
             loopback_address
-        self.interchange_launch_cmd = (list(interchange_launch_cmd)
-                                       if interchange_launch_cmd else None)
-        self.worker_port, self.worker_port_range = worker_port, tuple(worker_port_range)
-        lo, hi = interchange_port_range
-        self.interchange_port_range = (lo, hi)
+        self.interchange_launch_cmd: Any = interchange_launch_cmd
+        self.worker_port, self.worker_port_range = worker_port, worker_port_range
+        self.interchange_port_range = interchange_port_range
         self.storage_access, self.working_dir = storage_access, working_dir
         self.worker_debug, self.cores_per_worker = worker_debug, cores_per_worker
         self.mem_per_worker, self.max_workers_per_node = mem_per_worker, max_workers_per_node
         self.cpu_affinity = cpu_affinity
-        if isinstance(available_accelerators, int):
-            available_accelerators = [str(i) for i in range(available_accelerators)]
-        self.available_accelerators = list(available_accelerators)
+        self.available_accelerators: Any = available_accelerators
         self.prefetch_capacity = prefetch_capacity
         self.heartbeat_threshold, self.heartbeat_period = heartbeat_threshold, heartbeat_period
         self.drain_period, self.poll_period = drain_period, poll_period
@@ -110,7 +109,14 @@ class HighThroughputExecutor(PilotBlocks):
         self.encrypted, self.remote_monitoring_radio = encrypted, remote_monitoring_radio
         self.start_timeout = start_timeout
         self.cert_dir: str | None = None
-        validate(self)
+        validate(self)  # then the normalised forms
+        self.interchange_launch_cmd = (list(interchange_launch_cmd)
+                                       if interchange_launch_cmd else None)
+        self.worker_port_range = (worker_port_range[0], worker_port_range[1])
+        self.interchange_port_range = (interchange_port_range[0], interchange_port_range[1])
+        if isinstance(available_accelerators, int):
+            available_accelerators = [str(i) for i in range(available_accelerators)]
+        self.available_accelerators = list(available_accelerators)
         self._tasks: dict[int, LightFuture[Any]] = {}
         self._ids = itertools.count(1)
         self._fcache = FunctionCache()
@@ -151,8 +157,11 @@ class HighThroughputExecutor(PilotBlocks):
             self.cert_dir = create_certificates(os.path.join(ix_logdir, "certificates"))
         self._client = InterchangeClient(
             self.label, ix_logdir, self.loopback_address, self.interchange_port_range,
-            self.cert_dir, self.interchange_launch_cmd, self._on_message, self._on_lost)
+            self.cert_dir, self.interchange_launch_cmd, self._on_message, self._on_lost,
+            heartbeat_period=self.heartbeat_period, heartbeat_threshold=self.heartbeat_threshold)
+        bind = worker_bind(self)
         cfg = {"worker_port": self.worker_port, "worker_port_range": self.worker_port_range,
+               "worker_bind": bind,
                "heartbeat_period": self.heartbeat_period,
                "heartbeat_threshold": self.heartbeat_threshold, "debug": self.worker_debug,
                "versions": P.local_versions(),
@@ -165,6 +174,11 @@ class HighThroughputExecutor(PilotBlocks):
             raise BadStateException(self, f"the interchange failed to start ({exc}); see "
                                     f"{self._client.log_path}\n{tail}") from exc
         self.worker_port = info["worker_port"]
+        if not self.encrypted and not is_loopback(bind):
+            log.warning("executor %s: the interchange listens on port %d of every interface "
+                        "without encryption (encrypted=False): any host able to reach that "
+                        "port can run code in this process; keep encrypted=True (the default) "
+                        "or firewall the port", self.label, self.worker_port)
         self._block_thread = threading.Thread(target=self._watch_blocks, daemon=True,
                                               name=f"plait-htex-{self.label}-blocks")
         self._block_thread.start()
@@ -173,8 +187,7 @@ class HighThroughputExecutor(PilotBlocks):
             self.scale_out(init)
 
     def _get_launch_command(self, block_id: str) -> str:
-        local = type(self.provider).__name__ == "LocalProvider" or getattr(
-            self.provider, "is_local", False)
+        local = blocks_are_local(self.provider)
         template = self.launch_cmd or default_launch_cmd()
         probe = self.address_probe_timeout
         return template.format(
@@ -183,7 +196,7 @@ class HighThroughputExecutor(PilotBlocks):
             debug="--debug" if self.worker_debug else "",
             max_workers_per_node=(self.max_workers_per_node
                                   if self.max_workers_per_node is not None else "inf"),
-            addresses=self.address or local_addresses(),
+            addresses=self.address or (self.loopback_address if local else local_addresses()),
             prefetch_capacity="auto" if self.prefetch_capacity is None else self.prefetch_capacity,
             cores_per_worker=self.cores_per_worker, mem_per_worker=self.mem_per_worker,
             poll_period=self.poll_period, worker_port=self.worker_port, cert_dir=self.cert_dir,
@@ -206,8 +219,6 @@ class HighThroughputExecutor(PilotBlocks):
         spec = resource_specification
         if spec and not spec.keys() <= RESOURCE_KEYS:
             self.validate_resource_spec(spec)
-        if self._bad_state.is_set():
-            self._check_bad_state()
         client = self._client
         if client is None or self._shut_down:
             raise BadStateException(self, "it is not running: call start() first (or load "
@@ -218,6 +229,10 @@ class HighThroughputExecutor(PilotBlocks):
         prio, cores, mem = ((spec.get("priority"), spec.get("cores"), spec.get("memory"))
                             if spec else (None, None, None))
         with client.lock:
+            # Under the lock: once bad state is set, _fail_all (which takes this lock) fails
+            # every future registered before, and none can be registered after.
+            if self._bad_state.is_set():
+                self._check_bad_state()
             if client._closed:
                 raise BadStateException(self, "it is shutting down")
             tid = next(self._ids)

@@ -2,12 +2,16 @@
 
     executor ──tasks DEALER──▶ interchange ◀──ROUTER (tcp)──▶ managers
     executor ◀─results DEALER─ interchange
-    waits on: both executor sockets, the ROUTER, its monitor (disconnects), stdin (lifeline)
+    waits on: both executor sockets, the ROUTER, its monitor (disconnects), stdin (lifeline),
+    and the next heartbeat deadline (to managers and to the executor, every period)
 
 Started by the executor as ``python -m plait.executors.pilot._interchange`` with its settings
 pickled on stdin. The executor keeps stdin open; EOF means the submitting process is gone and
 the interchange exits. Decisions are made by :class:`DispatchCore`; this module only moves
 bytes and events. Payload frames are forwarded as received (``copy=False``): never re-pickled.
+
+The managers' port takes whatever reaches it: a peer that is not a registered manager may
+only probe and register, and a malformed message is dropped and counted, never fatal.
 """
 
 from __future__ import annotations
@@ -24,10 +28,13 @@ from zmq.utils.monitor import parse_monitor_message
 
 from plait.executors._errors import ManagerLost, VersionMismatch
 from plait.executors.pilot import _protocol as P
-from plait.executors.pilot._dispatch import DispatchCore, Manager, Task
+from plait.executors.pilot._dispatch import DispatchCore, ManagerSlot, QueuedTask
 from plait.executors.pilot._sockets import drain, new_socket, tcp_url
 
 log = logging.getLogger("plait.interchange")
+# What a manager's registration holds (see _manager.Manager._register).
+_REGISTRATION = frozenset({"versions", "hostname", "block_id", "workers", "prefetch_capacity",
+                           "cores_per_worker", "mem_per_worker", "cores_total", "mem_total"})
 
 
 class Interchange:
@@ -45,8 +52,10 @@ class Interchange:
         self.ctx = zmq.Context()
         self.auth: Any = None
         self.running = True
-        self.handshake_failures = 0
-        self.handshake_warned = -1e9
+        self.refused = 0  # peers and messages refused (warned about once a minute)
+        self.refused_warned = -1e9
+        self.executor_heard = time.monotonic()
+        self.executor_silent = False
         self._open_sockets()
 
     # -- setup -------------------------------------------------------------------------------
@@ -63,7 +72,8 @@ class Interchange:
 
                 make_client(sock, cert_dir)
             sock.connect(tcp_url(host, port))
-        self.router = new_socket(ctx, zmq.ROUTER, True)
+        bind = cfg.get("worker_bind", "*")
+        self.router = new_socket(ctx, zmq.ROUTER, bind == "*" or ":" in bind)
         self.router.setsockopt(zmq.ROUTER_MANDATORY, 1)
         if cert_dir:
             from plait.executors.pilot._curve import make_server, start_authenticator
@@ -73,15 +83,14 @@ class Interchange:
         self.monitor = self.router.get_monitor_socket(
             zmq.EVENT_DISCONNECTED | zmq.EVENT_HANDSHAKE_FAILED_AUTH
             | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL | zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL)
-        bind = cfg.get("worker_bind", "*")
         if cfg.get("worker_port"):
             self.worker_port = int(cfg["worker_port"])
-            self.router.bind(f"tcp://{bind}:{self.worker_port}")
+            self.router.bind(tcp_url(bind, self.worker_port))
         else:
             lo, hi = cfg["worker_port_range"]
             self.worker_port = self.router.bind_to_random_port(
-                f"tcp://{bind}", min_port=lo, max_port=hi, max_tries=200)
-        log.info("managers connect to port %d", self.worker_port)
+                tcp_url(bind), min_port=lo, max_port=hi, max_tries=200)
+        log.info("managers connect to port %d (listening on %s)", self.worker_port, bind)
 
     # -- executor side ----------------------------------------------------------------------
     def _to_executor(self, frames: list[Any]) -> None:
@@ -101,7 +110,7 @@ class Interchange:
             pos = 2
             arrived = self.core.task_arrived
             for tid, digest, prio, cores, mem, n in meta:
-                arrived(Task(tid, digest, frames[pos:pos + n], prio, cores, mem))
+                arrived(QueuedTask(tid, digest, frames[pos:pos + n], prio, cores, mem))
                 pos += n
         elif kind == P.FUNC:
             self.bodies[frames[1].bytes] = frames[2]
@@ -142,16 +151,28 @@ class Interchange:
             self._lose(mid, "its connection closed")
 
     def _on_manager(self, frames: list[zmq.Frame]) -> None:
+        try:
+            self._manager_message(frames)
+        except Exception as exc:  # anyone may reach the port: junk must not stop the loop
+            self._refuse("a malformed message from %r was dropped (%s: %s)",
+                         frames[0].bytes, type(exc).__name__, exc)
+
+    def _manager_message(self, frames: list[zmq.Frame]) -> None:
         mid = frames[0].bytes
         kind = frames[1].bytes
         now = time.monotonic()
         if kind == P.RESULTS:
+            if mid not in self.core.managers:
+                raise ValueError("results from a peer that is not a registered manager")
+            done = [tid for tid, _, _ in P.loads(frames[2])]  # checked before forwarding
             # Forwarded first: the executor's futures need not wait for the bookkeeping.
             self._to_executor([P.RESULTS, *frames[2:]])
-            self.core.results_arrived(mid, [m[0] for m in P.loads(frames[2])], now)
+            self.core.results_arrived(mid, done, now)
         elif kind == P.HEARTBEAT:
             if not self.core.heard_from(mid, now):
                 self._send(mid, [P.EXIT])
+            elif len(frames) > 2:  # the manager's latest memory sample of its workers
+                self.core.managers[mid].info["worker_rss"] = P.loads(frames[2])
         elif kind == P.PROBE:
             self._send(mid, [P.PROBE])
         elif kind == P.REGISTER:
@@ -160,6 +181,8 @@ class Interchange:
             self.core.drain(mid)
 
     def _register(self, mid: bytes, reg: dict[str, Any], fd: int, now: float) -> None:
+        if not isinstance(reg, dict) or not reg.keys() >= _REGISTRATION:
+            raise ValueError("a registration without a manager's fields")
         who = f"manager {mid.decode(errors='replace')} on {reg.get('hostname')}"
         table = P.version_table(self.versions, reg.get("versions", {}), who)
         if table is not None:
@@ -168,10 +191,10 @@ class Interchange:
             self._fail([(-1, VersionMismatch(table))])
             return
         auto = reg["prefetch_capacity"] is None
-        mgr = Manager(mid, str(reg["block_id"]), reg["hostname"], reg["workers"],
-                      reg["workers"] + (reg["prefetch_capacity"] or 0), reg["cores_per_worker"],
-                      reg["mem_per_worker"], reg["cores_total"], reg["mem_total"], info=reg,
-                      auto_prefetch=auto)
+        mgr = ManagerSlot(mid, str(reg["block_id"]), reg["hostname"], reg["workers"],
+                          reg["workers"] + (reg["prefetch_capacity"] or 0),
+                          reg["cores_per_worker"], reg["mem_per_worker"], reg["cores_total"],
+                          reg["mem_total"], info=reg, auto_prefetch=auto)
         self.core.manager_registered(mgr, now)
         self.fd_of[mid] = fd
         self.mid_of_fd[fd] = mid
@@ -197,21 +220,22 @@ class Interchange:
     def _on_disconnect(self) -> None:
         event = parse_monitor_message(self.monitor.recv_multipart())
         if event["event"] != zmq.EVENT_DISCONNECTED:
-            # A refused peer retries every 100 ms: warn once per minute, count the rest.
-            self.handshake_failures += 1
-            now = time.monotonic()
-            if now - self.handshake_warned < 60:
-                return
-            self.handshake_warned = now
-            log.warning("a connection to %s failed its security handshake (%s): a manager "
-                        "with wrong CurveZMQ keys, or not encrypted; it was refused",
-                        event["endpoint"].decode(errors="replace"),
-                        zmq.Event(event["event"]).name)
-            log.warning("%d failed handshake(s) so far", self.handshake_failures)
+            self._refuse("a connection to %s failed its security handshake (%s): a manager "
+                         "with wrong CurveZMQ keys, or not encrypted; it was refused",
+                         event["endpoint"].decode(errors="replace"),
+                         zmq.Event(event["event"]).name)
             return
         mid = self.mid_of_fd.get(int(event["value"]))
         if mid is not None:
             self._lose(mid, "its connection closed (the process died or the node is gone)")
+
+    def _refuse(self, what: str, *args: Any) -> None:
+        # A refused peer retries every 100 ms: warn once per minute, count the rest.
+        self.refused += 1
+        now = time.monotonic()
+        if now - self.refused_warned >= 60:
+            self.refused_warned = now
+            log.warning(what + " [%d refused so far]", *args, self.refused)
 
     # -- loop --------------------------------------------------------------------------------
     def _dispatch(self) -> None:
@@ -237,7 +261,20 @@ class Interchange:
             self._lose(mid, f"no heartbeat for {self.core.heartbeat_threshold:g} s")
         for mid in list(self.core.managers):
             self._send(mid, [P.HEARTBEAT])
+        self._to_executor([P.HEARTBEAT])  # the executor gives up on a silent interchange
+        self._check_executor(now)
         return now + self.hb_period
+
+    def _check_executor(self, now: float) -> None:
+        # A silent executor is only logged: its death closes stdin, and a script stopped
+        # with Ctrl-Z must find its executor working when it resumes.
+        silent = now - self.executor_heard > self.core.heartbeat_threshold
+        if silent and not self.executor_silent:
+            log.warning("nothing from the executor for %.1f s (its process stopped?); results "
+                        "wait for it", now - self.executor_heard)
+        elif self.executor_silent and not silent:
+            log.info("the executor is heard from again")
+        self.executor_silent = silent
 
     def run(self) -> None:
         """Serve until the executor says SHUTDOWN or goes away."""
@@ -258,6 +295,7 @@ class Interchange:
             if self.router in ready:
                 drain(self.router, self._on_manager)
             if self.tasks_in in ready:
+                self.executor_heard = time.monotonic()
                 drain(self.tasks_in, self._on_executor)
             if self.monitor in ready:
                 self._on_disconnect()

@@ -93,11 +93,13 @@ class Manager:
             self.start_failures = 0
 
     def _on_worker_death(self, rank: int) -> None:
+        peak_rss, highest = self.pool.memory_facts(rank)
         code, tid, started = self.pool.reap(rank)
         log.warning("worker %d exited (%s); running task: %s", rank, code, tid)
         if tid is not None:
             exc = WorkerLost(f"{self.uid}-{rank}", self.hostname, tid, code,
-                             self.pool.log_path(rank))
+                             self.pool.log_path(rank), peak_rss=peak_rss,
+                             highest_rss_on_node=highest)
             self.meta.append((tid, P.FAILED, 1))
             self.results += pack_value(exc)
         if not started:
@@ -248,7 +250,10 @@ class Manager:
                 self._maybe_flush(time.monotonic())
             now = time.monotonic()
             if now >= next_beat:
-                self.ix.send(P.HEARTBEAT)
+                # Memory is sampled here, on the heartbeat deadline: no thread or timer of
+                # its own, and the interchange shows it (connected_managers()).
+                rss = self.pool.sample_memory()
+                self.ix.send_multipart([P.HEARTBEAT, P.dumps(rss)])
                 next_beat = now + opts.heartbeat_period
             if drain_at is not None and now >= drain_at:
                 log.info("drain period over: asking the interchange for no more tasks")

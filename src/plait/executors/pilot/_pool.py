@@ -3,7 +3,8 @@
 Each worker is a fresh interpreter started with subprocess (never forked: the manager holds
 ZeroMQ's I/O threads), talking over its own socketpair (see :mod:`._pipe`). Its socket and
 its death descriptor (see :mod:`._spawn`) join the manager's poller, so a killed worker is
-noticed the moment it exits.
+noticed the moment it exits. Each worker's resident memory is sampled when the manager
+sends its heartbeat, so a lost worker's error can say how much memory it held.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import sys
 from collections import deque
 from typing import Any
 
+import psutil
 import zmq
 
 from plait.executors.pilot._placement import (
@@ -45,6 +47,9 @@ class WorkerPool:
         self.cpus = (cpu_assignment(opts.cpu_affinity, self.count, opts.cores_per_worker, cpus)
                      if cpus else None)
         self.children: dict[int, Child] = {}
+        self.procs: dict[int, psutil.Process] = {}  # for memory samples
+        self.last_rss: dict[int, int] = {}  # bytes, at the latest sample
+        self.peak_rss: dict[int, int] = {}  # bytes, highest sample since the worker started
         self.socks: dict[int, socket.socket] = {}
         self.data: dict[int, int] = {}  # socket fd -> rank
         self.fds: dict[int, int] = {}  # death descriptor -> rank
@@ -87,6 +92,7 @@ class WorkerPool:
                           pass_fds=(theirs.fileno(),))
         theirs.close()
         self.children[rank] = child
+        self.procs[rank] = psutil.Process(child.pid)
         self.socks[rank] = mine
         self.data[mine.fileno()] = rank
         self.fds[child.fd] = rank
@@ -135,9 +141,31 @@ class WorkerPool:
         self.running[rank] = None
         self.idle.append(rank)
 
+    def sample_memory(self) -> list[int | None]:
+        """Sample every worker's resident memory (bytes, by rank; None: not known)."""
+        for rank, proc in self.procs.items():
+            try:
+                rss = proc.memory_info().rss
+            except psutil.Error:  # exiting: its death descriptor reports it
+                continue
+            self.last_rss[rank] = rss
+            if rss > self.peak_rss.get(rank, 0):
+                self.peak_rss[rank] = rss
+        return [self.last_rss.get(rank) for rank in range(self.count)]
+
+    def memory_facts(self, rank: int) -> tuple[int | None, bool]:
+        """A worker's peak memory seen (bytes) and whether, at the latest sample, it held the
+        most memory of this node's workers."""
+        last = self.last_rss.get(rank)
+        highest = last is not None and last >= max(self.last_rss.values())
+        return self.peak_rss.get(rank), highest
+
     def reap(self, rank: int) -> tuple[int | None, int | None, bool]:
         """Collect a dead worker: (exit status, task it was running, whether it had started)."""
         child = self.children.pop(rank)
+        self.procs.pop(rank, None)
+        self.last_rss.pop(rank, None)
+        self.peak_rss.pop(rank, None)
         code = child.exitcode(timeout=5)
         self.fds.pop(child.fd, None)
         self._unwatch(child.fd)
@@ -158,4 +186,5 @@ class WorkerPool:
         for rank in list(self.socks):
             self.closed(rank)
         self.children.clear()
+        self.procs.clear()
         self.fds.clear()

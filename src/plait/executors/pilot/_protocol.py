@@ -11,14 +11,17 @@ Executor → interchange
     F  [F, digest, body]                   a function body, sent before its first task
     T  [T, meta, *frames]                  meta = [(task_id, digest, priority, cores, mem, n)]
     C  [C, pickle((req_id, name, args))]   a command (see the interchange)
+    H  [H]                                 heartbeat, every heartbeat_period
 Interchange → executor
     S  [S, pickle(info)]                   started: info["worker_port"]
     R  [R, meta, *frames]                  results; meta = [(task_id, status, n)]
     L  [L, pickle([(task_id, exception)])] tasks that failed in the infrastructure
     E  [E, pickle(event)]                  ("registered"|"lost"|"refused", details...)
     C  [C, pickle((req_id, value))]        a command's reply
+    H  [H]                                 heartbeat, every heartbeat_period
 Manager → interchange (the ROUTER prefixes the manager id)
-    P probe · G [G, pickle(registration)] · H heartbeat · R results (as above) · D drain
+    P probe · G [G, pickle(registration)] · R results (as above) · D drain
+    H  [H, pickle([rss])]                  heartbeat; each worker's resident bytes (or None)
 Interchange → manager
     P probe reply · A [A, pickle(ack)] · N [N, reason] refused, exit · H heartbeat
     T  [T, meta, *bodies, *frames]         meta = (new digests, [(task_id, digest, n)])

@@ -1,11 +1,23 @@
-"""The pilot executor's settings: validation, the manager launch command, local addresses."""
+"""The pilot executor's settings: validation, the manager launch command, addresses."""
 
 from __future__ import annotations
 
+import ipaddress
+import math
 import socket
 from typing import Any
 
-from plait._errors import ConfigurationError
+from plait._validate import (
+    check_bool,
+    check_int,
+    check_list,
+    check_methods,
+    check_number,
+    check_str,
+    check_str_list,
+    fail,
+    is_int,
+)
 
 #: keys a task's ``parsl_resource_specification`` may hold on this executor
 RESOURCE_KEYS = frozenset({"cores", "memory", "priority"})
@@ -39,39 +51,91 @@ def local_addresses() -> str:
     return ",".join(found)
 
 
-def _number(ex: Any, name: str, minimum: float, allow_none: bool = False,
-            strict: bool = False) -> None:
-    value = getattr(ex, name)
-    if value is None and allow_none:
-        return
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and (
-        value > minimum if strict else value >= minimum)
-    if not ok:
-        rel = ">" if strict else ">="
-        raise ConfigurationError(name, value, f"a number {rel} {minimum}"
-                                 + (" or None" if allow_none else ""))
+def is_ip(host: str) -> bool:
+    """Whether ``host`` is an IPv4 or IPv6 address literal."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (an address, or ``localhost``) names this host's loopback interface."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def blocks_are_local(provider: Any) -> bool:
+    """Whether every block of ``provider`` runs on this host (its ``is_local`` attribute)."""
+    return bool(getattr(provider, "is_local", False))
+
+
+def worker_bind(ex: Any) -> str:
+    """Where the interchange listens for managers.
+
+    Loopback when every block runs on this host and the managers are given no other
+    address: no other host can reach the port. Otherwise every interface (``*``), as in
+    Parsl: a block elsewhere must reach it over whichever interface routes.
+    """
+    if blocks_are_local(ex.provider) and (ex.address is None or is_loopback(ex.address)):
+        return str(ex.loopback_address)
+    return "*"
 
 
 def validate(ex: Any) -> None:
     """Check the executor's settings; raises ConfigurationError naming the field."""
-    if not isinstance(ex.label, str) or not ex.label:
-        raise ConfigurationError("label", ex.label, "a non-empty string")
-    _number(ex, "cores_per_worker", 0, strict=True)
-    _number(ex, "mem_per_worker", 0, allow_none=True)
-    _number(ex, "max_workers_per_node", 1, allow_none=True)
-    _number(ex, "prefetch_capacity", 0, allow_none=True)
-    _number(ex, "heartbeat_period", 0, strict=True)
-    _number(ex, "heartbeat_threshold", 0, strict=True)
-    _number(ex, "address_probe_timeout", 0, allow_none=True, strict=True)
-    _number(ex, "drain_period", 0, allow_none=True, strict=True)
-    if ex.heartbeat_threshold <= ex.heartbeat_period:
-        raise ConfigurationError("heartbeat_threshold", ex.heartbeat_threshold,
-                                 f"a value above heartbeat_period={ex.heartbeat_period}",
-                                 "a manager is declared lost after this long without a message")
+    owner = "HighThroughputExecutor"
+    check_str("label", ex.label, owner=owner)
+    check_methods("provider", ex.provider, ("submit", "status", "cancel"),
+                  "a provider instance such as LocalProvider()", owner=owner)
+    check_str("launch_cmd", ex.launch_cmd, none=True, owner=owner)
+    check_str_list("interchange_launch_cmd", ex.interchange_launch_cmd, none=True, owner=owner)
+    check_str("address", ex.address, none=True, owner=owner)
+    if not isinstance(ex.loopback_address, str) or not is_ip(ex.loopback_address):
+        raise fail("loopback_address", ex.loopback_address,
+                   "an IP address of this host, such as '127.0.0.1' or '::1'", owner)
+    check_int("worker_port", ex.worker_port, low=1, high=65535, none=True, owner=owner)
+    for field in ("worker_port_range", "interchange_port_range"):
+        ports = getattr(ex, field)
+        if not (isinstance(ports, (tuple, list)) and len(ports) == 2 and all(map(is_int, ports))
+                and 0 < ports[0] < ports[1] <= 65536):
+            raise fail(field, ports, "a (low, high) pair of ports, 0 < low < high <= 65536",
+                       owner)
+    for field in ("working_dir", "worker_logdir_root"):
+        check_str(field, getattr(ex, field), none=True, owner=owner)
+    check_list("storage_access", ex.storage_access, "a list of staging providers", none=True,
+               owner=owner)
+    for field in ("worker_debug", "encrypted"):
+        check_bool(field, getattr(ex, field), owner=owner)
+    check_number("cores_per_worker", ex.cores_per_worker, low=0, strict=True, owner=owner)
+    check_number("mem_per_worker", ex.mem_per_worker, low=0, none=True, owner=owner,
+                 kind="a number of GB")
+    if ex.max_workers_per_node != math.inf:
+        check_int("max_workers_per_node", ex.max_workers_per_node, low=1, none=True,
+                  owner=owner)
+    check_int("prefetch_capacity", ex.prefetch_capacity, low=0, none=True, owner=owner)
+    check_number("heartbeat_period", ex.heartbeat_period, low=0, strict=True, owner=owner,
+                 kind="a number of seconds")
+    check_number("heartbeat_threshold", ex.heartbeat_threshold, low=ex.heartbeat_period,
+                 strict=True, owner=owner, kind="a number of seconds (above heartbeat_period)")
+    for field in ("address_probe_timeout", "drain_period"):
+        check_number(field, getattr(ex, field), low=0, strict=True, none=True, owner=owner,
+                     kind="a number of seconds")
+    check_number("poll_period", ex.poll_period, low=0, owner=owner, kind="a number of ms")
+    check_number("start_timeout", ex.start_timeout, low=0, strict=True, owner=owner,
+                 kind="a number of seconds")
     aff = ex.cpu_affinity
     if not isinstance(aff, str) or not (aff in _AFFINITY or aff.startswith("list:")):
-        raise ConfigurationError("cpu_affinity", aff, "'none', 'block', 'block-reverse', "
-                                 "'alternating' or 'list:<cpus>:<cpus>...'")
+        raise fail("cpu_affinity", aff, "'none', 'block', 'block-reverse', 'alternating' or "
+                   "'list:<cpus>:<cpus>...'", owner)
+    acc = ex.available_accelerators
+    if not (is_int(acc) and acc >= 0):
+        check_str_list("available_accelerators", acc, owner=owner)
     selector = ex.manager_selector
     if selector is not None:
         from plait.executors.pilot._selectors import (
@@ -80,11 +144,6 @@ def validate(ex: Any) -> None:
         )
 
         if type(selector) not in (RandomManagerSelector, BlockIdManagerSelector):
-            raise ConfigurationError(
-                "manager_selector", selector, "RandomManagerSelector() or "
-                "BlockIdManagerSelector()", "The interchange orders managers itself; a "
-                "selector of your own would be ignored, so plait refuses it.")
-    for field in ("worker_port_range", "interchange_port_range"):
-        lo, hi = getattr(ex, field)
-        if not (0 < lo < hi <= 65536):
-            raise ConfigurationError(field, (lo, hi), "a (low, high) port pair, low < high")
+            raise fail("manager_selector", selector, "RandomManagerSelector() or "
+                       "BlockIdManagerSelector()", owner, "The interchange orders managers "
+                       "itself; a selector of your own would be ignored, so plait refuses it.")

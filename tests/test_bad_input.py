@@ -1,0 +1,331 @@
+"""Bad input, swept: every public constructor refuses nonsense with a ConfigurationError that
+names the field, shows the value and says what is allowed; it accepts what is allowed.
+
+Table-driven and property-based (hypothesis): each :class:`Row` names a constructor, one of
+its fields, a strategy of values it must refuse and one of values it must accept, and the
+arguments the other fields get. To cover a new constructor (a provider, MonitoringHub,
+File, ...), add a table of rows and append it to ``ROWS``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from plait import BasicMemoizer, Config, RetryBackoff, ThreadPoolExecutor
+from plait.dataflow.dependency_resolvers import (
+    DEEP_DEPENDENCY_RESOLVER,
+    SHALLOW_DEPENDENCY_RESOLVER,
+)
+from plait.errors import ConfigurationError
+from plait.executors import HighThroughputExecutor, MPIExecutor
+from plait.executors.high_throughput.manager_selector import (
+    BlockIdManagerSelector,
+    RandomManagerSelector,
+)
+from plait.launchers import (
+    AprunLauncher,
+    GnuParallelLauncher,
+    JsrunLauncher,
+    MpiExecLauncher,
+    MpiRunLauncher,
+    SimpleLauncher,
+    SingleNodeLauncher,
+    SrunLauncher,
+    SrunMPILauncher,
+    WrappedLauncher,
+)
+from plait.logconfigs import NoopLogging
+from plait.providers import LocalProvider
+
+# -- strategies ----------------------------------------------------------------------------
+
+ANYTHING = st.one_of(
+    st.none(), st.booleans(), st.integers(-10**6, 10**6), st.floats(), st.text(max_size=8),
+    st.binary(max_size=4), st.lists(st.integers(), max_size=3),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2), st.just(object()),
+)
+
+
+def _int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _real(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def other_than(accepts: Callable[[Any], bool]) -> st.SearchStrategy[Any]:
+    """Values of the wrong type (or otherwise refused): anything ``accepts`` says no to."""
+    return ANYTHING.filter(lambda v: not accepts(v))
+
+
+def ints(low: int | None = None, high: int | None = None, none: bool = False,
+         up_to: int = 1000) -> Any:
+    """(bad, good) for an int field within [low, high]; good values stop at ``up_to``."""
+    bad = [other_than(lambda v: _int(v) or (none and v is None))]
+    if low is not None:
+        bad.append(st.integers(max_value=low - 1))
+    if high is not None:
+        bad.append(st.integers(min_value=high + 1))
+    good = st.integers(low if low is not None else -100, high if high is not None else up_to)
+    return st.one_of(bad), st.one_of(good, st.none()) if none else good
+
+
+def numbers(low: float, strict: bool = False, none: bool = False, inf: bool = False,
+            high: float | None = None, up_to: float = 1e6) -> Any:
+    """(bad, good) for a real-number field above ``low`` (``strict``) or from it, up to
+    ``high``; good values stop at ``up_to``."""
+    bad = [other_than(lambda v: _real(v) or (none and v is None)),
+           st.just(math.nan), st.floats(max_value=low, exclude_max=not strict)]
+    if not inf:
+        bad.append(st.just(math.inf))
+    if high is not None:
+        bad.append(st.floats(min_value=high, exclude_min=True, allow_infinity=False))
+    good: Any = st.floats(low, high if high is not None else up_to, exclude_min=strict)
+    if inf:
+        good = st.one_of(good, st.just(math.inf))
+    return st.one_of(bad), st.one_of(good, st.none()) if none else good
+
+
+def strs(empty: bool = False, none: bool = False) -> Any:
+    """(bad, good) for a string field."""
+    bad = other_than(lambda v: (isinstance(v, str) and (empty or v != ""))
+                     or (none and v is None))
+    good = st.text(min_size=0 if empty else 1, max_size=12)
+    return bad, st.one_of(good, st.none()) if none else good
+
+
+BOOLS = (other_than(lambda v: isinstance(v, bool)), st.booleans())
+
+
+def choices(*allowed: Any) -> Any:
+    return other_than(lambda v: v in allowed), st.sampled_from(allowed)
+
+
+def callables(none: bool = True) -> Any:
+    return (other_than(lambda v: callable(v) or (none and v is None)),
+            st.one_of(st.just(lambda *a: 0.0), *([st.none()] if none else [])))
+
+
+def instances(good: st.SearchStrategy[Any], cls: type, none: bool = True) -> Any:
+    """(bad, good) for an object field: anything else, or the class instead of an instance."""
+    bad = st.one_of(other_than(lambda v: none and v is None), st.just(cls))
+    return bad, st.one_of(good, st.none()) if none else good
+
+
+STR_LISTS = (st.one_of(st.text(max_size=5), other_than(lambda v: v is None or (
+    isinstance(v, list) and all(isinstance(x, str) for x in v))),
+    st.lists(st.integers(), min_size=1)), st.one_of(st.none(), st.lists(st.text(max_size=5))))
+
+HHMMSS = st.builds(lambda h, m, s: f"{h:02d}:{m:02d}:{s:02d}",
+                   st.integers(0, 99), st.integers(0, 59), st.integers(0, 59))
+PORT_PAIRS = st.tuples(st.integers(1, 30000), st.integers(1, 30000)).map(
+    lambda p: (p[0], p[0] + p[1]))
+
+
+# -- the table -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Row:
+    """One field of one constructor: values it refuses, values it accepts."""
+
+    make: Callable[..., object]
+    field: str
+    spec: tuple[st.SearchStrategy[Any], st.SearchStrategy[Any]]  # (bad, good)
+    base: Mapping[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return f"{getattr(self.make, '__name__', self.make)}.{self.field}"
+
+    __repr__ = __str__
+
+    def build(self, value: Any) -> object:
+        return self.make(**{**self.base, self.field: value})
+
+
+CONFIG = [Row(Config, name, spec) for name, spec in [
+    ("executors", (st.one_of(st.builds(HighThroughputExecutor), st.builds(ThreadPoolExecutor),
+                             st.integers(), st.text(min_size=1), st.just({"a": 1}),
+                             st.lists(st.integers(), min_size=1)),
+                   st.one_of(st.none(), st.builds(lambda: [ThreadPoolExecutor()])))),
+    ("exit_mode", choices("cleanup", "skip", "wait")),
+    ("checkpoint_mode", choices("task_exit", "periodic", "dfk_exit", "manual", None)),
+    ("strategy", (choices("simple", "htex_auto_scale", "none", None)[0],  # None: deprecated
+                  st.sampled_from(["simple", "htex_auto_scale", "none"]))),
+    ("retries", ints(0)),
+    ("infrastructure_retries", ints(0)),
+    ("internal_tasks_max_threads", ints(1)),
+    ("usage_tracking", (st.one_of(st.integers(max_value=-1), st.integers(min_value=4),
+                                  other_than(lambda v: isinstance(v, int))),
+                        st.one_of(st.integers(0, 3), st.booleans()))),
+    ("strategy_period", numbers(0, strict=True)),
+    ("max_idletime", numbers(0, inf=True)),
+    ("garbage_collect", BOOLS),
+    ("initialize_logging", BOOLS),
+    ("app_cache", BOOLS),
+    ("retry_handler", callables()),
+    ("std_autopath", callables()),
+    ("run_dir", strs()),
+    ("project_name", strs(empty=True, none=True)),
+    ("log_level", ints(0, 50)),
+    ("memoizer", instances(st.builds(BasicMemoizer), BasicMemoizer)),
+    ("dependency_resolver", instances(
+        st.sampled_from([SHALLOW_DEPENDENCY_RESOLVER, DEEP_DEPENDENCY_RESOLVER]), type)),
+    ("retry_backoff", instances(st.builds(RetryBackoff), RetryBackoff)),
+    ("checkpoint_period", (st.one_of(st.text(max_size=8).filter(lambda t: t.count(":") != 2),
+                                     other_than(lambda v: isinstance(v, str) or v is None)),
+                           st.one_of(st.none(), HHMMSS))),
+    ("checkpoint_files", STR_LISTS),
+    ("log_config", instances(st.builds(NoopLogging), NoopLogging)),
+]]
+
+THREADS = [Row(ThreadPoolExecutor, name, spec) for name, spec in [
+    ("label", strs()),
+    ("max_threads", ints(1, none=True)),
+    ("thread_name_prefix", strs(none=True)),
+    ("working_dir", strs(none=True)),
+    ("storage_access", (other_than(lambda v: v is None or isinstance(v, list)),
+                        st.one_of(st.none(), st.just([])))),
+]]
+
+HTEX = [Row(HighThroughputExecutor, name, spec) for name, spec in [
+    ("label", strs()),
+    ("provider", instances(st.builds(LocalProvider), LocalProvider)),
+    ("launch_cmd", strs(none=True)),
+    ("interchange_launch_cmd", STR_LISTS),
+    ("address", strs(none=True)),
+    ("loopback_address", (st.one_of(st.text(alphabet="abcxyz.", max_size=8), other_than(
+        lambda v: isinstance(v, str))), st.sampled_from(["127.0.0.1", "::1", "10.0.0.5"]))),
+    ("worker_port", ints(1, 65535, none=True)),
+    ("worker_port_range", (st.one_of(PORT_PAIRS.map(lambda p: (p[1], p[0])),
+                                     st.tuples(st.integers(60000, 70000), st.just(70001)),
+                                     st.just((5, 5)), st.just((1, 2, 3)), ANYTHING),
+                           PORT_PAIRS)),
+    ("interchange_port_range", (st.one_of(PORT_PAIRS.map(lambda p: (p[1], p[0])), ANYTHING),
+                                PORT_PAIRS)),
+    ("working_dir", strs(none=True)),
+    ("worker_logdir_root", strs(none=True)),
+    ("storage_access", (other_than(lambda v: v is None or isinstance(v, list)),
+                        st.just([]))),
+    ("worker_debug", BOOLS),
+    ("encrypted", BOOLS),
+    ("cores_per_worker", numbers(0, strict=True)),
+    ("mem_per_worker", numbers(0, none=True)),
+    ("max_workers_per_node", (st.one_of(st.integers(max_value=0), st.just(1.5),
+                                        other_than(lambda v: _int(v) or v is None)),
+                              st.one_of(st.integers(1, 512), st.none(), st.just(math.inf)))),
+    ("prefetch_capacity", ints(0, none=True)),
+    ("heartbeat_period", numbers(0, strict=True, up_to=7.9)),  # below the threshold (8)
+    ("heartbeat_threshold", numbers(2.0, strict=True)),  # above the period (2)
+    ("address_probe_timeout", numbers(0, strict=True, none=True)),
+    ("drain_period", numbers(0, strict=True, none=True)),
+    ("poll_period", numbers(0)),
+    ("start_timeout", numbers(0, strict=True)),
+    ("cpu_affinity", (other_than(lambda v: isinstance(v, str) and (
+        v in ("none", "block", "block-reverse", "alternating") or v.startswith("list:"))),
+        st.sampled_from(["none", "block", "block-reverse", "alternating", "list:0:1"]))),
+    ("available_accelerators", (st.one_of(st.integers(max_value=-1), st.text(min_size=1),
+                                          st.lists(st.integers(), min_size=1)),
+                                st.one_of(st.integers(0, 8), st.lists(st.text(max_size=3))))),
+    ("block_error_handler", (other_than(lambda v: isinstance(v, bool) or callable(v)),
+                             st.one_of(st.booleans(), st.just(lambda ex, status: None)))),
+    ("manager_selector", instances(st.sampled_from([RandomManagerSelector(),
+                                                    BlockIdManagerSelector()]),
+                                   RandomManagerSelector)),
+]]
+
+MPI = [Row(MPIExecutor, name, spec) for name, spec in [
+    ("max_workers_per_block", ints(1)),
+    ("mpi_launcher", choices("mpiexec", "srun", "aprun")),
+]]
+
+LAUNCHER_INSTANCES = st.sampled_from([SingleNodeLauncher(), SimpleLauncher(), SrunLauncher(),
+                                      MpiExecLauncher(), GnuParallelLauncher()])
+LOCAL = [Row(LocalProvider, name, spec, {"max_blocks": 10}) for name, spec in [
+    ("label", strs()),
+    ("nodes_per_block", ints(1)),
+    ("launcher", instances(LAUNCHER_INSTANCES, SingleNodeLauncher)),
+    ("init_blocks", ints(0, 10)),  # 10: max_blocks
+    ("min_blocks", ints(0, 10)),
+    ("worker_init", strs(empty=True)),
+    ("cmd_timeout", numbers(0, strict=True)),
+    ("parallelism", numbers(0, high=1)),
+    ("walltime", (st.one_of(st.text(max_size=8).filter(lambda t: t.count(":") != 2),
+                            other_than(lambda v: isinstance(v, str) or v is None)),
+                  st.one_of(st.none(), HHMMSS))),
+    ("cancel_grace", numbers(0)),
+]] + [Row(LocalProvider, "max_blocks", ints(0), {"init_blocks": 0})]
+
+_OVERRIDES = (SrunLauncher, SrunMPILauncher, MpiExecLauncher, MpiRunLauncher, AprunLauncher,
+              JsrunLauncher)
+LAUNCHERS = (
+    [Row(cls, "debug", BOOLS, {"prepend": "time"} if cls is WrappedLauncher else {})
+     for cls in (SingleNodeLauncher, SimpleLauncher, WrappedLauncher, GnuParallelLauncher,
+                 *_OVERRIDES)]
+    + [Row(cls, "overrides", strs(empty=True)) for cls in _OVERRIDES]
+    + [Row(WrappedLauncher, "prepend", strs(empty=True)),
+       Row(SingleNodeLauncher, "fail_on_any", BOOLS),
+       Row(MpiExecLauncher, "bind_cmd", strs(empty=True)),
+       Row(MpiRunLauncher, "bash_location", strs())]
+)
+
+ROWS = [*CONFIG, *THREADS, *HTEX, *MPI, *LOCAL, *LAUNCHERS]
+
+SWEEP = settings(max_examples=25, deadline=None,
+                 suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
+
+
+def shows(text: str, value: Any) -> bool:
+    """Whether the message shows the value (or, for a container, the element at fault)."""
+    if repr(value) in text:
+        return True
+    return isinstance(value, (list, tuple, dict, str)) and any(
+        repr(v) in text for v in value)
+
+
+# -- the properties -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("row", ROWS, ids=str)
+@SWEEP
+@given(data=st.data())
+def test_refuses_bad_values_naming_field_value_and_what_is_allowed(row: Row, data: Any) -> None:
+    value = data.draw(row.spec[0], label=row.field)
+    with pytest.raises(ConfigurationError) as info:
+        row.build(value)
+    err = info.value
+    assert err.field == row.field, str(err)
+    assert err.allowed and shows(str(err), value), str(err)
+
+
+@pytest.mark.parametrize("row", ROWS, ids=str)
+@SWEEP
+@given(data=st.data())
+def test_accepts_good_values(row: Row, data: Any) -> None:
+    row.build(data.draw(row.spec[1], label=row.field))
+
+
+@SWEEP
+@given(init=st.integers(0, 20), low=st.integers(0, 20), high=st.integers(0, 20))
+def test_contradictory_block_counts_are_errors_at_construction(init: int, low: int,
+                                                               high: int) -> None:
+    args = {"init_blocks": init, "min_blocks": low, "max_blocks": high}
+    if low <= high and init <= high:
+        LocalProvider(**args)
+        return
+    with pytest.raises(ConfigurationError, match=f"at most max_blocks={high}") as info:
+        LocalProvider(**args)
+    assert info.value.field == ("min_blocks" if low > high else "init_blocks")
+
+
+def test_a_lone_executor_is_named_with_the_fix() -> None:
+    ex = HighThroughputExecutor()
+    with pytest.raises(ConfigurationError, match=r"Put it in a list: executors=\[") as info:
+        Config(executors=ex)
+    assert info.value.field == "executors" and info.value.value is ex
