@@ -136,7 +136,6 @@ PATHS: dict[str, dict[str, str]] = {
     "plait.serialize.base": {"SerializerBase": C},
     "plait.serialize.concretes": {"DillSerializer": C, "PickleSerializer": C},
     "plait.serialize.errors": {"DeserializationError": C, "SerializationError": C},
-    "plait.usage_tracking.levels": {"DISABLED": K, "LEVEL_1": K, "LEVEL_2": K, "LEVEL_3": K},
     "plait.utils": {"Timer": C, "get_all_checkpoints": F, "get_last_checkpoint": F},
     "plait.version": {"VERSION": K},
 }

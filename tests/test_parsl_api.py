@@ -97,7 +97,6 @@ def test_every_path_is_in_the_table_or_is_private() -> None:
                      "plait.executors.high_throughput", "plait.executors.flux",
                      "plait.executors.workqueue", "plait.executors.pilot", "plait.jobs",
                      "plait.logconfigs", "plait.scaling", "plait.transport",
-                     "plait.usage_tracking",
                      "plait.providers.local"} | {
         m.rsplit(".", 1)[0] for m in PATHS if m.startswith("plait.providers.")}
     assert public - set(PATHS) - packages_only == set()

@@ -90,8 +90,8 @@ def test_report_names_the_differences(work: Path, capsys: pytest.CaptureFixture[
     extra.write_text(
         "import parsl\n"
         "from parsl.executors import WorkQueueExecutor\n"
-        "from parsl.data_provider.ftp import FTPInTaskStaging\n"
-        "from parsl.monitoring.monitoring import MonitoringHub\n"
+        "from parsl.curvezmq import ServerContext\n"
+        "from parsl.executors.high_throughput.interchange import Interchange\n"
         "install_requires = ['parsl>=2024.1']\n"
         "future.cancel()\n")
     assert main(["migrate", str(work)]) == 0
@@ -99,9 +99,8 @@ def test_report_names_the_differences(work: Path, capsys: pytest.CaptureFixture[
     assert "htex_workflow.py: line 41: End of `with load(config):`: exit_mode='wait'" in err
     assert "htex_workflow.py: line 15: HighThroughputExecutor heartbeats" in err
     assert "WorkQueueExecutor raises ExecutorNotShipped" in err
-    assert "plait has no module plait.data_provider.ftp (Parsl's parsl.data_provider.ftp)" \
-        in err
-    assert "plait has no module plait.monitoring.monitoring" in err
+    assert "plait has no module plait.curvezmq (Parsl's parsl.curvezmq)" in err
+    assert "plait has no module plait.executors.high_throughput.interchange" in err
     assert "the string 'parsl>=2024.1' is left as it is" in err
     assert "`AppFuture.cancel()`" in err
     extra.write_text("from parsl.configs.delta import fresh_config\n")
@@ -126,6 +125,25 @@ def test_migrated_scripts_and_notebook_run(work: Path) -> None:
     python = [c for c in cells if not c.lstrip().startswith(("!", "%"))]
     (work / "notebook_as_script.py").write_text("\n\n".join(python) + "\n")
     assert run_python(["notebook_as_script.py"], work).split() == ["True", "[0,", "2,", "4]"]
+
+
+def test_report_names_what_is_not_in_this_release(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A path that resolves later (NotYetAvailable) is reported with its own message."""
+    import importlib.machinery
+    import types
+
+    from plait._pending import resolve_later
+    from plait.migrate._differences import find_differences
+
+    later = types.ModuleType("plait.later_path")
+    later.__spec__ = importlib.machinery.ModuleSpec("plait.later_path", None)
+    later.__getattr__ = lambda name: resolve_later(  # type: ignore[method-assign]
+        "plait.later_path", name, ["Thing"], "plait.nowhere", "use Other meanwhile")
+    monkeypatch.setitem(sys.modules, "plait.later_path", later)
+    [finding] = find_differences("from plait.later_path import Thing\n")
+    assert finding.key == "missing-path" and "plait.later_path.Thing is not in plait" in \
+        finding.detail and "use Other meanwhile" in finding.detail
 
 
 def test_notebook_keeps_its_json_layout(work: Path) -> None:

@@ -39,12 +39,10 @@ FEATURES: tuple[Feature, ...] = (
             "run on those services",
             "import, but raise ExecutorNotShipped when built: use HighThroughputExecutor "
             "(or MPIExecutor)"),
-    Feature("monitoring", "`MonitoringHub`",
-            "writes the monitoring database",
-            "not in this release yet (NotYetAvailable): leave Config(monitoring=...) unset"),
     Feature("usage-tracking", "`usage_tracking=`",
             "sends usage data over UDP at levels 1-3",
-            "accepted and validated; plait never sends anything"),
+            "sent only to a collector you name ($PLAIT_USAGE_TRACKING_ENDPOINT), never to "
+            "Parsl's"),
     Feature("checkpoints", "Checkpoint files",
             "runinfo/NNN/checkpoint/tasks.pkl (pickles)",
             "runinfo/NNN/checkpoint/tasks.ckpt (CRC-checked records); Parsl's files are not "
@@ -116,8 +114,6 @@ def _call_findings(call: ast.Call) -> list[Finding]:
     if name in _NOT_SHIPPED:
         found.append(Finding(line, "not-shipped", f"{name} raises ExecutorNotShipped "
                              "when built; use HighThroughputExecutor"))
-    if name == "MonitoringHub":
-        found.append(Finding(line, "monitoring", ""))
     if "usage_tracking" in kw:
         found.append(Finding(line, "usage-tracking", ""))
     if "checkpoint_files" in kw or name in ("get_all_checkpoints", "get_last_checkpoint"):
