@@ -35,9 +35,9 @@ class ParslPoolExecutor(Executor):
             raise ValueError("ParslPoolExecutor needs exactly one of config= (a Config to "
                              "load) or dfk= (a loaded DataFlowKernel)")
         if config is not None:
-            from plait.dataflow._loader import DataFlowKernelLoader
+            from plait.dataflow._loader import load
 
-            self.dfk = DataFlowKernelLoader.load(config)
+            self.dfk = load(config)
             self._owns_dfk = True
         else:
             assert dfk is not None

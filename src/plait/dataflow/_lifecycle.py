@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import random
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from plait._config import Config
@@ -33,8 +33,7 @@ class RunResources:
         self.memoizer = make_memoizer(config)
         self.run_id = str(uuid.uuid4())
         self.run_dir = make_rundir(config.run_dir)
-        self._stop_logging: Callable[[], None] | None = start_logging(
-            config.log_setup, self.run_dir, config.log_level)
+        self._stop_logging = start_logging(config.log_setup, self.run_dir, config.log_level)
         log.info("plait run %s in %s", self.run_id, self.run_dir)
         if config.monitoring is not None:
             log.warning("Config.monitoring is accepted but this plait release does not yet "
@@ -111,7 +110,6 @@ class RunResources:
                 log.exception("final checkpoint failed")
 
     def close_log(self) -> None:
-        """Undo the run's logging set-up (the last thing a cleanup does)."""
-        if self._stop_logging is not None:
-            self._stop_logging()
-            self._stop_logging = None
+        """Detach the run's log file (the last thing a cleanup does)."""
+        stop, self._stop_logging = self._stop_logging, lambda: None
+        stop()
