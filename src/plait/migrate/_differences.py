@@ -161,11 +161,20 @@ def _site_findings(line: int, module: str) -> list[Finding]:
     except SiteError:
         return [Finding(line, "missing-path", f"the site registry has no entry {name!r} "
                         "(see plait sites list)")]
-    if not entry.required:
-        return []
-    need = ", ".join(f"{k}=..." for k in entry.required)
-    return [Finding(line, "site-configs", f"site {name} needs {', '.join(entry.required)}: "
-                    f"use config = fresh_config({need}) from {module}")]
+    from plait.sites._schema import component_class
+
+    found = []
+    for group in ("executor", "provider", "launcher"):
+        part = getattr(entry, group)
+        if part is not None and component_class(group, part.kind) is None:
+            found.append(Finding(line, "missing-path", f"site {name} runs on {part.kind}, "
+                                 "which this plait release does not have yet"))
+    if entry.required:
+        need = ", ".join(f"{k}=..." for k in entry.required)
+        found.append(Finding(line, "site-configs", f"site {name} needs "
+                             f"{', '.join(entry.required)}: use config = fresh_config({need}) "
+                             f"from {module}"))
+    return found
 
 
 def _check_import(line: int, module: str, names: list[str]) -> list[Finding]:
