@@ -148,3 +148,9 @@ ALIASES = {
     ("plait.errors", "ParslError"): "plait.errors.PlaitError",
     ("plait.executors.base", "ParslExecutor"): "plait.executors.Executor",
 }
+
+#: public paths plait ships that Parsl does not have (named as Parsl would name them)
+PLAIT_ADDITIONS: dict[str, dict[str, str]] = {
+    "plait.providers.cobalt.cobalt": {"CobaltProvider": C},
+    "plait.providers.flux.flux": {"FluxProvider": C},
+}

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 import plait.errors
-from parsl_api import ALIASES, LATER, PATHS
+from parsl_api import ALIASES, LATER, PATHS, PLAIT_ADDITIONS
 from plait.errors import NotYetAvailable
 
 ENTRIES = sorted((module, name, kind) for module, names in PATHS.items()
@@ -98,8 +98,15 @@ def test_every_path_is_in_the_table_or_is_private() -> None:
                      "plait.executors.workqueue", "plait.executors.pilot", "plait.jobs",
                      "plait.logconfigs", "plait.scaling", "plait.transport",
                      "plait.providers.local"} | {
-        m.rsplit(".", 1)[0] for m in PATHS if m.startswith("plait.providers.")}
-    assert public - set(PATHS) - packages_only == set()
+        m.rsplit(".", 1)[0] for m in (*PATHS, *PLAIT_ADDITIONS) if m.startswith("plait.providers.")}
+    assert public - set(PATHS) - set(PLAIT_ADDITIONS) - packages_only == set()
+
+
+@pytest.mark.parametrize("module,names", sorted(PLAIT_ADDITIONS.items()))
+def test_plait_additions_import_with_their_kinds(module: str, names: dict[str, str]) -> None:
+    mod = importlib.import_module(module)
+    for name, kind in names.items():
+        assert kind == "class" and isinstance(getattr(mod, name), type), (module, name)
 
 
 def test_not_shipped_executors_say_what_is_missing_and_what_to_use() -> None:
