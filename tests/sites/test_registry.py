@@ -19,8 +19,11 @@ from plait.sites._schema import component_class
 
 SHIPPED = sorted(p.stem for p in SHIPPED_DIR.glob("*.toml"))
 DUMMY = {"account": "acct", "partition": "part", "project": "proj", "walltime": "00:05:00",
-         "worker_init": "true", "image": "img", "image_id": "ami-1", "region": "r",
-         "key_name": "k", "vm_reference": {}, "scheduler_options": ""}
+         "worker_init": "true", "image": "img", "image_id": "ami-1", "region": "us-east-2",
+         "key_name": "k", "scheduler_options": "",
+         "vm_reference": {"publisher": "Canonical", "offer": "ubuntu-24_04-lts",
+                          "sku": "server", "version": "latest", "vm_size": "Standard_B1s",
+                          "admin_username": "plait", "password": "not-a-secret"}}
 
 
 @pytest.fixture(autouse=True)
