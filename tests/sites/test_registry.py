@@ -267,3 +267,20 @@ def test_show_python_cli(capsys: pytest.CaptureFixture[str]) -> None:
     assert "walltime='01:00:00'" in out and "account='abc'" in out
     assert out.startswith('"""NCSA Delta') and "from plait.providers import SlurmProvider" \
         in out
+
+
+@pytest.mark.timeout(180)
+def test_check_on_the_real_slurm_records_its_version(tmp_path: Path) -> None:
+    """A site entry for the Slurm of services/slurm.sh, checked: a task runs in a block and
+    the entry records Slurm's own version string."""
+    from plait.sites._check import check
+    from slurm_jobs import WORKER_INIT, slurm
+
+    entry = {**GOOD, "name": "test_slurm", "scheduler": "slurm",
+             "provider": {"kind": "SlurmProvider", "partition": slurm()["SLURM_PARTITION"],
+                          "exclusive": False, "walltime": "00:05:00",
+                          "worker_init": WORKER_INIT}}
+    sites.add(entry)
+    where, recorded = check("test_slurm", {}, timeout=150)
+    assert where and recorded.checked.method == "run"
+    assert recorded.checked.scheduler_version.startswith("slurm")
