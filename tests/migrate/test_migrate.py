@@ -138,13 +138,15 @@ def test_report_names_what_is_not_in_this_release(tmp_path: Path,
     import importlib.machinery
     import types
 
-    from plait._pending import resolve_later
+    from plait.errors import NotYetAvailable
     from plait.migrate._differences import find_differences
+
+    def not_yet(name: str) -> object:
+        raise NotYetAvailable(name, "plait.later_path", "use Other meanwhile")
 
     later = types.ModuleType("plait.later_path")
     later.__spec__ = importlib.machinery.ModuleSpec("plait.later_path", None)
-    later.__getattr__ = lambda name: resolve_later(  # type: ignore[method-assign]
-        "plait.later_path", name, ["Thing"], "plait.nowhere", "use Other meanwhile")
+    later.__getattr__ = not_yet  # type: ignore[method-assign]
     monkeypatch.setitem(sys.modules, "plait.later_path", later)
     [finding] = find_differences("from plait.later_path import Thing\n")
     assert finding.key == "missing-path" and "plait.later_path.Thing is not in plait" in \
