@@ -39,10 +39,15 @@ FEATURES: tuple[Feature, ...] = (
             "run on those services",
             "import, but raise ExecutorNotShipped when built: use HighThroughputExecutor "
             "(or MPIExecutor)"),
+    Feature("monitoring", "`MonitoringHub`",
+            "a router process and radios write the monitoring database",
+            "the same tables and columns, written in batches by one writer process (plait "
+            "adds plait_* tables); worker resources are sampled by each node's manager, not "
+            "by a process per task"),
     Feature("usage-tracking", "`usage_tracking=`",
-            "sends usage data over UDP at levels 1-3",
-            "sent only to a collector you name ($PLAIT_USAGE_TRACKING_ENDPOINT), never to "
-            "Parsl's"),
+            "sends usage data over UDP to Parsl's collector at levels 1-3",
+            "off by default; levels 1-3 send only to $PLAIT_USAGE_TRACKING_ENDPOINT (plait "
+            "runs no collector); `plait usage --show` prints what would be sent"),
     Feature("checkpoints", "Checkpoint files",
             "runinfo/NNN/checkpoint/tasks.pkl (pickles)",
             "runinfo/NNN/checkpoint/tasks.ckpt (CRC-checked records); Parsl's files are not "
@@ -60,16 +65,16 @@ FEATURES: tuple[Feature, ...] = (
             "SiteError naming it; use fresh_config(account=...) or plait.sites.config()"),
     Feature("visualize", "`parsl-visualize`",
             "a Flask web app over the monitoring database",
-            "comes with plait's monitoring release (plait dashboard)"),
+            "plait dashboard (live, over the same database); plait report writes one "
+            "self-contained HTML file"),
     Feature("requirements", "Package requirements",
             "'parsl' in requirements and install commands",
             "plait migrate rewrites pip commands in notebooks; edit requirement files "
             "yourself"),
     Feature("missing-path", "Parsl modules plait does not have",
-            "staging providers (parsl.data_provider.http, …), monitoring internals, HTEX "
-            "internals",
-            "each import is reported by name; staging and monitoring arrive in later "
-            "releases, internals have no plait twin"),
+            "monitoring internals, HTEX internals",
+            "each import is reported by name; internals have no plait twin (plait's pilot "
+            "executor and monitoring are built differently)"),
 )
 BY_KEY = {f.key: f for f in FEATURES}
 _NOT_SHIPPED = {"WorkQueueExecutor", "TaskVineExecutor", "FluxExecutor",
@@ -114,6 +119,8 @@ def _call_findings(call: ast.Call) -> list[Finding]:
     if name in _NOT_SHIPPED:
         found.append(Finding(line, "not-shipped", f"{name} raises ExecutorNotShipped "
                              "when built; use HighThroughputExecutor"))
+    if name == "MonitoringHub":
+        found.append(Finding(line, "monitoring", ""))
     if "usage_tracking" in kw:
         found.append(Finding(line, "usage-tracking", ""))
     if "checkpoint_files" in kw or name in ("get_all_checkpoints", "get_last_checkpoint"):
@@ -161,20 +168,11 @@ def _site_findings(line: int, module: str) -> list[Finding]:
     except SiteError:
         return [Finding(line, "missing-path", f"the site registry has no entry {name!r} "
                         "(see plait sites list)")]
-    from plait.sites._schema import component_class
-
-    found = []
-    for group in ("executor", "provider", "launcher"):
-        part = getattr(entry, group)
-        if part is not None and component_class(group, part.kind) is None:
-            found.append(Finding(line, "missing-path", f"site {name} runs on {part.kind}, "
-                                 "which this plait release does not have yet"))
-    if entry.required:
-        need = ", ".join(f"{k}=..." for k in entry.required)
-        found.append(Finding(line, "site-configs", f"site {name} needs "
-                             f"{', '.join(entry.required)}: use config = fresh_config({need}) "
-                             f"from {module}"))
-    return found
+    if not entry.required:
+        return []
+    need = ", ".join(f"{k}=..." for k in entry.required)
+    return [Finding(line, "site-configs", f"site {name} needs {', '.join(entry.required)}: "
+                    f"use config = fresh_config({need}) from {module}")]
 
 
 def _check_import(line: int, module: str, names: list[str]) -> list[Finding]:
