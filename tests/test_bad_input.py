@@ -30,7 +30,11 @@ from plait.dataflow.dependency_resolvers import (
     SHALLOW_DEPENDENCY_RESOLVER,
 )
 from plait.errors import ConfigurationError
-from plait.executors import HighThroughputExecutor
+from plait.executors import HighThroughputExecutor, MPIExecutor
+from plait.executors.high_throughput.manager_selector import (
+    BlockIdManagerSelector,
+    RandomManagerSelector,
+)
 from plait.launchers import (
     AprunLauncher,
     GnuParallelLauncher,
@@ -43,6 +47,7 @@ from plait.launchers import (
     SrunMPILauncher,
     WrappedLauncher,
 )
+from plait.logconfigs import NoopLogging
 from plait.monitoring import MonitoringHub
 from plait.providers import LocalProvider
 
@@ -186,6 +191,7 @@ CONFIG = [Row(Config, name, spec) for name, spec in [
                            st.one_of(st.none(), HHMMSS))),
     ("checkpoint_files", STR_LISTS),
     ("monitoring", instances(st.builds(MonitoringHub), MonitoringHub)),
+    ("log_config", instances(st.builds(NoopLogging), NoopLogging)),
 ]]
 
 THREADS = [Row(ThreadPoolExecutor, name, spec) for name, spec in [
@@ -240,6 +246,14 @@ HTEX = [Row(HighThroughputExecutor, name, spec) for name, spec in [
                                 st.one_of(st.integers(0, 8), st.lists(st.text(max_size=3))))),
     ("block_error_handler", (other_than(lambda v: isinstance(v, bool) or callable(v)),
                              st.one_of(st.booleans(), st.just(lambda ex, status: None)))),
+    ("manager_selector", instances(st.sampled_from([RandomManagerSelector(),
+                                                    BlockIdManagerSelector()]),
+                                   RandomManagerSelector)),
+]]
+
+MPI = [Row(MPIExecutor, name, spec) for name, spec in [
+    ("max_workers_per_block", ints(1)),
+    ("mpi_launcher", choices("mpiexec", "srun", "aprun")),
 ]]
 
 LAUNCHER_INSTANCES = st.sampled_from([SingleNodeLauncher(), SimpleLauncher(), SrunLauncher(),
@@ -332,7 +346,7 @@ STAGING = (
     + [Row(S3Staging, name, strs(none=True)) for name in ("endpoint_url", "region_name")]
 )
 
-ROWS = [*CONFIG, *THREADS, *HTEX, *LOCAL, *LAUNCHERS, *MONITORING, *FILE, *STAGING]
+ROWS = [*CONFIG, *THREADS, *HTEX, *MPI, *LOCAL, *LAUNCHERS, *MONITORING, *FILE, *STAGING]
 
 SWEEP = settings(max_examples=25, deadline=None,
                  suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])

@@ -106,3 +106,32 @@ def test_concurrent_tasks_get_different_nodes(mpi: Any) -> None:
                    ).result(timeout=60)
     with pytest.raises(InvalidResourceSpecification, match="parsl_resource_specification"):
         allocation(0).result(timeout=60)
+
+
+@bash_app
+def node_names(out: str, parsl_resource_specification: dict[str, Any] | None = None) -> str:
+    # single quotes: each rank expands its own node's name
+    return f"$PARSL_MPI_PREFIX bash -c 'echo $SLURMD_NODENAME' > {out}"
+
+
+@pytest.mark.timeout(180)
+def test_an_mpi_task_spans_two_nodes_of_a_slurm_block(tmp_path: Path) -> None:
+    """On the real Slurm of services/slurm.sh: a 2-node block, one manager, and a task whose
+    srun prefix starts one rank on each node."""
+    from plait.providers import SlurmProvider
+    from slurm_jobs import WORKER_INIT, slurm
+
+    slurm()
+    provider = SlurmProvider(nodes_per_block=2, launcher=SimpleLauncher(), exclusive=False,
+                             worker_init=WORKER_INIT, walltime="00:05:00",
+                             status_polling_interval=5)
+    executor = MPIExecutor(provider=provider, mpi_launcher="srun", heartbeat_threshold=10)
+    out = tmp_path / "ranks.txt"
+    plait.clear()
+    with plait.load(Config(executors=[executor], run_dir=str(tmp_path / "runinfo"),
+                           strategy="simple")):
+        fut = node_names(str(out), parsl_resource_specification={"num_nodes": 2,
+                                                                 "ranks_per_node": 1})
+        assert fut.result(timeout=150) == 0
+    names = out.read_text().split()
+    assert len(names) == 2 and len(set(names)) == 2 and set(names) <= {"n1", "n2", "n3"}

@@ -153,5 +153,5 @@ def test_log_config_in_config(run_dir: str) -> None:
     with pytest.raises(ConfigurationError, match="initialize_logging='yes' is not valid"):
         Config(initialize_logging="yes")
     with pytest.raises(ConfigurationError, match="log_config=True is not valid: expected "
-                                                 "None or a LogConfig"):
+                                                 "a LogConfig"):
         Config(log_config=True)

@@ -52,6 +52,35 @@ def test_pool_executor_submit_map_and_context(run_dir: str) -> None:
         ParslPoolExecutor()
 
 
+def test_pool_executor_map_timeout_and_cancel(run_dir: str) -> None:
+    from concurrent.futures import TimeoutError as FutureTimeout
+
+    from plait.concurrent import ParslPoolExecutor
+
+    gate = threading.Event()
+
+    def held(x: int) -> int:
+        gate.wait(30)
+        return x
+
+    plait.clear()
+    pool = ParslPoolExecutor(_config(run_dir))  # 2 threads: the third task waits
+    try:
+        results = pool.map(held, [1, 2, 3], timeout=0.2)
+        with pytest.raises(FutureTimeout, match=r"result 0 of 3 not ready after 0\.2 s"):
+            list(results)
+        queued = pool.submit(held, 4)
+        pool.shutdown(wait=False, cancel_futures=True)  # returns while two tasks still run
+        assert queued.cancelled()  # Parsl can only warn; plait cancels what has not started
+    finally:
+        gate.set()
+        cleaners = [t for t in threading.enumerate() if t.name == "plait-pool-cleanup"]
+        for thread in cleaners:
+            thread.join(30)
+        assert pool.dfk.cleanup_called and not any(t.is_alive() for t in cleaners)
+        plait.clear()
+
+
 def test_pool_executor_on_a_given_kernel_leaves_it_running(run_dir: str) -> None:
     from plait.concurrent import ParslPoolExecutor
     from plait.dataflow.dflow import DataFlowKernel

@@ -122,6 +122,13 @@ class Config:
                       "a plait.monitoring.MonitoringHub", none=True)
         for name in ("retry_handler", "std_autopath"):
             check_callable(name, getattr(self, name))
+        if not isinstance(self.initialize_logging, bool):
+            check_methods("initialize_logging", self.initialize_logging,
+                          ("initialize_logging",), "True, False or a LogConfig "
+                          "(plait.logconfigs.FileLogging(), JSONLogging(), NoopLogging())")
+        check_methods("log_config", self.log_config, ("initialize_logging",),
+                      "a LogConfig (plait.logconfigs.FileLogging(), JSONLogging(), "
+                      "NoopLogging())", none=True)
         check_str("run_dir", self.run_dir)
         check_str("project_name", self.project_name, empty=True, none=True)
         check_int("log_level", self.log_level, low=0, high=logging.CRITICAL)
@@ -133,14 +140,6 @@ class Config:
                       "DEEP_DEPENDENCY_RESOLVER)", none=True)
         check_methods("retry_backoff", self.retry_backoff, ("delay",),
                       "a RetryBackoff(...)", none=True)
-        hint = "For example plait.logconfigs.JSONLogging() or NoopLogging()."
-        if not isinstance(self.initialize_logging, bool) and not _is_log_config(
-                self.initialize_logging):
-            raise ConfigurationError("initialize_logging", self.initialize_logging,
-                                     "True, False or a LogConfig", hint)
-        if self.log_config is not None and not _is_log_config(self.log_config):
-            raise ConfigurationError("log_config", self.log_config, "None or a LogConfig",
-                                     hint)
         if self.checkpoint_period is not None:
             checkpoint_period_seconds(self.checkpoint_period)
         if self.checkpoint_files is not None and (
@@ -200,7 +199,3 @@ def _check_executors(executors: object) -> tuple[Executor, ...]:
         raise ConfigurationError("executors", "_parsl_internal",
                                  "labels other than the reserved '_parsl_internal'")
     return execs
-
-
-def _is_log_config(value: object) -> bool:
-    return callable(getattr(value, "initialize_logging", None))

@@ -90,8 +90,9 @@ def test_report_names_the_differences(work: Path, capsys: pytest.CaptureFixture[
     extra.write_text(
         "import parsl\n"
         "from parsl.executors import WorkQueueExecutor\n"
-        "from parsl.executors.high_throughput.mpi_resource_management import TaskScheduler\n"
-        "from parsl.monitoring.db_manager import DatabaseManager\n"
+        "from parsl.curvezmq import ServerContext\n"
+        "from parsl.executors.high_throughput.interchange import Interchange\n"
+        "from parsl.utils import RepresentationMixin\n"
         "install_requires = ['parsl>=2024.1']\n"
         "future.cancel()\n")
     assert main(["migrate", str(work)]) == 0
@@ -99,15 +100,17 @@ def test_report_names_the_differences(work: Path, capsys: pytest.CaptureFixture[
     assert "htex_workflow.py: line 41: End of `with load(config):`: exit_mode='wait'" in err
     assert "htex_workflow.py: line 15: HighThroughputExecutor heartbeats" in err
     assert "WorkQueueExecutor raises ExecutorNotShipped" in err
-    assert ("plait has no module plait.executors.high_throughput.mpi_resource_management "
-            "(Parsl's parsl.executors.high_throughput.mpi_resource_management)") in err
-    assert "plait has no module plait.monitoring.db_manager" in err
+    assert "plait has no module plait.curvezmq (Parsl's parsl.curvezmq)" in err
+    assert "plait has no module plait.executors.high_throughput.interchange" in err
+    assert "plait.utils has no RepresentationMixin" in err  # a name, in a plain module
     assert "the string 'parsl>=2024.1' is left as it is" in err
     assert "`AppFuture.cancel()`" in err
     extra.write_text("from parsl.configs.delta import fresh_config\n")
     assert main(["migrate", str(extra)]) == 0
+    err = capsys.readouterr().err
     assert ("line 1: `parsl.configs.<site>`: site delta needs account: use config = "
-            "fresh_config(account=...) from plait.configs.delta") in capsys.readouterr().err
+            "fresh_config(account=...) from plait.configs.delta") in err
+
 
 
 @pytest.mark.timeout(180)
@@ -126,6 +129,27 @@ def test_migrated_scripts_and_notebook_run(work: Path) -> None:
     python = [c for c in cells if not c.lstrip().startswith(("!", "%"))]
     (work / "notebook_as_script.py").write_text("\n\n".join(python) + "\n")
     assert run_python(["notebook_as_script.py"], work).split() == ["True", "[0,", "2,", "4]"]
+
+
+def test_report_names_what_is_not_in_this_release(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A path that resolves later (NotYetAvailable) is reported with its own message."""
+    import importlib.machinery
+    import types
+
+    from plait.errors import NotYetAvailable
+    from plait.migrate._differences import find_differences
+
+    def not_yet(name: str) -> object:
+        raise NotYetAvailable(name, "plait.later_path", "use Other meanwhile")
+
+    later = types.ModuleType("plait.later_path")
+    later.__spec__ = importlib.machinery.ModuleSpec("plait.later_path", None)
+    later.__getattr__ = not_yet  # type: ignore[method-assign]
+    monkeypatch.setitem(sys.modules, "plait.later_path", later)
+    [finding] = find_differences("from plait.later_path import Thing\n")
+    assert finding.key == "missing-path" and "plait.later_path.Thing is not in plait" in \
+        finding.detail and "use Other meanwhile" in finding.detail
 
 
 def test_notebook_keeps_its_json_layout(work: Path) -> None:

@@ -252,3 +252,52 @@ def test_a_broken_user_entry_is_skipped_with_a_warning() -> None:
     with pytest.warns(UserWarning, match=r"site entry skipped: .*broken\.toml: scheduler"):
         names = {e.name for e in sites.list()}
     assert "htex_local" in names and "broken" not in names
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_show_python_is_a_config_file(name: str) -> None:
+    """Every entry renders as Python that parses; buildable ones run to the same Config."""
+    import ast
+
+    from plait.sites._python import to_python
+
+    entry = sites.show(name)
+    given = {k: DUMMY[k] for k in entry.required}
+    source = to_python(entry, given)
+    ast.parse(source)
+    assert 'REQUIRED' not in source
+    if entry.required:
+        assert "# REQUIRED: " in to_python(entry)
+    if buildable(name) and not entry.address:
+        namespace: dict[str, Any] = {}
+        exec(compile(source, f"<{name}>", "exec"), namespace)
+        built, expected = namespace["config"], sites.config(name, **given)
+        assert repr(built) == repr(expected)
+
+
+def test_show_python_cli(capsys: pytest.CaptureFixture[str]) -> None:
+    from plait.cli._main import main
+
+    assert main(["sites", "show", "delta", "--python", "--set", "walltime=01:00:00",
+                 "--set", "account=abc"]) == 0
+    out = capsys.readouterr().out
+    assert "walltime='01:00:00'" in out and "account='abc'" in out
+    assert out.startswith('"""NCSA Delta') and "from plait.providers import SlurmProvider" \
+        in out
+
+
+@pytest.mark.timeout(180)
+def test_check_on_the_real_slurm_records_its_version(tmp_path: Path) -> None:
+    """A site entry for the Slurm of services/slurm.sh, checked: a task runs in a block and
+    the entry records Slurm's own version string."""
+    from plait.sites._check import check
+    from slurm_jobs import WORKER_INIT, slurm
+
+    entry = {**GOOD, "name": "test_slurm", "scheduler": "slurm",
+             "provider": {"kind": "SlurmProvider", "partition": slurm()["SLURM_PARTITION"],
+                          "exclusive": False, "walltime": "00:05:00",
+                          "worker_init": WORKER_INIT}}
+    sites.add(entry)
+    where, recorded = check("test_slurm", {}, timeout=150)
+    assert where and recorded.checked.method == "run"
+    assert recorded.checked.scheduler_version.startswith("slurm")

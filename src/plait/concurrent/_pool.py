@@ -94,18 +94,26 @@ class ParslPoolExecutor(Executor):
         futures = [self.submit(fn, *args) for args in zip(*iterables, strict=False)]
 
         def results() -> Iterator[Any]:
-            for fut in futures:
-                left = None if deadline is None else deadline - time.monotonic()
-                if left is not None and left <= 0 and not fut.done():
-                    raise FutureTimeoutError(f"map: results not ready after {timeout} s")
-                yield fut.result(timeout=left)
+            for i, fut in enumerate(futures):
+                left = None if deadline is None else max(0.0, deadline - time.monotonic())
+                try:
+                    value = fut.result(timeout=left)
+                except FutureTimeoutError:
+                    raise FutureTimeoutError(
+                        f"map: result {i} of {len(futures)} not ready after {timeout} s (its "
+                        "task and those after it go on running)") from None
+                yield value
 
         return results()
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        """Refuse new tasks; with ``wait``, wait for the kernel's tasks; clean up an owned
-        kernel. With ``cancel_futures``, tasks of this pool that have not started are
-        cancelled first."""
+        """Refuse new tasks, then clean up an owned kernel.
+
+        ``cancel_futures``: first cancel this pool's tasks that have not started.
+        ``wait``: return once every task has finished and the kernel is cleaned up; without
+        it, return at once and clean up on a thread (``plait-pool-cleanup``) when the
+        running tasks end, as ``concurrent.futures`` executors do.
+        """
         with self._lock:
             if self._shut_down:
                 return
@@ -114,11 +122,16 @@ class ParslPoolExecutor(Executor):
         if cancel_futures:
             for fut in pending:
                 fut.cancel()
-        if wait:
-            self.dfk.wait_for_current_tasks()
+        if not wait:
+            if self._owns_dfk:
+                # not a daemon: like concurrent.futures, the interpreter's exit waits for it
+                threading.Thread(target=self.dfk.cleanup, name="plait-pool-cleanup").start()
+            return
+        self.dfk.wait_for_current_tasks()
         if self._owns_dfk:
             self.dfk.cleanup()
 
     def __exit__(self, *exc_info: Any) -> Literal[False]:
-        self.shutdown(wait=exc_info[0] is None)
+        # on an exception, tasks not yet started are cancelled; running ones finish
+        self.shutdown(wait=True, cancel_futures=exc_info[0] is not None)
         return False

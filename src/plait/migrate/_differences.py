@@ -178,15 +178,15 @@ def _site_findings(line: int, module: str) -> list[Finding]:
 def _check_import(line: int, module: str, names: list[str]) -> list[Finding]:
     from plait._errors import NotYetAvailable, PlaitError
 
-    try:
-        spec = importlib.util.find_spec(module)
-    except (ImportError, ValueError):
-        spec = None
-    if spec is None:
+    if not _module_exists(module):
         return [Finding(line, "missing-path", f"plait has no module {module} (Parsl's "
                         f"parsl{module[len('plait'):]}); see plait's migration notes")]
+    try:
+        mod = importlib.import_module(module)
+    except Exception as exc:  # an optional dependency missing here, say: say so, go on
+        return [Finding(line, "missing-path", f"{module} cannot be imported here: "
+                        f"{type(exc).__name__}: {exc}")]
     found = []
-    mod = importlib.import_module(module)
     for name in names:
         try:
             getattr(mod, name)
@@ -195,9 +195,17 @@ def _check_import(line: int, module: str, names: list[str]) -> list[Finding]:
         except PlaitError as exc:  # e.g. a site config that needs an account
             found.append(Finding(line, "site-configs", str(exc)))
         except AttributeError:
-            if importlib.util.find_spec(f"{module}.{name}") is None:
+            if not _module_exists(f"{module}.{name}"):
                 found.append(Finding(line, "missing-path", f"{module} has no {name}"))
     return found
+
+
+def _module_exists(module: str) -> bool:
+    """Whether ``module`` can be found (a submodule of a plain module cannot)."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def _string_findings(node: ast.Constant) -> list[Finding]:

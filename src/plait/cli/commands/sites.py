@@ -14,6 +14,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub.add_parser("list", help="every known site: name, scheduler, origin, last check")
     show = sub.add_parser("show", help="one site's entry, and the Python it builds")
     show.add_argument("name")
+    show.add_argument("--python", action="store_true",
+                      help="print the entry as a Python config file to edit and keep")
+    show.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                      help="an override (a TOML value, else a string), e.g. account=abc")
     add = sub.add_parser("add", help="validate FILE and install it as a user entry")
     add.add_argument("file")
     validate = sub.add_parser("validate", help="check FILE against the entry schema")
@@ -83,11 +87,13 @@ def _overrides(pairs: list[str]) -> dict[str, Any]:
     for pair in pairs:
         key, sep, text = pair.partition("=")
         if not sep or not key:
-            raise SiteError("plait sites check", "--set", f"{pair!r} is not KEY=VALUE")
+            raise SiteError("plait sites", "--set", f"{pair!r} is not KEY=VALUE")
         try:
-            found[key] = tomllib.loads(f"v = {text}")["v"]
+            value = tomllib.loads(f"v = {text}")["v"]
         except tomllib.TOMLDecodeError:
-            found[key] = text  # not a TOML value: take it as a string
+            value = text  # not a TOML value: take it as a string
+        # a time such as 01:00:00 is a walltime string here, not TOML's time of day
+        found[key] = value if isinstance(value, (bool, int, float, str, list, dict)) else text
     return found
 
 
@@ -107,6 +113,11 @@ def run(args: argparse.Namespace) -> int:
 
     if args.action == "list":
         return _list()
+    if args.action == "show" and args.python:
+        from plait.sites._python import to_python
+
+        print(to_python(sites.show(args.name), _overrides(args.set)), end="")
+        return 0
     if args.action == "show":
         return _show(args.name)
     if args.action == "validate":

@@ -12,8 +12,8 @@ import shlex
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from plait._errors import ConfigurationError
 from plait._lightfuture import LightFuture
+from plait._validate import check_choice, check_int
 from plait.executors._blocks import ErrorHandler
 from plait.executors.pilot._executor import HighThroughputExecutor
 from plait.executors.pilot._mpi_task import LOCKS_ENV, MPI_LAUNCHERS, MPIRunner, parse_request
@@ -68,12 +68,8 @@ class MPIExecutor(HighThroughputExecutor):
             raise TypeError(f"MPIExecutor needs its provider's launcher to be SimpleLauncher "
                             f"(one manager per block), not {launcher!r}; the tasks start "
                             "their ranks with $PARSL_MPI_PREFIX")
-        if mpi_launcher not in MPI_LAUNCHERS:
-            raise ConfigurationError("mpi_launcher", mpi_launcher,
-                                     f"one of {', '.join(MPI_LAUNCHERS)}")
-        if not isinstance(max_workers_per_block, int) or max_workers_per_block < 1:
-            raise ConfigurationError("max_workers_per_block", max_workers_per_block,
-                                     "an int >= 1 (MPI tasks at once per block)")
+        check_choice("mpi_launcher", mpi_launcher, MPI_LAUNCHERS, owner="MPIExecutor")
+        check_int("max_workers_per_block", max_workers_per_block, low=1, owner="MPIExecutor")
         super().__init__(
             label=label, provider=provider, launch_cmd=launch_cmd,
             interchange_launch_cmd=interchange_launch_cmd, address=address,
