@@ -23,7 +23,7 @@ DOCUMENTED = {
     "plait.dataflow.memoization": {"BasicMemoizer", "CheckpointWarning", "Memoizer",
                                    "id_for_memo", "make_hash"},
     "plait.data": {"DataFuture", "File"},
-    "plait.providers": {"TERMINAL_STATES", "ClusterProvider", "CobaltProvider",
+    "plait.providers": {"TERMINAL_STATES", "AdHocProvider", "ClusterProvider", "CobaltProvider",
                         "CondorProvider", "ExecutionProvider", "ExecutionProviderException",
                         "FluxProvider", "GridEngineProvider", "JobState", "JobStatus",
                         "LSFProvider", "LocalProvider", "PBSProProvider", "SSHTransport",
