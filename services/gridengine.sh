@@ -16,8 +16,9 @@ DIR=$MACHINE_DIR/gridengine
 export SGE_ROOT=/var/lib/gridengine SGE_CELL=default
 SPOOL=/var/spool/gridengine
 QMASTER_PID=$SPOOL/qmaster/qmaster.pid
-EXECD_PID=$SPOOL/execd/$(hostname -s)/execd.pid
 HOST=$(hostname -s)
+# execd names its spool directory after the name its address resolves to (maybe localhost)
+execd_pid() { ls "$SPOOL"/execd/*/execd.pid 2>/dev/null | head -1; }
 
 # qconf edits objects with $EDITOR: this one rewrites "key value" lines given as arguments.
 edit_with() {
@@ -73,7 +74,7 @@ gridengine-common shared/gridenginemaster string $HOST
 EOF
   apt_install gridengine-master gridengine-exec gridengine-client
   mkdir -p "$DIR"
-  if ! { pid_alive "$QMASTER_PID" && pid_alive "$EXECD_PID" && [ -s "$DIR/ports" ]; }; then
+  if ! { pid_alive "$QMASTER_PID" && pid_alive "$(execd_pid)" && [ -s "$DIR/ports" ]; }; then
     do_stop
     printf 'SGE_QMASTER_PORT=%s\nSGE_EXECD_PORT=%s\n' "$(free_port)" "$(free_port)" \
       > "$DIR/ports"
@@ -102,7 +103,7 @@ do_stop() {
       qconf -km >/dev/null 2>&1 || true
     fi
   fi
-  stop_pidfile "$EXECD_PID" 15
+  [ -z "$(execd_pid)" ] || stop_pidfile "$(execd_pid)" 15
   stop_pidfile "$QMASTER_PID" 20
   rm -f "$DIR/ports"
 }

@@ -25,6 +25,7 @@ from string import Template
 from typing import Any, ClassVar, Literal
 
 from plait._errors import ConfigurationError
+from plait._validate import check_number, check_str
 from plait.launchers import Launcher
 from plait.providers._base import ExecutionProvider
 from plait.providers._errors import SchedulerMissingArgs, ScriptPathError, SubmitException
@@ -157,13 +158,16 @@ class ClusterProvider(ExecutionProvider):
 
     def validate(self) -> None:
         super().validate()
+        name = type(self).__name__
         walltime_to_seconds(self.walltime)
-        if not isinstance(self.cmd_timeout, (int, float)) or self.cmd_timeout <= 0:
-            raise ConfigurationError("cmd_timeout", self.cmd_timeout, "a number of seconds > 0")
-        if self.drain_margin is not None and not (
-                isinstance(self.drain_margin, (int, float)) and self.drain_margin >= 0):
-            raise ConfigurationError("drain_margin", self.drain_margin,
-                                     "None or a number of seconds >= 0")
+        seconds = "a number of seconds"
+        check_number("cmd_timeout", self.cmd_timeout, low=0, strict=True, owner=name,
+                     kind=seconds)
+        check_number("drain_margin", self.drain_margin, low=0, none=True, owner=name,
+                     kind=seconds)
+        for field in ("status_min_interval", "submit_min_interval"):
+            check_number(field, getattr(self, field), low=0, owner=name, kind=seconds)
+        check_str("scheduler_options", self.scheduler_options, empty=True, owner=name)
 
     @property
     def drain_after(self) -> float:

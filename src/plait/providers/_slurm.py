@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
+from plait._validate import check_bool, check_int, check_str, fail
 from plait.launchers import Launcher, SingleNodeLauncher
 from plait.providers._cluster import (
     ClusterProvider,
@@ -112,6 +113,21 @@ class SlurmProvider(ClusterProvider):
             status_polling_interval=status_polling_interval,
             scheduler_options=scheduler_options, status_min_interval=status_min_interval,
             submit_min_interval=submit_min_interval, drain_margin=drain_margin)
+
+    def validate(self) -> None:
+        super().validate()
+        for field in ("partition", "account", "qos", "constraint", "clusters", "gres"):
+            check_str(field, getattr(self, field), none=True, owner="SlurmProvider")
+        for field in ("cores_per_node", "mem_per_node", "gpus_per_node"):
+            check_int(field, getattr(self, field), low=1, none=True, owner="SlurmProvider")
+        check_int("status_batch_size", self.status_batch_size, low=1, none=True,
+                  owner="SlurmProvider")
+        check_bool("exclusive", self.exclusive, owner="SlurmProvider")
+        check_str("regex_job_id", self.regex_job_id, owner="SlurmProvider")
+        if "(?P<id>" not in self.regex_job_id:
+            raise fail("regex_job_id", self.regex_job_id,
+                       "a regular expression with a group named id, (?P<id>...)",
+                       "SlurmProvider")
 
     def cleanup_kwargs(self) -> dict[str, Any]:
         return {"clusters": self.clusters}
