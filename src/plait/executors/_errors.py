@@ -14,9 +14,14 @@
         ├── WorkerLost                  a worker process died mid-task
         ├── ManagerLost                 a node's manager died or went silent
         ├── BlockFailed                 a block ended or never started its workers
+        │   ├── TooManyJobFailures      every block failed: the executor gave up (also a
+        │   │                           BadStateException; Parsl's TooManyJobFailuresError)
         │   ├── WalltimeExceeded        the scheduler ended the block at its walltime
         │   └── NodeFailure             the block's node failed, or the job was preempted
         └── InterchangeLost             the interchange process died or stopped answering
+
+Apart from the tree: ``ExecutorNotShipped`` (an OptionalModuleMissing) is raised when a
+config builds a Parsl executor that needs a service plait does not ship (Work Queue, …).
 
 The kernel retries an ``InfrastructureError`` on a budget of its own
 (``Config.infrastructure_retries``), without consuming the user's ``retries``.
@@ -26,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from plait._errors import PlaitError, describe_exit
+from plait._errors import OptionalModuleMissing, PlaitError, describe_exit
 
 
 class ExecutorError(PlaitError):
@@ -166,6 +171,11 @@ class BlockFailed(InfrastructureError):
         return text
 
 
+class TooManyJobFailures(BlockFailed, BadStateException):
+    """The executor's blocks keep failing or never start, so it is in a bad state: every
+    task fails with this (Parsl's ``TooManyJobFailuresError``, a BadStateException)."""
+
+
 class InterchangeLost(InfrastructureError):
     """The interchange process died, or stopped answering; every task it held is lost.
 
@@ -192,6 +202,19 @@ class InterchangeLost(InfrastructureError):
                     f"frozen or swapping?). It was killed and its tasks are lost{where}. On an "
                     "overloaded machine, raise heartbeat_threshold.")
         return f"{who} {describe_exit(self.exitcode)}; its tasks are lost{where}"
+
+
+class ExecutorNotShipped(OptionalModuleMissing):
+    """A Parsl executor that needs an outside service plait does not ship or drive."""
+
+    def __init__(self, executor: str, needs: str, instead: str) -> None:
+        super().__init__([needs], f"{executor} needs {needs}")
+        self.args = (executor, needs, instead)
+        self.executor, self.needs, self.instead = executor, needs, instead
+
+    def __str__(self) -> str:
+        return (f"{self.executor} needs {self.needs}, which plait does not ship. "
+                f"{self.instead}")
 
 
 class WalltimeExceeded(BlockFailed):

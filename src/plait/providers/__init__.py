@@ -24,18 +24,23 @@ from plait.transport import SSHTransport as SSHTransport
 
 __all__ = [
     "TERMINAL_STATES",
+    "AWSProvider",
     "AdHocProvider",
+    "AzureProvider",
     "ClusterProvider",
     "CobaltProvider",
     "CondorProvider",
     "ExecutionProvider",
     "ExecutionProviderException",
     "FluxProvider",
+    "GoogleCloudProvider",
     "GridEngineProvider",
     "JobState",
     "JobStatus",
+    "KubernetesProvider",
     "LSFProvider",
     "LocalProvider",
+    "OpenStackProvider",
     "PBSProProvider",
     "SSHTransport",
     "ScaleOutFailed",
@@ -45,3 +50,21 @@ __all__ = [
     "SubmitException",
     "TorqueProvider",
 ]
+
+# Cloud providers load on first use (their SDKs load only when one is constructed).
+_CLOUD = {
+    "AWSProvider": "plait.providers.aws._provider",
+    "AzureProvider": "plait.providers.azure._provider",
+    "GoogleCloudProvider": "plait.providers.googlecloud._provider",
+    "KubernetesProvider": "plait.providers.kubernetes._provider",
+    "OpenStackProvider": "plait.providers.openstack._provider",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _CLOUD.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)

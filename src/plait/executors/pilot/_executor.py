@@ -24,7 +24,7 @@ from typing import Any
 import zmq
 
 from plait._lightfuture import LightFuture
-from plait.executors._blocks import ErrorHandler
+from plait.executors._blocks import ErrorHandler, TaskCount
 from plait.executors._errors import (
     BadStateException,
     InvalidResourceSpecification,
@@ -154,6 +154,8 @@ class HighThroughputExecutor(PilotBlocks):
             self.provider.script_dir = os.path.join(self.run_dir, "submit_scripts")
         if getattr(self.provider, "script_dir", None):
             os.makedirs(self.provider.script_dir, exist_ok=True)
+        if self.run_id and hasattr(self.provider, "run_id"):
+            self.provider.run_id = self.run_id  # cloud providers tag resources with it
         ix_logdir = os.path.join(self.run_dir, self.label)
         if self.encrypted:
             from plait.executors.pilot._curve import create_certificates
@@ -225,9 +227,7 @@ class HighThroughputExecutor(PilotBlocks):
         """
         spec = resource_specification
         if spec and not spec.keys() <= RESOURCE_KEYS:
-            raise InvalidResourceSpecification(
-                sorted(set(spec) - RESOURCE_KEYS),
-                f"{self.label} accepts only {', '.join(sorted(RESOURCE_KEYS))}")
+            self.validate_resource_spec(spec)
         client = self._client
         if client is None or self._shut_down:
             raise BadStateException(self, "it is not running: call start() first (or load "
@@ -257,9 +257,17 @@ class HighThroughputExecutor(PilotBlocks):
             self._wake()
         return fut
 
+    def validate_resource_spec(self, resource_specification: dict[str, Any]) -> None:
+        """Raise InvalidResourceSpecification for keys other than cores, memory, priority."""
+        unknown = set(resource_specification) - RESOURCE_KEYS
+        if unknown:
+            raise InvalidResourceSpecification(
+                sorted(unknown), f"{self.label} accepts only {', '.join(sorted(RESOURCE_KEYS))}")
+
     @property
-    def outstanding(self) -> int:
-        return len(self._tasks)
+    def outstanding(self) -> TaskCount:
+        """Tasks submitted and not finished (also callable, as Parsl's ``outstanding()``)."""
+        return TaskCount(len(self._tasks))
 
     # -- messages from the interchange (result thread) -----------------------------------------
     def _on_message(self, kind: bytes, frames: list[zmq.Frame]) -> None:

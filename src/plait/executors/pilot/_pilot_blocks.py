@@ -224,7 +224,17 @@ class PilotBlocks(BlockProviderExecutor):
 
     def connected_managers(self) -> list[dict[str, Any]]:
         """One dict per connected manager (Parsl's fields)."""
-        return self._client.command("MANAGERS") if self._client else []
+        from plait._version import __version__
+
+        managers: list[dict[str, Any]] = (self._client.command("MANAGERS")
+                                          if self._client else [])
+        for record in managers:  # the interchange admits only managers of our version
+            record.setdefault("parsl_version", __version__)
+        return managers
+
+    def connected_workers(self) -> int:
+        """How many workers the connected managers run, in all."""
+        return sum(int(m["worker_count"]) for m in self.connected_managers())
 
     def draining_blocks(self) -> int:
         """Live blocks whose every manager drains (walltime near): capacity that is ending.
