@@ -8,7 +8,8 @@
 # every cold start, so no job survives a restart. The daemons listen on free ports, not
 # 6444/6445: clients need SGE_QMASTER_PORT and SGE_EXECD_PORT from the env file.
 # Writes services/run/gridengine.env: SGE_ROOT SGE_CELL SGE_QMASTER_PORT SGE_EXECD_PORT
-# GE_QUEUE GE_HOST.
+# GE_QUEUE GE_HOST GE_PORTS_FILE (the ports of the daemons running now: another checkout's
+# cold start may have moved them since this file was written).
 source "$(dirname "$0")/_lib.sh"
 
 NAME=gridengine
@@ -91,7 +92,7 @@ EOF
   lease_take "$NAME"
   write_env "$NAME" "SGE_ROOT=$SGE_ROOT" "SGE_CELL=$SGE_CELL" \
     "SGE_QMASTER_PORT=$SGE_QMASTER_PORT" "SGE_EXECD_PORT=$SGE_EXECD_PORT" GE_QUEUE=all.q \
-    "GE_HOST=$HOST"
+    "GE_HOST=$HOST" "GE_PORTS_FILE=$DIR/ports"
 }
 
 do_stop() {
@@ -108,18 +109,4 @@ do_stop() {
   rm -f "$DIR/ports"
 }
 
-do_down() {
-  if lease_drop "$NAME"; then
-    echo "gridengine: still used by another checkout; leaving it running"
-  else
-    do_stop
-  fi
-  drop_env "$NAME"
-}
-
-case "${1:-}" in
-  up|down) with_lock "$NAME" "$1" ;;
-  _up) do_up ;;
-  _down) do_down ;;
-  *) echo "usage: $0 up|down" >&2; exit 2 ;;
-esac
+machine_service "$NAME" "${1:-}"

@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 
 from plait._errors import ConfigurationError
 from plait.launchers import Launcher, SimpleLauncher
-from plait.providers._cluster import ClusterProvider, SchedulerError
+from plait.providers._cluster import SCRIPT_BODY, ClusterProvider, SchedulerError
 from plait.providers._errors import SubmitException
 from plait.providers._jobs import JobState, JobStatus
 from plait.transport import Transport, TransportError, transport_from_description
@@ -29,11 +29,7 @@ log = logging.getLogger(__name__)
 
 TEMPLATE = """#!/bin/bash
 # plait block ${jobname} on an ad hoc host
-${worker_init}
-export JOBNAME="${jobname}"
-
-${user_script}
-"""
+""" + SCRIPT_BODY
 
 # Runs the block in its own session; the wrapper records the exit code when it ends.
 # (In braces: "a && b & c" would put a and b in the background too, stdin and all.)

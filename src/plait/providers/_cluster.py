@@ -26,7 +26,7 @@ from typing import Any, ClassVar, Literal
 
 from plait._errors import ConfigurationError
 from plait._validate import check_number, check_str
-from plait.launchers import Launcher
+from plait.launchers import Launcher, SingleNodeLauncher
 from plait.providers._base import ExecutionProvider
 from plait.providers._errors import SchedulerMissingArgs, ScriptPathError, SubmitException
 from plait.providers._jobs import JobState, JobStatus
@@ -39,6 +39,13 @@ log = logging.getLogger(__name__)
 LossCause = Literal["walltime", "node_failure", "cancelled", "ended"]
 _CAUSE_BY_STATE: dict[JobState, LossCause] = {
     JobState.TIMEOUT: "walltime", JobState.CANCELLED: "cancelled"}
+
+#: the end of every submit script: worker_init, the job name, the launcher's command
+SCRIPT_BODY = """${worker_init}
+export JOBNAME="${jobname}"
+
+${user_script}
+"""
 
 #: what job_script() shows in place of the executor's worker command when none is given
 PLACEHOLDER_COMMAND = "plait-worker-pool ...  # the executor's worker command goes here"
@@ -84,13 +91,24 @@ def worker_init_lines(worker_init: str) -> str:
 
 
 
+def _write_script(path: str, text: str) -> None:
+    """Write an executable script; ScriptPathError if it cannot be."""
+    try:
+        with open(path, "w") as fh:
+            fh.write(text)
+        os.chmod(path, 0o755)
+    except OSError as exc:
+        raise ScriptPathError(path, exc) from exc
+
+
 class ClusterProvider(ExecutionProvider):
     """Base for providers that submit scripts to a batch scheduler through a transport.
 
     Args:
         label: provider name, used in job names and messages.
         walltime: ``"HH:MM:SS"`` limit of each block.
-        launcher: a :class:`~plait.launchers.Launcher` instance (else ``BadLauncher``).
+        launcher: a :class:`~plait.launchers.Launcher` instance (else ``BadLauncher``);
+            None: ``SingleNodeLauncher()``.
         cmd_timeout: seconds a scheduler command may take before it is killed.
         worker_init: shell lines run in the job before the workers start.
         scheduler_options: extra lines for the script's directive header.
@@ -120,7 +138,7 @@ class ClusterProvider(ExecutionProvider):
 
     def __init__(
         self, label: str, nodes_per_block: int, init_blocks: int, min_blocks: int,
-        max_blocks: int, parallelism: float, walltime: str, launcher: Launcher,
+        max_blocks: int, parallelism: float, walltime: str, launcher: Launcher | None,
         cmd_timeout: float = 10, worker_init: str = "", transport: Transport | None = None,
         status_polling_interval: float = 60.0, scheduler_options: str = "",
         status_min_interval: float = 1.0, submit_min_interval: float = 0.2,
@@ -142,7 +160,8 @@ class ClusterProvider(ExecutionProvider):
         super().__init__(
             label=label, init_blocks=init_blocks, min_blocks=min_blocks,
             max_blocks=max_blocks, nodes_per_block=nodes_per_block, parallelism=parallelism,
-            worker_init=worker_init, launcher=launcher,
+            worker_init=worker_init,
+            launcher=SingleNodeLauncher() if launcher is None else launcher,
             status_polling_interval=status_polling_interval)
 
     @classmethod
@@ -207,13 +226,7 @@ class ClusterProvider(ExecutionProvider):
             SchedulerMissingArgs: a placeholder has no value in ``configs``.
             ScriptPathError: the file could not be written.
         """
-        text = self._fill(template, job_name, configs)
-        try:
-            with open(script_filename, "w") as fh:
-                fh.write(text)
-            os.chmod(script_filename, 0o755)
-        except OSError as exc:
-            raise ScriptPathError(script_filename, exc) from exc
+        _write_script(script_filename, self._fill(template, job_name, configs))
         return True
 
     def _fill(self, template: str, job_name: str, configs: dict[str, object]) -> str:
@@ -299,12 +312,7 @@ class ClusterProvider(ExecutionProvider):
         files = {path: self.job_script(command, tasks_per_node, job_name),
                  **self._extra_files(command, tasks_per_node, job_name, path)}
         for name, text in files.items():
-            try:
-                with open(name, "w") as fh:
-                    fh.write(text)
-                os.chmod(name, 0o755)
-            except OSError as exc:
-                raise ScriptPathError(name, exc) from exc
+            _write_script(name, text)
         remote = self._remote_path(path)
         if remote != path:
             for name in files:

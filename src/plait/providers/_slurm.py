@@ -12,8 +12,9 @@ import re
 from typing import Any, ClassVar
 
 from plait._validate import check_bool, check_int, check_str, fail
-from plait.launchers import Launcher, SingleNodeLauncher
+from plait.launchers import Launcher
 from plait.providers._cluster import (
+    SCRIPT_BODY,
     ClusterProvider,
     LossCause,
     SchedulerError,
@@ -52,11 +53,7 @@ TEMPLATE = """#!/bin/bash
 #SBATCH --time=${walltime_minutes}
 #SBATCH --ntasks-per-node=${tasks_per_node}
 ${directives}${scheduler_options}
-${exports}${worker_init}
-export JOBNAME="${jobname}"
-
-${user_script}
-"""
+${exports}""" + SCRIPT_BODY
 
 
 class SlurmProvider(ClusterProvider):
@@ -108,7 +105,7 @@ class SlurmProvider(ClusterProvider):
         self.status_batch_size = status_batch_size
         super().__init__(
             "slurm", nodes_per_block, init_blocks, min_blocks, max_blocks, parallelism,
-            walltime, launcher if launcher is not None else SingleNodeLauncher(),
+            walltime, launcher,
             cmd_timeout=cmd_timeout, worker_init=worker_init, transport=transport,
             status_polling_interval=status_polling_interval,
             scheduler_options=scheduler_options, status_min_interval=status_min_interval,
