@@ -76,9 +76,13 @@ def run(lib: str, fault: str) -> dict[str, object]:
                 report["seconds_from_timeout_to_result"] = done - end
                 report["retried_on_job"] = value
                 record = fut.task_record
-                history = record["fail_history"] if lib == "parsl" else record.fail_history
-                report["first_error"] = str(history[0])[:600] if history else None
-                report["says_walltime"] = bool(history) and "walltime" in str(history[0])
+                if lib == "parsl":
+                    history = [str(h) for h in record["fail_history"]]
+                else:
+                    history = [f"{type(t.exception).__name__}: {t.exception}"
+                               for t in record.failed_tries or ()]
+                report["first_error"] = history[0][:600] if history else None
+                report["says_walltime"] = bool(history) and "walltime" in history[0].lower()
         finally:
             dfk.cleanup()
             mod.clear()
