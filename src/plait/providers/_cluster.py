@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 
 #: why a block's job ended under its workers, as the executor reports it to tasks
 LossCause = Literal["walltime", "node_failure", "cancelled", "ended"]
+# Seconds between submissions retried because the scheduler was unreachable.
+_SUBMIT_RETRY_DELAYS = (2.0, 4.0, 8.0)
 _CAUSE_BY_STATE: dict[JobState, LossCause] = {
     JobState.TIMEOUT: "walltime", JobState.CANCELLED: "cancelled"}
 
@@ -133,6 +135,9 @@ class ClusterProvider(ExecutionProvider):
     script_suffix: ClassVar[str] = ".submit"
     #: the scheduler's state names -> plait's job states (others are UNKNOWN)
     states: ClassVar[Mapping[str, JobState]] = {}
+    #: texts of the submit command's stderr that mean "the scheduler is unreachable now"
+    #: (submission is tried again) rather than "the job is refused"
+    transient_errors: ClassVar[tuple[str, ...]] = ()
     #: the scheduler's state names that say why a job ended under its workers (LossCause)
     loss_causes: ClassVar[Mapping[str, LossCause]] = {}
 
@@ -208,13 +213,20 @@ class ClusterProvider(ExecutionProvider):
         Raises:
             SubmitException: the command failed or timed out; carries its output.
         """
-        try:
-            code, out, err = self.execute_wait(cmd)
-        except TransportError as exc:
-            raise SubmitException(job_name, str(exc)) from exc
-        if code != 0:
-            raise SubmitException(job_name, f"{self.label}: `{cmd}` failed", out, err, code)
-        return out
+        for delay in (*_SUBMIT_RETRY_DELAYS, None):
+            try:
+                code, out, err = self.execute_wait(cmd)
+            except TransportError as exc:
+                raise SubmitException(job_name, str(exc)) from exc
+            if code == 0:
+                return out
+            # The controller restarting or overloaded is not a refusal: ask again, a few times.
+            if delay is None or not any(m in err for m in self.transient_errors):
+                break
+            log.warning("%s: %s could not be reached (%s); submitting again in %g s",
+                        self.label, self.scheduler, err.strip()[-200:], delay)
+            time.sleep(delay)
+        raise SubmitException(job_name, f"{self.label}: `{cmd}` failed", out, err, code)
 
     # -- the script ------------------------------------------------------------------------
     def _write_submit_script(

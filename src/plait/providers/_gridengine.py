@@ -67,6 +67,8 @@ class GridEngineProvider(ClusterProvider):
     template: ClassVar[str] = TEMPLATE
     states: ClassVar[dict[str, JobState]] = GE_STATES
     loss_causes: ClassVar[dict[str, LossCause]] = {"ended(h_rt)": "walltime"}
+    transient_errors: ClassVar[tuple[str, ...]] = (
+        "unable to contact qmaster", "unable to send message to qmaster", "commlib error")
 
     def __init__(
         self, nodes_per_block: int = 1, init_blocks: int = 1, min_blocks: int = 0,

@@ -81,6 +81,9 @@ class SlurmProvider(ClusterProvider):
     template: ClassVar[str] = TEMPLATE
     states: ClassVar[dict[str, JobState]] = SLURM_STATES
     loss_causes: ClassVar[dict[str, LossCause]] = SLURM_LOSS_CAUSES
+    transient_errors: ClassVar[tuple[str, ...]] = (
+        "Socket timed out", "Unable to contact slurm controller",
+        "Transport endpoint is not connected", "Zero Bytes were transmitted")
 
     def __init__(
         self, partition: str | None = None, account: str | None = None,
