@@ -47,6 +47,25 @@ with_lock() {
     || { echo "$1: $2 failed (or the lock $MACHINE_DIR/$1.lock was held for 300 s)" >&2; return 1; }
 }
 
+# machine_service NAME ACTION: the entry point of a machine-wide service script, which
+# defines do_up (start if needed, take a lease, write the env file) and do_stop.
+# `up`/`down` run under the lock; `down` stops the daemons only if no other lease is left.
+machine_service() {
+  local name=$1
+  case "$2" in
+    up|down) with_lock "$name" "$2" ;;
+    _up) do_up ;;
+    _down)
+      if lease_drop "$name"; then
+        echo "$name: still used by another checkout; leaving it running"
+      else
+        do_stop
+      fi
+      drop_env "$name" ;;
+    *) echo "usage: $0 up|down" >&2; exit 2 ;;
+  esac
+}
+
 # lease_take NAME: this checkout uses service NAME.
 lease_take() { mkdir -p "$MACHINE_DIR/$1/leases"; echo "$RUN_DIR" > "$MACHINE_DIR/$1/leases/$(lease_id)"; }
 

@@ -8,7 +8,8 @@
 # every cold start, so no job survives a restart. The daemons listen on free ports, not
 # 6444/6445: clients need SGE_QMASTER_PORT and SGE_EXECD_PORT from the env file.
 # Writes services/run/gridengine.env: SGE_ROOT SGE_CELL SGE_QMASTER_PORT SGE_EXECD_PORT
-# GE_QUEUE GE_HOST.
+# GE_QUEUE GE_HOST GE_PORTS_FILE (the ports of the daemons running now: another checkout's
+# cold start may have moved them since this file was written).
 source "$(dirname "$0")/_lib.sh"
 
 NAME=gridengine
@@ -16,8 +17,9 @@ DIR=$MACHINE_DIR/gridengine
 export SGE_ROOT=/var/lib/gridengine SGE_CELL=default
 SPOOL=/var/spool/gridengine
 QMASTER_PID=$SPOOL/qmaster/qmaster.pid
-EXECD_PID=$SPOOL/execd/$(hostname -s)/execd.pid
 HOST=$(hostname -s)
+# execd names its spool directory after the name its address resolves to (maybe localhost)
+execd_pid() { ls "$SPOOL"/execd/*/execd.pid 2>/dev/null | head -1; }
 
 # qconf edits objects with $EDITOR: this one rewrites "key value" lines given as arguments.
 edit_with() {
@@ -73,7 +75,7 @@ gridengine-common shared/gridenginemaster string $HOST
 EOF
   apt_install gridengine-master gridengine-exec gridengine-client
   mkdir -p "$DIR"
-  if ! { pid_alive "$QMASTER_PID" && pid_alive "$EXECD_PID" && [ -s "$DIR/ports" ]; }; then
+  if ! { pid_alive "$QMASTER_PID" && pid_alive "$(execd_pid)" && [ -s "$DIR/ports" ]; }; then
     do_stop
     printf 'SGE_QMASTER_PORT=%s\nSGE_EXECD_PORT=%s\n' "$(free_port)" "$(free_port)" \
       > "$DIR/ports"
@@ -90,7 +92,7 @@ EOF
   lease_take "$NAME"
   write_env "$NAME" "SGE_ROOT=$SGE_ROOT" "SGE_CELL=$SGE_CELL" \
     "SGE_QMASTER_PORT=$SGE_QMASTER_PORT" "SGE_EXECD_PORT=$SGE_EXECD_PORT" GE_QUEUE=all.q \
-    "GE_HOST=$HOST"
+    "GE_HOST=$HOST" "GE_PORTS_FILE=$DIR/ports"
 }
 
 do_stop() {
@@ -102,23 +104,9 @@ do_stop() {
       qconf -km >/dev/null 2>&1 || true
     fi
   fi
-  stop_pidfile "$EXECD_PID" 15
+  [ -z "$(execd_pid)" ] || stop_pidfile "$(execd_pid)" 15
   stop_pidfile "$QMASTER_PID" 20
   rm -f "$DIR/ports"
 }
 
-do_down() {
-  if lease_drop "$NAME"; then
-    echo "gridengine: still used by another checkout; leaving it running"
-  else
-    do_stop
-  fi
-  drop_env "$NAME"
-}
-
-case "${1:-}" in
-  up|down) with_lock "$NAME" "$1" ;;
-  _up) do_up ;;
-  _down) do_down ;;
-  *) echo "usage: $0 up|down" >&2; exit 2 ;;
-esac
+machine_service "$NAME" "${1:-}"

@@ -131,18 +131,4 @@ do_stop() {
   if [ -e "$CONF" ] && grep -qF "$MARKER" "$CONF"; then rm -f "$CONF"; fi
 }
 
-do_down() {
-  if lease_drop "$NAME"; then
-    echo "slurm: still used by another checkout; leaving it running"
-  else
-    do_stop
-  fi
-  drop_env "$NAME"
-}
-
-case "${1:-}" in
-  up|down) with_lock "$NAME" "$1" ;;
-  _up) do_up ;;
-  _down) do_down ;;
-  *) echo "usage: $0 up|down" >&2; exit 2 ;;
-esac
+machine_service "$NAME" "${1:-}"

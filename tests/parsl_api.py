@@ -166,6 +166,7 @@ ALIASES = {
 
 #: public paths plait ships that Parsl does not have (named as Parsl would name them)
 PLAIT_ADDITIONS: dict[str, dict[str, str]] = {
+    "plait.providers.adhoc.adhoc": {"AdHocProvider": C},  # Parsl's, removed in 2024
     "plait.data_provider.s3": {"S3Staging": C},
     "plait.providers.cobalt.cobalt": {"CobaltProvider": C},
     "plait.providers.flux.flux": {"FluxProvider": C},

@@ -1,4 +1,5 @@
-"""Task bodies for the tests that run pilots in Slurm blocks; workers import them by name."""
+"""Task bodies for the tests that run pilots in batch or SSH blocks; workers import them by
+name."""
 
 from __future__ import annotations
 
@@ -21,3 +22,8 @@ def first_try_hangs(marker: str, beacon: str) -> str:
             fh.write(f"started {job}\n")
         time.sleep(900)
     return job
+
+
+def ssh_server_address(x: int = 0) -> tuple[int, str]:
+    """``x`` back, with the address of the sshd that started this task's manager."""
+    return x, os.environ.get("SSH_CONNECTION", "- - -").split()[2]

@@ -49,7 +49,7 @@ from plait.launchers import (
 )
 from plait.logconfigs import NoopLogging
 from plait.monitoring import MonitoringHub
-from plait.providers import LocalProvider
+from plait.providers import LocalProvider, SlurmProvider
 
 # -- strategies ----------------------------------------------------------------------------
 
@@ -273,6 +273,34 @@ LOCAL = [Row(LocalProvider, name, spec, {"max_blocks": 10}) for name, spec in [
     ("cancel_grace", numbers(0)),
 ]] + [Row(LocalProvider, "max_blocks", ints(0), {"init_blocks": 0})]
 
+WALLTIMES = (st.one_of(st.text(max_size=8).filter(lambda t: t.count(":") != 2),
+                       other_than(lambda v: isinstance(v, str))), HHMMSS)
+SLURM = [Row(SlurmProvider, name, spec, {"max_blocks": 10}) for name, spec in [
+    ("nodes_per_block", ints(1)),
+    ("init_blocks", ints(0, 10)),
+    ("min_blocks", ints(0, 10)),
+    ("parallelism", numbers(0, high=1)),
+    ("walltime", WALLTIMES),
+    ("cmd_timeout", numbers(0, strict=True)),
+    ("launcher", instances(LAUNCHER_INSTANCES, SingleNodeLauncher)),  # None: the default
+    ("worker_init", strs(empty=True)),
+    ("scheduler_options", strs(empty=True)),
+    ("partition", strs(none=True)),
+    ("account", strs(none=True)),
+    ("qos", strs(none=True)),
+    ("constraint", strs(none=True)),
+    ("clusters", strs(none=True)),
+    ("gres", strs(none=True)),
+    ("cores_per_node", ints(1, none=True)),
+    ("mem_per_node", ints(1, none=True)),
+    ("gpus_per_node", ints(1, none=True)),
+    ("status_batch_size", ints(1, none=True)),
+    ("exclusive", BOOLS),
+    ("status_min_interval", numbers(0)),
+    ("submit_min_interval", numbers(0)),
+    ("drain_margin", numbers(0, none=True)),
+]]
+
 _OVERRIDES = (SrunLauncher, SrunMPILauncher, MpiExecLauncher, MpiRunLauncher, AprunLauncher,
               JsrunLauncher)
 LAUNCHERS = (
@@ -346,7 +374,8 @@ STAGING = (
     + [Row(S3Staging, name, strs(none=True)) for name in ("endpoint_url", "region_name")]
 )
 
-ROWS = [*CONFIG, *THREADS, *HTEX, *MPI, *LOCAL, *LAUNCHERS, *MONITORING, *FILE, *STAGING]
+ROWS = [*CONFIG, *THREADS, *HTEX, *MPI, *LOCAL, *SLURM, *LAUNCHERS, *MONITORING, *FILE,
+        *STAGING]
 
 SWEEP = settings(max_examples=25, deadline=None,
                  suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])

@@ -142,3 +142,24 @@ def test_worker_init_lines() -> None:
     text = worker_init_lines("module load python\nconda activate env")
     assert text.startswith("module load python\nconda activate env\n")
     assert "worker_init failed" in text and "module load python" in text
+
+
+def test_unreachable_scheduler_is_asked_again_but_a_refusal_is_not(
+        shell_provider: ShellBatchProvider, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import plait.providers._cluster as cluster
+
+    monkeypatch.setattr(cluster, "_SUBMIT_RETRY_DELAYS", (0.01, 0.01, 0.01))
+    monkeypatch.setattr(ShellBatchProvider, "transient_errors", ("controller busy",))
+    tries = tmp_path / "tries"
+    # fails twice as unreachable, then answers with a job id
+    shell_provider.submit_cmd = (
+        f"echo x >> {tries}; if [ $(wc -l < {tries}) -le 2 ]; then "
+        "echo 'error: controller busy' >&2; exit 1; fi; echo 4242")
+    assert shell_provider.submit("true", 1, "blk") == "4242"
+    assert tries.read_text().count("x") == 3
+    tries.unlink()
+    shell_provider.submit_cmd = f"echo x >> {tries}; echo 'error: invalid account' >&2; exit 1"
+    with pytest.raises(SubmitException, match="invalid account"):
+        shell_provider.submit("true", 1, "blk")
+    assert tries.read_text().count("x") == 1  # a refusal is final at once

@@ -21,9 +21,13 @@ from slurm_jobs import WORKER_INIT
 
 
 def ge_env() -> dict[str, str]:
-    """What Grid Engine's clients need: SGE_ROOT, SGE_CELL and the daemons' ports."""
+    """What Grid Engine's clients need: SGE_ROOT, SGE_CELL and the daemons' ports now."""
     s = service("gridengine")
-    return {k: s[k] for k in ("SGE_ROOT", "SGE_CELL", "SGE_QMASTER_PORT", "SGE_EXECD_PORT")}
+    env = {k: s[k] for k in ("SGE_ROOT", "SGE_CELL", "SGE_QMASTER_PORT", "SGE_EXECD_PORT")}
+    ports = Path(s.get("GE_PORTS_FILE", "/nonexistent"))
+    if ports.exists():
+        env.update(line.split("=", 1) for line in ports.read_text().split())
+    return env
 
 
 def ge_provider(tmp_path: Path, **options: object) -> GridEngineProvider:

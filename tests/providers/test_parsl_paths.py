@@ -23,6 +23,7 @@ PATHS = {
     "plait.providers.grid_engine.grid_engine": ["GridEngineProvider"],
     "plait.providers.cobalt.cobalt": ["CobaltProvider"],
     "plait.providers.flux.flux": ["FluxProvider"],
+    "plait.providers.adhoc.adhoc": ["AdHocProvider"],
     "plait.launchers.launchers": [n for n in plait.launchers.__all__ if n != "BadLauncher"],
     "plait.launchers.base": ["Launcher"],
     "plait.launchers.errors": ["BadLauncher"],

@@ -54,6 +54,7 @@ from plait.providers import (
 )
 from plait.providers._cluster import ClusterProvider
 from plait.transport import LocalTransport
+from waiting import Beacon
 
 STANDIN = Path(__file__).resolve().parent.parent / "standins" / "standin.py"
 TESTS_DIR = str(Path(__file__).resolve().parent.parent)
@@ -258,21 +259,20 @@ def test_pilot_on_a_pbspro_stand_in_survives_a_walltime_kill(tmp_path: Path) -> 
     import slurm_tasks
 
     hang = python_app(slurm_tasks.first_try_hangs)
-    beacon = tmp_path / "beacon"
-    os.mkfifo(beacon)
+    beacon = Beacon(tmp_path)
     plait.clear()
     try:
         with plait.load(Config(executors=[ex], run_dir=str(tmp_path / "runinfo"),
                                retries=0, strategy="simple")):
-            fut = hang(str(tmp_path / "marker"), str(beacon))
-            with open(beacon) as fh:  # blocks until the task has started and written
-                assert fh.readline().startswith("started")
+            fut = hang(str(tmp_path / "marker"), beacon.path)
+            assert beacon.wait_lines(1, timeout=60)[0].startswith("started")
             [job] = list(provider.resources)
             pbs.ctl("walltime", job)
             fut.result(timeout=60)
             [tried] = fut.task_record.failed_tries or []
     finally:
         plait.clear()
+        beacon.close()
         pbs.stop_all()
     assert isinstance(tried.exception, WalltimeExceeded), tried.exception
     assert f"job {job}" in str(tried.exception)

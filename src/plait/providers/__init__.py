@@ -1,5 +1,6 @@
 """Providers obtain blocks (batch jobs) of nodes on which an executor runs its workers."""
 
+from plait.providers._adhoc import AdHocProvider as AdHocProvider
 from plait.providers._base import ExecutionProvider as ExecutionProvider
 from plait.providers._cluster import ClusterProvider as ClusterProvider
 from plait.providers._cobalt import CobaltProvider as CobaltProvider
@@ -24,6 +25,7 @@ from plait.transport import SSHTransport as SSHTransport
 __all__ = [
     "TERMINAL_STATES",
     "AWSProvider",
+    "AdHocProvider",
     "AzureProvider",
     "ClusterProvider",
     "CobaltProvider",

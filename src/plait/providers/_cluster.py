@@ -25,7 +25,8 @@ from string import Template
 from typing import Any, ClassVar, Literal
 
 from plait._errors import ConfigurationError
-from plait.launchers import Launcher
+from plait._validate import check_number, check_str
+from plait.launchers import Launcher, SingleNodeLauncher
 from plait.providers._base import ExecutionProvider
 from plait.providers._errors import SchedulerMissingArgs, ScriptPathError, SubmitException
 from plait.providers._jobs import JobState, JobStatus
@@ -36,8 +37,17 @@ log = logging.getLogger(__name__)
 
 #: why a block's job ended under its workers, as the executor reports it to tasks
 LossCause = Literal["walltime", "node_failure", "cancelled", "ended"]
+# Seconds between submissions retried because the scheduler was unreachable.
+_SUBMIT_RETRY_DELAYS = (2.0, 4.0, 8.0)
 _CAUSE_BY_STATE: dict[JobState, LossCause] = {
     JobState.TIMEOUT: "walltime", JobState.CANCELLED: "cancelled"}
+
+#: the end of every submit script: worker_init, the job name, the launcher's command
+SCRIPT_BODY = """${worker_init}
+export JOBNAME="${jobname}"
+
+${user_script}
+"""
 
 #: what job_script() shows in place of the executor's worker command when none is given
 PLACEHOLDER_COMMAND = "plait-worker-pool ...  # the executor's worker command goes here"
@@ -83,13 +93,24 @@ def worker_init_lines(worker_init: str) -> str:
 
 
 
+def _write_script(path: str, text: str) -> None:
+    """Write an executable script; ScriptPathError if it cannot be."""
+    try:
+        with open(path, "w") as fh:
+            fh.write(text)
+        os.chmod(path, 0o755)
+    except OSError as exc:
+        raise ScriptPathError(path, exc) from exc
+
+
 class ClusterProvider(ExecutionProvider):
     """Base for providers that submit scripts to a batch scheduler through a transport.
 
     Args:
         label: provider name, used in job names and messages.
         walltime: ``"HH:MM:SS"`` limit of each block.
-        launcher: a :class:`~plait.launchers.Launcher` instance (else ``BadLauncher``).
+        launcher: a :class:`~plait.launchers.Launcher` instance (else ``BadLauncher``);
+            None: ``SingleNodeLauncher()``.
         cmd_timeout: seconds a scheduler command may take before it is killed.
         worker_init: shell lines run in the job before the workers start.
         scheduler_options: extra lines for the script's directive header.
@@ -114,12 +135,15 @@ class ClusterProvider(ExecutionProvider):
     script_suffix: ClassVar[str] = ".submit"
     #: the scheduler's state names -> plait's job states (others are UNKNOWN)
     states: ClassVar[Mapping[str, JobState]] = {}
+    #: texts of the submit command's stderr that mean "the scheduler is unreachable now"
+    #: (submission is tried again) rather than "the job is refused"
+    transient_errors: ClassVar[tuple[str, ...]] = ()
     #: the scheduler's state names that say why a job ended under its workers (LossCause)
     loss_causes: ClassVar[Mapping[str, LossCause]] = {}
 
     def __init__(
         self, label: str, nodes_per_block: int, init_blocks: int, min_blocks: int,
-        max_blocks: int, parallelism: float, walltime: str, launcher: Launcher,
+        max_blocks: int, parallelism: float, walltime: str, launcher: Launcher | None,
         cmd_timeout: float = 10, worker_init: str = "", transport: Transport | None = None,
         status_polling_interval: float = 60.0, scheduler_options: str = "",
         status_min_interval: float = 1.0, submit_min_interval: float = 0.2,
@@ -141,7 +165,8 @@ class ClusterProvider(ExecutionProvider):
         super().__init__(
             label=label, init_blocks=init_blocks, min_blocks=min_blocks,
             max_blocks=max_blocks, nodes_per_block=nodes_per_block, parallelism=parallelism,
-            worker_init=worker_init, launcher=launcher,
+            worker_init=worker_init,
+            launcher=SingleNodeLauncher() if launcher is None else launcher,
             status_polling_interval=status_polling_interval)
 
     @classmethod
@@ -157,13 +182,16 @@ class ClusterProvider(ExecutionProvider):
 
     def validate(self) -> None:
         super().validate()
+        name = type(self).__name__
         walltime_to_seconds(self.walltime)
-        if not isinstance(self.cmd_timeout, (int, float)) or self.cmd_timeout <= 0:
-            raise ConfigurationError("cmd_timeout", self.cmd_timeout, "a number of seconds > 0")
-        if self.drain_margin is not None and not (
-                isinstance(self.drain_margin, (int, float)) and self.drain_margin >= 0):
-            raise ConfigurationError("drain_margin", self.drain_margin,
-                                     "None or a number of seconds >= 0")
+        seconds = "a number of seconds"
+        check_number("cmd_timeout", self.cmd_timeout, low=0, strict=True, owner=name,
+                     kind=seconds)
+        check_number("drain_margin", self.drain_margin, low=0, none=True, owner=name,
+                     kind=seconds)
+        for field in ("status_min_interval", "submit_min_interval"):
+            check_number(field, getattr(self, field), low=0, owner=name, kind=seconds)
+        check_str("scheduler_options", self.scheduler_options, empty=True, owner=name)
 
     @property
     def drain_after(self) -> float:
@@ -185,13 +213,20 @@ class ClusterProvider(ExecutionProvider):
         Raises:
             SubmitException: the command failed or timed out; carries its output.
         """
-        try:
-            code, out, err = self.execute_wait(cmd)
-        except TransportError as exc:
-            raise SubmitException(job_name, str(exc)) from exc
-        if code != 0:
-            raise SubmitException(job_name, f"{self.label}: `{cmd}` failed", out, err, code)
-        return out
+        for delay in (*_SUBMIT_RETRY_DELAYS, None):
+            try:
+                code, out, err = self.execute_wait(cmd)
+            except TransportError as exc:
+                raise SubmitException(job_name, str(exc)) from exc
+            if code == 0:
+                return out
+            # The controller restarting or overloaded is not a refusal: ask again, a few times.
+            if delay is None or not any(m in err for m in self.transient_errors):
+                break
+            log.warning("%s: %s could not be reached (%s); submitting again in %g s",
+                        self.label, self.scheduler, err.strip()[-200:], delay)
+            time.sleep(delay)
+        raise SubmitException(job_name, f"{self.label}: `{cmd}` failed", out, err, code)
 
     # -- the script ------------------------------------------------------------------------
     def _write_submit_script(
@@ -203,13 +238,7 @@ class ClusterProvider(ExecutionProvider):
             SchedulerMissingArgs: a placeholder has no value in ``configs``.
             ScriptPathError: the file could not be written.
         """
-        text = self._fill(template, job_name, configs)
-        try:
-            with open(script_filename, "w") as fh:
-                fh.write(text)
-            os.chmod(script_filename, 0o755)
-        except OSError as exc:
-            raise ScriptPathError(script_filename, exc) from exc
+        _write_script(script_filename, self._fill(template, job_name, configs))
         return True
 
     def _fill(self, template: str, job_name: str, configs: dict[str, object]) -> str:
@@ -295,12 +324,7 @@ class ClusterProvider(ExecutionProvider):
         files = {path: self.job_script(command, tasks_per_node, job_name),
                  **self._extra_files(command, tasks_per_node, job_name, path)}
         for name, text in files.items():
-            try:
-                with open(name, "w") as fh:
-                    fh.write(text)
-                os.chmod(name, 0o755)
-            except OSError as exc:
-                raise ScriptPathError(name, exc) from exc
+            _write_script(name, text)
         remote = self._remote_path(path)
         if remote != path:
             for name in files:

@@ -11,8 +11,13 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from plait.launchers import Launcher, SingleNodeLauncher
-from plait.providers._cluster import ClusterProvider, SchedulerError, walltime_to_minutes
+from plait.launchers import Launcher
+from plait.providers._cluster import (
+    SCRIPT_BODY,
+    ClusterProvider,
+    SchedulerError,
+    walltime_to_minutes,
+)
 from plait.providers._jobs import JobState
 from plait.transport import Transport
 
@@ -28,11 +33,7 @@ COBALT_STATES: dict[str, JobState] = {
 TEMPLATE = """#!/bin/bash
 # Cobalt block ${jobname}: ${nodes} node(s), ${walltime_minutes} minute(s)
 ${scheduler_options}
-${worker_init}
-export JOBNAME="${jobname}"
-
-${user_script}
-"""
+""" + SCRIPT_BODY
 
 
 class CobaltProvider(ClusterProvider):
@@ -59,7 +60,7 @@ class CobaltProvider(ClusterProvider):
         self.account, self.queue = account, queue
         super().__init__(
             "cobalt", nodes_per_block, init_blocks, min_blocks, max_blocks, parallelism,
-            walltime, launcher if launcher is not None else SingleNodeLauncher(),
+            walltime, launcher,
             cmd_timeout=cmd_timeout, worker_init=worker_init, transport=transport,
             scheduler_options=scheduler_options, **options)
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
-from plait.launchers import Launcher, SingleNodeLauncher
+from plait.launchers import Launcher
 from plait.providers._cluster import (
     PLACEHOLDER_COMMAND,
+    SCRIPT_BODY,
     ClusterProvider,
     LossCause,
     SchedulerError,
@@ -60,11 +61,7 @@ queue 1
 """
 
 SCRIPT = """#!/bin/bash
-${worker_init}
-export JOBNAME="${jobname}"
-
-${user_script}
-"""
+""" + SCRIPT_BODY
 
 
 class CondorProvider(ClusterProvider):
@@ -104,7 +101,7 @@ class CondorProvider(ClusterProvider):
         self.cmd_chunk_size = self.status_batch_size = cmd_chunk_size
         super().__init__(
             "condor", nodes_per_block, init_blocks, min_blocks, max_blocks, parallelism,
-            walltime, launcher if launcher is not None else SingleNodeLauncher(),
+            walltime, launcher,
             cmd_timeout=cmd_timeout, worker_init=worker_init, transport=transport,
             scheduler_options=scheduler_options, **options)
 

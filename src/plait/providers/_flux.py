@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from plait.launchers import Launcher, SingleNodeLauncher
+from plait.launchers import Launcher
 from plait.providers._cluster import (
+    SCRIPT_BODY,
     ClusterProvider,
     LossCause,
     SchedulerError,
@@ -40,11 +41,7 @@ TEMPLATE = """#!/bin/bash
 #flux: --output=${stdout}
 #flux: --error=${stderr}
 ${directives}${scheduler_options}
-${worker_init}
-export JOBNAME="${jobname}"
-
-${user_script}
-"""
+""" + SCRIPT_BODY
 
 
 class FluxProvider(ClusterProvider):
@@ -72,7 +69,7 @@ class FluxProvider(ClusterProvider):
         self.queue, self.cores_per_node = queue, cores_per_node
         super().__init__(
             "flux", nodes_per_block, init_blocks, min_blocks, max_blocks, parallelism,
-            walltime, launcher if launcher is not None else SingleNodeLauncher(),
+            walltime, launcher,
             cmd_timeout=cmd_timeout, worker_init=worker_init, transport=transport,
             scheduler_options=scheduler_options, **options)
 

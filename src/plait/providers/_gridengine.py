@@ -10,8 +10,8 @@ from __future__ import annotations
 import time
 from typing import Any, ClassVar
 
-from plait.launchers import Launcher, SingleNodeLauncher
-from plait.providers._cluster import ClusterProvider, LossCause, SchedulerError
+from plait.launchers import Launcher
+from plait.providers._cluster import SCRIPT_BODY, ClusterProvider, LossCause, SchedulerError
 from plait.providers._jobs import JobState, JobStatus
 from plait.transport import Transport, TransportError
 
@@ -49,11 +49,7 @@ TEMPLATE = """#!/bin/bash
 #$$ -e ${stderr}
 #$$ -l h_rt=${walltime}
 ${directives}${scheduler_options}
-${worker_init}
-export JOBNAME="${jobname}"
-
-${user_script}
-"""
+""" + SCRIPT_BODY
 
 
 class GridEngineProvider(ClusterProvider):
@@ -71,6 +67,8 @@ class GridEngineProvider(ClusterProvider):
     template: ClassVar[str] = TEMPLATE
     states: ClassVar[dict[str, JobState]] = GE_STATES
     loss_causes: ClassVar[dict[str, LossCause]] = {"ended(h_rt)": "walltime"}
+    transient_errors: ClassVar[tuple[str, ...]] = (
+        "unable to contact qmaster", "unable to send message to qmaster", "commlib error")
 
     def __init__(
         self, nodes_per_block: int = 1, init_blocks: int = 1, min_blocks: int = 0,
@@ -82,7 +80,7 @@ class GridEngineProvider(ClusterProvider):
         self.queue = queue
         super().__init__(
             "gridengine", nodes_per_block, init_blocks, min_blocks, max_blocks, parallelism,
-            walltime, launcher if launcher is not None else SingleNodeLauncher(),
+            walltime, launcher,
             cmd_timeout=cmd_timeout, worker_init=worker_init, transport=transport,
             scheduler_options=scheduler_options, **options)
 

@@ -190,6 +190,8 @@ def cleanup_stale_siblings(script_dir: str) -> list[CleanupReport]:
     ``<runinfo>``. Called when a provider opens its journal, so a crashed script's jobs are
     cancelled by the next run.
     """
+    if Path(script_dir).name != "submit_scripts":
+        return []  # not the kernel's runinfo/NNN/submit_scripts layout: no siblings to trust
     run_dir = Path(script_dir).resolve().parent
     runinfo = run_dir.parent
     reports = []

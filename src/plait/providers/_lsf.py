@@ -12,8 +12,9 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
-from plait.launchers import Launcher, SingleNodeLauncher
+from plait.launchers import Launcher
 from plait.providers._cluster import (
+    SCRIPT_BODY,
     ClusterProvider,
     LossCause,
     SchedulerError,
@@ -49,11 +50,7 @@ TEMPLATE = """#!/bin/bash
 #BSUB -o ${stdout}
 #BSUB -e ${stderr}
 ${directives}${scheduler_options}
-${worker_init}
-export JOBNAME="${jobname}"
-
-${user_script}
-"""
+""" + SCRIPT_BODY
 
 
 class LSFProvider(ClusterProvider):
@@ -88,7 +85,7 @@ class LSFProvider(ClusterProvider):
         self.bsub_redirection, self.request_by_nodes = bsub_redirection, request_by_nodes
         super().__init__(
             "lsf", nodes_per_block, init_blocks, min_blocks, max_blocks, parallelism,
-            walltime, launcher if launcher is not None else SingleNodeLauncher(),
+            walltime, launcher,
             cmd_timeout=cmd_timeout, worker_init=worker_init, transport=transport,
             scheduler_options=scheduler_options, **options)
 

@@ -16,7 +16,7 @@ import re
 from typing import Any, ClassVar
 
 from plait.launchers import AprunLauncher, Launcher, SingleNodeLauncher
-from plait.providers._cluster import ClusterProvider, LossCause, SchedulerError
+from plait.providers._cluster import SCRIPT_BODY, ClusterProvider, LossCause, SchedulerError
 from plait.providers._jobs import JobState
 from plait.transport import Transport
 
@@ -43,11 +43,7 @@ TORQUE_TEMPLATE = """#!/bin/bash
 #PBS -o ${stdout}
 #PBS -e ${stderr}
 ${directives}${scheduler_options}
-${worker_init}
-export JOBNAME="${jobname}"
-
-${user_script}
-"""
+""" + SCRIPT_BODY
 
 PBSPRO_TEMPLATE = """#!/bin/bash
 #PBS -S /bin/bash
@@ -58,11 +54,7 @@ PBSPRO_TEMPLATE = """#!/bin/bash
 #PBS -o ${stdout}
 #PBS -e ${stderr}
 ${directives}${scheduler_options}
-${worker_init}
-export JOBNAME="${jobname}"
-
-${user_script}
-"""
+""" + SCRIPT_BODY
 
 
 class TorqueProvider(ClusterProvider):
@@ -157,7 +149,7 @@ class PBSProProvider(TorqueProvider):
         super().__init__(
             account, queue, scheduler_options, worker_init, nodes_per_block, init_blocks,
             min_blocks, max_blocks, parallelism,
-            launcher if launcher is not None else SingleNodeLauncher(), walltime,
+            SingleNodeLauncher() if launcher is None else launcher, walltime,
             cmd_timeout, transport, **options)
 
     def _template_values(

@@ -11,8 +11,10 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
-from plait.launchers import Launcher, SingleNodeLauncher
+from plait._validate import check_bool, check_int, check_str, fail
+from plait.launchers import Launcher
 from plait.providers._cluster import (
+    SCRIPT_BODY,
     ClusterProvider,
     LossCause,
     SchedulerError,
@@ -51,11 +53,7 @@ TEMPLATE = """#!/bin/bash
 #SBATCH --time=${walltime_minutes}
 #SBATCH --ntasks-per-node=${tasks_per_node}
 ${directives}${scheduler_options}
-${exports}${worker_init}
-export JOBNAME="${jobname}"
-
-${user_script}
-"""
+${exports}""" + SCRIPT_BODY
 
 
 class SlurmProvider(ClusterProvider):
@@ -83,6 +81,9 @@ class SlurmProvider(ClusterProvider):
     template: ClassVar[str] = TEMPLATE
     states: ClassVar[dict[str, JobState]] = SLURM_STATES
     loss_causes: ClassVar[dict[str, LossCause]] = SLURM_LOSS_CAUSES
+    transient_errors: ClassVar[tuple[str, ...]] = (
+        "Socket timed out", "Unable to contact slurm controller",
+        "Transport endpoint is not connected", "Zero Bytes were transmitted")
 
     def __init__(
         self, partition: str | None = None, account: str | None = None,
@@ -107,11 +108,26 @@ class SlurmProvider(ClusterProvider):
         self.status_batch_size = status_batch_size
         super().__init__(
             "slurm", nodes_per_block, init_blocks, min_blocks, max_blocks, parallelism,
-            walltime, launcher if launcher is not None else SingleNodeLauncher(),
+            walltime, launcher,
             cmd_timeout=cmd_timeout, worker_init=worker_init, transport=transport,
             status_polling_interval=status_polling_interval,
             scheduler_options=scheduler_options, status_min_interval=status_min_interval,
             submit_min_interval=submit_min_interval, drain_margin=drain_margin)
+
+    def validate(self) -> None:
+        super().validate()
+        for field in ("partition", "account", "qos", "constraint", "clusters", "gres"):
+            check_str(field, getattr(self, field), none=True, owner="SlurmProvider")
+        for field in ("cores_per_node", "mem_per_node", "gpus_per_node"):
+            check_int(field, getattr(self, field), low=1, none=True, owner="SlurmProvider")
+        check_int("status_batch_size", self.status_batch_size, low=1, none=True,
+                  owner="SlurmProvider")
+        check_bool("exclusive", self.exclusive, owner="SlurmProvider")
+        check_str("regex_job_id", self.regex_job_id, owner="SlurmProvider")
+        if "(?P<id>" not in self.regex_job_id:
+            raise fail("regex_job_id", self.regex_job_id,
+                       "a regular expression with a group named id, (?P<id>...)",
+                       "SlurmProvider")
 
     def cleanup_kwargs(self) -> dict[str, Any]:
         return {"clusters": self.clusters}

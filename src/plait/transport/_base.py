@@ -21,8 +21,9 @@ class Transport(ABC):
     @abstractmethod
     def run(
         self, cmd: str, timeout: float | None = None, env: dict[str, str] | None = None,
+        stdin: bytes | None = None,
     ) -> tuple[int, str, str]:
-        """Run ``cmd`` in a shell and return ``(exit_code, stdout, stderr)``.
+        """Run ``cmd`` in a shell (fed ``stdin``) and return ``(exit_code, stdout, stderr)``.
 
         Raises:
             CommandTimeout: the command ran past ``timeout`` seconds; it was killed.

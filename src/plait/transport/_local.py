@@ -30,16 +30,19 @@ class LocalTransport(Transport):
 
     def run(
         self, cmd: str, timeout: float | None = None, env: dict[str, str] | None = None,
+        stdin: bytes | None = None,
     ) -> tuple[int, str, str]:
         """Run ``cmd`` and return ``(exit_code, stdout, stderr)``; see :meth:`Transport.run`."""
         full_env = {**os.environ, **self.env, **(env or {})}
         # A new session: on timeout the whole group the command started is killed with it.
         proc = subprocess.Popen(
-            ["bash", "-c", cmd], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            ["bash", "-c", cmd],
+            stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, text=True, errors="replace", env=full_env,
             cwd=self.script_dir, start_new_session=True)
         try:
-            out, err = proc.communicate(timeout=timeout)
+            out, err = proc.communicate(
+                None if stdin is None else stdin.decode(errors="replace"), timeout=timeout)
         except subprocess.TimeoutExpired:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)

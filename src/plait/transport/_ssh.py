@@ -118,8 +118,10 @@ class SSHTransport(Transport):
         return f"{user}{self.hostname}{port}"
 
     def _ensure_master(self) -> None:
+        if self._master_open:  # a dead master shows as a failed command, which reopens it
+            return
         with self._master_lock:
-            if self._master_open and self._master_alive():
+            if self._master_open:
                 return
             if self._master_alive():  # a connection opened by hand (two-factor) or earlier
                 self._master_open = True
@@ -170,6 +172,24 @@ class SSHTransport(Transport):
             CommandTimeout: the command ran past ``timeout``; the local ssh was killed, which
                 closes the remote session.
         """
+        try:
+            return self._run_once(cmd, timeout, env, stdin)
+        except TransportFailed:
+            if not self._reopened_after_failure():
+                raise
+            return self._run_once(cmd, timeout, env, stdin)
+
+    def _reopened_after_failure(self) -> bool:
+        """After a failed command: True if the master had died and a new one is open."""
+        with self._master_lock:
+            was_open, self._master_open = self._master_open, False
+        if not was_open:
+            return False
+        self._ensure_master()
+        return True
+
+    def _run_once(self, cmd: str, timeout: float | None, env: dict[str, str] | None,
+                  stdin: bytes | None) -> tuple[int, str, str]:
         self._ensure_master()
         argv = [*self._ssh("-T"), self._remote(cmd, env, timeout)]
         proc = subprocess.Popen(
@@ -187,7 +207,6 @@ class SSHTransport(Transport):
             raise CommandTimeout(cmd, timeout or 0.0, self._where()) from None
         text_err = err.decode(errors="replace")
         if proc.returncode == _SSH_FAILED and self._connection_failed(text_err):
-            self._master_open = False
             raise TransportFailed(self._where(), text_err.strip())
         return proc.returncode, out.decode(errors="replace"), text_err
 

@@ -1,0 +1,1 @@
+"""Parsl's former ``parsl.providers.adhoc`` package path (plait keeps AdHocProvider)."""

@@ -1,0 +1,5 @@
+"""Parsl's former ``parsl.providers.adhoc.adhoc`` path: AdHocProvider."""
+
+from plait.providers._adhoc import AdHocProvider as AdHocProvider
+
+__all__ = ["AdHocProvider"]
