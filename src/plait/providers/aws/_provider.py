@@ -20,7 +20,6 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from plait._errors import ConfigurationError
 from plait._validate import check_number, check_str, check_str_list, fail
 from plait.launchers import Launcher
 from plait.providers._cloud import (
@@ -143,7 +142,8 @@ class AWSProvider(CloudProvider):
             label=label, init_blocks=init_blocks, min_blocks=min_blocks,
             max_blocks=max_blocks, nodes_per_block=nodes_per_block, parallelism=parallelism,
             worker_init=worker_init, launcher=launcher, walltime=walltime, linger=linger)
-        self._session = self._make_session()
+        # Checked now, offline; the boto3 session itself (slow to make) at the first call.
+        self._session_kwargs = self._session_arguments()
         self._ec2: Any = None
 
     def validate(self) -> None:
@@ -173,23 +173,23 @@ class AWSProvider(CloudProvider):
         log.warning("AWSProvider: region %r is unknown to this botocore (newer than it?); "
                     "trying it anyway", self.region)
 
-    def _make_session(self) -> Any:
+    def _session_arguments(self) -> dict[str, Any]:
         kwargs: dict[str, Any] = {"region_name": self.region}
         if self.key_file is not None:
             kwargs.update(_read_key_file(self.key_file))
         elif self.profile is not None:
             kwargs["profile_name"] = self.profile
-        try:
-            return self._boto3.session.Session(**kwargs)
-        except self._botocore.exceptions.ProfileNotFound as exc:
-            raise ConfigurationError(
-                "profile", self.profile, "a profile defined in ~/.aws/config or "
-                "~/.aws/credentials", "run `aws configure --profile NAME`") from exc
+            if self.profile not in self._botocore.session.Session().available_profiles:
+                raise fail("profile", self.profile, "a profile defined in ~/.aws/config or "
+                           "~/.aws/credentials", "AWSProvider",
+                           "Run `aws configure --profile NAME`.")
+        return kwargs
 
     # -- CloudProvider ---------------------------------------------------------------------
     def _connect(self) -> None:
         config = self._botocore.config.Config(retries={"max_attempts": 5, "mode": "standard"})
-        self._ec2 = self._session.client("ec2", config=config)
+        session = self._boto3.session.Session(**self._session_kwargs)
+        self._ec2 = session.client("ec2", config=config)
 
     def _call(self, operation: str, method: str, **kwargs: Any) -> Any:
         with self._api(operation):
@@ -358,9 +358,9 @@ def _read_key_file(path: str) -> dict[str, str]:
         out = {"aws_access_key_id": keys["AWSAccessKeyId"],
                "aws_secret_access_key": keys["AWSSecretKey"]}
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ConfigurationError(
-            "key_file", path, 'a readable JSON file {"AWSAccessKeyId": ..., "AWSSecretKey": '
-            '...} (optionally "AWSSessionToken")', f"reading it failed: {exc!r}") from exc
+        raise fail("key_file", path, 'a readable JSON file {"AWSAccessKeyId": ..., '
+                   '"AWSSecretKey": ...} (optionally "AWSSessionToken")', "AWSProvider",
+                   f"Reading it failed: {exc!r}.") from exc
     if keys.get("AWSSessionToken"):
         out["aws_session_token"] = keys["AWSSessionToken"]
     return out

@@ -136,8 +136,8 @@ class KubernetesProvider(CloudProvider):
                        "Requests may not exceed limits.")
         for field in ("user_id", "group_id"):
             value = getattr(self, field)
-            if value is not None and not (is_int(value) or (isinstance(value, str)
-                                                            and value.isdigit())):
+            if value is not None and not ((is_int(value) and value >= 0) or (
+                    isinstance(value, str) and value.isascii() and value.isdigit())):
                 raise fail(field, value, "a numeric uid/gid such as '1000', or None", name)
         check_bool("run_as_non_root", self.run_as_non_root, owner=name)
         for field, mapping in (("extra_requests", self.extra_requests),
