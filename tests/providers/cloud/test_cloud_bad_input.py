@@ -67,7 +67,6 @@ def _cloud_rows() -> list[Row]:
         OpenStackProvider,
     )
 
-    none_only = (other_than(lambda v: v is None or isinstance(v, str)), st.none())
     uid = (st.one_of(st.integers(max_value=-1), st.text(min_size=1, max_size=4).filter(
         lambda t: not (t.isascii() and t.isdigit())), other_than(
         lambda v: v is None or _int(v) or isinstance(v, str))),
@@ -99,8 +98,8 @@ def _cloud_rows() -> list[Row]:
                                   st.text(max_size=6)),
                         st.sampled_from(["us-east-2", "eu-west-1", "ap-southeast-2"]))),
             ("key_name", strs(none=True)), ("subnet_id", strs(none=True)),
-            ("state_file", strs(none=True)), ("key_file", none_only),
-            ("profile", none_only), ("iam_instance_profile_arn", strs(empty=True)),
+            ("state_file", strs(none=True)), ("key_file", strs(none=True)),
+            ("profile", strs(none=True)), ("iam_instance_profile_arn", strs(empty=True)),
             ("spot_max_bid", numbers(0)), ("security_group_ids", STR_LISTS),
             ("tags", str_maps())),
         *cloud_rows(
@@ -110,7 +109,7 @@ def _cloud_rows() -> list[Row]:
             ("project_id", strs()), ("region", strs()), ("os_project", strs()),
             ("os_family", strs()), ("instance_type", strs()), ("network", strs()),
             ("zone", strs(none=True)), ("subnetwork", strs(none=True)),
-            ("api_endpoint", strs(none=True)), ("key_file", none_only),
+            ("api_endpoint", strs(none=True)), ("key_file", strs(none=True)),
             ("google_version", choices("v1", "beta")), ("external_ip", BOOLS),
             ("preemptible", BOOLS), ("disk_size_gb", ints(10, none=True)),
             ("labels", str_maps())),
@@ -125,7 +124,7 @@ def _cloud_rows() -> list[Row]:
             ("location", strs()), ("group_name", strs()), ("vnet_name", strs()),
             ("key_name", strs(none=True)), ("subnet_id", strs(none=True)),
             ("arm_endpoint", strs(none=True)), ("authority", strs(none=True)),
-            ("ssh_public_key", strs(none=True)), ("key_file", none_only),
+            ("ssh_public_key", strs(none=True)), ("key_file", strs(none=True)),
             ("public_ip", BOOLS),
             ("spot_max_price", (st.one_of(
                 other_than(lambda v: _real(v) or v is None),

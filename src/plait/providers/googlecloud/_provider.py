@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from plait._validate import check_bool, check_choice, check_int, fail
+from plait._validate import check_bool, check_choice, check_int
 from plait.launchers import Launcher
 from plait.providers._cloud import (
     TAG_RUN,
@@ -133,9 +133,9 @@ class GoogleCloudProvider(CloudProvider):
             label=label, init_blocks=init_blocks, min_blocks=min_blocks,
             max_blocks=max_blocks, nodes_per_block=nodes_per_block, parallelism=parallelism,
             worker_init=worker_init, launcher=launcher, walltime=walltime, linger=linger)
-        # a key file is read now (offline); Application Default Credentials at the first
-        # call, since finding them may ask the metadata server over the network
-        self._credentials = None if key_file is None else self._read_key_file()
+        # found at the first call: a config builds anywhere, and looking for Application
+        # Default Credentials may ask the metadata server over the network
+        self._credentials: Any = None
         self._compute: Any = None
         self._operations: dict[str, str] = {}  # instance name -> its insert operation
 
@@ -159,9 +159,10 @@ class GoogleCloudProvider(CloudProvider):
             return self._sa.Credentials.from_service_account_file(self.key_file,
                                                                   scopes=SCOPES)
         except (OSError, ValueError, KeyError) as exc:
-            raise fail("key_file", self.key_file, "a readable service account key (JSON) "
-                       "with client_email, private_key and token_uri", "GoogleCloudProvider",
-                       f"Reading it failed: {exc!r}.") from exc
+            raise CloudAPIError(self.label, f"reading key_file {self.key_file}", "credentials",
+                                repr(exc), "key_file must be a service account key (JSON) "
+                                "with client_email, private_key and token_uri, as `gcloud "
+                                "iam service-accounts keys create` writes") from exc
 
     def _default_credentials(self) -> Any:
         try:
@@ -176,7 +177,8 @@ class GoogleCloudProvider(CloudProvider):
     # -- connection ------------------------------------------------------------------------
     def _connect(self) -> None:
         if self._credentials is None:
-            self._credentials = self._default_credentials()
+            self._credentials = (self._default_credentials() if self.key_file is None
+                                 else self._read_key_file())
         options = {"api_endpoint": self.api_endpoint} if self.api_endpoint else None
         self._compute = self._discovery.build(
             "compute", self.google_version, credentials=self._credentials,
