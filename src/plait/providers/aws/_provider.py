@@ -202,6 +202,10 @@ class AWSProvider(CloudProvider):
             out["aws_session_token"] = keys["AWSSessionToken"]
         return out
 
+    def cleanup_kwargs(self) -> dict[str, Any]:
+        return {"image_id": self.image_id, "region": self.region, "key_file": self.key_file,
+                "profile": self.profile}
+
     # -- CloudProvider ---------------------------------------------------------------------
     def _connect(self) -> None:
         config = self._botocore.config.Config(retries={"max_attempts": 5, "mode": "standard"})

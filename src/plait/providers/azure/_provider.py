@@ -185,6 +185,15 @@ class AzureProvider(CloudProvider):
                                 repr(exc), f"key_file must be a readable JSON file with "
                                 f"{', '.join(_KEYS)}") from exc
 
+    def cleanup_kwargs(self) -> dict[str, Any]:
+        ref = dict(self.vm_reference)
+        if ref.get("password"):
+            ref["password"] = "(not recorded)"  # cleanup creates no VM: it needs none
+        return {"vm_reference": ref, "location": self.location,
+                "group_name": self.group_name, "key_file": self.key_file,
+                "ssh_public_key": self.ssh_public_key, "subnet_id": self.subnet_id,
+                "arm_endpoint": self.arm_endpoint, "authority": self.authority}
+
     # -- connection ------------------------------------------------------------------------
     def _connect(self) -> None:
         keys = self._read_keys()
@@ -208,6 +217,8 @@ class AzureProvider(CloudProvider):
                        credential_scopes=[f"{self.arm_endpoint.rstrip('/')}/.default"])
         self._compute = self._compute_mod.ComputeManagementClient(credential, subscription,
                                                                   **arm)
+        if self._for_cleanup:
+            return  # deleting VMs needs no resource group or network made
         resources = self._resource_mod.ResourceManagementClient(credential, subscription, **arm)
         with self._api(f"creating resource group {self.group_name} in {self.location}"):
             resources.resource_groups.create_or_update(

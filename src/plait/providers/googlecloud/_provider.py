@@ -174,6 +174,12 @@ class GoogleCloudProvider(CloudProvider):
                 "`gcloud auth application-default login`") from exc
         return creds
 
+    def cleanup_kwargs(self) -> dict[str, Any]:
+        return {"project_id": self.project_id, "key_file": self.key_file,
+                "region": self.region, "zone": self.zone, "os_project": self.os_project,
+                "os_family": self.os_family, "google_version": self.google_version,
+                "api_endpoint": self.api_endpoint}
+
     # -- connection ------------------------------------------------------------------------
     def _connect(self) -> None:
         if self._credentials is None:

@@ -154,6 +154,10 @@ class KubernetesProvider(CloudProvider):
         check_number("request_timeout", self.request_timeout, low=0, strict=True,
                      owner=name, kind="a number of seconds")
 
+    def cleanup_kwargs(self) -> dict[str, Any]:
+        return {"image": self.image, "namespace": self.namespace,
+                "config_file": self.config_file, "context": self.context}
+
     # -- connection ------------------------------------------------------------------------
     def _connect(self) -> None:
         config = self._k8s.config

@@ -121,6 +121,11 @@ class OpenStackProvider(CloudProvider):
             raise fail("config_kwargs", self.config_kwargs, "a dict of openstack.connect "
                        "arguments, or None", name)
 
+    def cleanup_kwargs(self) -> dict[str, Any]:
+        # config_kwargs may hold a password: a cleanup needs clouds.yaml or OS_* instead
+        return {"image": self.image, "flavor": self.flavor, "cloud": self.cloud,
+                "region_name": self.region_name}
+
     # -- connection ------------------------------------------------------------------------
     def _connect(self) -> None:
         with self._api("connecting to the cloud"):
@@ -133,6 +138,8 @@ class OpenStackProvider(CloudProvider):
                     "name a clouds.yaml entry with cloud= (or OS_CLOUD), or source the "
                     "project's openrc file") from exc
             self._conn.authorize()
+            if self._for_cleanup:
+                return  # deleting needs no image, flavor or network
             self._ids["image"] = self._resolve("image", self.image)
             self._ids["flavor"] = self._resolve("flavor", self.flavor)
             if self.network:
