@@ -1,17 +1,19 @@
 """CloudProvider: the shared base of the cloud and Kubernetes providers.
 
-    submit(): job_script() ─▶ <script_dir>/<name>.cloud-init (for debugging) ─▶ _create()
+    submit(): job_script() ─▶ <script_dir>/<name>.boot.sh (what the block runs) ─▶ _create()
               ─▶ instance / pod tagged plait-run=<run_id>, plait-provider=<label>,
-                 plait-job=<name> ─▶ resources
+                 plait-job=<name> ─▶ resources + journal (plait-jobs.jsonl) "submitted"
     status(): one _observe() call for every live block ─▶ cloud state ─▶ JobState via the
-              provider's table (unknown names: UNKNOWN, logged, never "ended")
+              provider's table (unknown names: UNKNOWN, logged, never "ended");
+              a block the cloud no longer has ─▶ journal "gone"
     cancel(): _delete() ─▶ the block stays tracked until the cloud reports it gone
     cleanup(): cancel every tracked block, then delete whatever else carries this run's tag
-               (an instance whose create call timed out is found that way too)
+               (an instance whose create call timed out is found that way too); close() is
+               cleanup() without waiting, at executor shutdown
 
-A subclass connects lazily (no network in the constructor: a Config builds offline) and
-implements _connect, _create, _observe, _delete and _list_tagged. Each block is one instance
-or pod; its job id is the cloud's id for it.
+A subclass connects lazily (no network and no credential lookup in the constructor: a
+Config builds anywhere) and implements _connect, _create, _observe, _delete_one (or
+_delete) and _list_tagged. Each block is one instance or pod; its job id is the cloud's id.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import threading
 import time
 import uuid
 from abc import abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -146,8 +148,6 @@ class CloudProvider(ExecutionProvider):
     #: its disk, and is billed): VMs yes; Kubernetes pods are kept for ``kubectl logs`` until
     #: cancel or cleanup.
     delete_ended = True
-    #: The plait extra that installs the SDK (``pip install 'plait[<extra>]'``).
-    extra = ""
 
     def __init__(
         self, *, label: str, init_blocks: int, min_blocks: int, max_blocks: int,
@@ -505,7 +505,3 @@ class CloudProvider(ExecutionProvider):
         creation never reported back, without waiting for the cloud to confirm."""
         self.cleanup(timeout=0)
 
-
-def first_of(values: Sequence[Any] | None) -> Any:
-    """The first element, or None for an empty or missing sequence."""
-    return values[0] if values else None

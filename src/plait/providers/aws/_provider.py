@@ -118,7 +118,6 @@ class AWSProvider(CloudProvider):
     walltime is enforced on the instance; the constructor makes no network call.
     """
 
-    extra = "aws"
 
     def __init__(
         self, image_id: str, key_name: str | None = None, init_blocks: int = 1,

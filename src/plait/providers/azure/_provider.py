@@ -102,7 +102,6 @@ class AzureProvider(CloudProvider):
         worker_init, walltime, linger, launcher, blocks: as for the other cloud providers.
     """
 
-    extra = "azure"
 
     def __init__(
         self, vm_reference: dict[str, Any], init_blocks: int = 1, min_blocks: int = 0,

@@ -105,7 +105,6 @@ class GoogleCloudProvider(CloudProvider):
     off (its workers ended, or its walltime passed) is deleted, not kept stopped.
     """
 
-    extra = "googlecloud"
 
     def __init__(
         self, project_id: str, key_file: str | None, region: str, os_project: str,

@@ -83,7 +83,6 @@ class KubernetesProvider(CloudProvider):
     forever); names are valid DNS names whatever the label; nodes_per_block must be 1.
     """
 
-    extra = "kubernetes"
     delete_ended = False
 
     def __init__(

@@ -81,7 +81,6 @@ class OpenStackProvider(CloudProvider):
         config_kwargs: more keyword arguments for ``openstack.connect`` (auth_url, ...).
     """
 
-    extra = "openstack"
 
     def __init__(
         self, image: str, flavor: str, *, cloud: str | None = None,
