@@ -143,7 +143,7 @@ def _cloud_rows() -> list[Row]:
 
 
 ROWS = _cloud_rows()
-FEWER = settings(SWEEP, max_examples=8)
+FEWER = settings(SWEEP, max_examples=6)
 
 
 # test_bad_input's own properties, run on these rows (hypothesis keeps the undecorated body
