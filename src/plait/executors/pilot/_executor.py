@@ -24,6 +24,7 @@ from typing import Any
 import zmq
 
 from plait._lightfuture import LightFuture
+from plait._sampling import encode_spec
 from plait.executors._blocks import ErrorHandler, TaskCount
 from plait.executors._errors import (
     BadStateException,
@@ -67,7 +68,10 @@ class HighThroughputExecutor(PilotBlocks):
     * ``parsl_resource_specification`` accepts ``cores``, ``memory`` (MB) and ``priority``
       (lower runs first); other keys raise InvalidResourceSpecification at submit.
 
-    plait additions: ``start_timeout`` (seconds to wait for the interchange to start).
+    plait additions: ``start_timeout`` (seconds to wait for the interchange to start);
+    ``sandbox=True`` runs each task in a fresh directory under ``working_dir`` (its cwd,
+    where in-task staging puts its files), removed on success and kept, and named in the
+    error, on failure.
     """
 
     def __init__(
@@ -86,6 +90,7 @@ class HighThroughputExecutor(PilotBlocks):
         worker_logdir_root: str | None = None, manager_selector: Any = None,
         block_error_handler: bool | ErrorHandler = True, encrypted: bool = True,
         remote_monitoring_radio: Any = None, start_timeout: float = 60.0,
+        sandbox: bool = False,
     ) -> None:
         if provider is None:
             from plait.providers import LocalProvider
@@ -110,6 +115,7 @@ class HighThroughputExecutor(PilotBlocks):
         self.worker_logdir_root, self.manager_selector = worker_logdir_root, manager_selector
         self.encrypted, self.remote_monitoring_radio = encrypted, remote_monitoring_radio
         self.start_timeout = start_timeout
+        self.sandbox = sandbox
         self.cert_dir: str | None = None
         validate(self)  # then the normalised forms
         self.interchange_launch_cmd = (list(interchange_launch_cmd)
@@ -213,7 +219,9 @@ class HighThroughputExecutor(PilotBlocks):
             drain_period=(self.drain_period if self.drain_period is not None
                           else getattr(self.provider, "drain_after", None)),
             cpu_affinity=self.cpu_affinity,
-            accelerators=" ".join(self.available_accelerators))
+            accelerators=" ".join(self.available_accelerators),
+            monitoring=(f"--monitoring={encode_spec(self.monitoring_spec)}"
+                        if self.monitoring_spec else ""))
 
     # -- submit --------------------------------------------------------------------------------
     def submit(self, func: Callable[..., Any], resource_specification: dict[str, Any],
@@ -285,6 +293,21 @@ class HighThroughputExecutor(PilotBlocks):
                 self._wake()
         elif kind == P.EVENT:
             self._manager_event(P.loads(frames[1]))
+        elif kind == P.MONITOR:
+            self.monitoring_samples(P.loads(frames[1]))
+
+    def monitor_resources(self) -> bool:
+        """Yes: managers sample their busy workers (see plait._sampling)."""
+        return True
+
+    def monitoring_samples(self, records: list[tuple[Any, ...]]) -> None:
+        """Samples from managers (by any radio): hand them on with their tasks' futures."""
+        sink, tasks = self.monitoring_sink, self._tasks
+        if sink is None:
+            return
+        found = [(fut, rec[1:]) for rec in records if (fut := tasks.get(rec[0])) is not None]
+        if found:
+            sink(found)
 
     def _results(self, frames: list[zmq.Frame]) -> None:
         tasks = self._tasks
