@@ -1,17 +1,19 @@
 """CloudProvider: the shared base of the cloud and Kubernetes providers.
 
-    submit(): job_script() ─▶ <script_dir>/<name>.cloud-init (for debugging) ─▶ _create()
+    submit(): job_script() ─▶ <script_dir>/<name>.boot.sh (what the block runs) ─▶ _create()
               ─▶ instance / pod tagged plait-run=<run_id>, plait-provider=<label>,
-                 plait-job=<name> ─▶ resources
+                 plait-job=<name> ─▶ resources + journal (plait-jobs.jsonl) "submitted"
     status(): one _observe() call for every live block ─▶ cloud state ─▶ JobState via the
-              provider's table (unknown names: UNKNOWN, logged, never "ended")
+              provider's table (unknown names: UNKNOWN, logged, never "ended");
+              a block the cloud no longer has ─▶ journal "gone"
     cancel(): _delete() ─▶ the block stays tracked until the cloud reports it gone
     cleanup(): cancel every tracked block, then delete whatever else carries this run's tag
-               (an instance whose create call timed out is found that way too)
+               (an instance whose create call timed out is found that way too); close() is
+               cleanup() without waiting, at executor shutdown
 
-A subclass connects lazily (no network in the constructor: a Config builds offline) and
-implements _connect, _create, _observe, _delete and _list_tagged. Each block is one instance
-or pod; its job id is the cloud's id for it.
+A subclass connects lazily (no network and no credential lookup in the constructor: a
+Config builds anywhere) and implements _connect, _create, _observe, _delete_one (or
+_delete) and _list_tagged. Each block is one instance or pod; its job id is the cloud's id.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import threading
 import time
 import uuid
 from abc import abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -38,6 +40,7 @@ from plait.providers._cloud_errors import CloudAPIError
 from plait.providers._cluster import walltime_to_seconds, worker_init_lines
 from plait.providers._errors import ScriptPathError, SubmitException
 from plait.providers._jobs import JobState, JobStatus
+from plait.providers._journal import JobJournal, open_journal
 
 log = logging.getLogger(__name__)
 
@@ -145,8 +148,6 @@ class CloudProvider(ExecutionProvider):
     #: its disk, and is billed): VMs yes; Kubernetes pods are kept for ``kubectl logs`` until
     #: cancel or cleanup.
     delete_ended = True
-    #: The plait extra that installs the SDK (``pip install 'plait[<extra>]'``).
-    extra = ""
 
     def __init__(
         self, *, label: str, init_blocks: int, min_blocks: int, max_blocks: int,
@@ -166,6 +167,8 @@ class CloudProvider(ExecutionProvider):
         self._connected = False
         self._connect_lock = threading.Lock()
         self._counter = 0
+        self._journal: JobJournal | None = None
+        self._for_cleanup = False
 
     def validate(self) -> None:
         super().validate()
@@ -273,9 +276,10 @@ class CloudProvider(ExecutionProvider):
         """What a block runs (printed or written before anything is submitted)."""
         return self.worker_script(command, tasks_per_node, job_name)
 
-    def _write_script(self, name: str, text: str) -> None:
+    def _write_script(self, name: str, text: str) -> str:
+        """Keep what the block runs in script_dir; returns the path ("" without one)."""
         if not self.script_dir:
-            return  # used without a kernel: nothing to keep the script in
+            return ""  # used without a kernel: nothing to keep the script in
         path = os.path.join(self.script_dir, f"{name}.boot.sh")
         try:
             os.makedirs(self.script_dir, exist_ok=True)
@@ -283,6 +287,7 @@ class CloudProvider(ExecutionProvider):
                 fh.write(text)
         except OSError as exc:
             raise ScriptPathError(path, exc) from exc
+        return path
 
     def submit(self, command: str, tasks_per_node: int, job_name: str = "plait.auto") -> str:
         """Start one instance (pod) running ``command``; return its id.
@@ -293,19 +298,58 @@ class CloudProvider(ExecutionProvider):
         """
         name = self._new_name(job_name)
         try:
-            self._write_script(name, self.job_script(command, tasks_per_node, name))
+            script = self._write_script(name, self.job_script(command, tasks_per_node, name))
             self._ensure_connected()
             job_id = self._create(name, command, tasks_per_node, self.tags(name))
         except (CloudAPIError, ConfigurationError) as exc:
             # SubmitException adds its own closing sentence
             raise SubmitException(name, str(exc).rstrip(".")) from exc
-        job = CloudJob(job_id, name, time.monotonic())
-        with self._lock:
-            self._jobs[job_id] = job
-            self.resources[job_id] = {"job_id": job_id, "job_name": name,
-                                      "status": job.status}
+        self._track(job_id, name, script)
         log.info("%s: block %s started as %s", self.label, name, job_id)
         return job_id
+
+    # -- the job journal (plait cleanup RUN; the next run cleans a crashed one's blocks) ----
+    def _track(self, job_id: str, job_name: str, script: str) -> None:
+        """Follow a block: one this provider started, or (for ``plait cleanup``) one a
+        journal names, which the cloud no longer listing means is gone."""
+        age = NOT_LISTED_GRACE if self._for_cleanup else 0.0
+        job = CloudJob(job_id, job_name, time.monotonic() - age)
+        with self._lock:
+            self._jobs[job_id] = job
+            self.resources[job_id] = {"job_id": job_id, "job_name": job_name,
+                                      "script": script, "status": job.status}
+        journal = self._open_journal()
+        if journal is not None:
+            journal.submitted(job_id, job_name, script, self.description())
+
+    def _open_journal(self) -> JobJournal | None:
+        if self._journal is None and self.script_dir and not self._for_cleanup:
+            self._journal = open_journal(self.script_dir, self.label)
+        return self._journal
+
+    def cleanup_kwargs(self) -> dict[str, Any]:
+        """Constructor arguments a provider that only looks up and deletes this run's
+        resources needs (credentials by reference, never secrets)."""
+        return {}
+
+    def description(self) -> dict[str, Any]:
+        """How ``plait cleanup`` rebuilds this provider to delete what the run left."""
+        cls = type(self)
+        return {"class": f"{cls.__module__}:{cls.__qualname__}", "label": self.label,
+                "kwargs": {**self.cleanup_kwargs(), "label": self.label,
+                           "run_id": self.run_id},
+                "transport": {"kind": "local"}}
+
+    @classmethod
+    def for_cleanup(cls, transport: Any = None, run_id: str | None = None,
+                    **kwargs: Any) -> CloudProvider:
+        """A provider that looks up and deletes the blocks of run ``run_id`` (``plait
+        cleanup``); ``transport`` is accepted for the journal's sake (clouds need none)."""
+        prov = cls(**kwargs)
+        prov._for_cleanup = True
+        if run_id:
+            prov.run_id = run_id
+        return prov
 
     def status(self, job_ids: list[str]) -> list[JobStatus]:
         """Each block's state, from one API round for all live ones (MISSING if unknown).
@@ -349,9 +393,12 @@ class CloudProvider(ExecutionProvider):
                 status = JobStatus(JobState.CANCELLED, f"block {job.name} was cancelled",
                                    status.exit_code)
             with self._lock:
+                newly_gone = not obs.exists and not job.gone
                 job.status = status
                 job.gone = not obs.exists
                 self.resources[job.job_id]["status"] = status
+            if newly_gone and self._journal is not None:
+                self._journal.gone(job.job_id, status.state.name)
             if (status.terminal and obs.exists and self.delete_ended
                     and not job.delete_sent):
                 ended.append(job.job_id)
@@ -435,13 +482,9 @@ class CloudProvider(ExecutionProvider):
         if stray:
             log.warning("%s: deleting resources of run %s that plait was not tracking: %s",
                         self.label, self.run_id, stray)
-            now = time.monotonic()
-            with self._lock:
-                for j in stray:
-                    self._jobs[j] = CloudJob(j, j, now, cancelled=True)
-                    self.resources[j] = {"job_id": j, "job_name": j,
-                                         "status": self._jobs[j].status}
-            self._send_delete(stray)
+            for j in stray:
+                self._track(j, j, "")  # in the journal too, until the cloud confirms
+            self.cancel(stray)
         deadline = time.monotonic() + timeout
         left = self.live_jobs()
         while left and time.monotonic() < deadline:
@@ -462,7 +505,3 @@ class CloudProvider(ExecutionProvider):
         creation never reported back, without waiting for the cloud to confirm."""
         self.cleanup(timeout=0)
 
-
-def first_of(values: Sequence[Any] | None) -> Any:
-    """The first element, or None for an empty or missing sequence."""
-    return values[0] if values else None

@@ -30,7 +30,7 @@ from plait.launchers import Launcher, SingleNodeLauncher
 from plait.providers._base import ExecutionProvider
 from plait.providers._errors import SchedulerMissingArgs, ScriptPathError, SubmitException
 from plait.providers._jobs import JobState, JobStatus
-from plait.providers._journal import JobJournal, cleanup_stale_siblings
+from plait.providers._journal import JobJournal, open_journal
 from plait.transport import LocalTransport, Transport, TransportError
 
 log = logging.getLogger(__name__)
@@ -375,16 +375,7 @@ class ClusterProvider(ExecutionProvider):
 
     def _open_journal(self) -> JobJournal | None:
         if self._journal is None and self.script_dir:
-            try:
-                cleanup_stale_siblings(self.script_dir)
-            except Exception:
-                log.exception("%s: checking earlier runs for left-over jobs failed", self.label)
-            try:
-                self._journal = JobJournal(self.script_dir)
-            except OSError as exc:
-                log.error("%s: cannot write the job journal in %s (%s); jobs left behind by "
-                          "a crash will not be found by `plait cleanup`", self.label,
-                          self.script_dir, exc)
+            self._journal = open_journal(self.script_dir, self.label)
         return self._journal
 
     # -- status ----------------------------------------------------------------------------

@@ -210,3 +210,18 @@ def cleanup_stale_siblings(script_dir: str) -> list[CleanupReport]:
                             f"; errors: {report.errors}" if report.errors else "")
             reports.append(report)
     return reports
+
+
+def open_journal(script_dir: str, label: str) -> JobJournal | None:
+    """A provider's journal in ``script_dir``, opened after cleaning what crashed earlier runs
+    beside it left; None (logged) if it cannot be written. Shared by every provider kind."""
+    try:
+        cleanup_stale_siblings(script_dir)
+    except Exception:
+        log.exception("%s: checking earlier runs for left-over jobs failed", label)
+    try:
+        return JobJournal(script_dir)
+    except OSError as exc:
+        log.error("%s: cannot write the job journal in %s (%s); jobs left behind by a crash "
+                  "will not be found by `plait cleanup`", label, script_dir, exc)
+        return None

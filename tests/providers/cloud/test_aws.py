@@ -218,10 +218,22 @@ def test_configuration_is_checked_offline() -> None:
         AWSProvider("ami-1", nodes_per_block=2)
     with pytest.raises(ConfigurationError, match="walltime"):
         AWSProvider("ami-1", walltime="90 minutes")
-    with pytest.raises(ConfigurationError, match="AWSAccessKeyId"):
-        AWSProvider("ami-1", key_file="/nonexistent/keys.json")
-    with pytest.raises(ConfigurationError, match="aws configure --profile"):
-        AWSProvider("ami-1", profile="no-such-profile")
+
+
+@pytest.mark.parametrize(("kwargs", "words"), [
+    ({"key_file": "/nonexistent/keys.json"}, ["/nonexistent/keys.json", "AWSAccessKeyId"]),
+    ({"profile": "no-such-profile"}, ["'no-such-profile'", "aws configure --profile"]),
+])
+def test_missing_credentials_are_named_at_the_first_call(kwargs: dict[str, Any],
+                                                        words: list[str]) -> None:
+    """stand-in: none needed: the provider builds (a config is portable), and its first
+    submission names the missing key file or profile before any request is sent."""
+    prov = AWSProvider("ami-1", **kwargs)
+    with pytest.raises(SubmitException) as info:
+        prov.submit("w", 1, "b")
+    for word in words:
+        assert word in str(info.value)
+    assert info.value.__cause__.kind == "credentials"  # type: ignore[union-attr]
 
 
 def test_unknown_and_ending_states_from_documented_replies(make: Any) -> None:

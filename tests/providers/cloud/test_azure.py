@@ -219,8 +219,10 @@ def test_configuration_is_checked_offline(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError) as info:
         AzureProvider({**REF, "vm_size": 3})
     assert REF["password"] not in str(info.value)  # never shown, even in an error
-    with pytest.raises(ConfigurationError, match="AZURE_CLIENT_SECRET"):
-        AzureProvider(REF, key_file=str(tmp_path / "missing.json"))
+    missing = AzureProvider(REF, key_file=str(tmp_path / "missing.json"))  # read when used
+    with pytest.raises(SubmitException, match=r"missing\.json.*AZURE_CLIENT_SECRET") as info:
+        missing.submit("w", 1, "b")
+    assert info.value.__cause__.kind == "credentials"  # type: ignore[union-attr]
 
 
 def test_without_the_extra_construction_names_it(monkeypatch: pytest.MonkeyPatch) -> None:

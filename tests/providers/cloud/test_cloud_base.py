@@ -6,6 +6,7 @@ import logging
 import pickle
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
@@ -73,3 +74,38 @@ def test_parsl_import_paths_give_the_same_class(path: str, name: str) -> None:
     import plait.providers
 
     assert getattr(importlib.import_module(path), name) is getattr(plait.providers, name)
+
+
+def _five() -> list[Any]:
+    from plait.providers import (
+        AWSProvider,
+        AzureProvider,
+        GoogleCloudProvider,
+        KubernetesProvider,
+        OpenStackProvider,
+    )
+
+    ref = {"publisher": "Canonical", "offer": "ubuntu", "sku": "server", "version": "latest",
+           "vm_size": "Standard_B1s", "admin_username": "plait", "password": "Sekr1t-pw!"}
+    return [AWSProvider("ami-1", region="eu-west-1", profile="science", label="my-ec2"),
+            KubernetesProvider("img", namespace="ns", context="prod"),
+            GoogleCloudProvider("proj", "key.json", "us-central1-b", "debian-cloud",
+                                "debian-12"),
+            AzureProvider(ref, location="eastus", key_file="az.json"),
+            OpenStackProvider("Featured-Ubuntu24", "m3.small", cloud="openstack",
+                              config_kwargs={"auth": {"password": "Sekr1t-pw!"}})]
+
+
+@pytest.mark.parametrize("prov", _five(), ids=lambda p: type(p).__name__)
+def test_the_journal_description_rebuilds_the_provider_without_secrets(prov: Any) -> None:
+    """stand-in: none needed: what `plait cleanup` rebuilds a provider from, offline."""
+    import json
+
+    from plait.providers._journal import provider_from_description
+
+    desc = json.loads(json.dumps(prov.description()))  # it is stored as JSON
+    assert "Sekr1t-pw!" not in json.dumps(desc)
+    again = provider_from_description(desc)
+    assert type(again) is type(prov) and again.run_id == prov.run_id
+    assert again.label == prov.label and again._for_cleanup
+    assert again.cleanup_kwargs() == prov.cleanup_kwargs()

@@ -247,9 +247,12 @@ def test_a_refused_key_says_to_make_a_new_one(make: Any, tmp_path: Path,
 
 
 def test_configuration_is_checked_offline(tmp_path: Path) -> None:
-    """stand-in: none needed: these fail before any API call."""
-    with pytest.raises(ConfigurationError, match="key_file"):
-        GoogleCloudProvider("p", str(tmp_path / "missing.json"), "us-central1", "o", "f")
+    """stand-in: none needed: these fail before any request is sent."""
+    missing = GoogleCloudProvider("p", str(tmp_path / "missing.json"), "us-central1-a",
+                                  "o", "f")  # builds: the key is read at the first call
+    with pytest.raises(SubmitException, match=r"missing\.json.*keys create") as info:
+        missing.submit("w", 1, "b")
+    assert info.value.__cause__.kind == "credentials"  # type: ignore[union-attr]
     with pytest.raises(ConfigurationError, match="google_version"):
         GoogleCloudProvider("p", None, "r", "o", "f", google_version="v2")
 

@@ -352,3 +352,77 @@ def test_a_crashed_runs_pods_are_deleted_by_a_new_provider_with_its_run_id(
     rescuer.run_id = crashed.run_id
     assert rescuer.cleanup(timeout=5) == []
     assert not any(name in pods for _, name in api.pods)
+
+
+def _journal_of(run_dir: Path) -> Path:
+    return run_dir / "submit_scripts" / "plait-jobs.jsonl"
+
+
+def test_every_pod_is_in_the_job_journal_until_the_api_says_it_is_gone(
+        make: Any, api: KubernetesAPI, tmp_path: Path) -> None:
+    """stand-in: Kubernetes API stand-in. The journal (plait-jobs.jsonl, shared with the
+    batch providers) records each pod with how to rebuild the provider, and its end."""
+    import json
+
+    from plait.providers._journal import read_journal
+
+    prov = make()
+    prov.script_dir = str(tmp_path / "runinfo" / "000" / "submit_scripts")
+    first, second = prov.submit("w", 1, "b0"), prov.submit("w", 1, "b1")
+    journal = _journal_of(tmp_path / "runinfo" / "000")
+    records = [json.loads(line) for line in journal.read_text().splitlines()]
+    submitted = [r for r in records if r["event"] == "submitted"]
+    assert [r["job_id"] for r in submitted] == [first, second]
+    desc = submitted[0]["provider"]
+    assert desc["class"] == "plait.providers.kubernetes._provider:KubernetesProvider"
+    assert desc["kwargs"]["run_id"] == prov.run_id and desc["kwargs"]["namespace"] == NS
+    prov.cancel([first])
+    prov.status([first])  # the API no longer lists it
+    assert set(read_journal(str(journal)).jobs) == {second}
+
+
+@pytest.mark.timeout(60)
+def test_plait_cleanup_deletes_the_pods_of_a_crashed_run(
+        make: Any, api: KubernetesAPI, tmp_path: Path) -> None:
+    """stand-in: Kubernetes API stand-in, reached by `plait cleanup` in its own process
+    through the kube config the run used. The run "crashed": nothing cleaned up after it."""
+    import subprocess
+    import sys
+
+    from plait.providers._journal import read_journal
+
+    run_dir = tmp_path / "runinfo" / "000"
+    crashed = make()
+    crashed.script_dir = str(run_dir / "submit_scripts")
+    pods = [crashed.submit("w", 1, f"b{i}") for i in range(2)]
+    out = subprocess.run([sys.executable, "-m", "plait", "cleanup", str(run_dir), "--force"],
+                         capture_output=True, text=True, timeout=50)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert not any(name in pods for _, name in api.pods)
+    assert read_journal(str(_journal_of(run_dir))).jobs == {}
+    crashed._jobs.clear()  # nothing left for the fixture's own cleanup
+
+
+def test_the_next_run_deletes_what_a_crashed_run_beside_it_left(
+        make: Any, api: KubernetesAPI, tmp_path: Path) -> None:
+    """stand-in: Kubernetes API stand-in. The crashed run's journal names a process that is
+    gone; the next run in the same runinfo/ cleans it up when it opens its own journal."""
+    import json
+    import subprocess
+
+    crashed = make()
+    crashed.script_dir = str(tmp_path / "runinfo" / "000" / "submit_scripts")
+    left = crashed.submit("w", 1, "b0")
+    journal = _journal_of(tmp_path / "runinfo" / "000")
+    lines = journal.read_text().splitlines()
+    owner = json.loads(lines[0])
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    owner["pid"] = dead.pid  # as if written by a script that died
+    journal.write_text("\n".join([json.dumps(owner), *lines[1:]]) + "\n")
+    crashed._jobs.clear()
+
+    nxt = make()
+    nxt.script_dir = str(tmp_path / "runinfo" / "001" / "submit_scripts")
+    nxt.submit("w", 1, "b0")
+    assert (NS, left) not in api.pods

@@ -189,6 +189,22 @@ def test_an_unreachable_cloud_is_named(make: Any, tmp_path: Path,
     assert "127.0.0.1:9" in str(info.value) and "the endpoint" in str(info.value)
 
 
+def test_an_unknown_region_is_named(make: Any, api: OpenStackAPI, tmp_path: Path,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """stand-in: OpenStack API stand-in whose catalog has RegionOne only; the region given
+    to the provider, or (unchecked by openstacksdk) in clouds.yaml."""
+    with pytest.raises(SubmitException, match=r"RegionTwo.*region_name") as info:
+        make(region_name="RegionTwo").submit("w", 1, "b")
+    assert info.value.__cause__.kind == "region"  # type: ignore[union-attr]
+    one = Path(clouds_yaml(tmp_path / "one.yaml", api.auth_url, "s3cret"))
+    two = tmp_path / "two.yaml"
+    two.write_text(one.read_text().replace("RegionOne", "RegionTwo"))
+    monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(two))
+    with pytest.raises(SubmitException, match=r"RegionTwo.*region_name") as info:
+        make().submit("w", 1, "b")
+    assert info.value.__cause__.kind == "region"  # type: ignore[union-attr]
+
+
 def test_an_unknown_cloud_name_says_where_to_define_it(make: Any) -> None:
     """stand-in: openstacksdk's own configuration loader, with no such cloud defined."""
     prov = make()

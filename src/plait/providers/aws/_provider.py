@@ -20,7 +20,6 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from plait._errors import ConfigurationError
 from plait._validate import check_number, check_str, check_str_list, fail
 from plait.launchers import Launcher
 from plait.providers._cloud import (
@@ -119,7 +118,6 @@ class AWSProvider(CloudProvider):
     walltime is enforced on the instance; the constructor makes no network call.
     """
 
-    extra = "aws"
 
     def __init__(
         self, image_id: str, key_name: str | None = None, init_blocks: int = 1,
@@ -143,7 +141,8 @@ class AWSProvider(CloudProvider):
             label=label, init_blocks=init_blocks, min_blocks=min_blocks,
             max_blocks=max_blocks, nodes_per_block=nodes_per_block, parallelism=parallelism,
             worker_init=worker_init, launcher=launcher, walltime=walltime, linger=linger)
-        self._session = self._make_session()
+        # Credentials (key_file, profile) are found at the first call, like the session
+        # itself: a config builds anywhere, even where they are not (yet) present.
         self._ec2: Any = None
 
     def validate(self) -> None:
@@ -173,23 +172,44 @@ class AWSProvider(CloudProvider):
         log.warning("AWSProvider: region %r is unknown to this botocore (newer than it?); "
                     "trying it anyway", self.region)
 
-    def _make_session(self) -> Any:
+    def _session_arguments(self) -> dict[str, Any]:
         kwargs: dict[str, Any] = {"region_name": self.region}
         if self.key_file is not None:
-            kwargs.update(_read_key_file(self.key_file))
+            kwargs.update(self._read_key_file())
         elif self.profile is not None:
             kwargs["profile_name"] = self.profile
+            if self.profile not in self._botocore.session.Session().available_profiles:
+                raise CloudAPIError(self.label, f"loading profile {self.profile!r}",
+                                    "credentials", "no such profile in ~/.aws/config or "
+                                    "~/.aws/credentials",
+                                    "run `aws configure --profile NAME`, or fix profile=")
+        return kwargs
+
+    def _read_key_file(self) -> dict[str, str]:
+        """Session arguments from a Parsl key file: ``{"AWSAccessKeyId", "AWSSecretKey"}``."""
         try:
-            return self._boto3.session.Session(**kwargs)
-        except self._botocore.exceptions.ProfileNotFound as exc:
-            raise ConfigurationError(
-                "profile", self.profile, "a profile defined in ~/.aws/config or "
-                "~/.aws/credentials", "run `aws configure --profile NAME`") from exc
+            with open(str(self.key_file)) as fh:
+                keys = json.load(fh)
+            out = {"aws_access_key_id": keys["AWSAccessKeyId"],
+                   "aws_secret_access_key": keys["AWSSecretKey"]}
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise CloudAPIError(self.label, f"reading key_file {self.key_file}", "credentials",
+                                repr(exc), 'key_file must be a readable JSON file '
+                                '{"AWSAccessKeyId": ..., "AWSSecretKey": ...} (optionally '
+                                '"AWSSessionToken")') from exc
+        if keys.get("AWSSessionToken"):
+            out["aws_session_token"] = keys["AWSSessionToken"]
+        return out
+
+    def cleanup_kwargs(self) -> dict[str, Any]:
+        return {"image_id": self.image_id, "region": self.region, "key_file": self.key_file,
+                "profile": self.profile}
 
     # -- CloudProvider ---------------------------------------------------------------------
     def _connect(self) -> None:
         config = self._botocore.config.Config(retries={"max_attempts": 5, "mode": "standard"})
-        self._ec2 = self._session.client("ec2", config=config)
+        session = self._boto3.session.Session(**self._session_arguments())
+        self._ec2 = session.client("ec2", config=config)
 
     def _call(self, operation: str, method: str, **kwargs: Any) -> Any:
         with self._api(operation):
@@ -349,18 +369,3 @@ def _known_regions() -> frozenset[str]:
     return frozenset(region for partition in session.get_available_partitions()
                      for region in session.get_available_regions("ec2", partition))
 
-
-def _read_key_file(path: str) -> dict[str, str]:
-    """boto3 session arguments from a Parsl key file: ``{"AWSAccessKeyId", "AWSSecretKey"}``."""
-    try:
-        with open(path) as fh:
-            keys = json.load(fh)
-        out = {"aws_access_key_id": keys["AWSAccessKeyId"],
-               "aws_secret_access_key": keys["AWSSecretKey"]}
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ConfigurationError(
-            "key_file", path, 'a readable JSON file {"AWSAccessKeyId": ..., "AWSSecretKey": '
-            '...} (optionally "AWSSessionToken")', f"reading it failed: {exc!r}") from exc
-    if keys.get("AWSSessionToken"):
-        out["aws_session_token"] = keys["AWSSessionToken"]
-    return out

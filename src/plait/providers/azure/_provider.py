@@ -102,7 +102,6 @@ class AzureProvider(CloudProvider):
         worker_init, walltime, linger, launcher, blocks: as for the other cloud providers.
     """
 
-    extra = "azure"
 
     def __init__(
         self, vm_reference: dict[str, Any], init_blocks: int = 1, min_blocks: int = 0,
@@ -131,7 +130,7 @@ class AzureProvider(CloudProvider):
             label=label, init_blocks=init_blocks, min_blocks=min_blocks,
             max_blocks=max_blocks, nodes_per_block=nodes_per_block, parallelism=parallelism,
             worker_init=worker_init, launcher=launcher, walltime=walltime, linger=linger)
-        self._keys = self._read_keys()
+        # credentials are read at the first call: a config builds anywhere
         self._compute: Any = None
 
     def validate(self) -> None:
@@ -181,13 +180,23 @@ class AzureProvider(CloudProvider):
                 keys = json.load(fh)
             return {k: str(keys[k]) for k in _KEYS}
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise fail("key_file", self.key_file, f"a readable JSON file with "
-                       f"{', '.join(_KEYS)}", "AzureProvider",
-                       f"Reading it failed: {exc!r}.") from exc
+            raise CloudAPIError(self.label, f"reading key_file {self.key_file}", "credentials",
+                                repr(exc), f"key_file must be a readable JSON file with "
+                                f"{', '.join(_KEYS)}") from exc
+
+    def cleanup_kwargs(self) -> dict[str, Any]:
+        ref = dict(self.vm_reference)
+        if ref.get("password"):
+            ref["password"] = "(not recorded)"  # cleanup creates no VM: it needs none
+        return {"vm_reference": ref, "location": self.location,
+                "group_name": self.group_name, "key_file": self.key_file,
+                "ssh_public_key": self.ssh_public_key, "subnet_id": self.subnet_id,
+                "arm_endpoint": self.arm_endpoint, "authority": self.authority}
 
     # -- connection ------------------------------------------------------------------------
     def _connect(self) -> None:
-        subscription = self._keys.get("AZURE_SUBSCRIPTION_ID")
+        keys = self._read_keys()
+        subscription = keys.get("AZURE_SUBSCRIPTION_ID")
         if not subscription:
             raise CloudAPIError(self.label, "finding the subscription", "credentials",
                                 "no AZURE_SUBSCRIPTION_ID in key_file or the environment",
@@ -195,10 +204,10 @@ class AzureProvider(CloudProvider):
         extra: dict[str, Any] = {}
         if self.authority:
             extra.update(authority=self.authority, disable_instance_discovery=True)
-        if {"AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_TENANT_ID"} <= set(self._keys):
+        if {"AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_TENANT_ID"} <= set(keys):
             credential = self._identity.ClientSecretCredential(
-                self._keys["AZURE_TENANT_ID"], self._keys["AZURE_CLIENT_ID"],
-                self._keys["AZURE_CLIENT_SECRET"], **extra)
+                keys["AZURE_TENANT_ID"], keys["AZURE_CLIENT_ID"], keys["AZURE_CLIENT_SECRET"],
+                **extra)
         else:
             credential = self._identity.DefaultAzureCredential(**extra)
         arm: dict[str, Any] = {}
@@ -207,6 +216,8 @@ class AzureProvider(CloudProvider):
                        credential_scopes=[f"{self.arm_endpoint.rstrip('/')}/.default"])
         self._compute = self._compute_mod.ComputeManagementClient(credential, subscription,
                                                                   **arm)
+        if self._for_cleanup:
+            return  # deleting VMs needs no resource group or network made
         resources = self._resource_mod.ResourceManagementClient(credential, subscription, **arm)
         with self._api(f"creating resource group {self.group_name} in {self.location}"):
             resources.resource_groups.create_or_update(

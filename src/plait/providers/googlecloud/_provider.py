@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from plait._validate import check_bool, check_choice, check_int, fail
+from plait._validate import check_bool, check_choice, check_int
 from plait.launchers import Launcher
 from plait.providers._cloud import (
     TAG_RUN,
@@ -105,7 +105,6 @@ class GoogleCloudProvider(CloudProvider):
     off (its workers ended, or its walltime passed) is deleted, not kept stopped.
     """
 
-    extra = "googlecloud"
 
     def __init__(
         self, project_id: str, key_file: str | None, region: str, os_project: str,
@@ -133,9 +132,9 @@ class GoogleCloudProvider(CloudProvider):
             label=label, init_blocks=init_blocks, min_blocks=min_blocks,
             max_blocks=max_blocks, nodes_per_block=nodes_per_block, parallelism=parallelism,
             worker_init=worker_init, launcher=launcher, walltime=walltime, linger=linger)
-        # a key file is read now (offline); Application Default Credentials at the first
-        # call, since finding them may ask the metadata server over the network
-        self._credentials = None if key_file is None else self._read_key_file()
+        # found at the first call: a config builds anywhere, and looking for Application
+        # Default Credentials may ask the metadata server over the network
+        self._credentials: Any = None
         self._compute: Any = None
         self._operations: dict[str, str] = {}  # instance name -> its insert operation
 
@@ -159,9 +158,10 @@ class GoogleCloudProvider(CloudProvider):
             return self._sa.Credentials.from_service_account_file(self.key_file,
                                                                   scopes=SCOPES)
         except (OSError, ValueError, KeyError) as exc:
-            raise fail("key_file", self.key_file, "a readable service account key (JSON) "
-                       "with client_email, private_key and token_uri", "GoogleCloudProvider",
-                       f"Reading it failed: {exc!r}.") from exc
+            raise CloudAPIError(self.label, f"reading key_file {self.key_file}", "credentials",
+                                repr(exc), "key_file must be a service account key (JSON) "
+                                "with client_email, private_key and token_uri, as `gcloud "
+                                "iam service-accounts keys create` writes") from exc
 
     def _default_credentials(self) -> Any:
         try:
@@ -173,10 +173,17 @@ class GoogleCloudProvider(CloudProvider):
                 "`gcloud auth application-default login`") from exc
         return creds
 
+    def cleanup_kwargs(self) -> dict[str, Any]:
+        return {"project_id": self.project_id, "key_file": self.key_file,
+                "region": self.region, "zone": self.zone, "os_project": self.os_project,
+                "os_family": self.os_family, "google_version": self.google_version,
+                "api_endpoint": self.api_endpoint}
+
     # -- connection ------------------------------------------------------------------------
     def _connect(self) -> None:
         if self._credentials is None:
-            self._credentials = self._default_credentials()
+            self._credentials = (self._default_credentials() if self.key_file is None
+                                 else self._read_key_file())
         options = {"api_endpoint": self.api_endpoint} if self.api_endpoint else None
         self._compute = self._discovery.build(
             "compute", self.google_version, credentials=self._credentials,

@@ -83,7 +83,6 @@ class KubernetesProvider(CloudProvider):
     forever); names are valid DNS names whatever the label; nodes_per_block must be 1.
     """
 
-    extra = "kubernetes"
     delete_ended = False
 
     def __init__(
@@ -136,8 +135,8 @@ class KubernetesProvider(CloudProvider):
                        "Requests may not exceed limits.")
         for field in ("user_id", "group_id"):
             value = getattr(self, field)
-            if value is not None and not (is_int(value) or (isinstance(value, str)
-                                                            and value.isdigit())):
+            if value is not None and not ((is_int(value) and value >= 0) or (
+                    isinstance(value, str) and value.isascii() and value.isdigit())):
                 raise fail(field, value, "a numeric uid/gid such as '1000', or None", name)
         check_bool("run_as_non_root", self.run_as_non_root, owner=name)
         for field, mapping in (("extra_requests", self.extra_requests),
@@ -153,6 +152,10 @@ class KubernetesProvider(CloudProvider):
                        "a list of (claim name, mount path) pairs of strings", name)
         check_number("request_timeout", self.request_timeout, low=0, strict=True,
                      owner=name, kind="a number of seconds")
+
+    def cleanup_kwargs(self) -> dict[str, Any]:
+        return {"image": self.image, "namespace": self.namespace,
+                "config_file": self.config_file, "context": self.context}
 
     # -- connection ------------------------------------------------------------------------
     def _connect(self) -> None:

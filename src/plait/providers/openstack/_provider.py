@@ -61,6 +61,8 @@ _HINTS: dict[Kind, str] = {
     "flavor": "openstack flavor list shows the flavors this project may use",
     "network": "set network= to one of `openstack network list` (a project with several "
                "networks must name one)",
+    "region": "the cloud's catalog has no such service in this region: check region_name "
+              "(openstack region list) or the clouds.yaml entry's region_name",
 }
 
 
@@ -81,7 +83,6 @@ class OpenStackProvider(CloudProvider):
         config_kwargs: more keyword arguments for ``openstack.connect`` (auth_url, ...).
     """
 
-    extra = "openstack"
 
     def __init__(
         self, image: str, flavor: str, *, cloud: str | None = None,
@@ -121,6 +122,11 @@ class OpenStackProvider(CloudProvider):
             raise fail("config_kwargs", self.config_kwargs, "a dict of openstack.connect "
                        "arguments, or None", name)
 
+    def cleanup_kwargs(self) -> dict[str, Any]:
+        # config_kwargs may hold a password: a cleanup needs clouds.yaml or OS_* instead
+        return {"image": self.image, "flavor": self.flavor, "cloud": self.cloud,
+                "region_name": self.region_name}
+
     # -- connection ------------------------------------------------------------------------
     def _connect(self) -> None:
         with self._api("connecting to the cloud"):
@@ -128,11 +134,16 @@ class OpenStackProvider(CloudProvider):
                 self._conn = self._os.connect(cloud=self.cloud, region_name=self.region_name,
                                               **self.config_kwargs)
             except self._os.exceptions.ConfigException as exc:
+                if "region" in str(exc).lower():
+                    raise CloudAPIError(self.label, "reading the cloud configuration",
+                                        "region", str(exc), _HINTS["region"]) from exc
                 raise CloudAPIError(
                     self.label, "reading the cloud configuration", "credentials", str(exc),
                     "name a clouds.yaml entry with cloud= (or OS_CLOUD), or source the "
                     "project's openrc file") from exc
             self._conn.authorize()
+            if self._for_cleanup:
+                return  # deleting needs no image, flavor or network
             self._ids["image"] = self._resolve("image", self.image)
             self._ids["flavor"] = self._resolve("flavor", self.flavor)
             if self.network:
@@ -166,8 +177,7 @@ class OpenStackProvider(CloudProvider):
             raise CloudAPIError(self.label, operation, "unreachable", str(exc)) from exc
         except self._ksa.EndpointNotFound as exc:
             raise CloudAPIError(self.label, operation, "region", str(exc),
-                                "the cloud's catalog has no such service in this region: "
-                                "check region_name") from exc
+                                _HINTS["region"]) from exc
         except exceptions.HttpException as exc:
             raise self._classify(operation, exc) from exc
         except exceptions.SDKException as exc:
@@ -180,6 +190,10 @@ class OpenStackProvider(CloudProvider):
             if any(isinstance(c, (self._ksa.ConnectFailure, self._ksa.DiscoveryFailure))
                    for c in causes):
                 raise CloudAPIError(self.label, operation, "unreachable", str(exc)) from exc
+            if "service catalog" in str(exc) or any(
+                    isinstance(c, self._ksa.EndpointNotFound) for c in causes):
+                raise CloudAPIError(self.label, operation, "region", str(exc), _HINTS[
+                    "region"]) from exc
             raise CloudAPIError(self.label, operation, "other", str(exc)) from exc
         except self._ksa.ClientException as exc:
             raise CloudAPIError(self.label, operation, "other",
