@@ -22,6 +22,7 @@ import sys
 import threading
 import time
 import warnings
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from plait._errors import ConfigurationError, OptionalModuleMissing
@@ -165,6 +166,14 @@ class MonitoringHub:
             session.sender.put_many(records)
 
 
+def _finite_int(value: Any) -> int:
+    """An int for an integer column; 0 for an unknown (None or infinite) amount."""
+    try:
+        return int(value)
+    except (TypeError, ValueError, OverflowError):
+        return 0
+
+
 def _default_url(base_run_dir: str) -> str:
     return f"sqlite:///{os.path.abspath(os.path.join(base_run_dir, 'monitoring.db'))}"
 
@@ -225,6 +234,8 @@ class _Session:
         from plait.monitoring.radios import HTEXRadio
 
         receivers: list[Any] = []
+        for ex in dfk.config.executor_list:  # blocks and nodes, whatever the sampling
+            ex.monitoring_events = partial(self._executor_event, ex.label)
         interval = hub.resource_monitoring_interval
         if not hub.resource_monitoring_enabled or interval <= 0:
             return receivers
@@ -238,6 +249,21 @@ class _Session:
             ex.monitoring_sink = self.recorder.resources
             ex.monitoring_spec = {"interval": interval, "radio": radio.spec(dfk.run_dir)}
         return receivers
+
+    def _executor_event(self, label: str, kind: str, fields: tuple[Any, ...]) -> None:
+        """A block or node event from executor ``label`` (see Executor.monitoring_events)."""
+        from plait.monitoring import _records as R
+
+        now = time.time()
+        if kind == "block":
+            block_id, job_id, status = fields
+            self.sender.put((R.BLOCK, now, label, str(block_id),
+                             None if job_id is None else str(job_id), status))
+        elif kind == "node":
+            uid, block_id, host, cpus, memory, workers, python, active = fields
+            self.sender.put((R.NODE, now, label, str(host), str(uid), str(block_id),
+                             _finite_int(cpus), _finite_int(memory), bool(active),
+                             int(workers or 0), str(python or "")))
 
     @staticmethod
     def _workflow_record(hub: MonitoringHub, dfk: DataFlowKernel) -> tuple[Any, ...]:
@@ -321,6 +347,7 @@ class _Session:
         for receiver in self._receivers:
             receiver.stop()
         for ex in self.dfk.config.executor_list:  # the next load wires them afresh
+            ex.monitoring_events = None
             if getattr(ex, "monitoring_sink", None) == self.recorder.resources:
                 ex.monitoring_sink = ex.monitoring_spec = None
         counts = self.dfk.task_state_counts
