@@ -48,6 +48,11 @@ EXAMPLES = [
                             "node1", -9, 2**30, "/tmp/w.log"),
     errors.InvalidTransition(5, States.exec_done, States.pending, "retry 1",
                              (("pending", "launched", "handed to its executor"),)),
+    errors.WalltimeExceeded("0", "12", "00:01:00", "job 12 is TIMEOUT in slurm (TimeLimit)"),
+    errors.NodeFailure("1", "13", "job 13 is NODE_FAIL in slurm"),
+    errors.BlockCancelled("2", "14", "job 14 is CANCELLED in slurm"),
+    errors.CommandTimeout("squeue", 10, "login1"),
+    errors.TransportFailed("root@login1:22", "Permission denied (publickey)"),
 ]
 
 

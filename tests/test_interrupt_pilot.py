@@ -45,9 +45,7 @@ def test_ctrl_c_leaves_no_interchange_manager_or_worker(tmp_path: Path) -> None:
         assert proc.stdout is not None
         assert proc.stdout.readline().strip() == "READY"
         root = psutil.Process(proc.pid)
-        wait_until(lambda: len([p for p in root.children(recursive=True)
-                                if "_worker" in " ".join(p.cmdline())]) >= 2,
-                   30, "both workers of the block")
+        wait_until(lambda: _count_workers(root) >= 2, 30, "both workers of the block")
         family = root.children(recursive=True)
         started = time.monotonic()
         proc.send_signal(signal.SIGINT)
@@ -59,3 +57,14 @@ def test_ctrl_c_leaves_no_interchange_manager_or_worker(tmp_path: Path) -> None:
     finally:
         proc.kill()
         proc.wait()
+
+
+def _count_workers(root: psutil.Process) -> int:
+    """Worker processes under ``root``; one that exits while being read is not counted."""
+    count = 0
+    for child in root.children(recursive=True):
+        try:
+            count += "_worker" in " ".join(child.cmdline())
+        except psutil.Error:  # gone or a zombie between listing and reading
+            pass
+    return count

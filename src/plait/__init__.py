@@ -27,6 +27,7 @@ from plait.dataflow._loader import clear as clear
 from plait.dataflow._loader import dfk as dfk
 from plait.dataflow._loader import load as load
 from plait.dataflow._loader import wait_for_current_tasks as wait_for_current_tasks
+from plait.executors._not_shipped import WorkQueueExecutor as WorkQueueExecutor
 from plait.executors._threads import ThreadPoolExecutor as ThreadPoolExecutor
 
 if TYPE_CHECKING:
@@ -51,13 +52,36 @@ AUTO_LOGNAME = -1
 """Pass as ``stdout=``/``stderr=`` for one log file per task under ``<run_dir>/task_logs``."""
 
 __all__ = [
-    "AUTO_LOGNAME", "AppFuture", "BasicMemoizer", "CheckpointWarning", "Config",
-    "DataFlowKernel", "DataFlowKernelLoader", "DataFuture", "FailedTask", "File",
-    "HighThroughputExecutor", "Memoizer", "MonitoringHub", "RetryBackoff", "States",
+    "AUTO_LOGNAME",
+    "AppFuture",
+    "BasicMemoizer",
+    "CheckpointWarning",
+    "Config",
+    "DataFlowKernel",
+    "DataFlowKernelLoader",
+    "DataFuture",
+    "FailedTask",
+    "File",
+    "HighThroughputExecutor",
+    "Memoizer",
+    "MonitoringHub",
+    "RetryBackoff",
+    "States",
     "TaskStateChanged",
-    "ThreadPoolExecutor", "bash_app", "clear", "dfk", "get_all_checkpoints",
-    "get_last_checkpoint", "id_for_memo", "join_app", "load", "python_app",
-    "set_file_logger", "set_stream_logger", "wait_for_current_tasks",
+    "ThreadPoolExecutor",
+    "WorkQueueExecutor",
+    "bash_app",
+    "clear",
+    "dfk",
+    "get_all_checkpoints",
+    "get_last_checkpoint",
+    "id_for_memo",
+    "join_app",
+    "load",
+    "python_app",
+    "set_file_logger",
+    "set_stream_logger",
+    "wait_for_current_tasks",
 ]
 
 _LAZY = {

@@ -50,7 +50,10 @@ class Config:
         task before cleaning up (when the block ends normally; on an exception it cleans up
         at once, cancelling tasks that have not started).
       * ``initialize_logging=True`` writes ``<run_dir>/NNN/plait.log`` at ``log_level``
-        (default INFO: per-task lines are DEBUG and cost nothing unless enabled).
+        (default INFO: per-task lines are DEBUG and cost nothing unless enabled); a
+        LogConfig (``plait.logconfigs.FileLogging()``, ``JSONLogging()``, ``NoopLogging()``)
+        sets up logging its own way, as in Parsl, in the submitting process;
+        ``log_config=LogConfig`` says the same.
       * ``usage_tracking`` (levels 0-3, default 0: off) sends anonymous usage messages to
         ``$PLAIT_USAGE_TRACKING_ENDPOINT`` only (plait runs no collector: without that
         variable nothing is sent). ``plait usage --show`` prints what would be sent.
@@ -80,7 +83,7 @@ class Config:
     monitoring: Any = None
     usage_tracking: int = 0
     project_name: str | None = None
-    initialize_logging: bool = True
+    initialize_logging: Any = True  # True, False, or a LogConfig (plait.logconfigs)
     app_cache: bool = True
     checkpoint_files: Sequence[str] | None = None
     checkpoint_mode: CheckpointMode | None = None
@@ -88,6 +91,7 @@ class Config:
     infrastructure_retries: int = 3
     retry_backoff: Any = None
     log_level: int = logging.INFO
+    log_config: Any = None  # a LogConfig; the same as initialize_logging=LogConfig
     _executors: tuple[Executor, ...] = field(init=False, repr=False, default=())
 
     def __post_init__(self) -> None:
@@ -112,7 +116,7 @@ class Config:
                      kind="a number of seconds")
         check_number("max_idletime", self.max_idletime, low=0, inf=True,
                      kind="a number of seconds")
-        for name in ("garbage_collect", "initialize_logging", "app_cache"):
+        for name in ("garbage_collect", "app_cache"):
             check_bool(name, getattr(self, name))
         hub = self.monitoring
         if hub is not None and not all(callable(getattr(hub, m, None)) for m in ("start",
@@ -132,6 +136,14 @@ class Config:
                       "DEEP_DEPENDENCY_RESOLVER)", none=True)
         check_methods("retry_backoff", self.retry_backoff, ("delay",),
                       "a RetryBackoff(...)", none=True)
+        hint = "For example plait.logconfigs.JSONLogging() or NoopLogging()."
+        if not isinstance(self.initialize_logging, bool) and not _is_log_config(
+                self.initialize_logging):
+            raise ConfigurationError("initialize_logging", self.initialize_logging,
+                                     "True, False or a LogConfig", hint)
+        if self.log_config is not None and not _is_log_config(self.log_config):
+            raise ConfigurationError("log_config", self.log_config, "None or a LogConfig",
+                                     hint)
         if self.checkpoint_period is not None:
             checkpoint_period_seconds(self.checkpoint_period)
         if self.checkpoint_files is not None and (
@@ -142,6 +154,12 @@ class Config:
             raise ConfigurationError("checkpoint_files", self.checkpoint_files,
                                      "a list of checkpoint directory paths",
                                      "Use plait.utils.get_all_checkpoints() to find them.")
+
+    @property
+    def log_setup(self) -> Any:
+        """How the kernel sets up logging: ``log_config`` if given, else
+        ``initialize_logging`` (True, False or a LogConfig)."""
+        return self.log_config if self.log_config is not None else self.initialize_logging
 
     @property
     def executor_list(self) -> tuple[Executor, ...]:
@@ -185,3 +203,7 @@ def _check_executors(executors: object) -> tuple[Executor, ...]:
         raise ConfigurationError("executors", "_parsl_internal",
                                  "labels other than the reserved '_parsl_internal'")
     return execs
+
+
+def _is_log_config(value: object) -> bool:
+    return callable(getattr(value, "initialize_logging", None))

@@ -6,6 +6,7 @@
     ├── ConfigurationError              a Config field or app argument is wrong
     │   └── BadLauncher                 (plait.launchers) a provider got no launcher instance
     ├── OptionalModuleMissing           an extra is not installed
+    ├── NotYetAvailable                 a Parsl name whose implementation is not in this release
     ├── InternalConsistencyError        a plait bug: please report it
     ├── NoDataFlowKernelError           no kernel loaded, or it was cleaned up
     ├── AppException                    raised by the execution of an app
@@ -76,6 +77,23 @@ class OptionalModuleMissing(PlaitError):
     def __str__(self) -> str:
         names = ", ".join(self.module_names)
         return f"{self.reason}: missing module(s) {names}; install them with pip."
+
+
+class NotYetAvailable(PlaitError, ImportError):
+    """A Parsl name whose import path plait keeps, but which this release does not provide.
+
+    Also an ImportError, so ``from plait.x import Name`` fails with this message.
+    """
+
+    def __init__(self, feature: str, module: str, hint: str) -> None:
+        super().__init__(feature, module, hint)
+        self.feature, self.module, self.hint = feature, module, hint
+
+    def __str__(self) -> str:
+        from plait._version import __version__
+
+        return (f"{self.module}.{self.feature} is not in plait {__version__} yet; "
+                f"{self.hint}")
 
 
 class InternalConsistencyError(PlaitError):

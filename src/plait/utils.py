@@ -1,7 +1,7 @@
-"""Parsl-compatible import path for the checkpoint helpers: ``from plait.utils import
-get_all_checkpoints``."""
+"""Parsl's ``parsl.utils`` path: checkpoint helpers and Timer."""
 
+from plait._timer import Timer as Timer
 from plait.dataflow._checkpoint import get_all_checkpoints as get_all_checkpoints
 from plait.dataflow._checkpoint import get_last_checkpoint as get_last_checkpoint
 
-__all__ = ["get_all_checkpoints", "get_last_checkpoint"]
+__all__ = ["Timer", "get_all_checkpoints", "get_last_checkpoint"]

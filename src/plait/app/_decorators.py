@@ -36,6 +36,8 @@ class AppBase:
             raise ConfigurationError("executors", executors,
                                      "'all' or a list of executor labels")
         functools.update_wrapper(self, func)  # type: ignore[arg-type]
+        if "__name__" not in vars(self):  # functools.partial and callable objects have none
+            self.__name__ = callable_name(func)
         self.func = func
         self.data_flow_kernel = data_flow_kernel
         self.executors = executors if executors == "all" else list(executors)
@@ -114,6 +116,13 @@ def _run_timed(func: Callable[..., Any], name: str, accepted: frozenset[str] | N
     if accepted is not None and "walltime" not in accepted:
         kwargs = {k: v for k, v in kwargs.items() if k != "walltime"}
     return call_with_walltime(func, seconds, name, args, kwargs)
+
+
+def callable_name(func: Callable[..., Any]) -> str:
+    """The name an app takes from a callable: ``partial(f, 1)`` is ``f``, an object its class."""
+    while isinstance(func, functools.partial):
+        func = func.func
+    return getattr(func, "__name__", None) or type(func).__name__
 
 
 AppDecorator = Callable[[Callable[..., Any]], Any]

@@ -92,3 +92,17 @@ def call_with_walltime(func: Callable[..., Any], seconds: float, name: str,
             _WATCHER.disarm(entry)
     except AppTimeout:
         raise AppTimeout(f"App {name} exceeded walltime: {seconds} seconds") from None
+
+
+def timeout(f: Callable[..., Any], seconds: float) -> Callable[..., Any]:
+    """``f`` wrapped so that a call running longer than ``seconds`` raises AppTimeout
+    (Parsl's ``parsl.app.python.timeout``; apps given ``walltime=`` use it already)."""
+    import functools
+
+    name = getattr(f, "__name__", None) or repr(f)
+
+    @functools.wraps(f)
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        return call_with_walltime(f, seconds, name, args, kwargs)
+
+    return timed

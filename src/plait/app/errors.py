@@ -7,6 +7,7 @@ from plait._errors import BadStdStreamFile as BadStdStreamFile
 from plait._errors import BashAppNoReturn as BashAppNoReturn
 from plait._errors import BashExitFailure as BashExitFailure
 from plait._errors import MissingOutputs as MissingOutputs
+from plait._errors import ParslError as ParslError
 
 __all__ = ["AppBadFormatting", "AppException", "AppTimeout", "BadStdStreamFile",
-           "BashAppNoReturn", "BashExitFailure", "MissingOutputs"]
+           "BashAppNoReturn", "BashExitFailure", "MissingOutputs", "ParslError"]

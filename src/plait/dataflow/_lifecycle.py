@@ -16,7 +16,7 @@ from typing import Any
 from plait._config import Config
 from plait._errors import ConfigurationError
 from plait.dataflow._memo import make_memoizer
-from plait.dataflow._rundir import add_file_logger, make_rundir, remove_file_logger
+from plait.dataflow._rundir import make_rundir, start_logging
 from plait.executors._base import Executor
 from plait.executors._threads import ThreadPoolExecutor
 
@@ -33,8 +33,7 @@ class RunResources:
         self.memoizer = make_memoizer(config)
         self.run_id = str(uuid.uuid4())
         self.run_dir = make_rundir(config.run_dir)
-        self._log_handler = (add_file_logger(f"{self.run_dir}/plait.log", config.log_level)
-                             if config.initialize_logging else None)
+        self._stop_logging = start_logging(config.log_setup, self.run_dir, config.log_level)
         log.info("plait run %s in %s", self.run_id, self.run_dir)
         self.executors: dict[str, Executor] = {}
         self.user_labels: list[str] = []
@@ -109,6 +108,5 @@ class RunResources:
 
     def close_log(self) -> None:
         """Detach the run's log file (the last thing a cleanup does)."""
-        if self._log_handler is not None:
-            remove_file_logger(self._log_handler)
-            self._log_handler = None
+        stop, self._stop_logging = self._stop_logging, lambda: None
+        stop()

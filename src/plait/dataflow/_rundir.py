@@ -5,6 +5,9 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 _NUMBERED = re.compile(r"^\d+$")
 LOG_FORMAT = ("%(created)f %(asctime)s %(processName)s-%(process)d %(threadName)s "
@@ -40,3 +43,23 @@ def remove_file_logger(handler: logging.Handler, name: str = "plait") -> None:
     """Detach and close a handler made by add_file_logger."""
     logging.getLogger(name).removeHandler(handler)
     handler.close()
+
+
+def start_logging(setting: Any, run_dir: str, level: int) -> Callable[[], None]:
+    """Set up the run's log as ``Config.initialize_logging`` says; return what undoes it.
+
+    True: ``<run_dir>/plait.log`` at ``level``; False: nothing; a LogConfig (from
+    ``plait.logconfigs``): its own ``initialize_logging(log_dir=run_dir, log_name="plait")``.
+    """
+    if setting is True:
+        handler = add_file_logger(f"{run_dir}/plait.log", level)
+        return lambda: remove_file_logger(handler)
+    if not setting:
+        return _nothing
+    undo: Callable[[], None] = setting.initialize_logging(log_dir=Path(run_dir),
+                                                          log_name="plait")
+    return undo
+
+
+def _nothing() -> None:
+    """Undo no logging."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, ItemsView, Iterator, KeysView, Mapping, ValuesView
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
@@ -104,11 +104,43 @@ class Task:
         """``task 12 (my_app)``: how messages name this task."""
         return f"task {self.id} ({self.func_name})"
 
+    # -- a read-only Mapping with Parsl's keys (Parsl's record is a dict) -----------------
     def __getitem__(self, key: str) -> Any:
         """Dict-style access for scripts written against Parsl's dict task record."""
-        aliases = {"status": "state", "func_name": "func_name", "app_fu": "future",
-                   "exec_fu": "exec_future", "depends": "depends"}
         try:
-            return getattr(self, aliases.get(key, key))
-        except AttributeError:
+            return getattr(self, _ALIASES.get(key, key))
+        except (AttributeError, TypeError):
             raise KeyError(key) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(PARSL_KEYS)
+
+    def __len__(self) -> int:
+        return len(PARSL_KEYS)
+
+    def __contains__(self, key: object) -> bool:
+        return key in PARSL_KEYS
+
+    def keys(self) -> KeysView[str]:
+        return KeysView(self)
+
+    def values(self) -> ValuesView[Any]:
+        return ValuesView(self)
+
+    def items(self) -> ItemsView[str, Any]:
+        return ItemsView(self)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self[key] if key in PARSL_KEYS else default
+
+
+#: the keys of Parsl's task record that plait's has (not Parsl's locks or its ``dfk``)
+PARSL_KEYS = (
+    "id", "func", "func_name", "args", "kwargs", "status", "try_id", "fail_count",
+    "fail_cost", "fail_history", "executor", "depends", "hashsum", "memoize", "from_memo",
+    "join", "joins", "app_fu", "exec_fu", "resource_specification", "time_invoked",
+    "time_returned", "try_time_launched", "try_time_returned", "ignore_for_cache",
+)
+_ALIASES = {"status": "state", "app_fu": "future", "exec_fu": "exec_future",
+            "memoize": "cache"}
+Mapping.register(Task)

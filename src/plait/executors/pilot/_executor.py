@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import logging
 import os
+import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -24,11 +25,12 @@ import zmq
 
 from plait._lightfuture import LightFuture
 from plait._sampling import encode_spec
-from plait.executors._blocks import ErrorHandler
+from plait.executors._blocks import ErrorHandler, TaskCount
 from plait.executors._errors import (
     BadStateException,
     InvalidResourceSpecification,
     VersionMismatch,
+    WorkerLost,
 )
 from plait.executors.pilot import _protocol as P
 from plait.executors.pilot._client import InterchangeClient
@@ -131,6 +133,8 @@ class HighThroughputExecutor(PilotBlocks):
         self._stop = threading.Event()
         self._kick = threading.Event()
         self._to_cancel: list[str] = []
+        self._lost_manager_block: dict[str, str] = {}  # lost manager id -> its block
+        self._unexplained: dict[str, tuple[float, list[Any]]] = {}  # see _task_lost
         self._block_thread: threading.Thread | None = None
         self._started = self._shut_down = False
 
@@ -152,6 +156,8 @@ class HighThroughputExecutor(PilotBlocks):
             self.provider.script_dir = os.path.join(self.run_dir, "submit_scripts")
         if getattr(self.provider, "script_dir", None):
             os.makedirs(self.provider.script_dir, exist_ok=True)
+        if self.run_id and hasattr(self.provider, "run_id"):
+            self.provider.run_id = self.run_id  # cloud providers tag resources with it
         ix_logdir = os.path.join(self.run_dir, self.label)
         if self.encrypted:
             from plait.executors.pilot._curve import create_certificates
@@ -205,7 +211,10 @@ class HighThroughputExecutor(PilotBlocks):
             logdir=self.logdir, block_id=block_id, heartbeat_period=self.heartbeat_period,
             heartbeat_threshold=self.heartbeat_threshold,
             address_probe_timeout_string=f"--address_probe_timeout={probe}" if probe else "",
-            drain_period=self.drain_period, cpu_affinity=self.cpu_affinity,
+            # a block under a walltime takes no new task near its end (provider.drain_after)
+            drain_period=(self.drain_period if self.drain_period is not None
+                          else getattr(self.provider, "drain_after", None)),
+            cpu_affinity=self.cpu_affinity,
             accelerators=" ".join(self.available_accelerators),
             monitoring=(f"--monitoring={encode_spec(self.monitoring_spec)}"
                         if self.monitoring_spec else ""))
@@ -222,9 +231,7 @@ class HighThroughputExecutor(PilotBlocks):
         """
         spec = resource_specification
         if spec and not spec.keys() <= RESOURCE_KEYS:
-            raise InvalidResourceSpecification(
-                sorted(set(spec) - RESOURCE_KEYS),
-                f"{self.label} accepts only {', '.join(sorted(RESOURCE_KEYS))}")
+            self.validate_resource_spec(spec)
         client = self._client
         if client is None or self._shut_down:
             raise BadStateException(self, "it is not running: call start() first (or load "
@@ -254,9 +261,17 @@ class HighThroughputExecutor(PilotBlocks):
             self._wake()
         return fut
 
+    def validate_resource_spec(self, resource_specification: dict[str, Any]) -> None:
+        """Raise InvalidResourceSpecification for keys other than cores, memory, priority."""
+        unknown = set(resource_specification) - RESOURCE_KEYS
+        if unknown:
+            raise InvalidResourceSpecification(
+                sorted(unknown), f"{self.label} accepts only {', '.join(sorted(RESOURCE_KEYS))}")
+
     @property
-    def outstanding(self) -> int:
-        return len(self._tasks)
+    def outstanding(self) -> TaskCount:
+        """Tasks submitted and not finished (also callable, as Parsl's ``outstanding()``)."""
+        return TaskCount(len(self._tasks))
 
     # -- messages from the interchange (result thread) -----------------------------------------
     def _on_message(self, kind: bytes, frames: list[zmq.Frame]) -> None:
@@ -269,7 +284,7 @@ class HighThroughputExecutor(PilotBlocks):
                     continue
                 fut = self._tasks.pop(tid, None)
                 if fut is not None:
-                    fut.set_exception(exc)
+                    self._task_lost(fut, exc)
             if not self._tasks:
                 self._wake()
         elif kind == P.EVENT:
@@ -306,6 +321,8 @@ class HighThroughputExecutor(PilotBlocks):
                 continue
             if status == P.OK:
                 fut.set_result(value)
+            elif isinstance(value, WorkerLost) and value.exitcode == -signal.SIGTERM:
+                self._task_lost(fut, value)  # how schedulers end jobs: ask why
             else:
                 fut.set_exception(value)
         if not tasks:

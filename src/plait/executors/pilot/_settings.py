@@ -137,3 +137,14 @@ def validate(ex: Any) -> None:
     acc = ex.available_accelerators
     if not (is_int(acc) and acc >= 0):
         check_str_list("available_accelerators", acc, owner=owner)
+    selector = ex.manager_selector
+    if selector is not None:
+        from plait.executors.pilot._selectors import (
+            BlockIdManagerSelector,
+            RandomManagerSelector,
+        )
+
+        if type(selector) not in (RandomManagerSelector, BlockIdManagerSelector):
+            raise fail("manager_selector", selector, "RandomManagerSelector() or "
+                       "BlockIdManagerSelector()", owner, "The interchange orders managers "
+                       "itself; a selector of your own would be ignored, so plait refuses it.")

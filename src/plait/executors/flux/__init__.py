@@ -1,0 +1,1 @@
+"""Parsl's ``parsl.executors.flux`` package path (Flux is not shipped)."""

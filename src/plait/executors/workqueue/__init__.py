@@ -1,0 +1,1 @@
+"""Parsl's ``parsl.executors.workqueue`` package path (Work Queue is not shipped)."""

@@ -1,0 +1,1 @@
+"""Parsl's ``parsl.jobs`` package: paths to job states, scaling and block error handling."""

@@ -1,0 +1,5 @@
+"""Parsl's ``parsl.logconfigs.file`` path: FileLogging."""
+
+from plait._logconfigs import FileLogging as FileLogging
+
+__all__ = ["FileLogging"]

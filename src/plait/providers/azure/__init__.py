@@ -1,0 +1,1 @@
+"""Parsl's ``parsl.providers.azure`` package: blocks on Azure VMs (extra ``plait[azure]``)."""

@@ -1,0 +1,1 @@
+"""Parsl's ``parsl.providers.condor`` package path."""

@@ -1,0 +1,1 @@
+"""Parsl's ``parsl.providers.googlecloud`` package: Compute Engine (``plait[googlecloud]``)."""

@@ -1,0 +1,1 @@
+"""Parsl's ``parsl.providers.kubernetes`` package: blocks as pods (extra ``plait[kubernetes]``)."""

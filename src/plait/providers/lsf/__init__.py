@@ -1,0 +1,1 @@
+"""Parsl's ``parsl.providers.lsf`` package path."""

@@ -1,0 +1,1 @@
+"""Parsl's ``parsl.providers.torque`` package path."""

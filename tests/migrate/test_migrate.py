@@ -1,0 +1,158 @@
+"""`plait migrate` on scripts and a notebook written the way Parsl's tutorials write them:
+only Parsl identifiers and module paths change, the diff is printed unless --write, the
+report names what plait does differently, and the migrated files run."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from plait.cli._main import main
+from plait.migrate import FEATURES, migrate_source
+from plait.migrate._files import migrate_cell
+
+DATA = Path(__file__).parent / "data"
+ROOT = Path(__file__).parents[2]
+
+
+@pytest.fixture
+def work(tmp_path: Path) -> Path:
+    shutil.copytree(DATA, tmp_path / "scripts")
+    return tmp_path / "scripts"
+
+
+def run_python(args: list[str], cwd: Path, timeout: float = 120) -> str:
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    out = subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True,
+                         text=True, timeout=timeout)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def test_only_identifiers_and_module_paths_change() -> None:
+    source = (
+        "import parsl, parsl.app.app as pa  # parsl stays in comments\n"
+        "from parsl.executors import HighThroughputExecutor as HTEX\n"
+        "log = logging.getLogger('parsl')\n"
+        "paths = ['parsl.dataflow.dflow', r\"parsl\", b'parsl', f'parsl.{x}']\n"
+        "text = 'parsl is great'; doc = '''parsl.app'''\n"
+        "def app(parsl_resource_specification={}): return ParslPoolExecutor, obj.parsl\n"
+        "open('parsl.log'); importlib.import_module('parsl.configs.' + site)\n"
+    )
+    migrated, changes = migrate_source(source)
+    assert migrated == (
+        "import plait, plait.app.app as pa  # parsl stays in comments\n"
+        "from plait.executors import HighThroughputExecutor as HTEX\n"
+        "log = logging.getLogger('plait')\n"
+        "paths = ['plait.dataflow.dflow', r\"plait\", b'parsl', f'parsl.{x}']\n"
+        "text = 'parsl is great'; doc = '''plait.app'''\n"
+        "def app(parsl_resource_specification={}): return ParslPoolExecutor, obj.parsl\n"
+        "open('parsl.log'); importlib.import_module('plait.configs.' + site)\n"
+    )
+    assert len(changes) == 8
+    assert migrate_source(migrated)[1] == []  # a second run changes nothing
+
+
+def test_notebook_cells_magics_and_pip() -> None:
+    assert migrate_cell("!pip install parsl[monitoring]\nimport parsl\n") == (
+        "!pip install plait[monitoring]\nimport plait\n", 2)
+    assert migrate_cell("%%bash\ncat parsl.log\n") == ("%%bash\ncat parsl.log\n", 0)
+    assert migrate_cell("%time parsl.load()\nx = 1\n") == ("%time parsl.load()\nx = 1\n", 0)
+
+
+def test_diff_by_default_then_write(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    script = work / "tutorial_quickstart.py"
+    before = script.read_text()
+    assert main(["migrate", str(work)]) == 0
+    out, err = capsys.readouterr()
+    assert f"+++ b/{str(script).lstrip('/')}" in out
+    assert "\n-import parsl\n" in out and "\n+import plait\n" in out
+    assert script.read_text() == before  # a diff only
+    assert "3 file(s) would change" in err
+    assert main(["migrate", "--check", str(work)]) == 1
+    assert main(["migrate", "--write", str(work)]) == 0
+    migrated = script.read_text()
+    assert "import parsl\n" not in migrated and "from plait.configs.local_threads" in migrated
+    assert "# (Test data for `plait migrate`: the word parsl in this comment must stay.)" \
+        in migrated and 'print("parsl is great")' in migrated
+    capsys.readouterr()
+    assert main(["migrate", "--check", str(work)]) == 0  # nothing left to change
+
+
+def test_report_names_the_differences(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    extra = work / "uses_more.py"
+    extra.write_text(
+        "import parsl\n"
+        "from parsl.executors import WorkQueueExecutor\n"
+        "from parsl.data_provider.ftp import FTPInTaskStaging\n"
+        "from parsl.monitoring.db_manager import DatabaseManager\n"
+        "install_requires = ['parsl>=2024.1']\n"
+        "future.cancel()\n")
+    assert main(["migrate", str(work)]) == 0
+    err = capsys.readouterr().err
+    assert "htex_workflow.py: line 41: End of `with load(config):`: exit_mode='wait'" in err
+    assert "htex_workflow.py: line 15: HighThroughputExecutor heartbeats" in err
+    assert "WorkQueueExecutor raises ExecutorNotShipped" in err
+    assert "plait has no module plait.data_provider.ftp (Parsl's parsl.data_provider.ftp)" \
+        in err
+    assert "plait has no module plait.monitoring.db_manager" in err
+    assert "the string 'parsl>=2024.1' is left as it is" in err
+    assert "`AppFuture.cancel()`" in err
+    extra.write_text("from parsl.configs.delta import fresh_config\n")
+    assert main(["migrate", str(extra)]) == 0
+    assert ("line 1: `parsl.configs.<site>`: site delta needs account: use config = "
+            "fresh_config(account=...) from plait.configs.delta") in capsys.readouterr().err
+
+
+@pytest.mark.timeout(180)
+def test_migrated_scripts_and_notebook_run(work: Path) -> None:
+    assert main(["migrate", "--write", "--no-report", str(work)]) == 0
+    quick = run_python(["tutorial_quickstart.py"], work)
+    assert quick.splitlines() == ["Hello World (Python)", "Hello World (Bash)",
+                                  quick.splitlines()[2], "Total: True", "parsl is great"]
+    assert quick.splitlines()[2].startswith("Average: 3.")
+    htex = run_python(["htex_workflow.py"], work)
+    assert "squares: [0, 1, 4, 9, 16, 25, 36, 49, 64, 81]" in htex and "sum: 285" in htex
+    notebook = json.loads((work / "tutorial.ipynb").read_text())
+    assert notebook["cells"][0]["source"][0] == "# Parsl tutorial\n"  # prose untouched
+    assert notebook["cells"][1]["source"] == ["!pip install plait[monitoring]"]
+    cells = ["".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code"]
+    python = [c for c in cells if not c.lstrip().startswith(("!", "%"))]
+    (work / "notebook_as_script.py").write_text("\n\n".join(python) + "\n")
+    assert run_python(["notebook_as_script.py"], work).split() == ["True", "[0,", "2,", "4]"]
+
+
+def test_notebook_keeps_its_json_layout(work: Path) -> None:
+    from plait.migrate._files import migrate_notebook
+
+    path = work / "tutorial.ipynb"
+    result = migrate_notebook(path)
+    changed = [line for line in result.diff().splitlines()
+               if line.startswith(("+", "-")) and not line.startswith(("+++", "---"))]
+    assert all("parsl" in line or "plait" in line for line in changed)
+    assert len(changed) == 2 * 8  # eight lines of code cells change, nothing else
+
+
+def test_unreadable_file_is_reported_not_rewritten(tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "py2.py"
+    bad.write_text("import parsl\nprint 'hi\n")
+    latin = tmp_path / "latin.py"
+    latin.write_bytes(b"import parsl  # caf\xe9\n")
+    assert main(["migrate", "--write", str(bad), str(latin)]) == 1
+    err = capsys.readouterr().err
+    assert "py2.py: not migrated: the tokenizer cannot read it" in err
+    assert "latin.py: not migrated: not UTF-8 text" in err
+    assert bad.read_text() == "import parsl\nprint 'hi\n"
+
+
+def test_readme_lists_every_difference() -> None:
+    readme = (ROOT / "README.md").read_text()
+    for f in FEATURES:  # the README's table is this data, row for row
+        assert f"| {f.title} | {f.parsl} | {f.plait} |" in readme, f.key
