@@ -5,10 +5,11 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 # Debian packages the tests use for real: MPI launchers, GNU parallel, procps for ps/pkill,
-# Chromium for the dashboard tests (driven by Playwright from PyPI).
-APT_PACKAGES ?= openmpi-bin parallel procps chromium
+# Chromium for the dashboard tests (driven by Playwright from PyPI), nodejs for CWL's
+# InlineJavascriptRequirement, rsync for the rsync staging tests.
+APT_PACKAGES ?= openmpi-bin parallel procps chromium nodejs rsync
 
-.PHONY: demo test venv test-deps system-deps lint typecheck pytest perf clean services-up services-down
+.PHONY: demo test venv test-deps system-deps lint typecheck pytest perf clean services-up services-down cwl-conformance
 # Real services the tests use (Slurm, SSH, HTTP, databases, ...): one script each in services/,
 # idempotent `up`/`down`; `make test` starts them all and stops them after, pass or fail.
 SERVICES := $(sort $(wildcard services/[!_]*.sh))
@@ -54,6 +55,11 @@ test: lint typecheck
 	@$(MAKE) --no-print-directory services-up || { $(MAKE) --no-print-directory services-down; exit 1; }
 	@status=0; $(MAKE) --no-print-directory pytest || status=$$?; \
 	  $(MAKE) --no-print-directory services-down || status=1; exit $$status
+
+# The whole CWL v1.2 conformance suite (378 tests, ~10 min with -j2; `make test` runs the
+# `required` tag only): figures per tag. Needs Node.js for InlineJavascriptRequirement.
+cwl-conformance: test-deps
+	$(PY) benchmarks/cwl/conformance.py -j 2 $(CWL_CONFORMANCE_ARGS)
 
 perf: venv
 	$(VENV)/bin/plait-perf --config benchmarks/configs/local_threads.py

@@ -33,7 +33,15 @@ PATHS: dict[str, dict[str, str]] = {
     "plait.app.python": {"PythonApp": C, "timeout": F},
     "plait.concurrent": {"ParslPoolExecutor": C},
     "plait.config": {"Config": C},
+    "plait.data_provider.data_manager": {"DataManager": C, "default_staging": K},
+    "plait.data_provider.file_noop": {"NoOpFileStaging": C},
     "plait.data_provider.files": {"File": C},
+    "plait.data_provider.ftp": {"FTPInTaskStaging": C, "FTPSeparateTaskStaging": C},
+    "plait.data_provider.globus": {"GlobusStaging": C},
+    "plait.data_provider.http": {"HTTPInTaskStaging": C, "HTTPSeparateTaskStaging": C},
+    "plait.data_provider.rsync": {"RSyncStaging": C},
+    "plait.data_provider.staging": {"Staging": C},
+    "plait.data_provider.zip": {"ZipAuthorityError": C, "ZipFileStaging": C},
     "plait.dataflow.dependency_resolvers": {
         "DEEP_DEPENDENCY_RESOLVER": K, "DependencyResolver": C,
         "SHALLOW_DEPENDENCY_RESOLVER": K,
@@ -158,6 +166,7 @@ ALIASES = {
 
 #: public paths plait ships that Parsl does not have (named as Parsl would name them)
 PLAIT_ADDITIONS: dict[str, dict[str, str]] = {
+    "plait.data_provider.s3": {"S3Staging": C},
     "plait.providers.cobalt.cobalt": {"CobaltProvider": C},
     "plait.providers.flux.flux": {"FluxProvider": C},
     "plait.providers.openstack.openstack": {"OpenStackProvider": C},

@@ -22,7 +22,16 @@ DOCUMENTED = {
     "plait.utils": {"Timer", "get_all_checkpoints", "get_last_checkpoint"},
     "plait.dataflow.memoization": {"BasicMemoizer", "CheckpointWarning", "Memoizer",
                                    "id_for_memo", "make_hash"},
-    "plait.data": {"DataFuture", "File"},
+    "plait.data": {"DataFuture", "File", "Staging", "TransferStaging"},
+    "plait.data_provider.staging": {"Staging"},
+    "plait.data_provider.data_manager": {"DataManager", "default_staging"},
+    "plait.data_provider.file_noop": {"NoOpFileStaging"},
+    "plait.data_provider.http": {"HTTPInTaskStaging", "HTTPSeparateTaskStaging"},
+    "plait.data_provider.ftp": {"FTPInTaskStaging", "FTPSeparateTaskStaging"},
+    "plait.data_provider.zip": {"ZipAuthorityError", "ZipFileStaging"},
+    "plait.data_provider.rsync": {"RSyncStaging"},
+    "plait.data_provider.s3": {"S3Staging"},
+    "plait.data_provider.globus": {"GlobusStaging"},
     "plait.providers": {"TERMINAL_STATES", "AWSProvider", "AzureProvider", "ClusterProvider",
                         "CobaltProvider", "CondorProvider", "ExecutionProvider",
                         "ExecutionProviderException", "FluxProvider", "GoogleCloudProvider",
@@ -58,13 +67,21 @@ DOCUMENTED = {
     "plait.usage_tracking": {"DISABLED", "ENDPOINT_ENV", "LEVEL_1", "LEVEL_2", "LEVEL_3",
                              "UsageTracker", "messages"},
     "plait.usage_tracking.levels": {"DISABLED", "LEVEL_1", "LEVEL_2", "LEVEL_3"},
+    "plait.cwl": {"CWLApp", "CWLError", "CWLInputError", "CWLStepFailed",
+                  "CWLUnsupportedRequirement", "CWLValidationError", "load_tool",
+                  "load_workflow"},
 }
 
 PUBLIC_MODULES = ["plait", "plait.errors", "plait.executors", "plait.data", "plait.config",
                   "plait.app.app", "plait.app.errors", "plait.app.futures",
                   "plait.dataflow.dflow", "plait.dataflow.futures", "plait.dataflow.states",
                   "plait.dataflow.errors", "plait.dataflow.dependency_resolvers",
-                  "plait.data_provider.files", "plait.providers", "plait.launchers",
+                  "plait.data_provider.files", "plait.data_provider.staging",
+                  "plait.data_provider.data_manager", "plait.data_provider.file_noop",
+                  "plait.data_provider.http", "plait.data_provider.ftp",
+                  "plait.data_provider.zip", "plait.data_provider.rsync",
+                  "plait.data_provider.s3", "plait.data_provider.globus",
+                  "plait.providers", "plait.launchers",
                   "plait.utils", "plait.dataflow.memoization", "plait.sites",
                   "plait.concurrent", "plait.logconfigs", "plait.addresses",
                   "plait.migrate", "plait.monitoring",
@@ -72,7 +89,8 @@ PUBLIC_MODULES = ["plait", "plait.errors", "plait.executors", "plait.data", "pla
                   "plait.usage_tracking", "plait.usage_tracking.levels",
                   "plait.monitoring.radios", "plait.monitoring.radios.base",
                   "plait.monitoring.radios.htex", "plait.monitoring.radios.udp",
-                  "plait.monitoring.radios.filesystem", "plait.monitoring.radios.multiprocessing"]
+                  "plait.monitoring.radios.filesystem", "plait.monitoring.radios.multiprocessing",
+                  "plait.cwl"]
 
 
 @pytest.mark.parametrize("module,names", sorted(DOCUMENTED.items()))
@@ -106,7 +124,8 @@ def test_every_error_is_a_plait_error() -> None:
 
 def test_import_is_cheap_and_lazy() -> None:
     code = ("import sys, plait; heavy = [m for m in ('zmq', 'sqlalchemy', 'cloudpickle', "
-            "'plait.dataflow._kernel', 'subprocess', 'plait.executors.pilot') "
+            "'plait.dataflow._kernel', 'subprocess', 'plait.executors.pilot', 'plait.cwl', "
+            "'cwltool') "
             "if m in sys.modules]; print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)

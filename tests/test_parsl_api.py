@@ -73,14 +73,15 @@ def test_every_path_is_in_the_table_or_is_private() -> None:
     for info in pkgutil.walk_packages(plait.__path__, "plait."):
         parts = info.name.split(".")
         if any(p.startswith("_") for p in parts) or parts[1] in (
-                "cli", "benchmark", "configs", "sites", "migrate"):  # plait's own tools
+                "cli", "benchmark", "configs", "sites", "migrate", "cwl"):  # plait's own tools
             continue
         public.add(info.name)
     packages_only = {"plait.app", "plait.dataflow", "plait.data", "plait.data_provider",
                      "plait.executors.high_throughput", "plait.executors.flux",
                      "plait.executors.workqueue", "plait.executors.pilot", "plait.jobs",
-                     "plait.logconfigs", "plait.monitoring.radios", "plait.scaling",
-                     "plait.transport", "plait.usage_tracking",
+                     "plait.logconfigs", "plait.monitoring.dashboard",
+                     "plait.monitoring.radios", "plait.scaling", "plait.transport",
+                     "plait.usage_tracking",
                      "plait.providers.local"} | {
         m.rsplit(".", 1)[0] for m in (*PATHS, *PLAIT_ADDITIONS)
         if m.startswith("plait.providers.")}

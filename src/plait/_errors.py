@@ -23,7 +23,8 @@
     │       ├── DependencyError         a dependency failed; the task never ran
     │       └── JoinError               a future returned by a join app failed
     ├── SerializationError / DeserializationError
-    └── ExecutorError                   (see plait.executors._errors)
+    ├── ExecutorError                   (see plait.executors._errors)
+    └── CWLError                        (see plait.cwl._errors)
 
 Errors carry their facts as fields and build their message in ``__str__``. They pass
 their positional constructor arguments to ``Exception.__init__`` so they survive pickling

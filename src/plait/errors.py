@@ -22,6 +22,15 @@ from plait._errors import PlaitError as PlaitError
 from plait._errors import PropagatedException as PropagatedException
 from plait._errors import SerializationError as SerializationError
 from plait._errors import TaskCancelled as TaskCancelled
+from plait.cwl._errors import CWLError as CWLError
+from plait.cwl._errors import CWLInputError as CWLInputError
+from plait.cwl._errors import CWLStepFailed as CWLStepFailed
+from plait.cwl._errors import CWLUnsupportedRequirement as CWLUnsupportedRequirement
+from plait.cwl._errors import CWLValidationError as CWLValidationError
+from plait.data._errors import FileURLError as FileURLError
+from plait.data._errors import NoStagingProvider as NoStagingProvider
+from plait.data._errors import StagingError as StagingError
+from plait.data._errors import ZipAuthorityError as ZipAuthorityError
 from plait.dataflow._errors import TaskKilledWorker as TaskKilledWorker
 from plait.dataflow._states import InvalidTransition as InvalidTransition
 from plait.executors._errors import BadMessage as BadMessage
@@ -59,18 +68,19 @@ from plait.transport._errors import TransportFailed as TransportFailed
 
 __all__ = [
     "AppBadFormatting", "AppException", "AppTimeout", "BadCheckpoint", "BadLauncher",
-    "BadMessage", "BadStateException", "BadStdStreamFile", "BashAppNoReturn",
-    "BashExitFailure", "BlockCancelled", "BlockFailed", "CloudAPIError", "CommandTimeout",
-    "ConfigurationError",
-    "DataFlowException", "DependencyError", "DeserializationError", "ExecutionProviderException",
-    "ExecutorError", "ExecutorNotShipped", "InfrastructureError", "InterchangeLost",
-    "InternalConsistencyError", "InvalidResourceSpecification", "InvalidTransition",
-    "JoinError", "ManagerLost", "MissingOutputs", "MonitoringDatabaseError",
-    "MonitoringError", "MonitoringRouterStartError", "NoDataFlowKernelError", "NodeFailure",
+    "BadMessage", "BadStateException", "BadStdStreamFile", "BashAppNoReturn", "BashExitFailure",
+    "BlockCancelled", "BlockFailed", "CWLError", "CWLInputError", "CWLStepFailed",
+    "CWLUnsupportedRequirement", "CWLValidationError", "CloudAPIError", "CommandTimeout",
+    "ConfigurationError", "DataFlowException", "DependencyError", "DeserializationError",
+    "ExecutionProviderException", "ExecutorError", "ExecutorNotShipped", "FileURLError",
+    "InfrastructureError", "InterchangeLost", "InternalConsistencyError",
+    "InvalidResourceSpecification", "InvalidTransition", "JoinError", "ManagerLost",
+    "MissingOutputs", "MonitoringDatabaseError", "MonitoringError",
+    "MonitoringRouterStartError", "NoDataFlowKernelError", "NoStagingProvider", "NodeFailure",
     "NotYetAvailable", "OptionalModuleMissing", "ParslError", "PlaitError",
-    "PropagatedException", "RadioRequiredError",
-    "ScaleOutFailed", "ScalingFailed", "SchedulerMissingArgs", "ScriptPathError",
-    "SerializationError", "SiteError", "SubmitException", "TaskCancelled", "TaskKilledWorker",
+    "PropagatedException", "RadioRequiredError", "ScaleOutFailed", "ScalingFailed",
+    "SchedulerMissingArgs", "ScriptPathError", "SerializationError", "SiteError",
+    "StagingError", "SubmitException", "TaskCancelled", "TaskKilledWorker",
     "TooManyJobFailures", "TransportError", "TransportFailed", "UnsupportedFeatureError",
-    "VersionMismatch", "WalltimeExceeded", "WorkerLost",
+    "VersionMismatch", "WalltimeExceeded", "WorkerLost", "ZipAuthorityError",
 ]

@@ -37,6 +37,7 @@ class RunResources:
         log.info("plait run %s in %s", self.run_id, self.run_dir)
         self.executors: dict[str, Executor] = {}
         self.user_labels: list[str] = []
+        self.sandboxed: set[str] = set()  # labels of executors with sandbox=True
         self._poller: Any = None
 
     def start(self) -> None:
@@ -63,6 +64,8 @@ class RunResources:
                 ex.shutdown(wait=False)  # release whatever it started before failing
                 raise
             self.executors[ex.label] = ex
+            if getattr(ex, "sandbox", False):
+                self.sandboxed.add(ex.label)
             if ex.label != INTERNAL_EXECUTOR:
                 self.user_labels.append(ex.label)
         block_executors = [ex for ex in executors if getattr(ex, "provider", None) is not None]

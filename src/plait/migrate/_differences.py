@@ -72,10 +72,9 @@ FEATURES: tuple[Feature, ...] = (
             "plait migrate rewrites pip commands in notebooks; edit requirement files "
             "yourself"),
     Feature("missing-path", "Parsl modules plait does not have",
-            "staging providers (parsl.data_provider.http, …), monitoring internals, HTEX "
-            "internals",
-            "each import is reported by name; staging and monitoring arrive in later "
-            "releases, internals have no plait twin"),
+            "monitoring internals, HTEX internals",
+            "each import is reported by name; internals have no plait twin (plait's pilot "
+            "executor and monitoring are built differently)"),
 )
 BY_KEY = {f.key: f for f in FEATURES}
 _NOT_SHIPPED = {"WorkQueueExecutor", "TaskVineExecutor", "FluxExecutor",

@@ -68,7 +68,10 @@ class HighThroughputExecutor(PilotBlocks):
     * ``parsl_resource_specification`` accepts ``cores``, ``memory`` (MB) and ``priority``
       (lower runs first); other keys raise InvalidResourceSpecification at submit.
 
-    plait additions: ``start_timeout`` (seconds to wait for the interchange to start).
+    plait additions: ``start_timeout`` (seconds to wait for the interchange to start);
+    ``sandbox=True`` runs each task in a fresh directory under ``working_dir`` (its cwd,
+    where in-task staging puts its files), removed on success and kept, and named in the
+    error, on failure.
     """
 
     def __init__(
@@ -87,6 +90,7 @@ class HighThroughputExecutor(PilotBlocks):
         worker_logdir_root: str | None = None, manager_selector: Any = None,
         block_error_handler: bool | ErrorHandler = True, encrypted: bool = True,
         remote_monitoring_radio: Any = None, start_timeout: float = 60.0,
+        sandbox: bool = False,
     ) -> None:
         if provider is None:
             from plait.providers import LocalProvider
@@ -111,6 +115,7 @@ class HighThroughputExecutor(PilotBlocks):
         self.worker_logdir_root, self.manager_selector = worker_logdir_root, manager_selector
         self.encrypted, self.remote_monitoring_radio = encrypted, remote_monitoring_radio
         self.start_timeout = start_timeout
+        self.sandbox = sandbox
         self.cert_dir: str | None = None
         validate(self)  # then the normalised forms
         self.interchange_launch_cmd = (list(interchange_launch_cmd)

@@ -111,7 +111,7 @@ def validate(ex: Any) -> None:
         check_str(field, getattr(ex, field), none=True, owner=owner)
     check_list("storage_access", ex.storage_access, "a list of staging providers", none=True,
                owner=owner)
-    for field in ("worker_debug", "encrypted"):
+    for field in ("worker_debug", "encrypted", "sandbox"):
         check_bool(field, getattr(ex, field), owner=owner)
     check_number("cores_per_worker", ex.cores_per_worker, low=0, strict=True, owner=owner)
     check_number("mem_per_worker", ex.mem_per_worker, low=0, none=True, owner=owner,

@@ -1,0 +1,7 @@
+cwlVersion: v1.2
+class: CommandLineTool
+baseCommand: echo
+inputs:
+  count:
+    type: integer
+outputs: []

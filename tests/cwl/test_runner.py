@@ -1,0 +1,104 @@
+"""``plait cwl run`` / ``plait-cwl-runner``: cwl-runner arguments, output JSON, exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).parent / "data"
+RUNNER = Path(sys.executable).parent / "plait-cwl-runner"
+
+
+def run(args: list[str], cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+
+
+def plait_cwl_run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return run([sys.executable, "-m", "plait", "cwl", "run", "--quiet", *args], cwd)
+
+
+def test_scatter_workflow_prints_outputs_and_moves_files_to_outdir(tmp_path: Path) -> None:
+    job = tmp_path / "job.json"
+    job.write_text(json.dumps({"messages": ["one", "two", "three"]}))
+    out = plait_cwl_run("--outdir", str(tmp_path / "out"), str(DATA / "scatter-cat.cwl"),
+                        str(job), cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    parts = [Path(p["path"]) for p in result["parts"]]
+    assert [p.read_text() for p in parts] == ["one\n", "two\n", "three\n"]
+    assert {p.parent for p in parts} == {tmp_path / "out"}
+    joined = Path(result["joined"]["path"])
+    assert joined.parent == tmp_path / "out"
+    assert joined.read_text() == "one\ntwo\nthree\n"
+
+
+def test_cwl_runner_script_takes_cwltool_arguments(tmp_path: Path) -> None:
+    out = run([str(RUNNER), "--quiet", "--outdir", str(tmp_path / "o"),
+               "--tmpdir-prefix", str(tmp_path / "tmp-"), str(DATA / "echo.cwl"),
+               "--message", "hello"], tmp_path)
+    assert out.returncode == 0, out.stderr
+    path = Path(json.loads(out.stdout)["out"]["path"])
+    assert path.read_text() == "hello\n"
+    assert run([str(RUNNER), "--version"], tmp_path).stdout.startswith("plait-cwl-runner")
+
+
+def test_failed_step_names_step_command_exit_code_and_stderr(tmp_path: Path) -> None:
+    out = plait_cwl_run(str(DATA / "fail-wf.cwl"), cwd=tmp_path)
+    assert out.returncode == 1
+    err = out.stderr
+    assert "step breaks failed" in err
+    assert "exit code: 3" in err
+    assert "command: sh -c" in err
+    assert "something broke" in err          # the tail of its stderr ...
+    assert ".stderr" in err                  # ... and where the rest is
+
+
+def test_missing_input_names_the_input_and_its_type(tmp_path: Path) -> None:
+    job = tmp_path / "job.json"
+    job.write_text("{}")
+    out = plait_cwl_run(str(DATA / "scatter-cat.cwl"), str(job), cwd=tmp_path)
+    assert out.returncode == 1
+    assert "input 'messages' (type string[]) is missing" in out.stderr
+
+
+def test_invalid_document_reports_file_line_and_column(tmp_path: Path) -> None:
+    out = plait_cwl_run(str(DATA / "bad.cwl"), cwd=tmp_path)
+    assert out.returncode == 1
+    assert "bad.cwl:6:5:" in out.stderr and "integer" in out.stderr
+
+
+def test_docker_requirement_without_engine_exits_33_before_running(tmp_path: Path) -> None:
+    out = plait_cwl_run(str(DATA / "docker.cwl"), cwd=tmp_path)
+    assert out.returncode == 33, out.stderr
+    assert "DockerRequirement (docker.io/debian:stable-slim)" in out.stderr
+    assert "no working container engine" in out.stderr
+
+
+@pytest.mark.timeout(180)
+def test_config_runs_the_jobs_on_the_pilot_executor(tmp_path: Path) -> None:
+    config = tmp_path / "pilot.py"
+    config.write_text(
+        "from plait import Config, HighThroughputExecutor\n"
+        "from plait.providers import LocalProvider\n"
+        "config = Config(executors=[HighThroughputExecutor(label='pilot', "
+        "max_workers_per_node=2, provider=LocalProvider(init_blocks=1, max_blocks=1))], "
+        f"run_dir={str(tmp_path / 'runinfo')!r}, strategy='none')\n")
+    job = tmp_path / "job.json"
+    job.write_text(json.dumps({"messages": [f"m{i}" for i in range(6)]}))
+    out = plait_cwl_run("--config", str(config), "--outdir", str(tmp_path / "out"),
+                        str(DATA / "scatter-cat.cwl"), str(job), cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    joined = Path(json.loads(out.stdout)["joined"]["path"])
+    assert joined.read_text() == "".join(f"m{i}\n" for i in range(6))
+    logs = list((tmp_path / "runinfo").glob("*/pilot/**/*.log"))
+    assert logs, "the pilot executor's logs are in the config's run_dir"
+
+
+def test_plait_cwl_without_subcommand_prints_usage(tmp_path: Path) -> None:
+    out = run([sys.executable, "-m", "plait", "cwl"], tmp_path)
+    assert out.returncode == 2
+    assert "plait cwl run" in out.stdout
