@@ -22,8 +22,9 @@ from plait.monitoring._errors import MonitoringDatabaseError
 
 FINAL = ("exec_done", "memo_done", "failed", "dep_fail", "cancelled")
 FAILED = ("failed", "dep_fail", "cancelled")
-STATE_ORDER = ("pending", "launched", "running", "running_ended", "joining",
-               "fail_retryable", "exec_done", "memo_done", "failed", "dep_fail", "cancelled")
+STATE_ORDER = ("pending", "staging_in", "launched", "running", "running_ended", "joining",
+               "staging_out", "fail_retryable", "exec_done", "memo_done", "failed", "dep_fail",
+               "cancelled")
 
 
 @contextmanager

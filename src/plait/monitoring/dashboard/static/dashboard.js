@@ -6,14 +6,15 @@
 
 const REPORT = window.PLAIT_REPORT || null;
 const COLORS = {
-  pending: "#b8c0c8", launched: "#6baed6", running: "#2171b5", running_ended: "#2171b5",
+  pending: "#b8c0c8", staging_in: "#c6dbef", staging_out: "#9ecae1", launched: "#6baed6", running: "#2171b5", running_ended: "#2171b5",
   joining: "#9e9ac8", fail_retryable: "#fd8d3c", exec_done: "#41ab5d", memo_done: "#a1d99b",
   failed: "#d7301f", dep_fail: "#c51b8a", cancelled: "#fdae6b",
   completed: "#238b45", interrupted: "#e6550d", lost: "#a50f15", unknown: "#888",
 };
 // which state a mark standing for many tasks shows: the most alarming one among them
 const SEVERITY = { failed: 9, dep_fail: 8, cancelled: 7, fail_retryable: 6, running: 5,
-  running_ended: 5, launched: 4, joining: 4, pending: 3, memo_done: 1, exec_done: 0 };
+  running_ended: 5, launched: 4, joining: 4, staging_in: 4, staging_out: 4, pending: 3,
+  memo_done: 1, exec_done: 0 };
 const FAILED = new Set(["failed", "dep_fail", "cancelled"]);
 const $ = (sel) => document.querySelector(sel);
 const el = (tag, attrs = {}, ...kids) => {
