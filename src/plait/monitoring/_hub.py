@@ -46,6 +46,10 @@ class MonitoringHub:
             executors that support it (the pilot executor).
         resource_monitoring_interval: seconds between samples of a running task; 0 turns
             sampling off.
+        live_retry: (plait) let the dashboard re-submit a failed task and its dependents
+            while the run is live. The run then keeps each task's function and arguments
+            until the task ends (not only until it is launched), and those of failed tasks
+            until the run ends.
 
     Differences from Parsl: the database writer is one process per run fed through a pipe
     (no UDP, nothing lost when the script is killed); a database outage is logged once and
@@ -57,6 +61,7 @@ class MonitoringHub:
         workflow_name: str | None = None, workflow_version: str | None = None,
         logging_endpoint: str | None = None, monitoring_debug: bool = False,
         resource_monitoring_enabled: bool = True, resource_monitoring_interval: float = 30,
+        live_retry: bool = False,
     ) -> None:
         for name, value in (("hub_address", hub_address), ("hub_port_range", hub_port_range),
                             ("hub_port", hub_port)):
@@ -71,6 +76,7 @@ class MonitoringHub:
         self.monitoring_debug = monitoring_debug
         self.resource_monitoring_enabled = resource_monitoring_enabled
         self.resource_monitoring_interval = resource_monitoring_interval
+        self.live_retry = live_retry
         self.validate()
         self._sessions: dict[str, _Session] = {}  # by run id: one per kernel loaded with it
         self._lock = threading.Lock()
@@ -86,6 +92,8 @@ class MonitoringHub:
             raise ConfigurationError("logging_endpoint", url, "a SQLAlchemy URL such as "
                                      "'sqlite:///runinfo/monitoring.db' or "
                                      "'postgresql://user@host:5432/db', or None")
+        if not isinstance(self.live_retry, bool):
+            raise ConfigurationError("live_retry", self.live_retry, "True or False")
         interval = self.resource_monitoring_interval
         if (not isinstance(interval, (int, float)) or isinstance(interval, bool)
                 or interval < 0):
@@ -116,7 +124,8 @@ class MonitoringHub:
         session = _Session(Settings(self.workflow_name, self.workflow_version,
                                     self.monitoring_debug,
                                     self.resource_monitoring_interval
-                                    if self.resource_monitoring_enabled else 0), dfk, url)
+                                    if self.resource_monitoring_enabled else 0,
+                                    self.live_retry), dfk, url)
         with self._lock:
             self._sessions[dfk.run_id] = session
         dfk.on_cleanup(self._kernel_cleaned_up)

@@ -137,6 +137,7 @@ class Recorder:
         self._append = sender.queue.append
         self.counter = AppCounts()
         self._counts = self.counter.counts
+        self.live_retry: Any = None  # a LiveRetry when the hub has live_retry=True
 
     def __call__(self, ev: TaskStateChanged) -> None:
         # The hot path (three calls per task): one unpack, locals, no attribute chains.
@@ -178,6 +179,8 @@ class Recorder:
         if not isinstance(fut, AppFuture):
             return
         self._live[task_id] = fut
+        if self.live_retry is not None:
+            self.live_retry.submitted(task, fut)
         kwargs, args = task.kwargs, task.args
         inputs = outputs = stdout = stderr = walltime = summary = None
         if kwargs:
@@ -212,6 +215,8 @@ class Recorder:
                       float(task.fail_cost), task.hashsum, joins))
         if new not in _FINAL_OK:  # the exception is set on the future right after
             fut.add_done_callback(self._task_failed)
+        elif self.live_retry is not None:
+            self.live_retry.succeeded(task_id)
 
     def _try_failed(self, task_id: int, try_id: int, when: float) -> None:
         fut = self._live.get(task_id)

@@ -40,6 +40,7 @@ class Settings:
     workflow_version: str | None
     debug: bool
     sample_every: float  # seconds between resource samples; 0: no sampling
+    live_retry: bool
 
 
 def _finite_int(value: Any) -> int:
@@ -90,8 +91,9 @@ class _Session:
         self._reader = threading.Thread(target=self._read, name="plait-monitoring-reader",
                                         daemon=True)
         self._reader.start()
-        self.sender.put(self._workflow_record(hub, dfk))
         self.recorder: Recorder = Recorder(dfk.tasks, self.sender)
+        self.control = self._start_control(dfk) if hub.live_retry else None
+        self.sender.put(self._workflow_record(hub, dfk, self.control))
         self._receivers = self._wire_executors(hub, dfk)
         self._unsubscribe = dfk.subscribe(self.recorder)
         from plait.dataflow._summary import use_counter
@@ -99,6 +101,20 @@ class _Session:
         use_counter(dfk, self.recorder.counter)  # dfk.task_summary() per app, from the start
         log.info("monitoring run %s into %s (database process pid %d, log %s)", dfk.run_id,
                  url, self.proc.pid, self.log_path)
+
+    def _start_control(self, dfk: DataFlowKernel) -> Any:
+        """The control socket through which the dashboard re-submits failed tasks."""
+        import tempfile
+
+        from plait.monitoring._live_retry import ControlServer, LiveRetry
+
+        retry = LiveRetry(dfk.submit)
+        self.recorder.live_retry = retry
+        path = os.path.join(dfk.run_dir, "control.sock")
+        if len(path) > 100:  # a Unix socket's path has at most 107 bytes
+            self._control_dir = tempfile.mkdtemp(prefix="plait-")
+            path = os.path.join(self._control_dir, "control.sock")
+        return ControlServer(path, retry)
 
     def _wire_executors(self, hub: Settings, dfk: DataFlowKernel) -> list[Any]:
         """Before the executors start: tell those that sample resources where to send them
@@ -138,7 +154,8 @@ class _Session:
                              int(workers or 0), str(python or "")))
 
     @staticmethod
-    def _workflow_record(hub: Settings, dfk: DataFlowKernel) -> tuple[Any, ...]:
+    def _workflow_record(hub: Settings, dfk: DataFlowKernel,
+                         control: Any) -> tuple[Any, ...]:
         from plait.monitoring import _records as R
 
         now = time.time()
@@ -153,7 +170,8 @@ class _Session:
                                                       time.localtime(now)),
                 now, socket.gethostname(), user, dfk.run_dir,
                 os.path.abspath(sys.argv[0]) if sys.argv and sys.argv[0] else None,
-                json.dumps(sys.argv), os.getcwd(), os.environ.get(RETRY_OF_ENV), os.getpid(),
+                json.dumps(sys.argv), os.getcwd(), os.environ.get(RETRY_OF_ENV),
+                control.path if control is not None else None, os.getpid(),
                 sys.version.split()[0], __version__, executors)
 
     # -- the database process's answers ------------------------------------------------------
@@ -216,6 +234,10 @@ class _Session:
         from plait.monitoring import _records as R
 
         self._unsubscribe_quietly()
+        if self.control is not None:
+            self.control.stop()
+            if getattr(self, "_control_dir", None):
+                os.rmdir(self._control_dir)
         for receiver in self._receivers:
             receiver.stop()
         for ex in self.dfk.config.executor_list:  # the next load wires them afresh

@@ -524,7 +524,13 @@ async function showTask(taskId) {
     ...t.tries.map((y) => el("tr", {}, el("td", {}, String(y.try_id)), el("td", {}, y.hostname || "-"), el("td", {}, y.block_id || "-"),
       el("td", {}, fmtT(y.task_try_time_launched)), el("td", {}, fmtT(y.task_try_time_returned)),
       el("td", {}, y.task_try_time_returned && y.task_try_time_launched ? fmtS((y.task_try_time_returned - y.task_try_time_launched) / 1000) : "-"))));
-  const parts = [el("h2", {}, `task ${t.task_id} `, el("span", { "data-testid": "task-state" }, badge(t.state || "pending"))), facts,
+  const run = state.summary && state.summary.run;
+  const retryBox = el("div", { id: "retry-box" });
+  if (!REPORT && run && run.live_retry && FAILED.has(t.state)) {
+    retryBox.append(el("button", { "data-testid": "retry", onclick: () => retryTask(t.task_id, retryBox) },
+      "retry this task and what it blocked"));
+  }
+  const parts = [el("h2", {}, `task ${t.task_id} `, el("span", { "data-testid": "task-state" }, badge(t.state || "pending"))), retryBox, facts,
     el("h3", {}, "states"), el("div", { class: "muted" }, t.states.map((s) => `${s.task_status_name} (try ${s.try_id}) ${fmtT(s.timestamp)}`).join(" → ")),
     el("h3", {}, "tries"), tries];
   for (const f of t.failures) {
@@ -542,6 +548,15 @@ async function showTask(taskId) {
     if (text) parts.push(el("h3", {}, `${label} (tail)`), el("pre", { "data-testid": label }, text));
   }
   body.replaceChildren(...parts);
+}
+
+async function retryTask(taskId, box) {
+  box.replaceChildren(el("span", { class: "muted" }, "re-submitting…"));
+  const response = await fetch(`api/runs/${state.runId}/tasks/${taskId}/retry`, { method: "POST" });
+  const answer = await response.json();
+  box.replaceChildren(el("p", { "data-testid": "retry-result" }, answer.ok
+    ? `re-submitted as task(s) ${answer.tasks.join(", ")}` : `not retried: ${answer.error}`));
+  scheduleRefresh();
 }
 
 // ---------------------------------------------------------------------------------------
