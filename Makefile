@@ -6,8 +6,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 # Debian packages the tests use for real: MPI launchers, GNU parallel, procps for ps/pkill,
 # Chromium for the dashboard tests (driven by Playwright from PyPI), nodejs for CWL's
-# InlineJavascriptRequirement, rsync for the rsync staging tests.
-APT_PACKAGES ?= openmpi-bin parallel procps chromium nodejs rsync
+# InlineJavascriptRequirement, rsync for the rsync staging tests, tmux for `plait status`.
+APT_PACKAGES ?= openmpi-bin parallel procps chromium nodejs rsync tmux
 
 .PHONY: demo test venv test-deps system-deps lint typecheck pytest perf clean services-up services-down cwl-conformance
 # Real services the tests use (Slurm, SSH, HTTP, databases, ...): one script each in services/,

@@ -8,7 +8,9 @@ interpreter, Parsl 2026.10 with /work/venvs/parsl/bin/python (skipped if absent)
 loads a config, submits N no-op tasks and waits for all of them, three times (median), then
 times cleanup (with monitoring: until the database has everything). Both libraries use their
 MonitoringHub defaults (SQLite in the run directory, resource monitoring on, 30 s interval).
-Prints a table of tasks/s and the on/off ratio per library and executor; appends JSON lines.
+Prints a table of tasks/s and the on/off ratio per library and executor, and CPU time per
+task in the script and in its helper processes (database writer, interchange, managers and
+workers): on a loaded machine the CPU figures say more than the rates. Appends JSON lines.
 The script uses only the API both libraries share, so the same code measures both.
 """
 
@@ -18,6 +20,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -58,6 +61,7 @@ def child(lib: str, executor: str, monitoring: bool, n: int, repeats: int) -> No
     try:
         assert all(f.result() == 7 for f in [noop() for _ in range(min(n, 500))])  # warm up
         rates = []
+        cpu0 = resource.getrusage(resource.RUSAGE_SELF)
         for _ in range(repeats):
             t0 = time.perf_counter()
             futures = [noop() for _ in range(n)]
@@ -65,17 +69,23 @@ def child(lib: str, executor: str, monitoring: bool, n: int, repeats: int) -> No
                 f.result()
             rates.append(n / (time.perf_counter() - t0))
             del futures
+        cpu1 = resource.getrusage(resource.RUSAGE_SELF)
     finally:
         t0 = time.perf_counter()
         dfk.cleanup()
         cleanup_s = time.perf_counter() - t0
         if lib == "parsl":
             L.clear()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # helper processes, once reaped
+    total = n * repeats
     db = os.path.join(run_dir, "monitoring.db")
     print(CHILD + json.dumps({
         "lib": lib, "executor": executor, "monitoring": monitoring, "tasks": n,
         "repeats": repeats, "tasks_per_s": statistics.median(rates), "all": rates,
         "cleanup_s": cleanup_s,
+        "script_cpu_us_per_task": (cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime
+                                   - cpu0.ru_stime) / total * 1e6,
+        "children_cpu_us_per_task": (children.ru_utime + children.ru_stime) / total * 1e6,
         "db_bytes": os.path.getsize(db) if os.path.exists(db) else None}), flush=True)
 
 
@@ -117,8 +127,9 @@ def main() -> None:
                     r["load_before"] = load
                     results.append(r)
                     print(f"{lib:6} {executor:8} monitoring {'on ' if monitoring else 'off'} "
-                          f"{r['tasks_per_s']:10.0f} tasks/s  cleanup {r['cleanup_s']:.2f} s",
-                          flush=True)
+                          f"{r['tasks_per_s']:10.0f} tasks/s  cleanup {r['cleanup_s']:.2f} s  "
+                          f"CPU/task: script {r['script_cpu_us_per_task']:.1f} us, helpers "
+                          f"{r['children_cpu_us_per_task']:.1f} us", flush=True)
     print(f"\nload average before: {load[0]:.2f}, after: {os.getloadavg()[0]:.2f}")
     print(f"{'library':8} {'executor':9} {'off':>9} {'on':>9} {'off/on':>7}")
     for lib, _ in libs:

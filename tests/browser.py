@@ -36,12 +36,13 @@ def dashboard(target: str) -> Iterator[str]:
     """Serve the dashboard of ``target`` on a free loopback port; yield its base URL."""
     import uvicorn
 
-    from plait.monitoring.dashboard import create_app
+    from plait.monitoring.dashboard import SHUTDOWN_S, create_app
 
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     sock.listen(64)  # connections wait in the backlog until uvicorn accepts them
-    server = uvicorn.Server(uvicorn.Config(create_app(target), log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(create_app(target), log_level="warning",
+                                           timeout_graceful_shutdown=SHUTDOWN_S))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},
                               name="test-dashboard", daemon=True)
     thread.start()
@@ -51,3 +52,4 @@ def dashboard(target: str) -> Iterator[str]:
         server.should_exit = True
         thread.join(30)
         sock.close()
+        assert not thread.is_alive(), "the dashboard did not stop within 30 s"

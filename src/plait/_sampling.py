@@ -36,29 +36,63 @@ _DATAGRAM = 60_000  # bytes of records per UDP datagram, under the 64 KiB limit
 #  status, cpu_num, ctx_voluntary, ctx_involuntary)
 
 
-def _counters(proc: psutil.Process) -> tuple[float, float, int, int, int, int]:
-    """CPU user/system seconds, bytes read/written and context switches of ``proc`` and its
-    children."""
-    user = system = 0.0
-    read = write = vol = invol = 0
-    for p in (proc, *proc.children(recursive=True)):
+class _OwnCounters:
+    """CPU seconds and bytes read/written by one process, read cheaply enough to do at every
+    task start: on Linux a ``pread`` of ``/proc/<pid>/stat`` and ``/proc/<pid>/io`` on
+    descriptors kept open (a few microseconds), elsewhere psutil."""
+
+    _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+    def __init__(self, pid: int) -> None:
+        self.proc = psutil.Process(pid)
+        self._stat = self._io = -1
         try:
-            with p.oneshot():
-                cpu = p.cpu_times()
-                user += cpu.user
-                system += cpu.system
-                try:
-                    io = p.io_counters()
-                    read += io.read_bytes
-                    write += io.write_bytes
-                except (psutil.AccessDenied, AttributeError):  # not on every platform
-                    pass
-                ctx = p.num_ctx_switches()
-                vol += ctx.voluntary
-                invol += ctx.involuntary
-        except psutil.NoSuchProcess:  # a child that just ended
-            continue
-    return user, system, read, write, vol, invol
+            self._stat = os.open(f"/proc/{pid}/stat", os.O_RDONLY)
+            self._io = os.open(f"/proc/{pid}/io", os.O_RDONLY)
+        except OSError:  # not Linux, or /proc/<pid>/io not readable: psutil then
+            pass
+
+    def read(self) -> tuple[float, float, int, int]:
+        if self._stat >= 0:
+            fields = os.pread(self._stat, 1024, 0).rpartition(b")")[2].split()
+            user, system = int(fields[11]) / self._TICK, int(fields[12]) / self._TICK
+            read = write = 0
+            if self._io >= 0:
+                for line in os.pread(self._io, 1024, 0).splitlines():
+                    if line.startswith(b"read_bytes:"):
+                        read = int(line.split()[1])
+                    elif line.startswith(b"write_bytes:"):
+                        write = int(line.split()[1])
+            return user, system, read, write
+        cpu = self.proc.cpu_times()
+        try:
+            io = self.proc.io_counters()
+            return cpu.user, cpu.system, io.read_bytes, io.write_bytes
+        except (psutil.AccessDenied, AttributeError):  # no I/O counters here
+            return cpu.user, cpu.system, 0, 0
+
+    def close(self) -> None:
+        for fd in (self._stat, self._io):
+            if fd >= 0:
+                os.close(fd)
+        self._stat = self._io = -1
+
+
+def _children_of(pids: set[int]) -> dict[int, list[psutil.Process]]:
+    """The descendants of each of ``pids``: one pass over the process table for all."""
+    parent: dict[int, int] = {}
+    procs: dict[int, psutil.Process] = {}
+    for p in psutil.process_iter(["ppid"]):
+        parent[p.pid] = p.info["ppid"]
+        procs[p.pid] = p
+    out: dict[int, list[psutil.Process]] = {pid: [] for pid in pids}
+    for pid in parent:
+        up, seen = parent.get(pid), 0
+        while up is not None and up not in pids and seen < 64:  # walk up to a worker
+            up, seen = parent.get(up), seen + 1
+        if up in pids and pid not in pids:
+            out[up].append(procs[pid])
+    return out
 
 
 def encode_spec(spec: dict[str, Any]) -> str:
@@ -91,6 +125,9 @@ class TaskSampling:
     def task_started(self, pid: int) -> None:
         self.sampler.task_started(pid)
 
+    def worker_ended(self, pid: int) -> None:
+        self.sampler.process_ended(pid)
+
     def maybe_sample(self, now: float, running: dict[int, int]) -> None:
         """Sample and send if due; ``running`` maps worker pid → executor task id."""
         if now < self.due:
@@ -102,62 +139,76 @@ class TaskSampling:
 
 
 class ResourceSampler:
-    """Samples the processes running tasks, each counted from the start of its task."""
+    """Samples the processes running tasks, each counted from the start of its task.
+
+    CPU time and I/O are the task's own (the worker's counters at the task's start are
+    taken off; its children, e.g. a bash app's command, are all the task's); context
+    switches are the worker's since it started.
+    """
 
     def __init__(self, hostname: str, block_id: str, interval: float) -> None:
         self.hostname, self.block_id, self.interval = hostname, str(block_id), interval
-        self._procs: dict[int, psutil.Process] = {}  # pid -> process
-        self._baseline: dict[int, tuple[float, float, int, int, int, int]] = {}  # by pid
+        self._procs: dict[int, _OwnCounters] = {}  # worker pid -> its counters
+        self._baseline: dict[int, tuple[float, float, int, int]] = {}  # at its task's start
 
     def task_started(self, pid: int) -> None:
         """Note what the process ``pid`` has used before the task it starts now."""
         try:
-            proc = self._procs.get(pid) or psutil.Process(pid)
-            self._procs[pid] = proc
-            self._baseline[pid] = _counters(proc)
-        except psutil.Error:  # it died already: its death is reported elsewhere
-            self._forget(pid)
+            counters = self._procs.get(pid)
+            if counters is None:
+                counters = self._procs[pid] = _OwnCounters(pid)
+            self._baseline[pid] = counters.read()
+        except (psutil.Error, OSError, ValueError, IndexError):  # it died already
+            self.process_ended(pid)
 
     def process_ended(self, pid: int) -> None:
-        self._forget(pid)
-
-    def _forget(self, pid: int) -> None:
-        self._procs.pop(pid, None)
+        counters = self._procs.pop(pid, None)
+        if counters is not None:
+            counters.close()
         self._baseline.pop(pid, None)
 
     def sample(self, running: dict[int, int]) -> list[tuple[Any, ...]]:
         """One record per running task: ``running`` maps worker pid → executor task id."""
         now = time.time()
+        pids = {pid for pid in running if pid in self._procs}
+        if not pids:
+            return []
+        children = _children_of(pids)
         out = []
-        for pid, task_id in running.items():
-            proc = self._procs.get(pid)
-            if proc is None:
-                continue
+        for pid in pids:
+            counters = self._procs[pid]
+            proc = counters.proc
             try:
+                user, system, read, write = counters.read()
                 with proc.oneshot():
                     mem = proc.memory_info()
                     percent = proc.memory_percent()
                     status = proc.status()
+                    ctx = proc.num_ctx_switches()
                     cpu_num = proc.cpu_num() if hasattr(proc, "cpu_num") else None
-                children = proc.children(recursive=True)
-                rss, vms = mem.rss, mem.vms
-                for child in children:
-                    try:
-                        child_mem = child.memory_info()
-                        rss += child_mem.rss
-                        vms += child_mem.vms
-                    except psutil.Error:
-                        continue
-                user, system, read, write, vol, invol = _counters(proc)
-            except psutil.Error:  # the worker died between the task and the sample
-                self._forget(pid)
+            except (psutil.Error, OSError, ValueError, IndexError):  # died since: reported
+                self.process_ended(pid)
                 continue
-            base = self._baseline.get(pid, (0.0, 0.0, 0, 0, 0, 0))
-            out.append((task_id, now, self.interval, self.hostname, self.block_id, pid,
-                        percent, len(children), user - base[0], system - base[1], vms, rss,
-                        read - base[2], write - base[3], status,
-                        None if cpu_num is None else str(cpu_num), vol - base[4],
-                        invol - base[5]))
+            rss, vms = mem.rss, mem.vms
+            for child in children[pid]:
+                try:
+                    with child.oneshot():
+                        child_mem, child_cpu = child.memory_info(), child.cpu_times()
+                        rss, vms = rss + child_mem.rss, vms + child_mem.vms
+                        user, system = user + child_cpu.user, system + child_cpu.system
+                        try:
+                            io = child.io_counters()
+                            read, write = read + io.read_bytes, write + io.write_bytes
+                        except (psutil.AccessDenied, AttributeError):
+                            pass
+                except psutil.Error:  # a child that just ended
+                    continue
+            base = self._baseline.get(pid, (0.0, 0.0, 0, 0))
+            out.append((running[pid], now, self.interval, self.hostname, self.block_id, pid,
+                        percent, len(children[pid]), user - base[0], system - base[1], vms,
+                        rss, read - base[2], write - base[3], status,
+                        None if cpu_num is None else str(cpu_num), ctx.voluntary,
+                        ctx.involuntary))
         return out
 
 

@@ -120,3 +120,45 @@ def test_status_of_a_missing_database_says_what_to_pass(
     assert main(["status", str(tmp_path / "nothing-here")]) == 1
     err = capsys.readouterr().err
     assert "no such file or directory" in err and "SQLAlchemy URL" in err
+
+
+def test_status_is_live_in_a_terminal_and_ends_with_the_run(tmp_path: Path) -> None:
+    """``plait status`` in a real terminal (tmux): the table follows the run, then exits."""
+    import shlex
+    import subprocess
+    import sys
+    import uuid
+
+    from waiting import wait_until
+
+    url = f"sqlite:///{tmp_path / 'monitoring.db'}"
+    session = f"plait-status-{uuid.uuid4().hex[:8]}"
+
+    def screen() -> str:
+        return subprocess.run(["tmux", "capture-pane", "-p", "-t", session],
+                              capture_output=True, text=True, timeout=30).stdout
+
+    try:
+        with monitored_kernel(str(tmp_path / "runinfo"), url) as dfk:
+            gate = threading.Event()
+            waiting = wait_for(gate)
+            assert dfk.monitoring.flush(30)
+            command = (f"{shlex.quote(sys.executable)} -m plait status {shlex.quote(url)} "
+                       "--interval 0.2; echo EXITED $?; sleep 120")
+            subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "150", "-y",
+                            "30", command], check=True, timeout=30)
+            wait_until(lambda: "running" in screen() and "wait_for" in screen(), 30,
+                       lambda: f"the live table, showing:\n{screen()}")
+            [f.result(timeout=30) for f in [add(i) for i in range(7)]]
+            assert dfk.monitoring.flush(30)
+            wait_until(lambda: any(ln.split()[:1] == ["add"] and ln.split()[-1] == "7"
+                                   for ln in screen().splitlines()), 30,
+                       lambda: f"7 finished add tasks on screen:\n{screen()}")
+            gate.set()
+            assert waiting.result(timeout=30) is True
+        wait_until(lambda: "EXITED 0" in screen(), 30,
+                   lambda: f"plait status to end with the run:\n{screen()}")
+        assert "completed" in screen()
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True,
+                       timeout=30)

@@ -51,3 +51,9 @@ def test_workers_report_cpu_and_memory_of_their_tasks(radio: Any, tmp_path: Path
     assert samples[-1][1] > samples[0][1] >= 0  # CPU time grows while the task runs
     assert rows(url, "SELECT hostname, block_id FROM try WHERE task_id = :t", t=fut.tid) == [
         (socket.gethostname(), "0")]
+    nodes = rows(url, "SELECT hostname, block_id, worker_count, active, cpu_count > 0, "
+                 "total_memory > 0 FROM node ORDER BY id")
+    assert nodes[0] == (socket.gethostname(), "0", 1, True, True, True)
+    blocks = [s for (s,) in rows(url, "SELECT status FROM block WHERE executor_label = 'htex' "
+                                 "ORDER BY timestamp")]
+    assert blocks[0] == "PENDING"  # later states come with the provider's status polls

@@ -155,3 +155,19 @@ def test_default_database_is_in_the_base_run_dir(tmp_path: Path) -> None:
         assert dfk.monitoring.url == f"sqlite:///{base / 'monitoring.db'}"
     assert (base / "monitoring.db").exists()
     assert (Path(dfk.run_dir) / "monitoring.log").exists()
+
+
+def test_a_run_ended_by_an_exception_is_recorded_as_interrupted(sqlite_url: str,
+                                                                tmp_path: Path) -> None:
+    import plait
+    from plait import Config, ThreadPoolExecutor
+    from plait.monitoring import MonitoringHub
+
+    plait.clear()
+    config = Config(executors=[ThreadPoolExecutor(max_threads=2)],
+                    run_dir=str(tmp_path / "runinfo"),
+                    monitoring=MonitoringHub(logging_endpoint=sqlite_url))
+    with pytest.raises(KeyboardInterrupt), plait.load(config):
+        add(1).result(timeout=30)
+        raise KeyboardInterrupt  # what Ctrl-C does in the with block
+    assert rows(sqlite_url, "SELECT outcome FROM plait_workflow") == [("interrupted",)]

@@ -9,6 +9,7 @@ the block interface used by the scaling strategy: ``outstanding``, ``status()``,
 
 from __future__ import annotations
 
+import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
@@ -31,6 +32,9 @@ class Executor(ABC):
     #: samples go, as [(the task's future from submit(), sample fields...)]
     monitoring_spec: dict[str, Any] | None = None
     monitoring_sink: Callable[[Sequence[tuple[Future[Any], tuple[Any, ...]]]], None] | None = None
+    #: set by the monitoring hub: receives ("block", (block_id, job_id, status)) and
+    #: ("node", (manager_id, block_id, hostname, cpus, memory_bytes, workers, python, active))
+    monitoring_events: Callable[[str, tuple[Any, ...]], None] | None = None
 
     def start(self) -> None:  # noqa: B027 - optional hook, a no-op by default
         """Start the executor's threads or processes; the kernel calls it once, at load."""
@@ -56,6 +60,15 @@ class Executor(ABC):
     def monitor_resources(self) -> bool:
         """Whether the monitoring layer may sample the resource use of this executor's tasks."""
         return False
+
+    def report(self, kind: str, *fields: Any) -> None:
+        """Tell monitoring (if on) of a block or node event; never raises."""
+        sink = self.monitoring_events
+        if sink is not None:
+            try:
+                sink(kind, fields)
+            except Exception:  # monitoring must never break an executor
+                logging.getLogger(__name__).exception("monitoring event %s failed", kind)
 
     def monitoring_samples(self, records: list[tuple[Any, ...]]) -> None:  # noqa: B027
         """Samples that arrived by radio, each starting with this executor's task id:

@@ -102,6 +102,7 @@ class BlockProviderExecutor(Executor):
             self.block_error_handler = block_error_handler
         self.blocks_to_job_id: dict[str, str] = {}
         self._status: dict[str, JobStatus] = {}
+        self._reported: dict[str, JobState] = {}  # the block states monitoring was told
         self._overlay: dict[str, JobStatus] = {}
         self._block_count = 0
         self._submit_failures: dict[str, BaseException] = {}  # block id -> why not submitted
@@ -205,12 +206,15 @@ class BlockProviderExecutor(Executor):
                     self._overlay[block_id] = JobStatus(
                         JobState.FAILED, f"submitting the block failed: {exc}")
                     self._status[block_id] = self._overlay[block_id]
+                self.report("block", block_id, None, JobState.FAILED.name)
                 new.append(block_id)
                 continue
             with self._block_lock:
                 self.blocks_to_job_id[block_id] = job_id
                 self._status[block_id] = JobStatus(JobState.PENDING)
+                self._reported[block_id] = JobState.PENDING
             log.info("block %s submitted as job %s", block_id, job_id)
+            self.report("block", block_id, str(job_id), JobState.PENDING.name)
             new.append(block_id)
         return new
 
@@ -229,7 +233,13 @@ class BlockProviderExecutor(Executor):
                     self._status[b] = st
         with self._block_lock:
             self._status.update(self._overlay)
-            return dict(self._status)
+            status = dict(self._status)
+        if self.monitoring_events is not None:  # each change of a block's state, once
+            for b, st in status.items():
+                if self._reported.get(b) != st.state:
+                    self._reported[b] = st.state
+                    self.report("block", b, self.blocks_to_job_id.get(b), st.state.name)
+        return status
 
     def poll_status(self) -> dict[str, JobStatus]:
         """Block id -> latest status; refreshes from the provider at most once per interval."""

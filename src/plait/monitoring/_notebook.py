@@ -18,12 +18,14 @@ if TYPE_CHECKING:
     from plait.dataflow._kernel import DataFlowKernel
     from plait.dataflow._summary import TaskSummary
 
-COLORS = {"pending": "#b8c0c8", "launched": "#6baed6", "running": "#2171b5",
+COLORS = {"pending": "#b8c0c8", "staging_in": "#c6dbef", "staging_out": "#9ecae1",
+          "launched": "#6baed6", "running": "#2171b5",
           "joining": "#9e9ac8", "fail_retryable": "#fd8d3c", "exec_done": "#41ab5d",
           "memo_done": "#a1d99b", "failed": "#d7301f", "dep_fail": "#c51b8a",
           "cancelled": "#fdae6b"}
-SEVERITY = ["exec_done", "memo_done", "pending", "launched", "joining", "running",
-            "fail_retryable", "cancelled", "dep_fail", "failed"]  # least to most alarming
+SEVERITY = ["exec_done", "memo_done", "pending", "staging_in", "staging_out", "launched",
+            "joining", "running", "fail_retryable", "cancelled", "dep_fail",
+            "failed"]  # least to most alarming
 _FINAL = ("exec_done", "memo_done", "failed", "dep_fail", "cancelled")
 _FAILED = ("failed", "dep_fail", "cancelled")
 

@@ -22,8 +22,9 @@ from plait.monitoring._errors import MonitoringDatabaseError
 
 FINAL = ("exec_done", "memo_done", "failed", "dep_fail", "cancelled")
 FAILED = ("failed", "dep_fail", "cancelled")
-STATE_ORDER = ("pending", "launched", "running", "running_ended", "joining",
-               "fail_retryable", "exec_done", "memo_done", "failed", "dep_fail", "cancelled")
+STATE_ORDER = ("pending", "staging_in", "launched", "running", "running_ended", "joining",
+               "staging_out", "fail_retryable", "exec_done", "memo_done", "failed", "dep_fail",
+               "cancelled")
 
 
 @contextmanager
@@ -60,6 +61,7 @@ class Run:
     argv: str | None = None
     cwd: str | None = None
     retry_of: str | None = None
+    control: str | None = None
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
@@ -87,7 +89,8 @@ _RUN_COLUMNS = (s.workflow.c.run_id, s.workflow.c.workflow_name, s.workflow.c.wo
                 s.plait_workflow.c.script, s.workflow.c.tasks_completed_count,
                 s.workflow.c.tasks_failed_count, s.plait_workflow.c.last_update,
                 s.plait_workflow.c.executors, s.plait_workflow.c.argv,
-                s.plait_workflow.c.cwd, s.plait_workflow.c.retry_of)
+                s.plait_workflow.c.cwd, s.plait_workflow.c.retry_of,
+                s.plait_workflow.c.control)
 
 
 def _runs_query() -> sa.Select[Any]:
@@ -98,7 +101,7 @@ def _runs_query() -> sa.Select[Any]:
 def _run_from(row: Any) -> Run:
     return Run(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7],
                row[8] or ("completed" if row[4] else "unknown"), row[9], row[10], row[11],
-               row[12], row[13], row[14], row[15], row[16])
+               row[12], row[13], row[14], row[15], row[16], row[17])
 
 
 def runs(conn: Connection, limit: int = 200) -> list[Run]:

@@ -39,6 +39,7 @@ MAX_BACKLOG = 2_000_000  # records queued behind a stuck database process before
 _TB_MAX, _MSG_MAX = 16_000, 2_000
 
 _CODE = {state: int(state) for state in States}
+_TASK, _STATE, _FINAL_RECORD = R.TASK, R.STATE, R.FINAL
 _FINAL_OK = frozenset({States.exec_done, States.memo_done})
 _FINAL = frozenset({States.exec_done, States.memo_done, States.failed, States.dep_fail,
                     States.cancelled})
@@ -136,23 +137,25 @@ class Recorder:
         self._append = sender.queue.append
         self.counter = AppCounts()
         self._counts = self.counter.counts
+        self.live_retry: Any = None  # a LiveRetry when the hub has live_retry=True
 
     def __call__(self, ev: TaskStateChanged) -> None:
-        new, old = ev.new, ev.old
-        counts = self._counts.get(ev.func_name)
+        # The hot path (three calls per task): one unpack, locals, no attribute chains.
+        task_id, func_name, old, new, when, try_id, _ = ev
+        counts = self._counts.get(func_name)
         if counts is None:
-            counts = self.counter.new_app(ev.func_name)
+            counts = self.counter.new_app(func_name)
         counts[new] += 1
         if new in _FINAL:
             counts[old] -= 1
-            self._final(ev)
+            self._final(task_id, new, when, try_id)
         elif old is new:
-            self._submitted(ev)
+            self._submitted(task_id)
         else:
             counts[old] -= 1
-            self._append((R.STATE, ev.task_id, _CODE[new], ev.time, ev.try_id))
+            self._append((_STATE, task_id, _CODE[new], when, try_id))
             if new is _RETRYABLE:
-                self._try_failed(ev)
+                self._try_failed(task_id, try_id, when)
         if not self._sender.awake:
             self._sender.wake()
 
@@ -168,13 +171,18 @@ class Recorder:
         if samples and not self._sender.awake:
             self._sender.wake()
 
-    def _submitted(self, ev: TaskStateChanged) -> None:
-        task = self._tasks.get(ev.task_id)
-        if task is None or not isinstance(task.future, AppFuture):
+    def _submitted(self, task_id: int) -> None:
+        task = self._tasks.get(task_id)
+        if task is None:
             return
-        self._live[task.id] = task.future
-        kwargs = task.kwargs
-        inputs = outputs = stdout = stderr = walltime = None
+        fut = task.future
+        if not isinstance(fut, AppFuture):
+            return
+        self._live[task_id] = fut
+        if self.live_retry is not None:
+            self.live_retry.submitted(task, fut)
+        kwargs, args = task.kwargs, task.args
+        inputs = outputs = stdout = stderr = walltime = summary = None
         if kwargs:
             walltime = kwargs.get("walltime")
             if not isinstance(walltime, (int, float)):
@@ -182,36 +190,39 @@ class Recorder:
             inputs = _files(kwargs.get("inputs"))
             outputs = _files(kwargs.get("outputs"))
             stdout, stderr = _stream(task.stdout), _stream(task.stderr)
+            summary = summarize(args, kwargs)
+        elif args:
+            summary = summarize(args, kwargs)
         depends = None
         if task.depends:
             depends = ",".join(str(t) for t in (getattr(d, "tid", None) for d in task.depends)
                                if t is not None)
-        self._append((R.TASK, task.id, task.func_name, task.time_invoked, task.executor,
-                      task.cache, depends, stdout, stderr, inputs, outputs,
-                      summarize(task.args, kwargs), walltime))
+        self._append((_TASK, task_id, task.func_name, task.time_invoked, task.executor,
+                      task.cache, depends, stdout, stderr, inputs, outputs, summary, walltime))
 
-    def _final(self, ev: TaskStateChanged) -> None:
-        fut = self._live.pop(ev.task_id, None)
+    def _final(self, task_id: int, new: States, when: float, try_id: int) -> None:
+        fut = self._live.pop(task_id, None)
         if fut is None:
-            self._append((R.FINAL, ev.task_id, _CODE[ev.new], ev.time, ev.try_id, 0, 0.0,
-                          None, None))
+            self._append((_FINAL_RECORD, task_id, _CODE[new], when, try_id, 0, 0.0, None,
+                          None))
             return
         task = fut.task
         joins = None
         if task.joins is not None:  # a join app's body returned a future or a list of them
             inner = task.joins if isinstance(task.joins, list) else [task.joins]
             joins = ",".join(str(getattr(j, "tid", "?")) for j in inner)
-        self._append((R.FINAL, ev.task_id, _CODE[ev.new], ev.time, ev.try_id,
-                      task.fail_count, float(task.fail_cost), task.hashsum, joins))
-        if ev.new not in _FINAL_OK:  # the exception is set on the future right after
+        self._append((_FINAL_RECORD, task_id, _CODE[new], when, try_id, task.fail_count,
+                      float(task.fail_cost), task.hashsum, joins))
+        if new not in _FINAL_OK:  # the exception is set on the future right after
             fut.add_done_callback(self._task_failed)
+        elif self.live_retry is not None:
+            self.live_retry.succeeded(task_id)
 
-    def _try_failed(self, ev: TaskStateChanged) -> None:
-        fut = self._live.get(ev.task_id)
+    def _try_failed(self, task_id: int, try_id: int, when: float) -> None:
+        fut = self._live.get(task_id)
         tries = fut.task.failed_tries if fut is not None else None
-        if tries and tries[-1].try_id == ev.try_id and tries[-1].exception is not None:
-            self._append(failure_record(ev.task_id, ev.try_id, ev.time, tries[-1].exception,
-                                        None))
+        if tries and tries[-1].try_id == try_id and tries[-1].exception is not None:
+            self._append(failure_record(task_id, try_id, when, tries[-1].exception, None))
 
     def _task_failed(self, fut: Future[Any]) -> None:
         task = fut.task  # type: ignore[attr-defined]

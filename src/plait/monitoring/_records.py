@@ -19,7 +19,7 @@ from typing import Any
 # Kinds (first item of a record) and their layouts.
 WORKFLOW = 0
 """(WORKFLOW, run_id, name, version, time_began, host, user, rundir, script, argv, cwd,
-    retry_of, pid, python, plait_version, executors)"""
+    retry_of, control, pid, python, plait_version, executors)"""
 TASK = 1
 """(TASK, task_id, func_name, time_invoked, executor, memoize, depends, stdout, stderr,
     inputs, outputs, args, walltime)  -- a submission; also records the first `pending`"""

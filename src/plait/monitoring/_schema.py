@@ -15,8 +15,9 @@ plait adds, without changing any of those:
 
     plait_meta      key/value: the schema version
     plait_workflow  per run: script, command line, working directory, the run it retries
-                    (``plait retry``), pid, versions, executors, outcome ('running',
-                    'completed', 'interrupted', 'lost'), records dropped
+                    (``plait retry``), its control socket (``live_retry``), pid, versions,
+                    executors, outcome ('running', 'completed', 'interrupted', 'lost'),
+                    records dropped
     plait_task      per task called with arguments or a walltime: a short summary of the
                     arguments, the walltime asked for
     plait_failure   per failed try: exception type, message, traceback, root-cause task
@@ -169,6 +170,7 @@ plait_workflow = sa.Table(
     Column("argv", Text, nullable=True),
     Column("cwd", Text, nullable=True),
     Column("retry_of", Text, nullable=True),
+    Column("control", Text, nullable=True),
     Column("pid", Integer, nullable=True),
     Column("python_version", Text, nullable=True),
     Column("plait_version", Text, nullable=True),

@@ -14,7 +14,8 @@ from plait.monitoring._queries import STATE_ORDER, AppStats, Failure, Run, TryRo
 
 STYLE = {"exec_done": "green", "memo_done": "green", "failed": "bold red",
          "dep_fail": "magenta", "cancelled": "yellow", "launched": "cyan", "running": "cyan",
-         "pending": "dim", "fail_retryable": "yellow", "joining": "cyan"}
+         "pending": "dim", "fail_retryable": "yellow", "joining": "cyan",
+         "staging_in": "blue", "staging_out": "blue"}
 _OUTCOME = {"running": "cyan", "completed": "green", "interrupted": "yellow", "lost": "red"}
 
 

@@ -44,8 +44,9 @@ _RESOURCE_COLS = tuple(c.name for c in s.resource.columns)
 _NODE_COLS = tuple(c.name for c in s.node.columns if c.name != "id")
 _BLOCK_COLS = ("run_id", "executor_label", "block_id", "job_id", "timestamp", "status")
 _WORKFLOW_COLS = tuple(c.name for c in s.workflow.columns)
-_PWORKFLOW_COLS = ("run_id", "script", "argv", "cwd", "retry_of", "pid", "python_version",
-                   "plait_version", "executors", "outcome", "last_update", "records_dropped")
+_PWORKFLOW_COLS = ("run_id", "script", "argv", "cwd", "retry_of", "control", "pid",
+                   "python_version", "plait_version", "executors", "outcome", "last_update",
+                   "records_dropped")
 _PROGRESS_COLS = ("run_id", "task_func_name", "task_status_name", "count")
 
 # positions in the row lists kept for tasks and tries of the current batch
@@ -114,13 +115,13 @@ class Writer:
         self.batch.records += len(records)
 
     def _workflow(self, r: tuple[Any, ...]) -> None:
-        (_, run_id, name, version, began, host, user, rundir, script, argv, cwd, retry_of, pid,
-         python, version_plait, executors) = r
+        (_, run_id, name, version, began, host, user, rundir, script, argv, cwd, retry_of,
+         control, pid, python, version_plait, executors) = r
         when = self.ts(began)
         self.workflow_rows = (
             (run_id, name, version, when, None, host, user, rundir, 0, 0),
-            (run_id, script, argv, cwd, retry_of, pid, python, version_plait, executors,
-             "running", when, 0))
+            (run_id, script, argv, cwd, retry_of, control, pid, python, version_plait,
+             executors, "running", when, 0))
         self.newest = max(self.newest, began)
 
     def _task(self, r: tuple[Any, ...]) -> None:

@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     from plait.dataflow._checkpoint import CHECKPOINT_DIR
     from plait.monitoring import _queries as Q
     from plait.monitoring._errors import MonitoringDatabaseError
-    from plait.monitoring._hub import RETRY_OF_ENV
+    from plait.monitoring._session import RETRY_OF_ENV
 
     with Q.reader(args.target) as engine, engine.connect() as conn:
         found = Q.find_run(conn, args.target, args.run)

@@ -132,6 +132,7 @@ class HighThroughputExecutor(PilotBlocks):
         self._client: InterchangeClient | None = None
         self._connected_blocks: set[str] = set()
         self._managers: dict[str, str] = {}  # manager id -> block id
+        self._nodes: dict[str, tuple[Any, ...]] = {}  # manager id -> node facts (monitoring)
         self._failed_blocks: set[str] = set()
         self._draining_blocks: set[str] = set()
         self._stop = threading.Event()

@@ -203,7 +203,8 @@ class Interchange:
         self.blocks_seen.add(mgr.block_id)
         log.info("%s registered: block %s, %d workers", who, mgr.block_id, mgr.workers)
         self._send(mid, [P.ACCEPT, P.dumps({"heartbeat_period": self.hb_period})])
-        self._event("registered", mid.decode(), mgr.block_id, mgr.workers, mgr.hostname)
+        self._event("registered", mid.decode(), mgr.block_id, mgr.workers, mgr.hostname,
+                    mgr.cores_total, mgr.mem_total * 2**20, reg.get("python_version"))
 
     def _lose(self, mid: bytes, why: str) -> None:
         mgr, tasks = self.core.manager_lost(mid)

@@ -95,6 +95,8 @@ class Manager:
             self.start_failures = 0
 
     def _on_worker_death(self, rank: int) -> None:
+        if self.sampling is not None and rank in self.pool.children:
+            self.sampling.worker_ended(self.pool.children[rank].pid)
         peak_rss, highest = self.pool.memory_facts(rank)
         code, tid, started = self.pool.reap(rank)
         log.warning("worker %d exited (%s); running task: %s", rank, code, tid)

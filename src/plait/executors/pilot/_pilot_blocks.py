@@ -43,6 +43,7 @@ class PilotBlocks(BlockProviderExecutor):
     _tasks: dict[int, LightFuture[Any]]
     _connected_blocks: set[str]
     _managers: dict[str, str]
+    _nodes: dict[str, tuple[Any, ...]]
     _failed_blocks: set[str]
     _draining_blocks: set[str]
     _to_cancel: list[str]
@@ -68,9 +69,15 @@ class PilotBlocks(BlockProviderExecutor):
             self._managers[mid] = block_id
             self._connected_blocks.add(block_id)
             log.info("manager %s of block %s connected (%s workers)", mid, block_id, event[3])
+            # (manager id, block, host, cores, memory bytes, workers, python): see report()
+            self._nodes[mid] = (mid, block_id, event[4], event[5], event[6], event[3], event[7])
+            self.report("node", *self._nodes[mid], True)
         elif kind == "lost":
             self._managers.pop(mid, None)
             self._lost_manager_block[mid] = block_id
+            node = self._nodes.pop(mid, None)
+            if node is not None:
+                self.report("node", *node, False)
             if event[3] != "drained" and block_id not in self._managers.values():
                 self._block_lost(block_id, event[3])
             self._wake()

@@ -11,7 +11,8 @@ import sys
 from plait.monitoring.dashboard._app import create_app as create_app
 from plait.monitoring.dashboard._app import page as page
 
-__all__ = ["create_app", "page", "serve"]
+__all__ = ["SHUTDOWN_S", "create_app", "page", "serve"]
+SHUTDOWN_S = 2  # at Ctrl-C, live pages' event streams are cut after this long
 
 
 def serve(target: str, host: str = "127.0.0.1", port: int = 8080, *,
@@ -27,5 +28,5 @@ def serve(target: str, host: str = "127.0.0.1", port: int = 8080, *,
     print(f"plait dashboard of {target} on http://{shown}:{sock.getsockname()[1]}/",
           file=sys.stderr, flush=True)
     config = uvicorn.Config(app, log_level="info" if debug else "warning",
-                            access_log=debug)
+                            access_log=debug, timeout_graceful_shutdown=SHUTDOWN_S)
     uvicorn.Server(config).run(sockets=[sock])

@@ -108,6 +108,29 @@ def create_app(target: str) -> Starlette:
         return StreamingResponse(stream(), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache"})
 
+    def control_of(run_id: str) -> str | None:
+        p = s.plait_workflow
+        with engine.connect() as conn:
+            row = conn.execute(sa.select(p.c.control, p.c.outcome).where(
+                p.c.run_id == run_id)).first()
+        return row[0] if row and row[1] == "running" else None
+
+    async def retry(request: Request) -> Response:
+        from plait.monitoring._live_retry import request_retry
+
+        run_id, task_id = request.path_params["run_id"], request.path_params["task_id"]
+        path = await asyncio.to_thread(control_of, run_id)
+        if not path:
+            return JSONResponse({"ok": False, "error": "this run is not live with "
+                                 "MonitoringHub(live_retry=True): re-run its failed tasks "
+                                 "with `plait retry RUN --failed`"}, status_code=409)
+        try:
+            answer = await asyncio.to_thread(request_retry, path, task_id)
+        except OSError as exc:
+            return JSONResponse({"ok": False, "error": f"the run did not answer ({exc})"},
+                                status_code=503)
+        return JSONResponse(answer, status_code=200 if answer.get("ok") else 409)
+
     async def metrics(request: Request) -> Response:
         from plait.monitoring._metrics import exposition
 
@@ -122,6 +145,7 @@ def create_app(target: str) -> Starlette:
         Route("/api/runs/{run_id}/graph", graph),
         Route("/api/runs/{run_id}/timeline", timeline),
         Route("/api/runs/{run_id}/tasks/{task_id:int}", task),
+        Route("/api/runs/{run_id}/tasks/{task_id:int}/retry", retry, methods=["POST"]),
         Route("/api/runs/{run_id}/resources", samples),
         Route("/api/runs/{run_id}/events", events),
         Route("/metrics", metrics),

@@ -29,7 +29,9 @@ def run_json(run: Q.Run) -> dict[str, Any]:
             "rundir": run.rundir, "outcome": run.outcome, "script": run.script,
             "tasks": run.task_count, "states": totals, "counts": run.counts,
             "failed": totals.get("failed", 0) + totals.get("dep_fail", 0),
-            "duration": run.duration, "executors": run.executors}
+            "duration": run.duration, "executors": run.executors,
+            "retry_of": run.retry_of,
+            "live_retry": bool(run.control) and run.outcome == "running"}
 
 
 def runs(conn: Connection) -> list[dict[str, Any]]:

@@ -6,14 +6,15 @@
 
 const REPORT = window.PLAIT_REPORT || null;
 const COLORS = {
-  pending: "#b8c0c8", launched: "#6baed6", running: "#2171b5", running_ended: "#2171b5",
+  pending: "#b8c0c8", staging_in: "#c6dbef", staging_out: "#9ecae1", launched: "#6baed6", running: "#2171b5", running_ended: "#2171b5",
   joining: "#9e9ac8", fail_retryable: "#fd8d3c", exec_done: "#41ab5d", memo_done: "#a1d99b",
   failed: "#d7301f", dep_fail: "#c51b8a", cancelled: "#fdae6b",
   completed: "#238b45", interrupted: "#e6550d", lost: "#a50f15", unknown: "#888",
 };
 // which state a mark standing for many tasks shows: the most alarming one among them
 const SEVERITY = { failed: 9, dep_fail: 8, cancelled: 7, fail_retryable: 6, running: 5,
-  running_ended: 5, launched: 4, joining: 4, pending: 3, memo_done: 1, exec_done: 0 };
+  running_ended: 5, launched: 4, joining: 4, staging_in: 4, staging_out: 4, pending: 3,
+  memo_done: 1, exec_done: 0 };
 const FAILED = new Set(["failed", "dep_fail", "cancelled"]);
 const $ = (sel) => document.querySelector(sel);
 const el = (tag, attrs = {}, ...kids) => {
@@ -523,7 +524,13 @@ async function showTask(taskId) {
     ...t.tries.map((y) => el("tr", {}, el("td", {}, String(y.try_id)), el("td", {}, y.hostname || "-"), el("td", {}, y.block_id || "-"),
       el("td", {}, fmtT(y.task_try_time_launched)), el("td", {}, fmtT(y.task_try_time_returned)),
       el("td", {}, y.task_try_time_returned && y.task_try_time_launched ? fmtS((y.task_try_time_returned - y.task_try_time_launched) / 1000) : "-"))));
-  const parts = [el("h2", {}, `task ${t.task_id} `, el("span", { "data-testid": "task-state" }, badge(t.state || "pending"))), facts,
+  const run = state.summary && state.summary.run;
+  const retryBox = el("div", { id: "retry-box" });
+  if (!REPORT && run && run.live_retry && FAILED.has(t.state)) {
+    retryBox.append(el("button", { "data-testid": "retry", onclick: () => retryTask(t.task_id, retryBox) },
+      "retry this task and what it blocked"));
+  }
+  const parts = [el("h2", {}, `task ${t.task_id} `, el("span", { "data-testid": "task-state" }, badge(t.state || "pending"))), retryBox, facts,
     el("h3", {}, "states"), el("div", { class: "muted" }, t.states.map((s) => `${s.task_status_name} (try ${s.try_id}) ${fmtT(s.timestamp)}`).join(" → ")),
     el("h3", {}, "tries"), tries];
   for (const f of t.failures) {
@@ -541,6 +548,15 @@ async function showTask(taskId) {
     if (text) parts.push(el("h3", {}, `${label} (tail)`), el("pre", { "data-testid": label }, text));
   }
   body.replaceChildren(...parts);
+}
+
+async function retryTask(taskId, box) {
+  box.replaceChildren(el("span", { class: "muted" }, "re-submitting…"));
+  const response = await fetch(`api/runs/${state.runId}/tasks/${taskId}/retry`, { method: "POST" });
+  const answer = await response.json();
+  box.replaceChildren(el("p", { "data-testid": "retry-result" }, answer.ok
+    ? `re-submitted as task(s) ${answer.tasks.join(", ")}` : `not retried: ${answer.error}`));
+  scheduleRefresh();
 }
 
 // ---------------------------------------------------------------------------------------
