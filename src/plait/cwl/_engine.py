@@ -41,11 +41,12 @@ def _done(value: Any) -> Future[Any]:
 
 
 def plain(value: Any) -> Any:
-    """ruamel's commented maps, sequences and scalars as plain JSON types.
+    """ruamel's commented maps and sequences as plain dicts and lists; its strings as str.
 
     cwltool deep-copies every input object; a commented one copies its line data along,
-    which for a 1,000-element scatter input took seconds. Plain values also have a stable
-    memoization hash (WorkReuse).
+    which for a 1,000-element scatter input took seconds. Numbers keep ruamel's types: they
+    remember how they were written (``0.00001`` must not become ``1e-05`` on a command
+    line), and ``_scalar_id`` gives them a memoization hash.
     """
     kind = type(value)
     if kind is str or kind is int or kind is float or kind is bool or value is None:
@@ -54,10 +55,23 @@ def plain(value: Any) -> Any:
         return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [plain(v) for v in value]
-    for base in (bool, int, float, str):  # ruamel's ScalarFloat, DoubleQuotedScalarString...
-        if isinstance(value, base):
-            return base(value)
+    if isinstance(value, str):  # ruamel's DoubleQuotedScalarString and friends
+        return str(value)
     return value
+
+
+def _scalar_id(value: Any, output_ref: bool = False) -> bytes:
+    """Memoization identity of a ruamel number: its type and its text."""
+    return f"ruamel:{type(value).__name__}:{value!r}".encode()
+
+
+def _register_scalar_hashers() -> None:
+    from ruamel.yaml.scalarbool import ScalarBoolean
+    from ruamel.yaml.scalarfloat import ScalarFloat
+    from ruamel.yaml.scalarint import ScalarInt
+
+    for kind in (ScalarBoolean, ScalarFloat, ScalarInt):
+        id_for_memo.register(kind)(_scalar_id)
 
 
 def _merged(results: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -366,6 +380,7 @@ def _tool_task_id(task: ToolTask, output_ref: bool = False) -> bytes:
 
 
 id_for_memo.register(ToolTask)(_tool_task_id)
+_register_scalar_hashers()
 
 
 def cwl_step(engine: Engine, plan: StepPlan, *results: Mapping[str, Any]) -> Any:
