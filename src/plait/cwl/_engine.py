@@ -143,7 +143,7 @@ class Engine:
         job_order = plain(job_order)
         kind = process.tool.get("class")
         if kind == "Workflow":
-            return self._workflow(process, job_order, toplevel)
+            return self._workflow(process, job_order, toplevel, name if not toplevel else None)
         if kind == "Operation":
             raise CWLUnsupportedRequirement(
                 name or _steps.shortname(process.tool["id"]), "an implementation",
@@ -195,8 +195,9 @@ class Engine:
         return spec or None
 
     # -- workflows ---------------------------------------------------------------------------
-    def _workflow(self, workflow: Any, job_order: dict[str, Any], toplevel: bool) -> Any:
-        plan = self._plan(workflow)
+    def _workflow(self, workflow: Any, job_order: dict[str, Any], toplevel: bool,
+                  prefix: str | None) -> Any:
+        plan = self._plan(workflow, prefix)
         inputs = self.workflow_inputs(workflow, job_order, toplevel)
         futures: dict[str, Any] = {_INPUTS: _done(inputs)}
         for step in plan.steps:
@@ -226,10 +227,10 @@ class Engine:
                 inputs[inp["id"]] = None  # optional and not given
         return inputs
 
-    def _plan(self, workflow: Any) -> WorkflowPlan:
+    def _plan(self, workflow: Any, prefix: str | None) -> WorkflowPlan:
         plan = self._plans.get(id(workflow))
         if plan is None:
-            plan = self._plans[id(workflow)] = make_plan(workflow, self.context)
+            plan = self._plans[id(workflow)] = make_plan(workflow, self.context, prefix)
         return plan
 
     def step_jobs(self, plan: StepPlan, values: dict[str, Any]) -> Any:
@@ -254,8 +255,11 @@ class Engine:
         return self._compute(functools.partial(_gather, step.tool, ran, dims), *futures)
 
 
-def make_plan(workflow: Any, context: Any) -> WorkflowPlan:
-    """Order a workflow's steps so every step comes after the steps it takes inputs from."""
+def make_plan(workflow: Any, context: Any, prefix: str | None = None) -> WorkflowPlan:
+    """Order a workflow's steps so every step comes after the steps it takes inputs from.
+
+    Steps are named by their path from the top workflow (``prefix``/step).
+    """
     multiple = bool(workflow.get_requirement("MultipleInputFeatureRequirement")[0])
     plan = WorkflowPlan(workflow, multiple_inputs=multiple)
     producer: dict[str, str] = {}
@@ -275,8 +279,9 @@ def make_plan(workflow: Any, context: Any) -> WorkflowPlan:
                     raise CWLError(f"step {_steps.shortname(step.id)}: source {source} "
                                    "is neither a workflow input nor a step output")
                 deps.add(producer[source])
+        short = _steps.shortname(step.id)
         pending[step.id] = StepPlan(
-            step, _steps.shortname(step.id), sorted(deps),
+            step, f"{prefix}/{short}" if prefix else short, sorted(deps),
             _steps.Evaluator(step.tool, workflow.requirements, context), multiple,
             plan.params)
     done = {_INPUTS}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import tempfile
 from typing import Any
 
@@ -102,6 +103,8 @@ def run_on_plait(process: Any, job_order: Any, runtime_context: Any, config: Any
         return outputs, "success"
     root_cause = getattr(failure, "root_cause", None) or failure
     if isinstance(root_cause, CWLUnsupportedRequirement):
+        if runtime_context.rm_tmpdir:  # cwltool skips its clean-up when we raise
+            shutil.rmtree(root, ignore_errors=True)
         raise UnsupportedRequirement(str(root_cause)) from None
     logger.error("%s", describe_failure(failure))
     if config_path is None and runtime_context.rm_tmpdir is False:
