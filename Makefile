@@ -4,9 +4,10 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-# Debian packages the tests use for real: MPI launchers, GNU parallel, procps for ps/pkill.
-# nodejs for CWL's InlineJavascriptRequirement.
-APT_PACKAGES ?= openmpi-bin parallel procps nodejs
+# Debian packages the tests use for real: MPI launchers, GNU parallel, procps for ps/pkill,
+# Chromium for the dashboard tests (driven by Playwright from PyPI), nodejs for CWL's
+# InlineJavascriptRequirement, rsync for the rsync staging tests.
+APT_PACKAGES ?= openmpi-bin parallel procps chromium nodejs rsync
 
 .PHONY: demo test venv test-deps system-deps lint typecheck pytest perf clean services-up services-down cwl-conformance
 # Real services the tests use (Slurm, SSH, HTTP, databases, ...): one script each in services/,

@@ -32,3 +32,50 @@ write_env() {
 
 # drop_env NAME: the service is down.
 drop_env() { rm -f "$RUN_DIR/$1.env"; }
+
+# Machine-wide daemons (Slurm, munge, Grid Engine) are shared by every checkout on this machine
+# that runs `make test`: each checkout takes a lease on `up` and drops it on `down`, and the
+# daemons stop only when the last lease goes. State lives in $MACHINE_DIR/<name>, not in a
+# checkout, so that one checkout's `down` or `git clean` never pulls them from under another.
+MACHINE_DIR=/var/lib/plait-services
+
+# with_lock NAME ACTION: re-run this script as `SCRIPT _ACTION` holding the machine-wide lock
+# of service NAME. (flock -o: the daemons the action starts must not inherit the lock.)
+with_lock() {
+  mkdir -p "$MACHINE_DIR/$1/leases"
+  flock -o -w 300 "$MACHINE_DIR/$1.lock" bash "$0" "_$2" \
+    || { echo "$1: $2 failed (or the lock $MACHINE_DIR/$1.lock was held for 300 s)" >&2; return 1; }
+}
+
+# lease_take NAME: this checkout uses service NAME.
+lease_take() { mkdir -p "$MACHINE_DIR/$1/leases"; echo "$RUN_DIR" > "$MACHINE_DIR/$1/leases/$(lease_id)"; }
+
+# lease_drop NAME: this checkout is done with NAME; succeeds if other leases remain.
+lease_drop() {
+  rm -f "$MACHINE_DIR/$1/leases/$(lease_id)"
+  [ -n "$(ls -A "$MACHINE_DIR/$1/leases" 2>/dev/null)" ]
+}
+
+lease_id() { printf '%s' "$RUN_DIR" | md5sum | cut -c1-16; }
+
+# pid_alive FILE: the process whose pid FILE holds is running.
+pid_alive() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+# stop_pidfile FILE [SECONDS]: SIGTERM the process in FILE, SIGKILL it after SECONDS (10).
+stop_pidfile() {
+  local file=$1 wait=${2:-10} pid i
+  pid_alive "$file" || { rm -f "$file"; return 0; }
+  pid=$(cat "$file")
+  kill "$pid" 2>/dev/null || true
+  for ((i = 0; i < wait * 10; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$pid" 2>/dev/null || true
+  rm -f "$file"
+}
+
+# wait_for SECONDS WHAT CMD...: retry CMD every 0.2 s until it succeeds; fail after SECONDS.
+wait_for() {
+  local seconds=$1 what=$2 i; shift 2
+  for ((i = 0; i < seconds * 5; i++)); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
+  echo "$what did not come up within $seconds s" >&2
+  return 1
+}

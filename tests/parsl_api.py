@@ -1,8 +1,7 @@
 """Every Parsl import path a user writes, under plait's name, with the kind of each name.
 
 Kinds: ``class``, ``function`` (any callable that is not a class), ``constant`` (any other
-object). ``later`` marks a class another part of plait ships: until it lands, importing it
-raises NotYetAvailable; once it lands, it must be a class (the tests cover it either way).
+object).
 
 Checked once against Parsl 2026.10.26 (each Parsl name has the same kind there); see
 /work/notes/issue-16.md for the Parsl paths that are not in this table, and why.
@@ -10,12 +9,12 @@ Checked once against Parsl 2026.10.26 (each Parsl name has the same kind there);
 
 from __future__ import annotations
 
-C, F, K, LATER = "class", "function", "constant", "later"
+C, F, K = "class", "function", "constant"
 
 PATHS: dict[str, dict[str, str]] = {
     "plait": {
         "AUTO_LOGNAME": K, "Config": C, "DataFlowKernel": C, "DataFlowKernelLoader": C,
-        "File": C, "HighThroughputExecutor": C, "MonitoringHub": LATER, "ThreadPoolExecutor": C,
+        "File": C, "HighThroughputExecutor": C, "MonitoringHub": C, "ThreadPoolExecutor": C,
         "WorkQueueExecutor": C, "bash_app": F, "clear": F, "dfk": F, "join_app": F,
         "load": F, "python_app": F, "set_file_logger": F, "set_stream_logger": F,
         "wait_for_current_tasks": F, "__version__": K,
@@ -34,7 +33,15 @@ PATHS: dict[str, dict[str, str]] = {
     "plait.app.python": {"PythonApp": C, "timeout": F},
     "plait.concurrent": {"ParslPoolExecutor": C},
     "plait.config": {"Config": C},
+    "plait.data_provider.data_manager": {"DataManager": C, "default_staging": K},
+    "plait.data_provider.file_noop": {"NoOpFileStaging": C},
     "plait.data_provider.files": {"File": C},
+    "plait.data_provider.ftp": {"FTPInTaskStaging": C, "FTPSeparateTaskStaging": C},
+    "plait.data_provider.globus": {"GlobusStaging": C},
+    "plait.data_provider.http": {"HTTPInTaskStaging": C, "HTTPSeparateTaskStaging": C},
+    "plait.data_provider.rsync": {"RSyncStaging": C},
+    "plait.data_provider.staging": {"Staging": C},
+    "plait.data_provider.zip": {"ZipAuthorityError": C, "ZipFileStaging": C},
     "plait.dataflow.dependency_resolvers": {
         "DEEP_DEPENDENCY_RESOLVER": K, "DependencyResolver": C,
         "SHALLOW_DEPENDENCY_RESOLVER": K,
@@ -111,26 +118,33 @@ PATHS: dict[str, dict[str, str]] = {
     "plait.logconfigs.file": {"FileLogging": C},
     "plait.logconfigs.json": {"JSONLogging": C},
     "plait.logconfigs.noop": {"NoopLogging": C},
-    "plait.monitoring": {"MonitoringHub": LATER},
+    "plait.monitoring": {"MonitoringHub": C},
+    "plait.monitoring.errors": {"MonitoringRouterStartError": C, "RadioRequiredError": C},
+    "plait.monitoring.monitoring": {"MonitoringHub": C},
+    "plait.monitoring.radios.base": {"RadioConfig": C},
+    "plait.monitoring.radios.filesystem": {"FilesystemRadio": C},
+    "plait.monitoring.radios.htex": {"HTEXRadio": C},
+    "plait.monitoring.radios.multiprocessing": {"MultiprocessingQueueRadio": C},
+    "plait.monitoring.radios.udp": {"UDPRadio": C},
     "plait.process_loggers": {"wrap_with_logs": F},
     "plait.providers": {"LocalProvider": C},
-    "plait.providers.aws.aws": {"AWSProvider": LATER},
-    "plait.providers.azure.azure": {"AzureProvider": LATER},
+    "plait.providers.aws.aws": {"AWSProvider": C},
+    "plait.providers.azure.azure": {"AzureProvider": C},
     "plait.providers.base": {"ExecutionProvider": C},
     "plait.providers.cluster_provider": {"ClusterProvider": C},
-    "plait.providers.condor.condor": {"CondorProvider": LATER},
+    "plait.providers.condor.condor": {"CondorProvider": C},
     "plait.providers.errors": {
         "ExecutionProviderException": C, "ScaleOutFailed": C, "SchedulerMissingArgs": C,
         "ScriptPathError": C, "SubmitException": C,
     },
-    "plait.providers.googlecloud.googlecloud": {"GoogleCloudProvider": LATER},
-    "plait.providers.grid_engine.grid_engine": {"GridEngineProvider": LATER},
-    "plait.providers.kubernetes.kube": {"KubernetesProvider": LATER},
+    "plait.providers.googlecloud.googlecloud": {"GoogleCloudProvider": C},
+    "plait.providers.grid_engine.grid_engine": {"GridEngineProvider": C},
+    "plait.providers.kubernetes.kube": {"KubernetesProvider": C},
     "plait.providers.local.local": {"LocalProvider": C},
-    "plait.providers.lsf.lsf": {"LSFProvider": LATER},
-    "plait.providers.pbspro.pbspro": {"PBSProProvider": LATER},
-    "plait.providers.slurm.slurm": {"SlurmProvider": LATER},
-    "plait.providers.torque.torque": {"TorqueProvider": LATER},
+    "plait.providers.lsf.lsf": {"LSFProvider": C},
+    "plait.providers.pbspro.pbspro": {"PBSProProvider": C},
+    "plait.providers.slurm.slurm": {"SlurmProvider": C},
+    "plait.providers.torque.torque": {"TorqueProvider": C},
     "plait.serialize": {"deserialize": F, "pack_apply_message": F, "serialize": F,
                         "unpack_apply_message": F},
     "plait.serialize.base": {"SerializerBase": C},
@@ -148,4 +162,12 @@ ALIASES = {
     ("plait.app.errors", "ParslError"): "plait.errors.PlaitError",
     ("plait.errors", "ParslError"): "plait.errors.PlaitError",
     ("plait.executors.base", "ParslExecutor"): "plait.executors.Executor",
+}
+
+#: public paths plait ships that Parsl does not have (named as Parsl would name them)
+PLAIT_ADDITIONS: dict[str, dict[str, str]] = {
+    "plait.data_provider.s3": {"S3Staging": C},
+    "plait.providers.cobalt.cobalt": {"CobaltProvider": C},
+    "plait.providers.flux.flux": {"FluxProvider": C},
+    "plait.providers.openstack.openstack": {"OpenStackProvider": C},
 }

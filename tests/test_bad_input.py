@@ -18,7 +18,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from plait import BasicMemoizer, Config, RetryBackoff, ThreadPoolExecutor
+from plait import BasicMemoizer, Config, File, RetryBackoff, ThreadPoolExecutor
+from plait.data_provider.ftp import FTPInTaskStaging, FTPSeparateTaskStaging
+from plait.data_provider.globus import GlobusStaging
+from plait.data_provider.http import HTTPInTaskStaging, HTTPSeparateTaskStaging
+from plait.data_provider.rsync import RSyncStaging
+from plait.data_provider.s3 import S3Staging
+from plait.data_provider.zip import ZipFileStaging
 from plait.dataflow.dependency_resolvers import (
     DEEP_DEPENDENCY_RESOLVER,
     SHALLOW_DEPENDENCY_RESOLVER,
@@ -187,6 +193,7 @@ THREADS = [Row(ThreadPoolExecutor, name, spec) for name, spec in [
     ("working_dir", strs(none=True)),
     ("storage_access", (other_than(lambda v: v is None or isinstance(v, list)),
                         st.one_of(st.none(), st.just([])))),
+    ("sandbox", BOOLS),
 ]]
 
 HTEX = [Row(HighThroughputExecutor, name, spec) for name, spec in [
@@ -210,6 +217,7 @@ HTEX = [Row(HighThroughputExecutor, name, spec) for name, spec in [
                         st.just([]))),
     ("worker_debug", BOOLS),
     ("encrypted", BOOLS),
+    ("sandbox", BOOLS),
     ("cores_per_worker", numbers(0, strict=True)),
     ("mem_per_worker", numbers(0, none=True)),
     ("max_workers_per_node", (st.one_of(st.integers(max_value=0), st.just(1.5),
@@ -262,7 +270,55 @@ LAUNCHERS = (
        Row(MpiRunLauncher, "bash_location", strs())]
 )
 
-ROWS = [*CONFIG, *THREADS, *HTEX, *LOCAL, *LAUNCHERS]
+# File: a malformed URL is a FileURLError, a ConfigurationError of the field "url" (a value
+# of another type is a TypeError, as in Parsl, and stays out of this table)
+MALFORMED_URLS = ["", "a\x00b", "http://", "https:///x", "http://bad host/x", "http://h:0/x",
+                  "http://h:99999/x", "http://[::1/x", "http://h/x#frag", "ftp:///a",
+                  "ftp://h/", "rsync://h", "me@cluster:", "globus:///x", "globus://ep/",
+                  "s3:///k", "s3://b", "zip:/a/b.txt", "file://otherhost/x"]
+GOOD_URLS = st.one_of(
+    st.from_regex(r"[A-Za-z0-9_./-]{1,30}", fullmatch=True),
+    st.sampled_from(["file:///abs/x", "https://h.org:8443/a/b?c=1", "ftp://u:p@h/x",
+                     "me@host:dir/x", "rsync://h:22/x", "globus://ep/x", "s3://b/k",
+                     "zip:/a/b.zip/m", f"http://h/x#sha256={'a' * 64}", "sp2://anything"]))
+FILE = [Row(File, "url", (st.sampled_from(MALFORMED_URLS), GOOD_URLS))]
+
+TRANSFER_OPTIONS = [
+    ("cache", BOOLS),
+    ("cache_dir", strs(none=True)),
+    ("cache_size", ints(0)),
+    ("cache_max_age", numbers(0, inf=True)),
+    ("attempts", ints(1)),
+    ("backoff", numbers(0)),
+    ("timeout", numbers(0, strict=True)),
+]
+STAGING = (
+    [Row(cls, name, spec) for cls in (HTTPInTaskStaging, FTPInTaskStaging, S3Staging)
+     for name, spec in TRANSFER_OPTIONS]
+    + [Row(cls, "where", choices("pilot", "submitter"))
+       for cls in (HTTPSeparateTaskStaging, FTPSeparateTaskStaging)]
+    + [Row(cls, "where", choices("worker", "pilot", "submitter"))
+       for cls in (ZipFileStaging, S3Staging, RSyncStaging)]
+    + [Row(RSyncStaging, name, spec, {"relay": "me@submit-host"}) for name, spec in [
+        ("hostname", strs(none=True)),
+        ("direct", BOOLS),
+        ("relay_dir", strs(none=True)),
+        ("ssh_options", (st.one_of(st.text(min_size=1, max_size=5),
+                                   st.lists(st.integers(), min_size=1), st.none()),
+                         st.lists(st.text(max_size=5)))),
+    ]]
+    + [Row(RSyncStaging, "relay", strs(none=True))]
+    + [Row(GlobusStaging, name, spec, {"endpoint_uuid": "ep"}) for name, spec in [
+        ("endpoint_path", strs(none=True)),
+        ("transfer_token", strs(none=True)),
+        ("poll_max", numbers(0, strict=True)),
+        ("deadline", numbers(0, strict=True)),
+    ]]
+    + [Row(GlobusStaging, "endpoint_uuid", strs())]
+    + [Row(S3Staging, name, strs(none=True)) for name in ("endpoint_url", "region_name")]
+)
+
+ROWS = [*CONFIG, *THREADS, *HTEX, *LOCAL, *LAUNCHERS, *FILE, *STAGING]
 
 SWEEP = settings(max_examples=25, deadline=None,
                  suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])

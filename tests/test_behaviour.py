@@ -1,5 +1,5 @@
-"""One behaviour suite, run against every executor: threads and the local pilot (HTEX), with
-and without CurveZMQ encryption."""
+"""One behaviour suite, run against every executor: threads, the local pilot (HTEX) with and
+without CurveZMQ encryption, and the pilot in a block of the real Slurm (services/slurm.sh)."""
 
 from __future__ import annotations
 
@@ -31,6 +31,17 @@ def fan_out(n: int) -> Any:
 def make_config(kind: str, run_dir: str) -> Config:
     if kind == "threads":
         executor: Any = ThreadPoolExecutor(max_threads=4)
+    elif kind == "htex-slurm":
+        from plait.executors import HighThroughputExecutor
+        from plait.providers import SlurmProvider
+        from slurm_jobs import WORKER_INIT, slurm
+
+        slurm()
+        executor = HighThroughputExecutor(
+            label="htex_slurm", max_workers_per_node=2, heartbeat_period=2,
+            heartbeat_threshold=10, provider=SlurmProvider(
+                worker_init=WORKER_INIT, walltime="00:10:00", exclusive=False,
+                status_polling_interval=5))
     else:
         from plait.executors import HighThroughputExecutor
         from plait.providers import LocalProvider
@@ -45,7 +56,8 @@ def make_config(kind: str, run_dir: str) -> Config:
     return Config(executors=[executor], run_dir=run_dir, retries=1, strategy="none")
 
 
-@pytest.fixture(scope="module", params=["threads", "htex-encrypted", "htex-plain"])
+@pytest.fixture(scope="module",
+                params=["threads", "htex-encrypted", "htex-plain", "htex-slurm"])
 def kernel(request: Any, tmp_path_factory: Any) -> Iterator[DataFlowKernel]:
     plait.clear()
     run_dir = str(tmp_path_factory.mktemp(request.param) / "runinfo")

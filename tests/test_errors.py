@@ -46,10 +46,18 @@ EXAMPLES = [
     ManagerLost("m1", "node1", "heartbeats stopped"),
     BlockFailed("0", "workers never started", exitcode=3, stderr_tail="ImportError: x"),
     InterchangeLost(-9, "/tmp/ic.log"),
+    errors.MonitoringDatabaseError("runinfo/monitoring.db", "no such file or directory"),
+    errors.RadioRequiredError("htex"),
+    errors.MonitoringRouterStartError("why"),
     errors.TaskKilledWorker(5, "app", "it was running on each of the 2 workers lost", 1,
                             "node1", -9, 2**30, "/tmp/w.log"),
     errors.InvalidTransition(5, States.exec_done, States.pending, "retry 1",
                              (("pending", "launched", "handed to its executor"),)),
+    errors.WalltimeExceeded("0", "12", "00:01:00", "job 12 is TIMEOUT in slurm (TimeLimit)"),
+    errors.NodeFailure("1", "13", "job 13 is NODE_FAIL in slurm"),
+    errors.BlockCancelled("2", "14", "job 14 is CANCELLED in slurm"),
+    errors.CommandTimeout("squeue", 10, "login1"),
+    errors.TransportFailed("root@login1:22", "Permission denied (publickey)"),
 ]
 
 

@@ -11,8 +11,7 @@ import sys
 import pytest
 
 import plait.errors
-from parsl_api import ALIASES, LATER, PATHS
-from plait.errors import NotYetAvailable
+from parsl_api import ALIASES, PATHS, PLAIT_ADDITIONS
 
 ENTRIES = sorted((module, name, kind) for module, names in PATHS.items()
                  for name, kind in names.items())
@@ -34,16 +33,6 @@ def resolve(module: str, name: str) -> object:
 @pytest.mark.parametrize(("module", "name", "kind"), ENTRIES,
                          ids=[f"{m}.{n}" for m, n, _ in ENTRIES])
 def test_parsl_path_imports_with_its_kind(module: str, name: str, kind: str) -> None:
-    if kind == LATER:  # shipped by another part of plait: explains itself until it lands
-        try:
-            obj = resolve(module, name)
-        except NotYetAvailable as exc:
-            assert f".{name} is not in plait" in str(exc)
-            with pytest.raises(ImportError, match="is not in plait"):
-                exec(f"from {module} import {name}", {})
-            return
-        assert kind_of(obj) == "class"
-        return
     assert kind_of(resolve(module, name)) == kind
     namespace: dict[str, object] = {}
     exec(f"from {module} import {name}", namespace)
@@ -63,11 +52,7 @@ def flat_exports(name: str) -> list[object]:
                          ids=[f"{m}.{n}" for m, n, _ in ENTRIES])
 def test_path_is_the_same_object_as_the_flat_export(module: str, name: str,
                                                     kind: str) -> None:
-    try:
-        obj = resolve(module, name)
-    except NotYetAvailable:
-        assert kind == LATER
-        return
+    obj = resolve(module, name)
     alias = ALIASES.get((module, name))
     if alias is not None:
         home, _, attr = alias.rpartition(".")
@@ -88,17 +73,26 @@ def test_every_path_is_in_the_table_or_is_private() -> None:
     for info in pkgutil.walk_packages(plait.__path__, "plait."):
         parts = info.name.split(".")
         if any(p.startswith("_") for p in parts) or parts[1] in (
-                "cli", "benchmark", "configs", "sites", "migrate"):  # plait's own tools
+                "cli", "benchmark", "configs", "sites", "migrate", "cwl"):  # plait's own tools
             continue
         public.add(info.name)
     packages_only = {"plait.app", "plait.dataflow", "plait.data", "plait.data_provider",
                      "plait.executors.high_throughput", "plait.executors.flux",
                      "plait.executors.workqueue", "plait.executors.pilot", "plait.jobs",
-                     "plait.logconfigs", "plait.scaling", "plait.transport",
+                     "plait.logconfigs", "plait.monitoring.dashboard",
+                     "plait.monitoring.radios", "plait.scaling", "plait.transport",
                      "plait.usage_tracking",
                      "plait.providers.local"} | {
-        m.rsplit(".", 1)[0] for m in PATHS if m.startswith("plait.providers.")}
-    assert public - set(PATHS) - packages_only == set()
+        m.rsplit(".", 1)[0] for m in (*PATHS, *PLAIT_ADDITIONS)
+        if m.startswith("plait.providers.")}
+    assert public - set(PATHS) - set(PLAIT_ADDITIONS) - packages_only == set()
+
+
+@pytest.mark.parametrize("module,names", sorted(PLAIT_ADDITIONS.items()))
+def test_plait_additions_import_with_their_kinds(module: str, names: dict[str, str]) -> None:
+    mod = importlib.import_module(module)
+    for name, kind in names.items():
+        assert kind == "class" and isinstance(getattr(mod, name), type), (module, name)
 
 
 def test_not_shipped_executors_say_what_is_missing_and_what_to_use() -> None:

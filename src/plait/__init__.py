@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from plait.executors.pilot._executor import (
         HighThroughputExecutor as HighThroughputExecutor,
     )
+    from plait.monitoring._hub import MonitoringHub as MonitoringHub
 
 AUTO_LOGNAME = -1
 """Pass as ``stdout=``/``stderr=`` for one log file per task under ``<run_dir>/task_logs``."""
@@ -63,6 +64,7 @@ __all__ = [
     "File",
     "HighThroughputExecutor",
     "Memoizer",
+    "MonitoringHub",
     "RetryBackoff",
     "States",
     "TaskStateChanged",
@@ -94,10 +96,9 @@ _LAZY = {
     "id_for_memo": "plait.dataflow._hashing",
     "DataFlowKernel": "plait.dataflow._kernel",
     "HighThroughputExecutor": "plait.executors.pilot._executor",
+    "MonitoringHub": "plait.monitoring._hub",
     "RetryBackoff": "plait.dataflow._retry",
     "States": "plait.dataflow._states",
-    # Parsl's __all__ has it; not in ours until monitoring lands, so `import *` works
-    "MonitoringHub": "plait.monitoring",
 }
 
 

@@ -54,10 +54,11 @@ class Config:
         LogConfig (``plait.logconfigs.FileLogging()``, ``JSONLogging()``, ``NoopLogging()``)
         sets up logging its own way, as in Parsl, in the submitting process;
         ``log_config=LogConfig`` says the same.
-      * ``usage_tracking`` is accepted for compatibility and validated; plait never sends
-        usage data anywhere.
-      * ``monitoring`` is accepted; the monitoring database lands in a later release and a
-        warning says so at load.
+      * ``usage_tracking`` (levels 0-3, default 0: off) sends anonymous usage messages to
+        ``$PLAIT_USAGE_TRACKING_ENDPOINT`` only (plait runs no collector: without that
+        variable nothing is sent). ``plait usage --show`` prints what would be sent.
+      * ``monitoring=MonitoringHub(...)`` records the run in a database written by its own
+        process (see plait.monitoring); an outage of it never stops the run.
       * plait additions: ``infrastructure_retries`` (tries lost to a dead worker, manager or
         block, retried without consuming ``retries``), ``retry_backoff`` (delay between
         tries), ``log_level``.
@@ -117,6 +118,11 @@ class Config:
                      kind="a number of seconds")
         for name in ("garbage_collect", "app_cache"):
             check_bool(name, getattr(self, name))
+        hub = self.monitoring
+        if hub is not None and not all(callable(getattr(hub, m, None)) for m in ("start",
+                                                                                 "close")):
+            raise ConfigurationError("monitoring", self.monitoring,
+                                     "a plait.monitoring.MonitoringHub or None")
         for name in ("retry_handler", "std_autopath"):
             check_callable(name, getattr(self, name))
         check_str("run_dir", self.run_dir)

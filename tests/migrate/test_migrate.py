@@ -90,8 +90,8 @@ def test_report_names_the_differences(work: Path, capsys: pytest.CaptureFixture[
     extra.write_text(
         "import parsl\n"
         "from parsl.executors import WorkQueueExecutor\n"
-        "from parsl.data_provider.ftp import FTPInTaskStaging\n"
-        "from parsl.monitoring.monitoring import MonitoringHub\n"
+        "from parsl.executors.high_throughput.mpi_resource_management import TaskScheduler\n"
+        "from parsl.monitoring.db_manager import DatabaseManager\n"
         "install_requires = ['parsl>=2024.1']\n"
         "future.cancel()\n")
     assert main(["migrate", str(work)]) == 0
@@ -99,9 +99,9 @@ def test_report_names_the_differences(work: Path, capsys: pytest.CaptureFixture[
     assert "htex_workflow.py: line 41: End of `with load(config):`: exit_mode='wait'" in err
     assert "htex_workflow.py: line 15: HighThroughputExecutor heartbeats" in err
     assert "WorkQueueExecutor raises ExecutorNotShipped" in err
-    assert "plait has no module plait.data_provider.ftp (Parsl's parsl.data_provider.ftp)" \
-        in err
-    assert "plait has no module plait.monitoring.monitoring" in err
+    assert ("plait has no module plait.executors.high_throughput.mpi_resource_management "
+            "(Parsl's parsl.executors.high_throughput.mpi_resource_management)") in err
+    assert "plait has no module plait.monitoring.db_manager" in err
     assert "the string 'parsl>=2024.1' is left as it is" in err
     assert "`AppFuture.cancel()`" in err
     extra.write_text("from parsl.configs.delta import fresh_config\n")

@@ -75,6 +75,7 @@ class ShellBatchProvider(ClusterProvider):
 def shell_provider(tmp_path: Path) -> ShellBatchProvider:
     prov = ShellBatchProvider()
     prov.script_dir = str(tmp_path)
+    prov.status_min_interval = 0  # the test checks states right after each change
     return prov
 
 

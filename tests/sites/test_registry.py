@@ -5,6 +5,7 @@ one, user entries override shipped ones, and plait.configs.<name> comes from the
 from __future__ import annotations
 
 import importlib
+import json
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,11 @@ from plait.sites._schema import component_class
 
 SHIPPED = sorted(p.stem for p in SHIPPED_DIR.glob("*.toml"))
 DUMMY = {"account": "acct", "partition": "part", "project": "proj", "walltime": "00:05:00",
-         "worker_init": "true", "image": "img", "image_id": "ami-1", "region": "r",
-         "key_name": "k", "vm_reference": {}, "scheduler_options": ""}
+         "worker_init": "true", "image": "img", "image_id": "ami-1", "region": "us-east-2",
+         "key_name": "k", "scheduler_options": "",
+         "vm_reference": {"publisher": "Canonical", "offer": "ubuntu-24_04-lts",
+                          "sku": "server", "version": "latest", "vm_size": "Standard_B2s",
+                          "admin_username": "plait", "password": "not-a-real-one"}}
 
 
 @pytest.fixture(autouse=True)
@@ -46,6 +50,22 @@ def test_shipped_entries_are_valid_and_named_after_their_file() -> None:
         assert entry.checked.scheduler_version and entry.docs.startswith("https://")
 
 
+@pytest.fixture
+def cloud_credentials(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Made-up credentials where the cloud entries look for them (the providers check that
+    credentials exist when they are built; nothing here talks to a cloud)."""
+    aws = tmp_path / "aws-credentials"
+    aws.write_text("[default]\naws_access_key_id = AKIAEXAMPLE\n"
+                   "aws_secret_access_key = not-a-real-secret\n")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(aws))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws-config"))
+    monkeypatch.chdir(tmp_path)  # the azure entry's key_file is relative
+    (tmp_path / "azure_key_file.json").write_text(json.dumps({
+        "AZURE_CLIENT_ID": "c", "AZURE_CLIENT_SECRET": "s", "AZURE_TENANT_ID": "t",
+        "AZURE_SUBSCRIPTION_ID": "00000000-0000-0000-0000-000000000000"}))
+
+
+@pytest.mark.usefixtures("cloud_credentials")
 @pytest.mark.parametrize("name", SHIPPED)
 def test_every_entry_builds_or_names_the_missing_provider(name: str) -> None:
     """Covers new providers on its own: once plait has the class, the entry must build."""

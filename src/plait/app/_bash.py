@@ -16,11 +16,12 @@ from plait._errors import (
     BashExitFailure,
     MissingOutputs,
 )
+from plait.data._cwd import TASK_CWD
 from plait.data._files import File
 
 #: special keyword arguments; passed to the app body only if it declares them
 SPECIAL_KWARGS = frozenset({"stdout", "stderr", "walltime", "parsl_resource_specification",
-                            "inputs", "outputs", "label"})
+                            "inputs", "outputs", "label", "_parsl_staging_inhibit"})
 
 
 def run_bash_app(func: Callable[..., Any], app_name: str, accepted: frozenset[str] | None,
@@ -65,7 +66,7 @@ def _run(command: str, app_name: str, walltime: float | None,
 
     try:
         proc = subprocess.Popen(command, shell=True, executable="/bin/bash", stdout=stdout,
-                                stderr=stderr, start_new_session=True)
+                                stderr=stderr, start_new_session=True, cwd=TASK_CWD.get())
     except OSError as exc:
         raise AppException(f"bash_app {app_name} could not start /bin/bash: {exc}") from exc
     with track(proc):

@@ -1,1 +1,5 @@
-"""Parsl-compatible import path (``plait.data_provider.files``); see :mod:`plait.data`."""
+"""Parsl-compatible import paths for files and staging providers; see :mod:`plait.data`.
+
+``files`` (File), ``staging`` (Staging), ``data_manager`` (DataManager, default_staging),
+``file_noop``, ``http``, ``ftp``, ``zip``, ``rsync``, ``globus`` and ``s3`` (plait's).
+"""

@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 
 from plait._errors import DependencyError, JoinError, TaskCancelled, describe_future
 from plait.dataflow._futures import failure_of
-from plait.dataflow._states import States
+from plait.dataflow._states import EXECUTING_STATES, States
 from plait.dataflow._task import Task
 
 
@@ -119,7 +119,7 @@ def on_cancel(task: Task) -> Cancel:
     state = task.state
     if state is States.pending:
         return Cancel.NOW
-    if state is States.launched and task.exec_future is not None:
+    if state in EXECUTING_STATES and task.exec_future is not None:
         return Cancel.IN_EXECUTOR
     return Cancel.ALREADY if state is States.cancelled else Cancel.TOO_LATE
 

@@ -54,13 +54,20 @@ class AppFuture(LightFuture[Any]):
         return self.task.outputs or []
 
     @property
+    def _outputs(self) -> list[DataFuture]:
+        """Parsl's private name for ``outputs``, which Parsl-style staging providers use."""
+        return self.outputs
+
+    @property
     def stdout(self) -> Any:
-        """The ``stdout`` the app was given (path, (path, mode) or None)."""
+        """The ``stdout`` the app was given (path, (path, mode) or None), or the
+        DataFuture of a File given as stdout."""
         return self.task.stdout
 
     @property
     def stderr(self) -> Any:
-        """The ``stderr`` the app was given (path, (path, mode) or None)."""
+        """The ``stderr`` the app was given (path, (path, mode) or None), or the
+        DataFuture of a File given as stderr."""
         return self.task.stderr
 
     def task_status(self) -> str:

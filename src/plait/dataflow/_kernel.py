@@ -24,11 +24,13 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from functools import partial
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from plait._children import kill_task_processes
 from plait._config import Config
 from plait._errors import ConfigurationError, NoDataFlowKernelError
+from plait.data._files import File
+from plait.data._manager import INHIBIT_KWARG, DataManager, involves
 from plait.dataflow import _deps
 from plait.dataflow._book import TaskBook
 from plait.dataflow._decisions import (
@@ -57,6 +59,9 @@ from plait.dataflow._states import FINAL_STATES, States
 from plait.dataflow._task import Task
 from plait.dataflow._trampoline import Step, Trampoline
 from plait.executors._base import Executor
+
+if TYPE_CHECKING:
+    from plait.dataflow._summary import TaskSummary
 
 log = logging.getLogger("plait.dataflow")
 
@@ -92,8 +97,20 @@ class DataFlowKernel:
         self._keep_args = bool(config.retries)
         self.cleanup_called = False
         self._cleanup_hooks: list[Callable[[DataFlowKernel], object]] = []
+        self._started = time.time()
+        # A MonitoringHub (duck-typed: this layer never imports monitoring): start(dfk)
+        # subscribes to the events and registers its own close with on_cleanup.
+        self.monitoring = config.monitoring
+        self._usage: Any = None
+        self.data_manager = DataManager(self)
         try:
+            if self.monitoring is not None:  # before the executors: they may sample for it
+                self.monitoring.start(self)
             run.start()
+            if config.usage_tracking:  # opt-in; sends from daemon threads, never waits
+                from plait.usage_tracking import UsageTracker
+
+                self._usage = UsageTracker(self)
         except BaseException:
             log.exception("plait could not start; stopping what was started")
             self.cleanup(wait=False)
@@ -111,6 +128,12 @@ class DataFlowKernel:
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
         """Call ``callback(TaskStateChanged)`` on every state change; returns an unsubscriber."""
         return self._book.events.add(callback)
+
+    def task_summary(self) -> TaskSummary:
+        """Counts per state and per app and the failures so far (a TaskSummary)."""
+        from plait.dataflow._summary import summarize
+
+        return summarize(self, self._started)
 
     @property
     def task_state_counts(self) -> dict[States, int]:
@@ -162,20 +185,42 @@ class DataFlowKernel:
         task.future = fut
         if app_kwargs:
             read_special_kwargs(task, fut, app_kwargs, self.run_dir, self.config.std_autopath)
-        self._book.add(task)
+        if self._run.sandboxed or File.made:  # files to stage, maybe; may raise: then no task
+            app_args, app_kwargs = self._stage(task, fut, app_args, app_kwargs)
         deps = _deps.gather(self._resolver, app_args, app_kwargs)
+        if deps:
+            task.depends = deps  # before add(): subscribers see it with the submission
+        self._book.add(task)
         for name in drop:
             del app_kwargs[name]
         if not deps:
             self._launch(task)
             return fut
-        task.depends = deps
         task.waiting = len(deps) + 1  # +1 until every callback is registered
         callback = partial(self._count_down, self._launch_ready, task)
         for dep in deps:
             dep.add_done_callback(callback)
         callback()
         return fut
+
+    def _stage(self, task: Task, fut: AppFuture, args: tuple[Any, ...],
+               kwargs: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        """Put the staging of the task's files into the graph (see plait.data._manager);
+        return the arguments the task gets instead."""
+        staging = kwargs.get(INHIBIT_KWARG)
+        if staging:  # a staging task itself: it runs as staging_in or staging_out
+            task.launch_state = (S.staging_out if staging == "out" or
+                                 not kwargs.get("outputs") else S.staging_in)
+        if task.executor not in self._run.sandboxed and not involves(args, kwargs):
+            return args, kwargs
+        staged = self.data_manager.stage_task(task.executor, task.func, args, kwargs, fut,
+                                              task.id)
+        task.func, task.args, task.kwargs = staged.func, staged.args, staged.kwargs
+        task.outputs = staged.outputs or None
+        task.stdout = staged.stdout or task.stdout
+        task.stderr = staged.stderr or task.stderr
+        task.ignore_for_cache = (*task.ignore_for_cache, *staged.ignore_for_cache)
+        return staged.args, staged.kwargs
 
     def _count_down(self, step: Step, task: Task, _: object = None) -> None:
         """One awaited future (a dependency, a joined future) is done: the last one runs
@@ -207,7 +252,7 @@ class DataFlowKernel:
             return
         book = self._book
         with book.lock_for(task):
-            moved = book.move(task, S.launched, "handed to its executor", S.pending)
+            moved = book.move(task, task.launch_state, "handed to its executor", S.pending)
         if not moved:  # cancelled or cleaned up since the launch was decided
             return
         book.emit(moved)
@@ -255,12 +300,13 @@ class DataFlowKernel:
         task.try_time_returned = time.time()
         try:  # an executor's callback: an error here would only be logged by the future
             action = after_try(task, exec_fu)
+            running = task.launch_state  # launched, or a staging task's staging_in/out
             if type(action) is Finish:
-                self._done.finish(task, action, S.launched)
+                self._done.finish(task, action, running)
             elif type(action) is TryFailed:
                 if action.recorded:
                     task.record_failed_try(action.exception)
-                self._try_failed(task, action.exception, S.launched)
+                self._try_failed(task, action.exception, running)
             else:
                 assert type(action) is Join
                 self._start_join(task, action)

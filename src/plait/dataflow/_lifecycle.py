@@ -35,11 +35,9 @@ class RunResources:
         self.run_dir = make_rundir(config.run_dir)
         self._stop_logging = start_logging(config.log_setup, self.run_dir, config.log_level)
         log.info("plait run %s in %s", self.run_id, self.run_dir)
-        if config.monitoring is not None:
-            log.warning("Config.monitoring is accepted but this plait release does not yet "
-                        "write a monitoring database; tasks run unmonitored")
         self.executors: dict[str, Executor] = {}
         self.user_labels: list[str] = []
+        self.sandboxed: set[str] = set()  # labels of executors with sandbox=True
         self._poller: Any = None
 
     def start(self) -> None:
@@ -66,6 +64,8 @@ class RunResources:
                 ex.shutdown(wait=False)  # release whatever it started before failing
                 raise
             self.executors[ex.label] = ex
+            if getattr(ex, "sandbox", False):
+                self.sandboxed.add(ex.label)
             if ex.label != INTERNAL_EXECUTOR:
                 self.user_labels.append(ex.label)
         block_executors = [ex for ex in executors if getattr(ex, "provider", None) is not None]

@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 from plait._errors import ConfigurationError, DependencyError, JoinError
 from plait.dataflow._errors import TaskKilledWorker
 from plait.dataflow._task import Task
-from plait.executors._errors import InfrastructureError, WorkerLost
+from plait.executors._errors import BadStateException, InfrastructureError, WorkerLost
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,10 @@ def decide_retry(
     task.fail_count += 1
     if isinstance(exc, (DependencyError, JoinError)):
         return RetryDecision(False, exc, 0.0)
-    if isinstance(exc, InfrastructureError) and infrastructure_retries > 0:
+    # An executor in bad state (every block failed) fails every try the same way: a retry
+    # would only repeat the error, so such a loss goes to the user's budget at once.
+    if (isinstance(exc, InfrastructureError) and not isinstance(exc, BadStateException)
+            and infrastructure_retries > 0):
         culprit = blame_task(task, exc)
         if culprit is not None:
             return RetryDecision(False, culprit, 0.0)

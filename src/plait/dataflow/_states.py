@@ -1,13 +1,17 @@
 """Task states and the only legal moves between them.
 
 Names and integer values are Parsl's, so monitoring databases and scripts that compare
-states keep working. ``cancelled`` (12) is plait's own: Parsl cannot cancel tasks.
+states keep working. ``cancelled`` (12) is plait's own: Parsl cannot cancel tasks, and so
+are ``staging_in`` (13) and ``staging_out`` (14), the running states of the staging tasks
+that fetch a task's input files and push its outputs (a task of their own in the graph;
+a user task waits for them in ``pending``).
 
     pending ──▶ launched ──▶ exec_done
        │  │        │  └──▶ joining ──▶ exec_done | failed
        │  │        ├──▶ fail_retryable ──▶ pending (next try)
        │  │        └──▶ failed | cancelled
-       │  └──▶ memo_done | dep_fail | failed | cancelled | fail_retryable
+       │  ├──▶ memo_done | dep_fail | failed | cancelled | fail_retryable
+       │  └──▶ staging_in | staging_out ──▶ exec_done | fail_retryable | failed | cancelled
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ class States(enum.IntEnum):
     joining = 10
     running_ended = 11  # reported by monitoring
     cancelled = 12
+    staging_in = 13  # a staging task is fetching a file
+    staging_out = 14  # a staging task is pushing a file
 
     def __str__(self) -> str:
         return f"States.{self.name}"
@@ -42,14 +48,18 @@ S = States
 
 NEXT: Final[Mapping[States, frozenset[States]]] = {
     S.pending: frozenset({S.launched, S.memo_done, S.dep_fail, S.failed, S.cancelled,
-                          S.fail_retryable}),
+                          S.fail_retryable, S.staging_in, S.staging_out}),
     S.launched: frozenset({S.joining, S.exec_done, S.fail_retryable, S.failed, S.cancelled}),
     S.joining: frozenset({S.exec_done, S.failed, S.fail_retryable}),
+    S.staging_in: frozenset({S.exec_done, S.fail_retryable, S.failed, S.cancelled}),
+    S.staging_out: frozenset({S.exec_done, S.fail_retryable, S.failed, S.cancelled}),
     S.fail_retryable: frozenset({S.pending}),
 }
 
 FINAL_STATES: Final = frozenset({S.exec_done, S.memo_done, S.failed, S.dep_fail, S.cancelled})
 FINAL_FAILURE_STATES: Final = frozenset({S.failed, S.dep_fail, S.cancelled})
+#: the states of a task its executor holds
+EXECUTING_STATES: Final = frozenset({S.launched, S.staging_in, S.staging_out})
 
 _LEGAL: Final = frozenset((old, new) for old, news in NEXT.items() for new in news)
 

@@ -49,6 +49,7 @@ class Task:
     join: bool = False
     resource_specification: dict[str, Any] | None = None
     state: States = States.pending
+    launch_state: States = States.launched  # staging tasks: staging_in or staging_out
     future: LightFuture[Any] | None = None  # the AppFuture, until the task is final
     depends: list[Future[Any]] | None = None
     waiting: int = 0

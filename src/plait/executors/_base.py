@@ -10,7 +10,7 @@ the block interface used by the scaling strategy: ``outstanding``, ``status()``,
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from types import TracebackType
 from typing import Any
@@ -26,6 +26,11 @@ class Executor(ABC):
     #: whether a task can be lost with a worker, node or block (then the kernel keeps its
     #: arguments for an infrastructure retry); False for in-process threads
     tasks_can_be_lost: bool = True
+    #: set by the monitoring hub before start(), for executors whose monitor_resources() is
+    #: True: {"interval": seconds, "radio": the radio's spec} for the workers, and where
+    #: samples go, as [(the task's future from submit(), sample fields...)]
+    monitoring_spec: dict[str, Any] | None = None
+    monitoring_sink: Callable[[Sequence[tuple[Future[Any], tuple[Any, ...]]]], None] | None = None
 
     def start(self) -> None:  # noqa: B027 - optional hook, a no-op by default
         """Start the executor's threads or processes; the kernel calls it once, at load."""
@@ -51,6 +56,11 @@ class Executor(ABC):
     def monitor_resources(self) -> bool:
         """Whether the monitoring layer may sample the resource use of this executor's tasks."""
         return False
+
+    def monitoring_samples(self, records: list[tuple[Any, ...]]) -> None:  # noqa: B027
+        """Samples that arrived by radio, each starting with this executor's task id:
+        executors that sample map the ids to their futures and pass them to
+        ``monitoring_sink``."""
 
     def __enter__(self) -> Executor:
         return self

@@ -19,7 +19,13 @@ from typing import Any
 from plait._lightfuture import LightFuture
 from plait._validate import check_callable
 from plait.executors._base import Executor
-from plait.executors._errors import BadStateException, BlockFailed, TooManyJobFailures
+from plait.executors._errors import (
+    BadStateException,
+    BlockFailed,
+    ExecutorError,
+    ScalingFailed,
+    TooManyJobFailures,
+)
 from plait.providers._jobs import JobState, JobStatus
 
 log = logging.getLogger(__name__)
@@ -53,8 +59,7 @@ def simple_error_handler(executor: Any, status: dict[str, JobStatus]) -> None:
     never = executor.never_started_blocks(status)
     threshold = max(1, getattr(executor.provider, "init_blocks", 1))
     if len(never) >= threshold:
-        failure = executor.block_failure(never[-1], status)
-        executor.set_bad_state_and_fail_all(TooManyJobFailures(*failure.args))
+        executor.set_bad_state_and_fail_all(_gave_up(executor.block_failure(never[-1], status)))
 
 
 def windowed_error_handler(executor: Any, status: dict[str, JobStatus],
@@ -67,8 +72,18 @@ def windowed_error_handler(executor: Any, status: dict[str, JobStatus],
     recent = sorted((b for b, s in status.items() if s.state != JobState.SCALED_IN),
                     key=order)[-threshold:]
     if len(recent) >= threshold and all(status[b].state in _FAILED for b in recent):
-        failure = executor.block_failure(recent[-1], status)
-        executor.set_bad_state_and_fail_all(TooManyJobFailures(*failure.args))
+        executor.set_bad_state_and_fail_all(_gave_up(executor.block_failure(recent[-1], status)))
+
+
+def _gave_up(failure: ExecutorError) -> ExecutorError:
+    """What every task fails with once the executor gives up after ``failure``.
+
+    A block the scheduler refused keeps its ScalingFailed (the scheduler's own message, a
+    configuration error); blocks that started and failed become TooManyJobFailures.
+    """
+    if isinstance(failure, ScalingFailed):
+        return failure
+    return TooManyJobFailures(*failure.args)
 
 
 class BlockProviderExecutor(Executor):
@@ -89,6 +104,7 @@ class BlockProviderExecutor(Executor):
         self._status: dict[str, JobStatus] = {}
         self._overlay: dict[str, JobStatus] = {}
         self._block_count = 0
+        self._submit_failures: dict[str, BaseException] = {}  # block id -> why not submitted
         self._last_poll = -1e9
         self._block_lock = threading.RLock()
         self._wakeup: Callable[[], None] | None = None
@@ -117,8 +133,16 @@ class BlockProviderExecutor(Executor):
         """Ids of terminal blocks that never connected (default: every failed block)."""
         return [b for b, s in status.items() if s.state in _FAILED]
 
-    def block_failure(self, block_id: str, status: dict[str, JobStatus]) -> BlockFailed:
-        """The error describing why a block failed, with its exit code and stderr tail."""
+    def block_failure(self, block_id: str, status: dict[str, JobStatus]) -> ExecutorError:
+        """The error describing why a block failed, with its exit code and stderr tail.
+
+        A block the scheduler refused (bad partition, walltime over the limit) gives
+        ScalingFailed with the scheduler's message: a configuration error, not an
+        infrastructure loss, so the kernel does not retry it on its own budget.
+        """
+        refused = self._submit_failures.get(block_id)
+        if refused is not None:
+            return ScalingFailed(self, f"block {block_id} could not be submitted: {refused}")
         st = status.get(block_id)
         reason = (st.message if st is not None and st.message else "its job ended")
         tail = (st.stderr_summary or "") if st is not None else ""
@@ -177,6 +201,7 @@ class BlockProviderExecutor(Executor):
             except Exception as exc:
                 log.error("block %s could not be submitted: %s", block_id, exc)
                 with self._block_lock:
+                    self._submit_failures[block_id] = exc
                     self._overlay[block_id] = JobStatus(
                         JobState.FAILED, f"submitting the block failed: {exc}")
                     self._status[block_id] = self._overlay[block_id]
@@ -260,3 +285,12 @@ class BlockProviderExecutor(Executor):
                 self.provider.cancel(jobs)
             except Exception:
                 log.exception("cancelling jobs %s at shutdown failed", jobs)
+        # A provider that finds what it created by tag (the cloud ones) also deletes here
+        # what never reported back (an instance whose create call timed out).
+        close = getattr(self.provider, "close", None)
+        if callable(close):
+            try:
+                close()
+            except Exception:
+                log.exception("closing provider %s at shutdown failed",
+                              getattr(self.provider, "label", self.provider))

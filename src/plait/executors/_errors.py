@@ -9,12 +9,15 @@
     ├── ScalingFailed                   a block could not be obtained
     ├── BadMessage                      a malformed message arrived on the wire
     ├── VersionMismatch                 a worker runs another Python or plait version
+    ├── BlockCancelled                  the block was cancelled outside plait mid-task
     └── InfrastructureError             the task was lost with a component, not by its code
         ├── WorkerLost                  a worker process died mid-task
         ├── ManagerLost                 a node's manager died or went silent
         ├── BlockFailed                 a block ended or never started its workers
-        │   └── TooManyJobFailures      every block failed: the executor gave up (also a
-        │                               BadStateException; Parsl's TooManyJobFailuresError)
+        │   ├── TooManyJobFailures      every block failed: the executor gave up (also a
+        │   │                           BadStateException; Parsl's TooManyJobFailuresError)
+        │   ├── WalltimeExceeded        the scheduler ended the block at its walltime
+        │   └── NodeFailure             the block's node failed, or the job was preempted
         └── InterchangeLost             the interchange process died or stopped answering
 
 Apart from the tree: ``ExecutorNotShipped`` (an OptionalModuleMissing) is raised when a
@@ -212,3 +215,57 @@ class ExecutorNotShipped(OptionalModuleMissing):
     def __str__(self) -> str:
         return (f"{self.executor} needs {self.needs}, which plait does not ship. "
                 f"{self.instead}")
+
+
+class WalltimeExceeded(BlockFailed):
+    """The scheduler killed a block at its walltime while it ran the task.
+
+    An infrastructure loss: the kernel retries the task on a new block without spending the
+    user's ``retries``.
+    """
+
+    def __init__(self, block_id: str, job_id: str, walltime: str, scheduler_state: str) -> None:
+        super().__init__(block_id, f"job {job_id} hit its walltime {walltime}")
+        self.args = (block_id, job_id, walltime, scheduler_state)
+        self.job_id, self.walltime, self.scheduler_state = job_id, walltime, scheduler_state
+
+    def __str__(self) -> str:
+        return (f"block {self.block_id} (job {self.job_id}) hit its walltime {self.walltime} "
+                f"and the scheduler ended it while the task ran ({self.scheduler_state}). "
+                "plait retries such a task on a new block without spending Config.retries "
+                "(Config.infrastructure_retries bounds it). Blocks take no new task near the "
+                "end of their walltime; a single task that runs longer than the walltime needs "
+                "a longer walltime.")
+
+
+class NodeFailure(BlockFailed):
+    """A block's node failed (or the job was preempted) while it ran the task."""
+
+    def __init__(self, block_id: str, job_id: str, scheduler_state: str) -> None:
+        super().__init__(block_id, f"job {job_id}: {scheduler_state}")
+        self.args = (block_id, job_id, scheduler_state)
+        self.job_id, self.scheduler_state = job_id, scheduler_state
+
+    def __str__(self) -> str:
+        return (f"block {self.block_id} (job {self.job_id}) was lost while it ran the task: "
+                f"{self.scheduler_state}. A node failure or preemption is not the task's "
+                "fault: plait retries it on a new block without spending Config.retries.")
+
+
+class BlockCancelled(ExecutorError):
+    """A block was cancelled outside plait (scancel, qdel, an administrator) mid-task.
+
+    Not an infrastructure loss: someone chose to end the job, so the task is retried only
+    if ``Config.retries`` allows.
+    """
+
+    def __init__(self, block_id: str, job_id: str, scheduler_state: str) -> None:
+        super().__init__(f"block {block_id}", f"job {job_id} was cancelled")
+        self.args = (block_id, job_id, scheduler_state)
+        self.block_id, self.job_id, self.scheduler_state = block_id, job_id, scheduler_state
+
+    def __str__(self) -> str:
+        return (f"block {self.block_id} (job {self.job_id}) was cancelled outside plait while "
+                f"it ran the task ({self.scheduler_state}): by `scancel`/`qdel`/`bkill`, or "
+                "by an administrator. The task is retried only if Config.retries allows; "
+                "plait starts a new block for the tasks that remain.")

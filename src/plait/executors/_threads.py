@@ -16,7 +16,7 @@ from queue import SimpleQueue
 from typing import Any
 
 from plait._lightfuture import LightFuture
-from plait._validate import check_int, check_list, check_str
+from plait._validate import check_bool, check_int, check_list, check_str
 from plait.executors._base import Executor
 from plait.executors._errors import BadStateException, InvalidResourceSpecification
 
@@ -34,8 +34,12 @@ class ThreadPoolExecutor(Executor):
         max_threads: how many tasks run at once.
         thread_name_prefix: prefix of the worker thread names
             (default ``"ThreadPoolExecutor-<label>"``).
-        storage_access: staging providers for files (accepted; staging lands with data).
+        storage_access: staging providers for files (None: ``default_staging``).
         working_dir: working directory for staged files.
+        sandbox: give each task a fresh directory under ``working_dir`` for its in-task
+            staged files, removed on success and kept on failure. Threads share one
+            process, so the process never changes directory: bash apps start in the
+            sandbox, Python apps see absolute paths (plait addition).
         remote_monitoring_radio: accepted for compatibility; threads report in-process.
     """
 
@@ -43,6 +47,7 @@ class ThreadPoolExecutor(Executor):
         self, label: str = "threads", max_threads: int | None = 2,
         thread_name_prefix: str | None = None, storage_access: list[Any] | None = None,
         working_dir: str | None = None, remote_monitoring_radio: object = None,
+        sandbox: bool = False,
     ) -> None:
         owner = "ThreadPoolExecutor"
         check_str("label", label, owner=owner)
@@ -59,6 +64,8 @@ class ThreadPoolExecutor(Executor):
         self.thread_name_prefix = thread_name_prefix or f"ThreadPoolExecutor-{label}"
         self.storage_access = storage_access
         self.working_dir = working_dir
+        check_bool("sandbox", sandbox, owner=owner)
+        self.sandbox = sandbox
         self.remote_monitoring_radio = remote_monitoring_radio
         self._queue: SimpleQueue[_Item | None] = SimpleQueue()
         self._threads: list[threading.Thread] = []

@@ -40,11 +40,14 @@ FEATURES: tuple[Feature, ...] = (
             "import, but raise ExecutorNotShipped when built: use HighThroughputExecutor "
             "(or MPIExecutor)"),
     Feature("monitoring", "`MonitoringHub`",
-            "writes the monitoring database",
-            "not in this release yet (NotYetAvailable): leave Config(monitoring=...) unset"),
+            "a router process and radios write the monitoring database",
+            "the same tables and columns, written in batches by one writer process (plait "
+            "adds plait_* tables); worker resources are sampled by each node's manager, not "
+            "by a process per task"),
     Feature("usage-tracking", "`usage_tracking=`",
-            "sends usage data over UDP at levels 1-3",
-            "accepted and validated; plait never sends anything"),
+            "sends usage data over UDP to Parsl's collector at levels 1-3",
+            "off by default; levels 1-3 send only to $PLAIT_USAGE_TRACKING_ENDPOINT (plait "
+            "runs no collector); `plait usage --show` prints what would be sent"),
     Feature("checkpoints", "Checkpoint files",
             "runinfo/NNN/checkpoint/tasks.pkl (pickles)",
             "runinfo/NNN/checkpoint/tasks.ckpt (CRC-checked records); Parsl's files are not "
@@ -62,16 +65,16 @@ FEATURES: tuple[Feature, ...] = (
             "SiteError naming it; use fresh_config(account=...) or plait.sites.config()"),
     Feature("visualize", "`parsl-visualize`",
             "a Flask web app over the monitoring database",
-            "comes with plait's monitoring release (plait dashboard)"),
+            "plait dashboard (live, over the same database); plait report writes one "
+            "self-contained HTML file"),
     Feature("requirements", "Package requirements",
             "'parsl' in requirements and install commands",
             "plait migrate rewrites pip commands in notebooks; edit requirement files "
             "yourself"),
     Feature("missing-path", "Parsl modules plait does not have",
-            "staging providers (parsl.data_provider.http, …), monitoring internals, HTEX "
-            "internals",
-            "each import is reported by name; staging and monitoring arrive in later "
-            "releases, internals have no plait twin"),
+            "monitoring internals, HTEX internals",
+            "each import is reported by name; internals have no plait twin (plait's pilot "
+            "executor and monitoring are built differently)"),
 )
 BY_KEY = {f.key: f for f in FEATURES}
 _NOT_SHIPPED = {"WorkQueueExecutor", "TaskVineExecutor", "FluxExecutor",

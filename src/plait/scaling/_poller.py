@@ -76,6 +76,9 @@ class Strategy:
             return None
         statuses = ex.poll_status()
         active = sum(1 for s in statuses.values() if s.state not in TERMINAL_STATES)
+        draining = getattr(ex, "draining_blocks", None)
+        if draining is not None:  # blocks near their walltime are ending: not capacity
+            active -= draining()
         provider = ex.provider
         load = BlockLoad(
             outstanding=ex.outstanding, active_blocks=active,

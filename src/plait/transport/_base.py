@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from typing import Any
 
 
 class Transport(ABC):
@@ -14,6 +15,8 @@ class Transport(ABC):
 
     #: the host commands run on, for messages
     hostname: str = "localhost"
+    #: True when files must be copied (push_file) for the commands to see them
+    is_remote: bool = False
 
     @abstractmethod
     def run(
@@ -28,6 +31,10 @@ class Transport(ABC):
     @abstractmethod
     def push_file(self, source: str, dest_dir: str) -> str:
         """Make the local file ``source`` available in ``dest_dir``; return its new path."""
+
+    @abstractmethod
+    def describe(self) -> dict[str, Any]:
+        """Plain data from which :func:`transport_from_description` rebuilds this transport."""
 
     def close(self) -> None:  # noqa: B027 - optional hook, a no-op by default
         """Release connections; a no-op for local transports."""

@@ -7,6 +7,7 @@ import os
 import shutil
 import signal
 import subprocess
+from typing import Any
 
 from plait.transport._base import Transport
 from plait.transport._errors import CommandTimeout
@@ -57,6 +58,9 @@ class LocalTransport(Transport):
         if os.path.abspath(source) != os.path.abspath(dest):
             shutil.copyfile(source, dest)
         return dest
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": "local", "script_dir": self.script_dir, "env": self.env}
 
     def __repr__(self) -> str:
         return f"LocalTransport(script_dir={self.script_dir!r})"

@@ -1,8 +1,8 @@
-"""Parsl's ``parsl.usage_tracking.levels`` path: DISABLED and LEVEL_1..LEVEL_3."""
+"""Usage tracking levels (Parsl's ``parsl.usage_tracking.levels``)."""
 
-from plait.usage_tracking._levels import DISABLED as DISABLED
-from plait.usage_tracking._levels import LEVEL_1 as LEVEL_1
-from plait.usage_tracking._levels import LEVEL_2 as LEVEL_2
-from plait.usage_tracking._levels import LEVEL_3 as LEVEL_3
+DISABLED = 0  # nothing is sent (the default)
+LEVEL_1 = 1  # plait version, Python version, operating system and machine type
+LEVEL_2 = 2  # level 1 and the configuration's components (class names, no values)
+LEVEL_3 = 3  # level 2 and, at cleanup, task counts (total, failed) and run time
 
 __all__ = ["DISABLED", "LEVEL_1", "LEVEL_2", "LEVEL_3"]

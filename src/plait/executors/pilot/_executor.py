@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import logging
 import os
+import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -23,11 +24,13 @@ from typing import Any
 import zmq
 
 from plait._lightfuture import LightFuture
+from plait._sampling import encode_spec
 from plait.executors._blocks import ErrorHandler, TaskCount
 from plait.executors._errors import (
     BadStateException,
     InvalidResourceSpecification,
     VersionMismatch,
+    WorkerLost,
 )
 from plait.executors.pilot import _protocol as P
 from plait.executors.pilot._client import InterchangeClient
@@ -65,7 +68,10 @@ class HighThroughputExecutor(PilotBlocks):
     * ``parsl_resource_specification`` accepts ``cores``, ``memory`` (MB) and ``priority``
       (lower runs first); other keys raise InvalidResourceSpecification at submit.
 
-    plait additions: ``start_timeout`` (seconds to wait for the interchange to start).
+    plait additions: ``start_timeout`` (seconds to wait for the interchange to start);
+    ``sandbox=True`` runs each task in a fresh directory under ``working_dir`` (its cwd,
+    where in-task staging puts its files), removed on success and kept, and named in the
+    error, on failure.
     """
 
     def __init__(
@@ -84,6 +90,7 @@ class HighThroughputExecutor(PilotBlocks):
         worker_logdir_root: str | None = None, manager_selector: Any = None,
         block_error_handler: bool | ErrorHandler = True, encrypted: bool = True,
         remote_monitoring_radio: Any = None, start_timeout: float = 60.0,
+        sandbox: bool = False,
     ) -> None:
         if provider is None:
             from plait.providers import LocalProvider
@@ -108,6 +115,7 @@ class HighThroughputExecutor(PilotBlocks):
         self.worker_logdir_root, self.manager_selector = worker_logdir_root, manager_selector
         self.encrypted, self.remote_monitoring_radio = encrypted, remote_monitoring_radio
         self.start_timeout = start_timeout
+        self.sandbox = sandbox
         self.cert_dir: str | None = None
         validate(self)  # then the normalised forms
         self.interchange_launch_cmd = (list(interchange_launch_cmd)
@@ -129,6 +137,8 @@ class HighThroughputExecutor(PilotBlocks):
         self._stop = threading.Event()
         self._kick = threading.Event()
         self._to_cancel: list[str] = []
+        self._lost_manager_block: dict[str, str] = {}  # lost manager id -> its block
+        self._unexplained: dict[str, tuple[float, list[Any]]] = {}  # see _task_lost
         self._block_thread: threading.Thread | None = None
         self._started = self._shut_down = False
 
@@ -150,6 +160,8 @@ class HighThroughputExecutor(PilotBlocks):
             self.provider.script_dir = os.path.join(self.run_dir, "submit_scripts")
         if getattr(self.provider, "script_dir", None):
             os.makedirs(self.provider.script_dir, exist_ok=True)
+        if self.run_id and hasattr(self.provider, "run_id"):
+            self.provider.run_id = self.run_id  # cloud providers tag resources with it
         ix_logdir = os.path.join(self.run_dir, self.label)
         if self.encrypted:
             from plait.executors.pilot._curve import create_certificates
@@ -203,8 +215,13 @@ class HighThroughputExecutor(PilotBlocks):
             logdir=self.logdir, block_id=block_id, heartbeat_period=self.heartbeat_period,
             heartbeat_threshold=self.heartbeat_threshold,
             address_probe_timeout_string=f"--address_probe_timeout={probe}" if probe else "",
-            drain_period=self.drain_period, cpu_affinity=self.cpu_affinity,
-            accelerators=" ".join(self.available_accelerators))
+            # a block under a walltime takes no new task near its end (provider.drain_after)
+            drain_period=(self.drain_period if self.drain_period is not None
+                          else getattr(self.provider, "drain_after", None)),
+            cpu_affinity=self.cpu_affinity,
+            accelerators=" ".join(self.available_accelerators),
+            monitoring=(f"--monitoring={encode_spec(self.monitoring_spec)}"
+                        if self.monitoring_spec else ""))
 
     # -- submit --------------------------------------------------------------------------------
     def submit(self, func: Callable[..., Any], resource_specification: dict[str, Any],
@@ -271,11 +288,26 @@ class HighThroughputExecutor(PilotBlocks):
                     continue
                 fut = self._tasks.pop(tid, None)
                 if fut is not None:
-                    fut.set_exception(exc)
+                    self._task_lost(fut, exc)
             if not self._tasks:
                 self._wake()
         elif kind == P.EVENT:
             self._manager_event(P.loads(frames[1]))
+        elif kind == P.MONITOR:
+            self.monitoring_samples(P.loads(frames[1]))
+
+    def monitor_resources(self) -> bool:
+        """Yes: managers sample their busy workers (see plait._sampling)."""
+        return True
+
+    def monitoring_samples(self, records: list[tuple[Any, ...]]) -> None:
+        """Samples from managers (by any radio): hand them on with their tasks' futures."""
+        sink, tasks = self.monitoring_sink, self._tasks
+        if sink is None:
+            return
+        found = [(fut, rec[1:]) for rec in records if (fut := tasks.get(rec[0])) is not None]
+        if found:
+            sink(found)
 
     def _results(self, frames: list[zmq.Frame]) -> None:
         tasks = self._tasks
@@ -293,6 +325,8 @@ class HighThroughputExecutor(PilotBlocks):
                 continue
             if status == P.OK:
                 fut.set_result(value)
+            elif isinstance(value, WorkerLost) and value.exitcode == -signal.SIGTERM:
+                self._task_lost(fut, value)  # how schedulers end jobs: ask why
             else:
                 fut.set_exception(value)
         if not tasks:

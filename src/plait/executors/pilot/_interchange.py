@@ -179,6 +179,8 @@ class Interchange:
             self._register(mid, P.loads(frames[2]), frames[2].get(zmq.SRCFD), now)
         elif kind == P.DRAIN:
             self.core.drain(mid)
+        elif kind == P.MONITOR and mid in self.core.managers:
+            self._to_executor([P.MONITOR, frames[2]])
 
     def _register(self, mid: bytes, reg: dict[str, Any], fd: int, now: float) -> None:
         if not isinstance(reg, dict) or not reg.keys() >= _REGISTRATION:

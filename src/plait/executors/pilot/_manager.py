@@ -26,6 +26,7 @@ from typing import Any
 
 import zmq
 
+from plait._sampling import TaskSampling, decode_spec
 from plait.executors._errors import WorkerLost
 from plait.executors.pilot import _protocol as P
 from plait.executors.pilot._connect import connect_to_interchange
@@ -59,6 +60,7 @@ class Manager:
         self.held_since = 0.0
         self.ix: zmq.Socket[Any]
         self.pool: WorkerPool
+        self.sampling: TaskSampling | None = None  # resource monitoring, when asked for
 
     # -- interchange side --------------------------------------------------------------------
     def _on_interchange(self, frames: list[zmq.Frame]) -> None:
@@ -125,6 +127,8 @@ class Manager:
                 pool.digests[rank].add(digest)
                 body = self.bodies[digest]
             pool.assign(rank, P.unpack_tid(tid8))
+            if self.sampling is not None:  # counts the task's use from now
+                self.sampling.task_started(pool.children[rank].pid)
             try:
                 send_msg(pool.socks[rank], [P.TASKS, tid8, digest, body, *frames])
             except OSError as exc:  # it died after saying it was idle: its sentinel follows
@@ -161,6 +165,10 @@ class Manager:
             return 2
         self.ix = ix
         self.pool = WorkerPool(opts, self.uid)
+        if opts.monitoring:
+            self.sampling = TaskSampling(
+                decode_spec(opts.monitoring), self.hostname, opts.block_id,
+                lambda samples: P.send(self.ix, [P.MONITOR, P.dumps(samples)]))
         try:
             self.pool.start_all()
             if not self._await_first_worker():
@@ -233,6 +241,8 @@ class Manager:
                 deadlines.append(self.held_since + _HOLD_S)
             if drain_at is not None:
                 deadlines.append(drain_at)
+            if self.sampling is not None:
+                deadlines.append(self.sampling.due)
             timeout = int(max(0.0, min(deadlines) - now) * 1000) + 1
             ready = poller.poll(timeout)
             deaths = []
@@ -255,6 +265,10 @@ class Manager:
                 rss = self.pool.sample_memory()
                 self.ix.send_multipart([P.HEARTBEAT, P.dumps(rss)])
                 next_beat = now + opts.heartbeat_period
+            if self.sampling is not None:
+                self.sampling.maybe_sample(now, {pool.children[r].pid: tid for r, tid in
+                                                 pool.running.items()
+                                                 if tid is not None and r in pool.children})
             if drain_at is not None and now >= drain_at:
                 log.info("drain period over: asking the interchange for no more tasks")
                 self.ix.send(P.DRAIN)

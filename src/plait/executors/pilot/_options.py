@@ -47,6 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--drain_period", type=_optional_float, default=None)
     p.add_argument("--cpu-affinity", dest="cpu_affinity", default="none")
     p.add_argument("--available-accelerators", dest="accelerators", nargs="*", default=[])
+    p.add_argument("--monitoring", default=None,
+                   help="resource monitoring: interval and radio (set by the executor)")
     p.add_argument("-d", "--debug", action="store_true")
     return p
 

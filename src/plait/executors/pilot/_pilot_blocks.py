@@ -2,6 +2,8 @@
 
     interchange events (manager registered / lost) ─▶ blocks connected / lost
     block thread: provider status ─▶ BlockFailed for blocks that never connected, bad state
+    block thread: tasks lost with a block's managers ─▶ provider.explain_loss(job) ─▶
+        WalltimeExceeded / NodeFailure / BlockCancelled on their futures
     scaling poller ─▶ scale_in: hold the most idle blocks, cancel each once it is empty
 """
 
@@ -10,15 +12,28 @@ from __future__ import annotations
 import logging
 import math
 import threading
+import time
 from typing import Any
 
 from plait._lightfuture import LightFuture
 from plait.executors._blocks import BlockProviderExecutor
-from plait.executors._errors import BlockFailed
+from plait.executors._errors import (
+    BlockCancelled,
+    ExecutorError,
+    ManagerLost,
+    NodeFailure,
+    WalltimeExceeded,
+    WorkerLost,
+)
 from plait.executors.pilot._client import InterchangeClient
 from plait.providers._jobs import JobState, JobStatus
 
 log = logging.getLogger("plait.executors.pilot._executor")
+
+# How long a lost task waits for the scheduler to say why its block ended (Slurm shows a
+# cancelled job as COMPLETING for up to KillWait, 30 s by default) before it fails as is.
+_EXPLAIN_SECONDS = 40.0
+_EXPLAIN_ALIVE_SECONDS = 3.0
 
 
 class PilotBlocks(BlockProviderExecutor):
@@ -31,6 +46,8 @@ class PilotBlocks(BlockProviderExecutor):
     _failed_blocks: set[str]
     _draining_blocks: set[str]
     _to_cancel: list[str]
+    _lost_manager_block: dict[str, str]
+    _unexplained: dict[str, tuple[float, list[tuple[LightFuture[Any], BaseException]]]]
     _kick: threading.Event
     _stop: threading.Event
     _shut_down: bool
@@ -53,6 +70,7 @@ class PilotBlocks(BlockProviderExecutor):
             log.info("manager %s of block %s connected (%s workers)", mid, block_id, event[3])
         elif kind == "lost":
             self._managers.pop(mid, None)
+            self._lost_manager_block[mid] = block_id
             if event[3] != "drained" and block_id not in self._managers.values():
                 self._block_lost(block_id, event[3])
             self._wake()
@@ -68,6 +86,67 @@ class PilotBlocks(BlockProviderExecutor):
         log.warning("block %s lost its managers (%s); cancelling its job", block_id, why)
         self._kick.set()  # the block thread cancels the job: providers may be slow
 
+    # -- tasks lost with a block: ask the scheduler why ----------------------------------------
+    def _task_lost(self, fut: LightFuture[Any], exc: BaseException) -> None:
+        """A task's manager was lost (or its worker got SIGTERM): fail it now, or once the
+        scheduler says why (walltime, node failure, cancelled) if its block is a job of a
+        scheduler that can say."""
+        block_id = None
+        if isinstance(exc, ManagerLost):
+            block_id = self._lost_manager_block.get(str(exc.manager_id))
+        elif isinstance(exc, WorkerLost):  # worker ids are "<manager id>-<rank>"
+            mid = str(exc.worker_id).rsplit("-", 1)[0]
+            block_id = self._managers.get(mid) or self._lost_manager_block.get(mid)
+        if (block_id is None or block_id not in self.blocks_to_job_id
+                or not hasattr(self.provider, "explain_loss")):
+            fut.set_exception(exc)
+            return
+        with self._block_lock:
+            self._unexplained.setdefault(block_id, (time.monotonic(), []))[1].append((fut, exc))
+        self._kick.set()
+
+    def _explain_losses(self, give_up: bool = False) -> None:
+        with self._block_lock:
+            waiting = list(self._unexplained.items())
+        for block_id, (since, _) in waiting:
+            job_id = self.blocks_to_job_id[block_id]
+            why = None
+            if not give_up:
+                try:
+                    why = self.provider.explain_loss(job_id, lost_at=since)
+                except Exception:
+                    log.exception("asking why block %s (job %s) ended failed", block_id, job_id)
+                waited = time.monotonic() - since
+                # A worker killed by SIGTERM while its block's managers live on was not
+                # ended by the scheduler: after a moment it fails as it is.
+                alive = block_id in self._managers.values()
+                if why is None and waited < (_EXPLAIN_ALIVE_SECONDS if alive
+                                             else _EXPLAIN_SECONDS):
+                    continue
+            with self._block_lock:
+                _, items = self._unexplained.pop(block_id)
+            if why is not None:
+                log.warning("block %s (job %s) ended under its tasks: %s", block_id, job_id,
+                            why[1])
+            for fut, exc in items:
+                fut.set_exception(self._loss_error(block_id, job_id, why, exc))
+
+    def _loss_error(self, block_id: str, job_id: str, why: tuple[str, str] | None,
+                    exc: BaseException) -> BaseException:
+        cause, words = why if why is not None else ("ended", "")
+        error: BaseException
+        if cause == "walltime":
+            error = WalltimeExceeded(block_id, job_id, str(getattr(self.provider, "walltime",
+                                                                   "?")), words)
+        elif cause == "node_failure":
+            error = NodeFailure(block_id, job_id, words)
+        elif cause == "cancelled":
+            error = BlockCancelled(block_id, job_id, words)
+        else:
+            return exc
+        error.__cause__ = exc
+        return error
+
     # -- blocks --------------------------------------------------------------------------------
     def _watch_blocks(self) -> None:
         while not self._stop.is_set():
@@ -75,20 +154,25 @@ class PilotBlocks(BlockProviderExecutor):
                 cancel, self._to_cancel = self._to_cancel, []
             if cancel:
                 self._cancel_blocks(cancel, JobState.FAILED, "its managers were lost")
+            if self._unexplained:
+                self._explain_losses()
             try:
                 self.poll_status()
             except Exception:
                 log.exception("checking the blocks of %s failed", self.label)
             interval = float(getattr(self.provider, "status_polling_interval", 5) or 1)
+            if self._unexplained:
+                interval = min(interval, 0.5)  # the scheduler has not said why yet
             self._kick.wait(interval)  # woken early by shutdown or a lost block
             self._kick.clear()
+        self._explain_losses(give_up=True)  # shutting down: fail them as they were lost
 
     def never_started_blocks(self, status: dict[str, JobStatus]) -> list[str]:
         return [b for b, s in status.items()
                 if s.terminal and s.state != JobState.SCALED_IN
                 and b not in self._connected_blocks]
 
-    def block_failure(self, block_id: str, status: dict[str, JobStatus]) -> BlockFailed:
+    def block_failure(self, block_id: str, status: dict[str, JobStatus]) -> ExecutorError:
         st = status.get(block_id)
         if st is not None and not st.message:
             st.message = ("its job ended before any manager connected; see the block's "
@@ -151,6 +235,23 @@ class PilotBlocks(BlockProviderExecutor):
     def connected_workers(self) -> int:
         """How many workers the connected managers run, in all."""
         return sum(int(m["worker_count"]) for m in self.connected_managers())
+
+    def draining_blocks(self) -> int:
+        """Live blocks whose every manager drains (walltime near): capacity that is ending.
+
+        The scaling poller does not count them, so a replacement starts before they end.
+        Blocks held for scale-in are not among them.
+        """
+        with self._block_lock:
+            live = {b for b, s in self._status.items() if not s.terminal
+                    and b not in self._draining_blocks}
+        if not live or self._client is None:
+            return 0
+        draining: dict[str, bool] = {}
+        for m in self.connected_managers():
+            if m["block_id"] in live:
+                draining[m["block_id"]] = draining.get(m["block_id"], True) and m["draining"]
+        return sum(draining.values())
 
     def connected_blocks(self) -> list[str]:
         """Every block id that ever had a manager connect."""

@@ -17,6 +17,7 @@ Interchange → executor
     R  [R, meta, *frames]                  results; meta = [(task_id, status, n)]
     L  [L, pickle([(task_id, exception)])] tasks that failed in the infrastructure
     E  [E, pickle(event)]                  ("registered"|"lost"|"refused", details...)
+    M  [M, pickle(samples)]                resource samples, forwarded from a manager
     C  [C, pickle((req_id, value))]        a command's reply
     H  [H]                                 heartbeat, every heartbeat_period
 Manager → interchange (the ROUTER prefixes the manager id)
@@ -43,6 +44,7 @@ PROTOCOL_VERSION = 1
 FUNC, TASKS, COMMAND = b"F", b"T", b"C"
 STARTED, RESULTS, LOST, EVENT = b"S", b"R", b"L", b"E"
 PROBE, REGISTER, HEARTBEAT, DRAIN = b"P", b"G", b"H", b"D"
+MONITOR = b"M"
 ACCEPT, REFUSE, EXIT, READY = b"A", b"N", b"X", b"Y"
 
 # Result status byte.

@@ -33,7 +33,8 @@ def default_launch_cmd() -> str:
             "--cert_dir {cert_dir} --logdir={logdir} --block_id={block_id} "
             "--hb_period={heartbeat_period} {address_probe_timeout_string} "
             "--hb_threshold={heartbeat_threshold} --drain_period={drain_period} "
-            "--cpu-affinity {cpu_affinity} --available-accelerators {accelerators}")
+            "--cpu-affinity {cpu_affinity} {monitoring} "
+            "--available-accelerators {accelerators}")
 
 
 def local_addresses() -> str:
@@ -110,7 +111,7 @@ def validate(ex: Any) -> None:
         check_str(field, getattr(ex, field), none=True, owner=owner)
     check_list("storage_access", ex.storage_access, "a list of staging providers", none=True,
                owner=owner)
-    for field in ("worker_debug", "encrypted"):
+    for field in ("worker_debug", "encrypted", "sandbox"):
         check_bool(field, getattr(ex, field), owner=owner)
     check_number("cores_per_worker", ex.cores_per_worker, low=0, strict=True, owner=owner)
     check_number("mem_per_worker", ex.mem_per_worker, low=0, none=True, owner=owner,

@@ -1,1 +1,1 @@
-"""Parsl's ``parsl.providers.aws`` package path."""
+"""Parsl's ``parsl.providers.aws`` package: blocks on Amazon EC2 (extra ``plait[aws]``)."""

@@ -1,1 +1,1 @@
-"""Parsl's ``parsl.providers.azure`` package path."""
+"""Parsl's ``parsl.providers.azure`` package: blocks on Azure VMs (extra ``plait[azure]``)."""

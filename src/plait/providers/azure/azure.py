@@ -1,9 +1,5 @@
-"""Parsl's ``parsl.providers.azure.azure`` path: AzureProvider, once plait.providers has it."""
+"""Parsl's ``parsl.providers.azure.azure`` path: AzureProvider."""
 
-from plait._pending import PROVIDER_HINT, resolve_later
+from plait.providers.azure._provider import AzureProvider as AzureProvider
 
-__all__ = ["AzureProvider"]  # noqa: F822 - resolved by __getattr__
-
-
-def __getattr__(name: str) -> object:
-    return resolve_later(__name__, name, __all__, "plait.providers", PROVIDER_HINT)
+__all__ = ["AzureProvider"]

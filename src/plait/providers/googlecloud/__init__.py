@@ -1,1 +1,1 @@
-"""Parsl's ``parsl.providers.googlecloud`` package path."""
+"""Parsl's ``parsl.providers.googlecloud`` package: Compute Engine (``plait[googlecloud]``)."""

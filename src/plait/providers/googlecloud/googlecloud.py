@@ -1,10 +1,5 @@
-"""Parsl's ``parsl.providers.googlecloud.googlecloud`` path: GoogleCloudProvider,
-once plait.providers has it."""
+"""Parsl's ``parsl.providers.googlecloud.googlecloud`` path: GoogleCloudProvider."""
 
-from plait._pending import PROVIDER_HINT, resolve_later
+from plait.providers.googlecloud._provider import GoogleCloudProvider as GoogleCloudProvider
 
-__all__ = ["GoogleCloudProvider"]  # noqa: F822 - resolved by __getattr__
-
-
-def __getattr__(name: str) -> object:
-    return resolve_later(__name__, name, __all__, "plait.providers", PROVIDER_HINT)
+__all__ = ["GoogleCloudProvider"]

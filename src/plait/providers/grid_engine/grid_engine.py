@@ -1,10 +1,5 @@
-"""Parsl's ``parsl.providers.grid_engine.grid_engine`` path: GridEngineProvider,
-once plait.providers has it."""
+"""Parsl's ``parsl.providers.grid_engine.grid_engine`` path: GridEngineProvider."""
 
-from plait._pending import PROVIDER_HINT, resolve_later
+from plait.providers._gridengine import GridEngineProvider as GridEngineProvider
 
-__all__ = ["GridEngineProvider"]  # noqa: F822 - resolved by __getattr__
-
-
-def __getattr__(name: str) -> object:
-    return resolve_later(__name__, name, __all__, "plait.providers", PROVIDER_HINT)
+__all__ = ["GridEngineProvider"]

@@ -1,1 +1,1 @@
-"""Parsl's ``parsl.providers.kubernetes`` package path."""
+"""Parsl's ``parsl.providers.kubernetes`` package: blocks as pods (extra ``plait[kubernetes]``)."""

@@ -1,9 +1,5 @@
-"""Parsl's ``parsl.providers.lsf.lsf`` path: LSFProvider, once plait.providers has it."""
+"""Parsl's ``parsl.providers.lsf.lsf`` path: LSFProvider."""
 
-from plait._pending import PROVIDER_HINT, resolve_later
+from plait.providers._lsf import LSFProvider as LSFProvider
 
-__all__ = ["LSFProvider"]  # noqa: F822 - resolved by __getattr__
-
-
-def __getattr__(name: str) -> object:
-    return resolve_later(__name__, name, __all__, "plait.providers", PROVIDER_HINT)
+__all__ = ["LSFProvider"]

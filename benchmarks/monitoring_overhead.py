@@ -1,0 +1,140 @@
+#!/usr/bin/env python3
+"""Monitoring on vs off: no-op tasks on threads and on the pilot executor, plait and Parsl.
+
+    python benchmarks/monitoring_overhead.py [--quick] [--out results.jsonl]
+
+Runs every (library, executor, monitoring) case in a fresh subprocess: plait with this
+interpreter, Parsl 2026.10 with /work/venvs/parsl/bin/python (skipped if absent). Each case
+loads a config, submits N no-op tasks and waits for all of them, three times (median), then
+times cleanup (with monitoring: until the database has everything). Both libraries use their
+MonitoringHub defaults (SQLite in the run directory, resource monitoring on, 30 s interval).
+Prints a table of tasks/s and the on/off ratio per library and executor; appends JSON lines.
+The script uses only the API both libraries share, so the same code measures both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+# Parsl 2026.10.26 with its monitoring extra (SQLAlchemy); /work/venvs/parsl has no SQLAlchemy
+PARSL_PY = os.environ.get("PARSL_PY", "/work/venvs/i17-parsl-monitoring/bin/python")
+CHILD = "RESULT_JSON "
+
+
+def child(lib: str, executor: str, monitoring: bool, n: int, repeats: int) -> None:
+    """One case, in this process: print one RESULT_JSON line."""
+    if lib == "parsl":  # HTEX starts its helpers by name from the venv's bin directory
+        os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"]
+        import parsl as L
+        from parsl.monitoring import MonitoringHub
+        from parsl.providers import LocalProvider
+    else:
+        import plait as L
+        from plait.monitoring import MonitoringHub
+        from plait.providers import LocalProvider
+    run_dir = tempfile.mkdtemp(prefix=f"mon-{lib}-{executor}-")
+    if executor == "threads":
+        ex = L.ThreadPoolExecutor(max_threads=2)
+    else:
+        ex = L.HighThroughputExecutor(max_workers_per_node=2, address="127.0.0.1",
+                                      provider=LocalProvider(init_blocks=1, max_blocks=1))
+    hub = MonitoringHub() if monitoring else None
+    config = L.Config(executors=[ex], run_dir=run_dir, monitoring=hub, strategy="none",
+                      initialize_logging=False)
+
+    @L.python_app
+    def noop():
+        return 7
+
+    dfk = L.load(config)
+    try:
+        assert all(f.result() == 7 for f in [noop() for _ in range(min(n, 500))])  # warm up
+        rates = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            futures = [noop() for _ in range(n)]
+            for f in futures:
+                f.result()
+            rates.append(n / (time.perf_counter() - t0))
+            del futures
+    finally:
+        t0 = time.perf_counter()
+        dfk.cleanup()
+        cleanup_s = time.perf_counter() - t0
+        if lib == "parsl":
+            L.clear()
+    db = os.path.join(run_dir, "monitoring.db")
+    print(CHILD + json.dumps({
+        "lib": lib, "executor": executor, "monitoring": monitoring, "tasks": n,
+        "repeats": repeats, "tasks_per_s": statistics.median(rates), "all": rates,
+        "cleanup_s": cleanup_s,
+        "db_bytes": os.path.getsize(db) if os.path.exists(db) else None}), flush=True)
+
+
+def run_case(python: str, lib: str, executor: str, monitoring: bool, n: int,
+             repeats: int) -> dict | None:
+    args = [python, os.path.abspath(__file__), "--child", lib, executor,
+            "on" if monitoring else "off", str(n), str(repeats)]
+    out = subprocess.run(args, capture_output=True, text=True, timeout=1800)
+    for line in out.stdout.splitlines():
+        if line.startswith(CHILD):
+            return json.loads(line[len(CHILD):])
+    print(f"{lib} {executor} monitoring={monitoring} failed:\n{out.stderr[-3000:]}",
+          file=sys.stderr)
+    return None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--out", default=None, help="append JSON lines here")
+    parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        lib, executor, mon, n, repeats = args.child
+        child(lib, executor, mon == "on", int(n), int(repeats))
+        return
+    sizes = {("plait", "threads"): 50_000, ("plait", "htex"): 20_000,
+             ("parsl", "threads"): 5_000, ("parsl", "htex"): 3_000}
+    libs = [("plait", sys.executable)] + ([("parsl", PARSL_PY)] if os.path.exists(PARSL_PY)
+                                          else [])
+    load = os.getloadavg()
+    results = []
+    for lib, python in libs:
+        for executor in ("threads", "htex"):
+            n = sizes[(lib, executor)] // (10 if args.quick else 1)
+            for monitoring in (False, True):
+                r = run_case(python, lib, executor, monitoring, n, 3)
+                if r:
+                    r["load_before"] = load
+                    results.append(r)
+                    print(f"{lib:6} {executor:8} monitoring {'on ' if monitoring else 'off'} "
+                          f"{r['tasks_per_s']:10.0f} tasks/s  cleanup {r['cleanup_s']:.2f} s",
+                          flush=True)
+    print(f"\nload average before: {load[0]:.2f}, after: {os.getloadavg()[0]:.2f}")
+    print(f"{'library':8} {'executor':9} {'off':>9} {'on':>9} {'off/on':>7}")
+    for lib, _ in libs:
+        for executor in ("threads", "htex"):
+            pair = {r["monitoring"]: r for r in results
+                    if r["lib"] == lib and r["executor"] == executor}
+            if len(pair) == 2:
+                off, on = pair[False]["tasks_per_s"], pair[True]["tasks_per_s"]
+                print(f"{lib:8} {executor:9} {off:9.0f} {on:9.0f} {off / on:7.2f}x")
+    if args.out:
+        with open(args.out, "a") as fh:
+            for r in results:
+                fh.write(json.dumps({"bench": "monitoring_overhead", "python":
+                                     platform.python_version(), "cpus": os.cpu_count(),
+                                     **r}) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,156 @@
+"""GridEngineProvider: blocks are (Son of) Grid Engine jobs (qsub / qstat / qdel).
+
+Tested against a real Grid Engine (Debian's gridengine 8.1.9, services/gridengine.sh).
+``qstat`` lists the user's live jobs; a job that ended leaves it, and ``qacct -j`` then
+says how it ended ("failed 37 : qmaster enforced h_rt ..." is a walltime kill).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, ClassVar
+
+from plait.launchers import Launcher, SingleNodeLauncher
+from plait.providers._cluster import ClusterProvider, LossCause, SchedulerError
+from plait.providers._jobs import JobState, JobStatus
+from plait.transport import Transport, TransportError
+
+S = JobState
+
+
+def _ge_states() -> dict[str, JobState]:
+    """qstat(1)'s job states: combinations of d, E, h, r, R, s, S, t, T, w, q."""
+    table: dict[str, JobState] = {}
+    for state in ("qw", "hqw", "hRwq", "Rq", "hRq"):
+        table[state] = S.HELD if state.startswith("h") else S.PENDING
+    for state in ("r", "t", "Rr", "Rt"):
+        table[state] = S.RUNNING
+    for state in ("s", "ts", "S", "tS", "T", "tT", "Rs", "Rts", "RS", "RtS", "RT", "RtT"):
+        table[state] = S.HELD
+    for state in ("Eqw", "Ehqw", "EhRqw"):
+        table[state] = S.FAILED  # an error state: the job stays until deleted
+    for state in ("dr", "dt", "dRr", "dRt", "ds", "dS", "dT", "dRs", "dRS", "dRT", "dqw"):
+        table[state] = S.RUNNING  # being deleted: its processes may still run
+    table["ending"] = S.RUNNING  # left qstat, not yet in the accounting file
+    table["ended(h_rt)"] = S.TIMEOUT
+    table["ended(failed)"] = S.FAILED
+    table["ended"] = S.COMPLETED
+    return table
+
+
+GE_STATES = _ge_states()
+# how long a job that left qstat may lack an accounting record before it counts as ended
+_ACCOUNTING_WAIT = 60.0
+
+TEMPLATE = """#!/bin/bash
+#$$ -S /bin/bash
+#$$ -N ${jobname}
+#$$ -o ${stdout}
+#$$ -e ${stderr}
+#$$ -l h_rt=${walltime}
+${directives}${scheduler_options}
+${worker_init}
+export JOBNAME="${jobname}"
+
+${user_script}
+"""
+
+
+class GridEngineProvider(ClusterProvider):
+    """Submit blocks to Grid Engine (Parsl's ``GridEngineProvider``, same parameters).
+
+    Args:
+        queue: ``-q``.
+        transport, and ClusterProvider's plait options.
+
+    Scripts are submitted as scripts (``qsub -terse script``): Grid Engine re-splits the
+    arguments of ``qsub -b y`` binaries.
+    """
+
+    scheduler: ClassVar[str] = "gridengine"
+    template: ClassVar[str] = TEMPLATE
+    states: ClassVar[dict[str, JobState]] = GE_STATES
+    loss_causes: ClassVar[dict[str, LossCause]] = {"ended(h_rt)": "walltime"}
+
+    def __init__(
+        self, nodes_per_block: int = 1, init_blocks: int = 1, min_blocks: int = 0,
+        max_blocks: int = 1, parallelism: float = 1, walltime: str = "00:10:00",
+        scheduler_options: str = "", worker_init: str = "", launcher: Launcher | None = None,
+        cmd_timeout: int = 60, queue: str | None = None, transport: Transport | None = None,
+        **options: Any,
+    ) -> None:
+        self.queue = queue
+        super().__init__(
+            "gridengine", nodes_per_block, init_blocks, min_blocks, max_blocks, parallelism,
+            walltime, launcher if launcher is not None else SingleNodeLauncher(),
+            cmd_timeout=cmd_timeout, worker_init=worker_init, transport=transport,
+            scheduler_options=scheduler_options, **options)
+
+    def _template_values(
+        self, tasks_per_node: int, job_name: str, script_path: str,
+    ) -> dict[str, object]:
+        return {"directives": f"#$ -q {self.queue}\n" if self.queue else ""}
+
+    def _submit_command(self, script_path: str) -> str:
+        return f"qsub -terse {self._quote(script_path)}"
+
+    def _job_id_from(self, stdout: str) -> str | None:
+        lines = stdout.strip().splitlines()
+        return lines[-1].strip().split(".")[0] if lines else None
+
+    def _status_command(self, job_ids: list[str]) -> str:
+        return "qstat"  # every live job of this user, in one table
+
+    def _parse_status(self, code: int, stdout: str, stderr: str) -> dict[str, tuple[str, str]]:
+        if code != 0:
+            raise SchedulerError(f"qstat exited with {code}: {stderr.strip()[-500:]}")
+        found = {}
+        for line in stdout.splitlines():
+            cols = line.split()
+            if len(cols) >= 5 and cols[0].isdigit():
+                found[cols[0]] = (cols[4], "")
+        return found
+
+    def _missing_status(self, job_id: str) -> JobStatus:
+        """The job left qstat: ``qacct -j`` says how it ended (once its record is written,
+        within the accounting flush time; until then, and for at most a minute, the job
+        counts as still ending)."""
+        native, detail = "ended", "no longer listed by qstat"
+        record = self.resources[job_id]
+        try:
+            code, out, _ = self.execute_wait(f"qacct -j {job_id}")
+        except TransportError:
+            code, out = 1, ""
+        if code != 0:
+            first = record.setdefault("missing_since", time.monotonic())
+            if time.monotonic() - first < _ACCOUNTING_WAIT:
+                native = "ending"
+        else:
+            fields = {}
+            for line in out.splitlines():
+                key, _, value = line.partition(" ")
+                fields[key] = value.strip()
+            failed, exit_status = fields.get("failed", "0"), fields.get("exit_status", "")
+            detail = f"failed {failed}, exit_status {exit_status}".strip()
+            if failed.startswith("37") and "h_rt" in failed:
+                native = "ended(h_rt)"
+            elif not failed.startswith("0"):
+                native = "ended(failed)"
+        return self._to_status(job_id, native, detail)
+
+    def _to_status(self, job_id: str, native: str, detail: str) -> JobStatus:
+        status = super()._to_status(job_id, native, detail)
+        if native.startswith("E") and job_id not in self._cancelled:
+            # An error state keeps the job in the queue until someone deletes it.
+            self._delete_errored(job_id)
+        return status
+
+    def _delete_errored(self, job_id: str) -> None:
+        self._cancelled.setdefault(job_id, 0.0)
+        try:
+            self.execute_wait(f"qdel {job_id}")
+        except TransportError as exc:
+            self.resources[job_id]["delete_error"] = str(exc)
+
+    def _cancel_command(self, job_ids: list[str]) -> str:
+        return f"qdel {' '.join(job_ids)}"

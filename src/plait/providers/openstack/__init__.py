@@ -1,0 +1,1 @@
+"""OpenStack clouds (Nova; Jetstream2 and others): extra ``plait[openstack]``."""
