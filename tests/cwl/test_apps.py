@@ -47,7 +47,8 @@ def test_tool_takes_a_datafuture_and_its_output_file_feeds_a_python_app(
     assert Path(result["report"]["path"]).parent.parent.name.startswith("wc-")
     report = wc.files(counted)["report"]
     assert read_text(inputs=[report]).result(timeout=60).strip() == "7"
-    assert report.result(timeout=5).filepath == result["report"]["path"]
+    alias = Path(report.result(timeout=5).filepath)        # a path fixed at the call
+    assert alias.name == "report" and alias.samefile(result["report"]["path"])
 
 
 def test_cwl_output_feeds_another_cwl_call(dfk: DataFlowKernel) -> None:

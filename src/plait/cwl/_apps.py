@@ -17,7 +17,8 @@ import functools
 import itertools
 import os
 import threading
-from collections.abc import Sequence
+import weakref
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
 from typing import Any
 
@@ -103,9 +104,13 @@ class CWLApp:
         self.__name__ = shortname(process.tool["id"]).removesuffix(".cwl") or "cwl"
         self._inputs = {shortname(i["id"]): i for i in process.tool["inputs"]}
         self.outputs = [shortname(o["id"]) for o in process.tool["outputs"]]
+        #: outputs of type File: each gets a fixed alias path per call (see ``files``)
+        self.file_outputs = [shortname(o["id"]) for o in process.tool["outputs"]
+                             if o.get("type") == "File"]
         # per kernel (by run id, which is never reused): the call's two join apps, and the
         # tools' apps (see Engine); entries of cleaned-up kernels are dropped
         self._per_kernel: dict[str, tuple[Any, Any, dict[int, Any]]] = {}
+        self._calls: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
 
     @property
     def inputs(self) -> dict[str, str]:
@@ -139,7 +144,9 @@ class CWLApp:
         outcome: Future[Any] = Future()
         started = start(self, dfk, template, call_dir, _Hidden(outcome), *futures)
         started.add_done_callback(functools.partial(_settle, outcome))
-        return finish(outcome, final, call_dir)
+        result = finish(outcome, final, call_dir)
+        self._calls[result] = call_dir
+        return result
 
     def _check(self, inputs: dict[str, Any]) -> None:
         unknown = sorted(set(inputs) - set(self._inputs))
@@ -185,22 +192,18 @@ class CWLApp:
     def files(self, future: Any) -> dict[str, DataFuture]:
         """DataFutures for the File outputs of one call of this app, by output name.
 
-        Each completes with a :class:`plait.File` at the output's final path when the call
-        does (and fails if it fails), so Python apps can take it in ``inputs=[...]`` and
-        other CWL apps as a File input. Only outputs of type ``File`` (not optional, not
-        arrays) are included.
+        Each names a path fixed at the call, ``<call dir>/files/<output name>``, which the
+        call links to the output's final file when it completes (and fails if the call
+        fails), so Python apps can take it in ``inputs=[...]`` and staging sees a path that
+        is known up front. Only outputs of type ``File`` (not optional, not arrays) are
+        included; for other CWL calls, pass ``future["name"]`` (the CWL File object).
         """
-        from cwltool.process import shortname
-
-        result: dict[str, DataFuture] = {}
-        for out in self.process.tool["outputs"]:
-            if out.get("type") != "File":
-                continue
-            name = shortname(out["id"])
-            placeholder = File(os.path.join("<pending>", self.__name__, name))
-            future.add_done_callback(_filler(placeholder, name))  # before the DataFuture's
-            result[name] = DataFuture(future, placeholder, getattr(future, "tid", None))
-        return result
+        call_dir = self._calls.get(future)
+        if call_dir is None:
+            raise CWLError(f"{future!r} is not the future of a call of {self!r}")
+        return {name: DataFuture(future, File(os.path.join(call_dir, "files", name)),
+                                 getattr(future, "tid", None))
+                for name in self.file_outputs}
 
     def __repr__(self) -> str:
         return f"<CWLApp {self.__name__} from {self.source}>"
@@ -333,7 +336,24 @@ def relocate(final: str, call_dir: str, outputs: dict[str, Any]) -> dict[str, An
         shutil.rmtree(os.path.join(call_dir, leftover), ignore_errors=True)
     visit_class(moved, ("File",), MutationManager().unset_generation)
     _add_paths(moved)
+    _link_aliases(moved, os.path.join(call_dir, "files"))
     return dict(moved)
+
+
+def _link_aliases(outputs: Mapping[str, Any], aliases: str) -> None:
+    """``aliases/<name>`` for each single File output: a hard link (a copy across file
+    systems), the path ``CWLApp.files`` promised before the call ran."""
+    import shutil
+
+    for name, value in outputs.items():
+        if not (isinstance(value, dict) and value.get("class") == "File" and value.get("path")):
+            continue
+        os.makedirs(aliases, exist_ok=True)
+        alias = os.path.join(aliases, name)
+        try:
+            os.link(value["path"], alias)
+        except OSError:
+            shutil.copyfile(value["path"], alias)
 
 
 def _add_paths(value: Any) -> None:
@@ -350,12 +370,3 @@ def _add_paths(value: Any) -> None:
             _add_paths(v)
 
 
-def _filler(placeholder: File, name: str) -> Any:
-    def fill(fut: Future[Any]) -> None:
-        if fut.cancelled() or fut.exception() is not None:
-            return
-        value = (fut.result() or {}).get(name)
-        if isinstance(value, dict) and value.get("path"):
-            File.__init__(placeholder, value["path"])
-
-    return fill
