@@ -71,6 +71,15 @@ def test_workflow_scatter_runs_each_job_as_a_task(dfk: DataFlowKernel) -> None:
     assert launched.count("cwl_step") == 2      # one task per step
 
 
+def test_cachedir_reuses_a_job_across_calls(dfk: DataFlowKernel, tmp_path: Path) -> None:
+    echo = load_tool(DATA / "echo.cwl", cachedir=tmp_path / "cache")
+    first = echo(message="again").result(timeout=60)
+    second = echo(message="again").result(timeout=60)
+    assert Path(first["out"]["path"]).read_text() == Path(second["out"]["path"]).read_text()
+    assert first["out"]["path"] != second["out"]["path"]        # each call has its outputs
+    assert len(list((tmp_path / "cache").glob("*.status"))) == 1  # one job ran
+
+
 def test_missing_and_unknown_inputs_fail_at_the_call(dfk: DataFlowKernel) -> None:
     wc = load_tool(DATA / "wc.cwl")
     with pytest.raises(CWLInputError, match=r"input 'infile' \(type File\) is missing"):

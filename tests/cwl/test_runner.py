@@ -46,6 +46,15 @@ def test_cwl_runner_script_takes_cwltool_arguments(tmp_path: Path) -> None:
     assert run([str(RUNNER), "--version"], tmp_path).stdout.startswith("plait-cwl-runner")
 
 
+def test_cachedir_reuses_jobs_across_runs(tmp_path: Path) -> None:
+    args = ["--cachedir", str(tmp_path / "cache"), str(DATA / "echo.cwl"), "--message", "hi"]
+    first = run([str(RUNNER), "--outdir", str(tmp_path / "a"), *args], tmp_path)
+    second = run([str(RUNNER), "--outdir", str(tmp_path / "b"), *args], tmp_path)
+    assert first.returncode == second.returncode == 0, first.stderr + second.stderr
+    assert "Using cached output" not in first.stderr and "Using cached output" in second.stderr
+    assert (tmp_path / "b" / "out.txt").read_text() == "hi\n"
+
+
 def test_failed_step_names_step_command_exit_code_and_stderr(tmp_path: Path) -> None:
     out = plait_cwl_run(str(DATA / "fail-wf.cwl"), cwd=tmp_path)
     assert out.returncode == 1

@@ -28,7 +28,8 @@ from plait.data import DataFuture, File
 
 
 def load_tool(path: str | os.PathLike[str], *, executors: str | Sequence[str] = "all",
-              data_flow_kernel: Any = None) -> CWLApp:
+              data_flow_kernel: Any = None,
+              cachedir: str | os.PathLike[str] | None = None) -> CWLApp:
     """Load a CWL CommandLineTool, ExpressionTool or Workflow as an app.
 
     Args:
@@ -36,15 +37,19 @@ def load_tool(path: str | os.PathLike[str], *, executors: str | Sequence[str] = 
             ``$graph``).
         executors: labels of the executors its jobs may run on.
         data_flow_kernel: the kernel to submit to (default: the loaded one, at call time).
+        cachedir: keep each job's outputs here and reuse them when the same tool runs on
+            the same inputs again, in this run or a later one (cwltool's ``--cachedir``;
+            a tool with ``WorkReuse: {enableReuse: false}`` always runs).
 
     Raises:
         CWLValidationError: the document is invalid; the message has file:line:col.
     """
-    return CWLApp(_load(path), os.fspath(path), executors, data_flow_kernel)
+    return CWLApp(_load(path), os.fspath(path), executors, data_flow_kernel, cachedir)
 
 
 def load_workflow(path: str | os.PathLike[str], *, executors: str | Sequence[str] = "all",
-                  data_flow_kernel: Any = None) -> CWLApp:
+                  data_flow_kernel: Any = None,
+                  cachedir: str | os.PathLike[str] | None = None) -> CWLApp:
     """Load a CWL Workflow as an app; each step (and scattered job) runs as its own task.
 
     Arguments as for :func:`load_tool`. Raises CWLError if the document is not a Workflow.
@@ -53,7 +58,7 @@ def load_workflow(path: str | os.PathLike[str], *, executors: str | Sequence[str
     if process.tool.get("class") != "Workflow":
         raise CWLError(f"{os.fspath(path)} is a {process.tool.get('class')}, not a Workflow: "
                        "use plait.cwl.load_tool for it")
-    return CWLApp(process, os.fspath(path), executors, data_flow_kernel)
+    return CWLApp(process, os.fspath(path), executors, data_flow_kernel, cachedir)
 
 
 def _load(path: str | os.PathLike[str]) -> Any:
@@ -89,17 +94,18 @@ def _quiet_cwltool() -> None:
         _logger.setLevel(logging.WARNING)
 
 
-_calls = itertools.count()
+_call_numbers = itertools.count()
 
 
 class CWLApp:
     """A CWL process as an app: call it with keyword inputs to get an AppFuture."""
 
     def __init__(self, process: Any, source: str, executors: str | Sequence[str],
-                 data_flow_kernel: Any) -> None:
+                 data_flow_kernel: Any, cachedir: str | os.PathLike[str] | None = None) -> None:
         from cwltool.process import shortname
 
         self.process, self.source = process, source
+        self.cachedir = os.path.abspath(cachedir) if cachedir is not None else None
         self.executors, self.data_flow_kernel = executors, data_flow_kernel
         self.__name__ = shortname(process.tool["id"]).removesuffix(".cwl") or "cwl"
         self._inputs = {shortname(i["id"]): i for i in process.tool["inputs"]}
@@ -114,7 +120,7 @@ class CWLApp:
 
     @property
     def inputs(self) -> dict[str, str]:
-        """Input names and their CWL types (``?`` marks optional ones)."""
+        """Input names and their CWL types (an optional one reads ``null | type``)."""
         from plait.cwl._engine import _type_name
 
         return {name: _type_name(i.get("type")) for name, i in self._inputs.items()}
@@ -136,7 +142,7 @@ class CWLApp:
         start, finish, _ = self._apps_for(dfk)
         futures: list[Future[Any]] = []
         template = _extract_futures(inputs, futures)
-        call_dir = os.path.join(dfk.run_dir, "cwl", f"{self.__name__}-{next(_calls)}")
+        call_dir = os.path.join(dfk.run_dir, "cwl", f"{self.__name__}-{next(_call_numbers)}")
         final = (os.path.abspath(outdir) if outdir is not None
                  else os.path.join(call_dir, "outputs"))
         # `outcome` receives whichever future decides the call: the engine's (its outputs or
@@ -168,6 +174,9 @@ class CWLApp:
         context = RuntimeContext({"basedir": os.getcwd(), "toplevel": True})
         context.tmp_outdir_prefix = os.path.join(call_dir, "jobs", "job-")
         context.tmpdir_prefix = os.path.join(call_dir, "tmp", "tmp-")
+        if self.cachedir is not None:
+            os.makedirs(self.cachedir, exist_ok=True)
+            context.cachedir = self.cachedir
         for prefix in (context.tmp_outdir_prefix, context.tmpdir_prefix):
             os.makedirs(os.path.dirname(prefix), exist_ok=True)
         engine_name = container_engine(context)
