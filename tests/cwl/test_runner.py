@@ -107,6 +107,19 @@ def test_config_runs_the_jobs_on_the_pilot_executor(tmp_path: Path) -> None:
     assert logs, "the pilot executor's logs are in the config's run_dir"
 
 
+@pytest.mark.parametrize("content,message", [
+    ("config = 3\n", "must define `config = plait.Config(...)`; it defines int"),
+    ("import no_such_module\n", "failed: ModuleNotFoundError"),
+])
+def test_bad_config_file_is_named_before_anything_runs(tmp_path: Path, content: str,
+                                                       message: str) -> None:
+    config = tmp_path / "bad_config.py"
+    config.write_text(content)
+    out = plait_cwl_run("--config", str(config), str(DATA / "echo.cwl"), cwd=tmp_path)
+    assert out.returncode == 1
+    assert "bad_config.py" in out.stderr and message in out.stderr
+
+
 def test_plait_cwl_without_subcommand_prints_usage(tmp_path: Path) -> None:
     out = run([sys.executable, "-m", "plait", "cwl"], tmp_path)
     assert out.returncode == 2
