@@ -106,6 +106,18 @@ def test_failed_tool_error_names_command_exit_code_and_streams(dfk: DataFlowKern
     assert (again.step, again.exitcode, again.stderr) == (failure.step, 3, failure.stderr)
 
 
+def test_first_failure_is_reported_and_jobs_not_started_are_cancelled(
+        dfk: DataFlowKernel) -> None:
+    wf = load_workflow(DATA / "scatter-maybe-fail.cwl")
+    ended: list[str] = []
+    dfk.subscribe(lambda e: ended.append(e.new.name) if e.func_name == "cwl_tool" and
+                  e.new.name in ("exec_done", "failed", "cancelled") else None)
+    with pytest.raises(CWLStepFailed, match="exit code: 5"):  # not a cancelled sibling
+        wf(messages=["bad"] + ["ok"] * 11).result(timeout=120)
+    assert ended.count("failed") == 1
+    assert ended.count("cancelled") >= 1     # 4 threads: most of the 11 had not started
+
+
 def test_docker_requirement_without_engine_fails_the_call(dfk: DataFlowKernel) -> None:
     with pytest.raises(CWLUnsupportedRequirement, match="no working container engine"):
         load_tool(DATA / "docker.cwl")().result(timeout=60)

@@ -300,26 +300,29 @@ def cwl_call(app: CWLApp, dfk: Any, template: Any, call_dir: str, outcome: _Hidd
     """The body of a call (internal thread): inputs are ready, submit the process."""
     values = _fill(template, resolved)
     job = {name: to_cwl(v, app._inputs[name].get("type")) for name, v in values.items()}
-    outputs = app.engine(dfk, call_dir).run(app.process, job)
-    outputs.add_done_callback(functools.partial(_settle, outcome.future))
+    engine = app.engine(dfk, call_dir)
+    outputs = engine.run(app.process, job)
+    outputs.add_done_callback(functools.partial(_settle, outcome.future, engine=engine))
     return outputs
 
 
 _SETTLE_LOCK = threading.Lock()
 
 
-def _settle(outcome: Future[Any], decided_by: Future[Any]) -> None:
+def _settle(outcome: Future[Any], decided_by: Future[Any], engine: Any = None) -> None:
     with _SETTLE_LOCK:
         if outcome.done():
             return
-        outcome.set_result(decided_by)
+        outcome.set_result((decided_by, engine))
 
 
-def cwl_finish(decided_by: Future[Any], final: str, call_dir: str) -> Future[Any]:
-    """The last task of a call: raise the tool's own error, or move the outputs in place."""
+def cwl_finish(decided: tuple[Future[Any], Any], final: str, call_dir: str) -> Future[Any]:
+    """The last task of a call: raise the first job's own error, or move the outputs."""
+    decided_by, engine = decided
     exc = decided_by.exception()
     if exc is not None:
-        raise getattr(exc, "root_cause", None) or exc
+        first = engine.first_failure if engine is not None else None
+        raise first or getattr(exc, "root_cause", None) or exc
     return _done(relocate(final, call_dir, decided_by.result()))
 
 

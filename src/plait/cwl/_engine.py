@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import math
 import os
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -132,6 +133,12 @@ class Engine:
         self._executors = executors
         self._step = join_app(data_flow_kernel=dfk)(cwl_step)
         self._compute = join_app(data_flow_kernel=dfk)(cwl_compute)
+        #: the first job that failed (what a run reports); with on_error "stop" (cwltool's
+        #: default) the jobs not started yet are then cancelled
+        self.first_failure: BaseException | None = None
+        self._stop_on_error = getattr(context, "on_error", "stop") != "continue"
+        self._pending: set[Any] = set()
+        self._lock = threading.Lock()
 
     # -- processes ---------------------------------------------------------------------------
     def run(self, process: Any, job_order: dict[str, Any], name: str | None = None,
@@ -162,8 +169,23 @@ class Engine:
                 ignore_for_cache=["settings", "mutations"])(ToolTask(ref))
         spec = self._resources(process)
         extra = {"parsl_resource_specification": spec} if spec else {}
-        return app(job_order, reuse_key=self._reuse_key(job_order), settings=self.settings,
-                   mutations=self.mutations, toplevel=toplevel, **extra)
+        fut = app(job_order, reuse_key=self._reuse_key(job_order), settings=self.settings,
+                  mutations=self.mutations, toplevel=toplevel, **extra)
+        with self._lock:
+            self._pending.add(fut)
+        fut.add_done_callback(self._job_done)
+        return fut
+
+    def _job_done(self, fut: Any) -> None:
+        with self._lock:
+            self._pending.discard(fut)
+            failed = not fut.cancelled() and fut.exception() is not None
+            first = failed and self.first_failure is None
+            if first:
+                self.first_failure = fut.exception()
+            stop = list(self._pending) if first and self._stop_on_error else []
+        for other in stop:  # outside the lock: cancelling runs the kernel's callbacks
+            other.cancel()
 
     def _reuse_key(self, job_order: Mapping[str, Any]) -> tuple[Any, ...]:
         """What besides the input object decides a job's result, for plait's memoization

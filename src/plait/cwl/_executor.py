@@ -101,20 +101,19 @@ def run_on_plait(process: Any, job_order: Any, runtime_context: Any, config: Any
             failure = exc
     if failure is None:
         return outputs, "success"
-    root_cause = getattr(failure, "root_cause", None) or failure
+    root_cause = engine.first_failure or getattr(failure, "root_cause", None) or failure
     if isinstance(root_cause, CWLUnsupportedRequirement):
         if runtime_context.rm_tmpdir:  # cwltool skips its clean-up when we raise
             shutil.rmtree(root, ignore_errors=True)
         raise UnsupportedRequirement(str(root_cause)) from None
-    logger.error("%s", describe_failure(failure))
+    logger.error("%s", describe_failure(failure, root_cause))
     if local and runtime_context.rm_tmpdir is False:
         logger.error("plait's run directory (logs) is %s", dfk.run_dir)
     return None, "permanentFail"
 
 
-def describe_failure(failure: BaseException) -> str:
-    """The root cause of a failed run, and the chain of tasks it failed."""
-    root_cause = getattr(failure, "root_cause", None)
-    if root_cause is None or root_cause is failure:
+def describe_failure(failure: BaseException, root_cause: BaseException) -> str:
+    """What failed first, and (if it differs) the failure plait propagated to the end."""
+    if root_cause is failure:
         return f"{type(failure).__name__}: {failure}"
     return f"{root_cause}\n(plait: {failure})"
