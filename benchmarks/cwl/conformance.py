@@ -70,8 +70,12 @@ def main() -> int:
             if problem is None:
                 problem = case.find("error")
             assert problem is not None
-            text = (problem.get("message") or "") + (problem.text or "")
-            outcome = "unsupported" if "Does not support required feature" in text else "failed"
+            err = case.find("system-err")
+            text = ((problem.get("message") or "") + (problem.text or "")
+                    + (err.text if err is not None and err.text else ""))
+            unsupported = ("Does not support required feature" in text
+                           or "uses unsupported feature" in text)
+            outcome = "unsupported" if unsupported else "failed"
             if outcome == "failed":
                 failures.append(f"{case.get('file')}: {case.get('name')}")
         elif case.find("skipped") is not None:

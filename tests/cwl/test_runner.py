@@ -46,6 +46,15 @@ def test_cwl_runner_script_takes_cwltool_arguments(tmp_path: Path) -> None:
     assert run([str(RUNNER), "--version"], tmp_path).stdout.startswith("plait-cwl-runner")
 
 
+def test_cachedir_reuses_jobs_across_runs(tmp_path: Path) -> None:
+    args = ["--cachedir", str(tmp_path / "cache"), str(DATA / "echo.cwl"), "--message", "hi"]
+    first = run([str(RUNNER), "--outdir", str(tmp_path / "a"), *args], tmp_path)
+    second = run([str(RUNNER), "--outdir", str(tmp_path / "b"), *args], tmp_path)
+    assert first.returncode == second.returncode == 0, first.stderr + second.stderr
+    assert "Using cached output" not in first.stderr and "Using cached output" in second.stderr
+    assert (tmp_path / "b" / "out.txt").read_text() == "hi\n"
+
+
 def test_failed_step_names_step_command_exit_code_and_stderr(tmp_path: Path) -> None:
     out = plait_cwl_run(str(DATA / "fail-wf.cwl"), cwd=tmp_path)
     assert out.returncode == 1
@@ -96,6 +105,19 @@ def test_config_runs_the_jobs_on_the_pilot_executor(tmp_path: Path) -> None:
     assert joined.read_text() == "".join(f"m{i}\n" for i in range(6))
     logs = list((tmp_path / "runinfo").glob("*/pilot/**/*.log"))
     assert logs, "the pilot executor's logs are in the config's run_dir"
+
+
+@pytest.mark.parametrize("content,message", [
+    ("config = 3\n", "must define `config = plait.Config(...)`; it defines int"),
+    ("import no_such_module\n", "failed: ModuleNotFoundError"),
+])
+def test_bad_config_file_is_named_before_anything_runs(tmp_path: Path, content: str,
+                                                       message: str) -> None:
+    config = tmp_path / "bad_config.py"
+    config.write_text(content)
+    out = plait_cwl_run("--config", str(config), str(DATA / "echo.cwl"), cwd=tmp_path)
+    assert out.returncode == 1
+    assert "bad_config.py" in out.stderr and message in out.stderr
 
 
 def test_plait_cwl_without_subcommand_prints_usage(tmp_path: Path) -> None:

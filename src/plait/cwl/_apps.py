@@ -17,7 +17,8 @@ import functools
 import itertools
 import os
 import threading
-from collections.abc import Sequence
+import weakref
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
 from typing import Any
 
@@ -27,7 +28,8 @@ from plait.data import DataFuture, File
 
 
 def load_tool(path: str | os.PathLike[str], *, executors: str | Sequence[str] = "all",
-              data_flow_kernel: Any = None) -> CWLApp:
+              data_flow_kernel: Any = None,
+              cachedir: str | os.PathLike[str] | None = None) -> CWLApp:
     """Load a CWL CommandLineTool, ExpressionTool or Workflow as an app.
 
     Args:
@@ -35,15 +37,19 @@ def load_tool(path: str | os.PathLike[str], *, executors: str | Sequence[str] = 
             ``$graph``).
         executors: labels of the executors its jobs may run on.
         data_flow_kernel: the kernel to submit to (default: the loaded one, at call time).
+        cachedir: keep each job's outputs here and reuse them when the same tool runs on
+            the same inputs again, in this run or a later one (cwltool's ``--cachedir``;
+            a tool with ``WorkReuse: {enableReuse: false}`` always runs).
 
     Raises:
         CWLValidationError: the document is invalid; the message has file:line:col.
     """
-    return CWLApp(_load(path), os.fspath(path), executors, data_flow_kernel)
+    return CWLApp(_load(path), os.fspath(path), executors, data_flow_kernel, cachedir)
 
 
 def load_workflow(path: str | os.PathLike[str], *, executors: str | Sequence[str] = "all",
-                  data_flow_kernel: Any = None) -> CWLApp:
+                  data_flow_kernel: Any = None,
+                  cachedir: str | os.PathLike[str] | None = None) -> CWLApp:
     """Load a CWL Workflow as an app; each step (and scattered job) runs as its own task.
 
     Arguments as for :func:`load_tool`. Raises CWLError if the document is not a Workflow.
@@ -52,7 +58,7 @@ def load_workflow(path: str | os.PathLike[str], *, executors: str | Sequence[str
     if process.tool.get("class") != "Workflow":
         raise CWLError(f"{os.fspath(path)} is a {process.tool.get('class')}, not a Workflow: "
                        "use plait.cwl.load_tool for it")
-    return CWLApp(process, os.fspath(path), executors, data_flow_kernel)
+    return CWLApp(process, os.fspath(path), executors, data_flow_kernel, cachedir)
 
 
 def _load(path: str | os.PathLike[str]) -> Any:
@@ -88,28 +94,33 @@ def _quiet_cwltool() -> None:
         _logger.setLevel(logging.WARNING)
 
 
-_calls = itertools.count()
+_call_numbers = itertools.count()
 
 
 class CWLApp:
     """A CWL process as an app: call it with keyword inputs to get an AppFuture."""
 
     def __init__(self, process: Any, source: str, executors: str | Sequence[str],
-                 data_flow_kernel: Any) -> None:
+                 data_flow_kernel: Any, cachedir: str | os.PathLike[str] | None = None) -> None:
         from cwltool.process import shortname
 
         self.process, self.source = process, source
+        self.cachedir = os.path.abspath(cachedir) if cachedir is not None else None
         self.executors, self.data_flow_kernel = executors, data_flow_kernel
         self.__name__ = shortname(process.tool["id"]).removesuffix(".cwl") or "cwl"
         self._inputs = {shortname(i["id"]): i for i in process.tool["inputs"]}
         self.outputs = [shortname(o["id"]) for o in process.tool["outputs"]]
+        #: outputs of type File: each gets a fixed alias path per call (see ``files``)
+        self.file_outputs = [shortname(o["id"]) for o in process.tool["outputs"]
+                             if o.get("type") == "File"]
         # per kernel (by run id, which is never reused): the call's two join apps, and the
         # tools' apps (see Engine); entries of cleaned-up kernels are dropped
         self._per_kernel: dict[str, tuple[Any, Any, dict[int, Any]]] = {}
+        self._calls: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
 
     @property
     def inputs(self) -> dict[str, str]:
-        """Input names and their CWL types (``?`` marks optional ones)."""
+        """Input names and their CWL types (an optional one reads ``null | type``)."""
         from plait.cwl._engine import _type_name
 
         return {name: _type_name(i.get("type")) for name, i in self._inputs.items()}
@@ -131,7 +142,7 @@ class CWLApp:
         start, finish, _ = self._apps_for(dfk)
         futures: list[Future[Any]] = []
         template = _extract_futures(inputs, futures)
-        call_dir = os.path.join(dfk.run_dir, "cwl", f"{self.__name__}-{next(_calls)}")
+        call_dir = os.path.join(dfk.run_dir, "cwl", f"{self.__name__}-{next(_call_numbers)}")
         final = (os.path.abspath(outdir) if outdir is not None
                  else os.path.join(call_dir, "outputs"))
         # `outcome` receives whichever future decides the call: the engine's (its outputs or
@@ -139,7 +150,9 @@ class CWLApp:
         outcome: Future[Any] = Future()
         started = start(self, dfk, template, call_dir, _Hidden(outcome), *futures)
         started.add_done_callback(functools.partial(_settle, outcome))
-        return finish(outcome, final, call_dir)
+        result = finish(outcome, final, call_dir)
+        self._calls[result] = call_dir
+        return result
 
     def _check(self, inputs: dict[str, Any]) -> None:
         unknown = sorted(set(inputs) - set(self._inputs))
@@ -161,6 +174,9 @@ class CWLApp:
         context = RuntimeContext({"basedir": os.getcwd(), "toplevel": True})
         context.tmp_outdir_prefix = os.path.join(call_dir, "jobs", "job-")
         context.tmpdir_prefix = os.path.join(call_dir, "tmp", "tmp-")
+        if self.cachedir is not None:
+            os.makedirs(self.cachedir, exist_ok=True)
+            context.cachedir = self.cachedir
         for prefix in (context.tmp_outdir_prefix, context.tmpdir_prefix):
             os.makedirs(os.path.dirname(prefix), exist_ok=True)
         engine_name = container_engine(context)
@@ -185,22 +201,18 @@ class CWLApp:
     def files(self, future: Any) -> dict[str, DataFuture]:
         """DataFutures for the File outputs of one call of this app, by output name.
 
-        Each completes with a :class:`plait.File` at the output's final path when the call
-        does (and fails if it fails), so Python apps can take it in ``inputs=[...]`` and
-        other CWL apps as a File input. Only outputs of type ``File`` (not optional, not
-        arrays) are included.
+        Each names a path fixed at the call, ``<call dir>/files/<output name>``, which the
+        call links to the output's final file when it completes (and fails if the call
+        fails), so Python apps can take it in ``inputs=[...]`` and staging sees a path that
+        is known up front. Only outputs of type ``File`` (not optional, not arrays) are
+        included; for other CWL calls, pass ``future["name"]`` (the CWL File object).
         """
-        from cwltool.process import shortname
-
-        result: dict[str, DataFuture] = {}
-        for out in self.process.tool["outputs"]:
-            if out.get("type") != "File":
-                continue
-            name = shortname(out["id"])
-            placeholder = File(os.path.join("<pending>", self.__name__, name))
-            future.add_done_callback(_filler(placeholder, name))  # before the DataFuture's
-            result[name] = DataFuture(future, placeholder, getattr(future, "tid", None))
-        return result
+        call_dir = self._calls.get(future)
+        if call_dir is None:
+            raise CWLError(f"{future!r} is not the future of a call of {self!r}")
+        return {name: DataFuture(future, File(os.path.join(call_dir, "files", name)),
+                                 getattr(future, "tid", None))
+                for name in self.file_outputs}
 
     def __repr__(self) -> str:
         return f"<CWLApp {self.__name__} from {self.source}>"
@@ -288,26 +300,29 @@ def cwl_call(app: CWLApp, dfk: Any, template: Any, call_dir: str, outcome: _Hidd
     """The body of a call (internal thread): inputs are ready, submit the process."""
     values = _fill(template, resolved)
     job = {name: to_cwl(v, app._inputs[name].get("type")) for name, v in values.items()}
-    outputs = app.engine(dfk, call_dir).run(app.process, job)
-    outputs.add_done_callback(functools.partial(_settle, outcome.future))
+    engine = app.engine(dfk, call_dir)
+    outputs = engine.run(app.process, job)
+    outputs.add_done_callback(functools.partial(_settle, outcome.future, engine=engine))
     return outputs
 
 
 _SETTLE_LOCK = threading.Lock()
 
 
-def _settle(outcome: Future[Any], decided_by: Future[Any]) -> None:
+def _settle(outcome: Future[Any], decided_by: Future[Any], engine: Any = None) -> None:
     with _SETTLE_LOCK:
         if outcome.done():
             return
-        outcome.set_result(decided_by)
+        outcome.set_result((decided_by, engine))
 
 
-def cwl_finish(decided_by: Future[Any], final: str, call_dir: str) -> Future[Any]:
-    """The last task of a call: raise the tool's own error, or move the outputs in place."""
+def cwl_finish(decided: tuple[Future[Any], Any], final: str, call_dir: str) -> Future[Any]:
+    """The last task of a call: raise the first job's own error, or move the outputs."""
+    decided_by, engine = decided
     exc = decided_by.exception()
     if exc is not None:
-        raise getattr(exc, "root_cause", None) or exc
+        first = engine.first_failure if engine is not None else None
+        raise first or getattr(exc, "root_cause", None) or exc
     return _done(relocate(final, call_dir, decided_by.result()))
 
 
@@ -333,7 +348,24 @@ def relocate(final: str, call_dir: str, outputs: dict[str, Any]) -> dict[str, An
         shutil.rmtree(os.path.join(call_dir, leftover), ignore_errors=True)
     visit_class(moved, ("File",), MutationManager().unset_generation)
     _add_paths(moved)
+    _link_aliases(moved, os.path.join(call_dir, "files"))
     return dict(moved)
+
+
+def _link_aliases(outputs: Mapping[str, Any], aliases: str) -> None:
+    """``aliases/<name>`` for each single File output: a hard link (a copy across file
+    systems), the path ``CWLApp.files`` promised before the call ran."""
+    import shutil
+
+    for name, value in outputs.items():
+        if not (isinstance(value, dict) and value.get("class") == "File" and value.get("path")):
+            continue
+        os.makedirs(aliases, exist_ok=True)
+        alias = os.path.join(aliases, name)
+        try:
+            os.link(value["path"], alias)
+        except OSError:
+            shutil.copyfile(value["path"], alias)
 
 
 def _add_paths(value: Any) -> None:
@@ -350,12 +382,3 @@ def _add_paths(value: Any) -> None:
             _add_paths(v)
 
 
-def _filler(placeholder: File, name: str) -> Any:
-    def fill(fut: Future[Any]) -> None:
-        if fut.cancelled() or fut.exception() is not None:
-            return
-        value = (fut.result() or {}).get(name)
-        if isinstance(value, dict) and value.get("path"):
-            File.__init__(placeholder, value["path"])
-
-    return fill

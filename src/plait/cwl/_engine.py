@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import math
 import os
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -41,11 +42,12 @@ def _done(value: Any) -> Future[Any]:
 
 
 def plain(value: Any) -> Any:
-    """ruamel's commented maps, sequences and scalars as plain JSON types.
+    """ruamel's commented maps and sequences as plain dicts and lists; its strings as str.
 
     cwltool deep-copies every input object; a commented one copies its line data along,
-    which for a 1,000-element scatter input took seconds. Plain values also have a stable
-    memoization hash (WorkReuse).
+    which for a 1,000-element scatter input took seconds. Numbers keep ruamel's types: they
+    remember how they were written (``0.00001`` must not become ``1e-05`` on a command
+    line), and ``_scalar_id`` gives them a memoization hash.
     """
     kind = type(value)
     if kind is str or kind is int or kind is float or kind is bool or value is None:
@@ -54,10 +56,23 @@ def plain(value: Any) -> Any:
         return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [plain(v) for v in value]
-    for base in (bool, int, float, str):  # ruamel's ScalarFloat, DoubleQuotedScalarString...
-        if isinstance(value, base):
-            return base(value)
+    if isinstance(value, str):  # ruamel's DoubleQuotedScalarString and friends
+        return str(value)
     return value
+
+
+def _scalar_id(value: Any, output_ref: bool = False) -> bytes:
+    """Memoization identity of a ruamel number: its type and its text."""
+    return f"ruamel:{type(value).__name__}:{value!r}".encode()
+
+
+def _register_scalar_hashers() -> None:
+    from ruamel.yaml.scalarbool import ScalarBoolean
+    from ruamel.yaml.scalarfloat import ScalarFloat
+    from ruamel.yaml.scalarint import ScalarInt
+
+    for kind in (ScalarBoolean, ScalarFloat, ScalarInt):
+        id_for_memo.register(kind)(_scalar_id)
 
 
 def _merged(results: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -118,6 +133,12 @@ class Engine:
         self._executors = executors
         self._step = join_app(data_flow_kernel=dfk)(cwl_step)
         self._compute = join_app(data_flow_kernel=dfk)(cwl_compute)
+        #: the first job that failed (what a run reports); with on_error "stop" (cwltool's
+        #: default) the jobs not started yet are then cancelled
+        self.first_failure: BaseException | None = None
+        self._stop_on_error = getattr(context, "on_error", "stop") != "continue"
+        self._pending: set[Any] = set()
+        self._lock = threading.Lock()
 
     # -- processes ---------------------------------------------------------------------------
     def run(self, process: Any, job_order: dict[str, Any], name: str | None = None,
@@ -129,7 +150,7 @@ class Engine:
         job_order = plain(job_order)
         kind = process.tool.get("class")
         if kind == "Workflow":
-            return self._workflow(process, job_order, toplevel)
+            return self._workflow(process, job_order, toplevel, name if not toplevel else None)
         if kind == "Operation":
             raise CWLUnsupportedRequirement(
                 name or _steps.shortname(process.tool["id"]), "an implementation",
@@ -148,8 +169,23 @@ class Engine:
                 ignore_for_cache=["settings", "mutations"])(ToolTask(ref))
         spec = self._resources(process)
         extra = {"parsl_resource_specification": spec} if spec else {}
-        return app(job_order, reuse_key=self._reuse_key(job_order), settings=self.settings,
-                   mutations=self.mutations, toplevel=toplevel, **extra)
+        fut = app(job_order, reuse_key=self._reuse_key(job_order), settings=self.settings,
+                  mutations=self.mutations, toplevel=toplevel, **extra)
+        with self._lock:
+            self._pending.add(fut)
+        fut.add_done_callback(self._job_done)
+        return fut
+
+    def _job_done(self, fut: Any) -> None:
+        with self._lock:
+            self._pending.discard(fut)
+            failed = not fut.cancelled() and fut.exception() is not None
+            first = failed and self.first_failure is None
+            if first:
+                self.first_failure = fut.exception()
+            stop = list(self._pending) if first and self._stop_on_error else []
+        for other in stop:  # outside the lock: cancelling runs the kernel's callbacks
+            other.cancel()
 
     def _reuse_key(self, job_order: Mapping[str, Any]) -> tuple[Any, ...]:
         """What besides the input object decides a job's result, for plait's memoization
@@ -181,8 +217,9 @@ class Engine:
         return spec or None
 
     # -- workflows ---------------------------------------------------------------------------
-    def _workflow(self, workflow: Any, job_order: dict[str, Any], toplevel: bool) -> Any:
-        plan = self._plan(workflow)
+    def _workflow(self, workflow: Any, job_order: dict[str, Any], toplevel: bool,
+                  prefix: str | None) -> Any:
+        plan = self._plan(workflow, prefix)
         inputs = self.workflow_inputs(workflow, job_order, toplevel)
         futures: dict[str, Any] = {_INPUTS: _done(inputs)}
         for step in plan.steps:
@@ -212,10 +249,10 @@ class Engine:
                 inputs[inp["id"]] = None  # optional and not given
         return inputs
 
-    def _plan(self, workflow: Any) -> WorkflowPlan:
+    def _plan(self, workflow: Any, prefix: str | None) -> WorkflowPlan:
         plan = self._plans.get(id(workflow))
         if plan is None:
-            plan = self._plans[id(workflow)] = make_plan(workflow, self.context)
+            plan = self._plans[id(workflow)] = make_plan(workflow, self.context, prefix)
         return plan
 
     def step_jobs(self, plan: StepPlan, values: dict[str, Any]) -> Any:
@@ -240,8 +277,11 @@ class Engine:
         return self._compute(functools.partial(_gather, step.tool, ran, dims), *futures)
 
 
-def make_plan(workflow: Any, context: Any) -> WorkflowPlan:
-    """Order a workflow's steps so every step comes after the steps it takes inputs from."""
+def make_plan(workflow: Any, context: Any, prefix: str | None = None) -> WorkflowPlan:
+    """Order a workflow's steps so every step comes after the steps it takes inputs from.
+
+    Steps are named by their path from the top workflow (``prefix``/step).
+    """
     multiple = bool(workflow.get_requirement("MultipleInputFeatureRequirement")[0])
     plan = WorkflowPlan(workflow, multiple_inputs=multiple)
     producer: dict[str, str] = {}
@@ -261,8 +301,9 @@ def make_plan(workflow: Any, context: Any) -> WorkflowPlan:
                     raise CWLError(f"step {_steps.shortname(step.id)}: source {source} "
                                    "is neither a workflow input nor a step output")
                 deps.add(producer[source])
+        short = _steps.shortname(step.id)
         pending[step.id] = StepPlan(
-            step, _steps.shortname(step.id), sorted(deps),
+            step, f"{prefix}/{short}" if prefix else short, sorted(deps),
             _steps.Evaluator(step.tool, workflow.requirements, context), multiple,
             plan.params)
     done = {_INPUTS}
@@ -366,6 +407,7 @@ def _tool_task_id(task: ToolTask, output_ref: bool = False) -> bytes:
 
 
 id_for_memo.register(ToolTask)(_tool_task_id)
+_register_scalar_hashers()
 
 
 def cwl_step(engine: Engine, plan: StepPlan, *results: Mapping[str, Any]) -> Any:

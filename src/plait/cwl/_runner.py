@@ -46,17 +46,24 @@ def main(argv: Sequence[str] | None = None, prog: str = "plait-cwl-runner") -> i
         print(f"{prog}: the CWL support is not installed: pip install 'plait[cwl]'",
               file=sys.stderr)
         return 1
-    from plait.cwl._executor import make_executor
+    from plait.cwl._errors import CWLError
+    from plait.cwl._executor import load_config, make_executor
 
     parser = build_parser(prog)
     args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
-    config_path = args.config
+    config = None
+    if args.config is not None:
+        try:
+            config = load_config(args.config)
+        except CWLError as exc:
+            print(f"{prog}: {exc}", file=sys.stderr)
+            return 1
     del args.config
     args.parallel = True
-    # CWL allows any character in file names (conformance: `item #1.txt`); cwltool's strict
-    # check would refuse them. plait quotes every path it passes, so it relaxes the check.
+    # CWL allows any character in file names; cwltool's strict check refuses some (the
+    # conformance test `filename_with_hash_mark`), so the runner relaxes it by default.
     args.relax_path_checks = True
-    status: int = cwltool.main.main(args=args, executor=make_executor(config_path=config_path),
+    status: int = cwltool.main.main(args=args, executor=make_executor(config),
                                     versionfunc=version)
     return status
 
