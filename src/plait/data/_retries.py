@@ -11,7 +11,7 @@ from typing import TypeVar
 
 from plait.data._errors import StagingError
 
-log = logging.getLogger("plait.data._transfer")
+log = logging.getLogger(__name__)
 MAX_DELAY = 30.0
 T = TypeVar("T")
 

@@ -8,14 +8,14 @@ retries with backoff, and whole-file-or-nothing placement.
     where="submitter"  a staging task on the kernel's internal threads (the submitting
                        machine shares its file system with the workers)
 
-A subclass supplies the protocol: ``fetch(file, part)`` downloads into ``part`` and returns
-the validator, ``is_current(file, meta)`` asks the server whether a cached copy still
-matches, ``push(src, file)`` uploads. Each raises Transient (worth retrying) or Permanent.
+A subclass supplies the protocol: ``fetch(file, part, state)`` downloads into ``part`` and
+returns the validator, ``is_current(file, meta)`` asks the server whether a cached copy
+still matches, ``push(src, file)`` uploads. Each raises ``plait.data._retries.Transient``
+(worth another try) or ``Permanent``; an OSError is the local side and is not retried.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -31,8 +31,6 @@ from plait.data._staging import DataManagerAPI, Staging
 
 if TYPE_CHECKING:
     from plait.data._futures import DataFuture
-
-log = logging.getLogger(__name__)
 
 Where = Literal["worker", "pilot", "submitter"]
 WHERE: tuple[Where, ...] = ("worker", "pilot", "submitter")
