@@ -8,6 +8,7 @@ a fault in front of a path; KEY is any token a test picks so that tests do not s
     /cut/N/KEY/path       the first N requests of KEY send half the body and close
     /cutnorange/KEY/path  like /cut/1/, and the file is served without range support
     /forbidden/path       403
+    /redirect/HOST/path   302 to http://HOST:<this port>/path (HOST: 127.0.0.1 or localhost)
     /auth/TOKEN/path      the file only with "Authorization: Bearer TOKEN" or Basic auth
                           of user "plait" with password TOKEN, else 401
     /count/KEY            how many requests KEY has had (text), for tests to assert on;
@@ -66,6 +67,13 @@ class Handler(BaseHTTPRequestHandler):
         if route == "forbidden":
             return self._text(HTTPStatus.FORBIDDEN, "forbidden")
         cut, ranges = False, True
+        if route == "redirect" and len(parts) > 2:
+            port = self.server.server_address[1]
+            self.send_response(HTTPStatus.FOUND)
+            self.send_header("Location", f"http://{parts[1]}:{port}/{'/'.join(parts[2:])}")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return None
         if route == "auth" and len(parts) > 2:
             token, parts = parts[1], parts[2:]
             basic = base64.b64encode(f"plait:{token}".encode()).decode()

@@ -330,3 +330,15 @@ def test_no_credentials_is_a_401_at_once(http: Site, http_base: str, tmp_path: P
     with pytest.raises(StagingError, match="HTTP 401 Unauthorized") as info:
         fetch(f"{http_base}/auth/x/{http.key}/secret.bin", tmp_path / "a.bin", attempts=3)
     assert info.value.attempts == 1
+
+
+def test_redirects_are_followed_without_handing_credentials_to_another_host(
+        http: Site, http_base: str, tmp_path: Path) -> None:
+    http.put("secret.bin", DATA)
+    auth = {"Authorization": "Bearer t0k"}
+    same = f"{http_base}/redirect/127.0.0.1/auth/t0k/{http.key}/secret.bin"
+    fetch(same, tmp_path / "a.bin", headers=auth)
+    assert (tmp_path / "a.bin").read_bytes() == DATA
+    other = f"{http_base}/redirect/localhost/auth/t0k/{http.key}/secret.bin"
+    with pytest.raises(StagingError, match="HTTP 401"):
+        fetch(other, tmp_path / "b.bin", headers=auth)
