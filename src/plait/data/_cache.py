@@ -25,6 +25,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from plait.data._atomic import make_parent, place, write_whole
+from plait.data._errors import redact
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +84,8 @@ class Cache:
                     and _place_entry(entry, dest):
                 return True
             meta = write_whole(entry + ".data", lambda part: self._download(part, fetch))
-            meta.update(url=url, size=os.path.getsize(entry + ".data"), validated=time.time())
+            meta.update(url=redact(url), size=os.path.getsize(entry + ".data"),
+                        validated=time.time())
             _write_meta(entry, meta)
             place(entry + ".data", dest)
         self.evict()

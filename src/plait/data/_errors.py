@@ -12,9 +12,19 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from plait._errors import ConfigurationError, PlaitError
+
+_PASSWORD = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://[^/@:]*):[^/@]*@")
+
+
+def redact(url: str) -> str:
+    """``url`` with the password of its ``user:password@`` part replaced by ``***``, for
+    messages and logs."""
+    return _PASSWORD.sub(r"\1:***@", url)
+
 
 #: the URL schemes plait's bundled staging providers handle
 BUNDLED_SCHEMES = ("file", "ftp", "globus", "http", "https", "rsync", "s3", "zip")
@@ -36,7 +46,7 @@ class FileURLError(ConfigurationError, ValueError):
         self._message = problem
 
     def __str__(self) -> str:
-        return (f"File({self.url!r}): {self.problem}. Supported: "
+        return (f"File({redact(self.url)!r}): {self.problem}. Supported: "
                 f"{', '.join(self.supported)} URLs, plain paths and user@host:path.")
 
 
@@ -52,7 +62,7 @@ class NoStagingProvider(FileURLError):
         self.executor, self.direction = executor, direction
 
     def __str__(self) -> str:
-        return (f"File({self.url!r}): {self.problem}. Its providers stage: "
+        return (f"File({redact(self.url)!r}): {self.problem}. Its providers stage: "
                 f"{', '.join(self.supported)}.")
 
 
@@ -87,7 +97,7 @@ class StagingError(PlaitError):
         where = f" {'to' if self.direction == 'in' else 'from'} {self.local_path}" \
             if self.local_path else ""
         tries = "1 try" if self.attempts == 1 else f"{self.attempts} tries"
-        return (f"staging {self.direction} failed {verb} {self.url}{where} after {tries}: "
+        return (f"staging {self.direction} failed {verb} {redact(self.url)}{where} after {tries}: "
                 f"{self.cause}. Check that the URL is right and the server reachable from "
                 "where the transfer runs; no partial file was left in place.")
 

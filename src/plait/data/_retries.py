@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from plait.data._errors import StagingError
+from plait.data._errors import StagingError, redact
 
 log = logging.getLogger(__name__)
 MAX_DELAY = 30.0
@@ -46,8 +46,8 @@ def with_retries(url: str, direction: str, local_path: str | None, attempts: int
             if n < attempts:
                 delay = exc.retry_after if exc.retry_after is not None else \
                     backoff * 2 ** (n - 1) * (0.5 + random.random())
-                log.debug("staging %s %s: try %d failed (%s); next in %.2fs", direction, url,
-                          n, cause, delay)
+                log.debug("staging %s %s: try %d failed (%s); next in %.2fs", direction,
+                          redact(url), n, cause, delay)
                 time.sleep(min(delay, MAX_DELAY))  # backoff before the next try
         except Permanent as exc:
             raise StagingError(url, direction, exc.cause, n, local_path) from None
