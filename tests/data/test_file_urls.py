@@ -111,5 +111,5 @@ def test_passwords_in_urls_never_reach_messages() -> None:
     staging = str(StagingError("ftp://me:s3cret@h/x", "in", "550 no such file", 1))
     with pytest.raises(FileURLError) as info:
         File("ftp://me:s3cret@h/")
-    for text in (staging, str(info.value)):
+    for text in (staging, str(info.value), repr(info.value)):
         assert "s3cret" not in text and "ftp://me:***@h/" in text

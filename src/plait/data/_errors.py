@@ -39,6 +39,7 @@ class FileURLError(ConfigurationError, ValueError):
 
     def __init__(self, url: str, problem: str,
                  supported: Sequence[str] = BUNDLED_SCHEMES) -> None:
+        url = redact(url)  # errors are logged and pickled: no password in them
         PlaitError.__init__(self, url, problem, tuple(supported))
         self.url, self.problem, self.supported = url, problem, tuple(supported)
         self.field, self.value, self.hint = "url", url, None
@@ -46,7 +47,7 @@ class FileURLError(ConfigurationError, ValueError):
         self._message = problem
 
     def __str__(self) -> str:
-        return (f"File({redact(self.url)!r}): {self.problem}. Supported: "
+        return (f"File({self.url!r}): {self.problem}. Supported: "
                 f"{', '.join(self.supported)} URLs, plain paths and user@host:path.")
 
 
@@ -58,11 +59,11 @@ class NoStagingProvider(FileURLError):
         super().__init__(url, f"executor {executor} cannot stage {direction} this file: none "
                          "of its storage_access providers accepts it; add one that does",
                          supported)
-        self.args = (url, executor, direction, tuple(supported))
+        self.args = (self.url, executor, direction, tuple(supported))
         self.executor, self.direction = executor, direction
 
     def __str__(self) -> str:
-        return (f"File({redact(self.url)!r}): {self.problem}. Its providers stage: "
+        return (f"File({self.url!r}): {self.problem}. Its providers stage: "
                 f"{', '.join(self.supported)}.")
 
 
@@ -88,6 +89,7 @@ class StagingError(PlaitError):
 
     def __init__(self, url: str, direction: str, cause: str, attempts: int = 1,
                  local_path: str | None = None) -> None:
+        url = redact(url)  # errors are logged and pickled: no password in them
         super().__init__(url, direction, cause, attempts, local_path)
         self.url, self.direction, self.cause = url, direction, cause
         self.attempts, self.local_path = attempts, local_path
@@ -97,7 +99,7 @@ class StagingError(PlaitError):
         where = f" {'to' if self.direction == 'in' else 'from'} {self.local_path}" \
             if self.local_path else ""
         tries = "1 try" if self.attempts == 1 else f"{self.attempts} tries"
-        return (f"staging {self.direction} failed {verb} {redact(self.url)}{where} after {tries}: "
+        return (f"staging {self.direction} failed {verb} {self.url}{where} after {tries}: "
                 f"{self.cause}. Check that the URL is right and the server reachable from "
                 "where the transfer runs; no partial file was left in place.")
 
