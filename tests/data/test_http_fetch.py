@@ -342,3 +342,14 @@ def test_redirects_are_followed_without_handing_credentials_to_another_host(
     other = f"{http_base}/redirect/localhost/auth/t0k/{http.key}/secret.bin"
     with pytest.raises(StagingError, match="HTTP 401"):
         fetch(other, tmp_path / "b.bin", headers=auth)
+
+
+def test_an_unusable_cache_or_destination_is_a_staging_error(http: Site,
+                                                             tmp_path: Path) -> None:
+    url = http.put("a.bin", DATA)
+    (tmp_path / "plain-file").write_text("not a directory")
+    bad_cache = HTTPInTaskStaging(cache_dir=str(tmp_path / "plain-file" / "cache"))
+    with pytest.raises(StagingError, match=r"staging cache is .*plain-file/cache"):
+        fetch_with(bad_cache, url, tmp_path / "ok.bin")
+    with pytest.raises(StagingError, match=r"File exists|Not a directory"):
+        fetch(url, tmp_path / "plain-file" / "a.bin")

@@ -52,6 +52,10 @@ def with_retries(url: str, direction: str, local_path: str | None, attempts: int
         except Permanent as exc:
             raise StagingError(url, direction, exc.cause, n, local_path) from None
         except OSError as exc:  # the local side: disk full, permission, missing directory
-            raise StagingError(url, direction, f"{exc.strerror or exc} ({exc.filename or ''})",
-                               n, local_path) from None
+            raise StagingError(url, direction, local_failure(exc), n, local_path) from None
     raise StagingError(url, direction, cause, attempts, local_path)
+
+
+def local_failure(exc: OSError) -> str:
+    """How an OSError of the local side reads in a StagingError: the cause and the path."""
+    return f"{exc.strerror or exc} ({exc.filename or 'a local file'})"
