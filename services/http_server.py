@@ -8,6 +8,9 @@ a fault in front of a path; KEY is any token a test picks so that tests do not s
     /cut/N/KEY/path       the first N requests of KEY send half the body and close
     /cutnorange/KEY/path  like /cut/1/, and the file is served without range support
     /forbidden/path       403
+    /redirect/HOST/path   302 to http://HOST:<this port>/path (HOST: 127.0.0.1 or localhost)
+    /auth/TOKEN/path      the file only with "Authorization: Bearer TOKEN" or Basic auth
+                          of user "plait" with password TOKEN, else 401
     /count/KEY            how many requests KEY has had (text), for tests to assert on;
                           /count/KEY:GET and /count/KEY:HEAD count one method
     anything missing      404
@@ -20,6 +23,7 @@ file holds "HTTP_PORT [HTTPS_PORT]".
 from __future__ import annotations
 
 import argparse
+import base64
 import collections
 import email.utils
 import os
@@ -63,7 +67,23 @@ class Handler(BaseHTTPRequestHandler):
         if route == "forbidden":
             return self._text(HTTPStatus.FORBIDDEN, "forbidden")
         cut, ranges = False, True
-        if route == "flaky" and len(parts) > 3:
+        if route == "redirect" and len(parts) > 2:
+            port = self.server.server_address[1]
+            self.send_response(HTTPStatus.FOUND)
+            self.send_header("Location", f"http://{parts[1]}:{port}/{'/'.join(parts[2:])}")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return None
+        if route == "auth" and len(parts) > 2:
+            token, parts = parts[1], parts[2:]
+            basic = base64.b64encode(f"plait:{token}".encode()).decode()
+            if self.headers.get("Authorization") not in (f"Bearer {token}", f"Basic {basic}"):
+                self.send_response(HTTPStatus.UNAUTHORIZED)
+                self.send_header("WWW-Authenticate", 'Basic realm="plait-test"')
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return None
+        elif route == "flaky" and len(parts) > 3:
             if hit(parts[2], self.command) <= int(parts[1]):
                 return self._text(HTTPStatus.SERVICE_UNAVAILABLE, "try again")
             parts = parts[3:]

@@ -353,6 +353,10 @@ STAGING = (
      for name, spec in TRANSFER_OPTIONS]
     + [Row(cls, "where", choices("pilot", "submitter"))
        for cls in (HTTPSeparateTaskStaging, FTPSeparateTaskStaging)]
+    + [Row(cls, "headers", (other_than(lambda v: v is None or (isinstance(v, dict) and all(
+        isinstance(k, str) and isinstance(x, str) for k, x in v.items()))), st.one_of(
+        st.none(), st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=2))))
+       for cls in (HTTPInTaskStaging, HTTPSeparateTaskStaging)]
     + [Row(cls, "where", choices("worker", "pilot", "submitter"))
        for cls in (ZipFileStaging, S3Staging, RSyncStaging)]
     + [Row(RSyncStaging, name, spec, {"relay": "me@submit-host"}) for name, spec in [

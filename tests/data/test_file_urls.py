@@ -105,3 +105,11 @@ def test_staging_error_names_url_cause_tries_and_path() -> None:
     text = str(StagingError("http://h/x", "in", "HTTP 404 Not Found", 3, "/w/x"))
     for part in ("http://h/x", "HTTP 404 Not Found", "3 tries", "/w/x", "no partial file"):
         assert part in text
+
+
+def test_passwords_in_urls_never_reach_messages() -> None:
+    staging = str(StagingError("ftp://me:s3cret@h/x", "in", "550 no such file", 1))
+    with pytest.raises(FileURLError) as info:
+        File("ftp://me:s3cret@h/")
+    for text in (staging, str(info.value), repr(info.value)):
+        assert "s3cret" not in text and "ftp://me:***@h/" in text

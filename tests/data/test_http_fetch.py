@@ -298,3 +298,58 @@ def test_http_proxy_from_the_environment(http: Site, fresh_tls: pytest.MonkeyPat
         proxy.shutdown()
         proxy.server_close()
     assert seen == [url] and (tmp_path / "a.bin").read_bytes() == DATA
+
+
+# -- authentication ----------------------------------------------------------------------------
+def test_a_bearer_token_in_headers(http: Site, http_base: str, tmp_path: Path) -> None:
+    http.put("secret.bin", DATA)
+    url = f"{http_base}/auth/tok3n/{http.key}/secret.bin"
+    fetch(url, tmp_path / "a.bin", headers={"Authorization": "Bearer tok3n"})
+    assert (tmp_path / "a.bin").read_bytes() == DATA
+
+
+def test_basic_auth_from_the_url_or_netrc(http: Site, http_base: str, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    http.put("secret.bin", DATA)
+    host_port = http_base.split("//")[1]
+    fetch(f"http://plait:pw@{host_port}/auth/pw/{http.key}/secret.bin", tmp_path / "a.bin")
+    assert (tmp_path / "a.bin").read_bytes() == DATA
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".netrc").write_text("machine 127.0.0.1 login plait password from-netrc\n")
+    (home / ".netrc").chmod(0o600)
+    monkeypatch.setenv("HOME", str(home))
+    fetch(f"{http_base}/auth/from-netrc/{http.key}/secret.bin", tmp_path / "b.bin")
+    assert (tmp_path / "b.bin").read_bytes() == DATA
+
+
+def test_no_credentials_is_a_401_at_once(http: Site, http_base: str, tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    http.put("secret.bin", DATA)
+    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.netrc
+    with pytest.raises(StagingError, match="HTTP 401 Unauthorized") as info:
+        fetch(f"{http_base}/auth/x/{http.key}/secret.bin", tmp_path / "a.bin", attempts=3)
+    assert info.value.attempts == 1
+
+
+def test_redirects_are_followed_without_handing_credentials_to_another_host(
+        http: Site, http_base: str, tmp_path: Path) -> None:
+    http.put("secret.bin", DATA)
+    auth = {"Authorization": "Bearer t0k"}
+    same = f"{http_base}/redirect/127.0.0.1/auth/t0k/{http.key}/secret.bin"
+    fetch(same, tmp_path / "a.bin", headers=auth)
+    assert (tmp_path / "a.bin").read_bytes() == DATA
+    other = f"{http_base}/redirect/localhost/auth/t0k/{http.key}/secret.bin"
+    with pytest.raises(StagingError, match="HTTP 401"):
+        fetch(other, tmp_path / "b.bin", headers=auth)
+
+
+def test_an_unusable_cache_or_destination_is_a_staging_error(http: Site,
+                                                             tmp_path: Path) -> None:
+    url = http.put("a.bin", DATA)
+    (tmp_path / "plain-file").write_text("not a directory")
+    bad_cache = HTTPInTaskStaging(cache_dir=str(tmp_path / "plain-file" / "cache"))
+    with pytest.raises(StagingError, match=r"staging cache is .*plain-file/cache"):
+        fetch_with(bad_cache, url, tmp_path / "ok.bin")
+    with pytest.raises(StagingError, match=r"File exists|Not a directory"):
+        fetch(url, tmp_path / "plain-file" / "a.bin")

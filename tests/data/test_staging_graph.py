@@ -344,3 +344,21 @@ def test_two_urls_with_one_file_name_do_not_share_a_path(http: Site, tmp_path: P
         assert [f.result(timeout=TIMEOUT) for f in got] == [b"first", b"second", b"first"]
     assert (tmp_path / "w" / "data.csv").read_bytes() == b"first"
     assert [p.read_bytes() for p in (tmp_path / "w").glob("*/data.csv")] == [b"second"]
+
+
+def test_a_data_future_whose_file_is_filled_in_late(tmp_path: Path) -> None:
+    """A producer may complete with a File it re-targeted meanwhile (CWL outputs: the path
+    is known only at the end); a consumer submitted before that sees the final path."""
+    from concurrent.futures import Future
+
+    from plait import DataFuture
+
+    real = tmp_path / "final.txt"
+    real.write_text("filled in")
+    placeholder = File("<pending>/out")
+    producer: Future[Any] = Future()
+    with kernel(tmp_path / "run", None):
+        consumer = read(DataFuture(producer, placeholder, 0))
+        File.__init__(placeholder, str(real))  # what the producer does when it knows
+        producer.set_result(None)
+        assert consumer.result(timeout=TIMEOUT) == b"filled in"

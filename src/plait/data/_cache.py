@@ -22,9 +22,10 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from plait.data._atomic import make_parent, place, write_whole
+from plait.data._errors import redact
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +84,8 @@ class Cache:
                     and _place_entry(entry, dest):
                 return True
             meta = write_whole(entry + ".data", lambda part: self._download(part, fetch))
-            meta.update(url=url, size=os.path.getsize(entry + ".data"), validated=time.time())
+            meta.update(url=redact(url), size=os.path.getsize(entry + ".data"),
+                        validated=time.time())
             _write_meta(entry, meta)
             place(entry + ".data", dest)
         self.evict()
@@ -98,36 +100,56 @@ class Cache:
         os.chmod(part, 0o444)  # tasks get hard links: a stray write must not change the cache
         return meta
 
-    def evict(self) -> None:
-        """Remove least recently used entries until the cache fits its size limit."""
-        import filelock
-
-        entries = []
-        total = 0
+    def entries(self) -> list[Entry]:
+        """Every complete entry, least recently used first."""
+        found = []
         for root, _, names in os.walk(self.directory):
             for name in names:
                 if name.endswith(".json"):
-                    entry = os.path.join(root, name[:-5])
+                    path = os.path.join(root, name[:-5])
                     try:
-                        used = os.stat(entry + ".json").st_mtime
-                        size = os.stat(entry + ".data").st_size
-                    except FileNotFoundError:
+                        used = os.stat(path + ".json").st_mtime
+                        size = os.stat(path + ".data").st_size
+                    except FileNotFoundError:  # being written, or just evicted
                         continue
-                    entries.append((used, size, entry))
-                    total += size
-        entries.sort()
-        for _, size, entry in entries:
-            if total <= self.size_limit:
+                    meta = _read_meta(path)
+                    found.append(Entry(used, size, meta.get("url", "?") if meta else "?",
+                                       path))
+        return sorted(found)
+
+    def evict(self, size_limit: int | None = None) -> tuple[int, int]:
+        """Remove least recently used entries until the cache holds at most ``size_limit``
+        bytes (default: its own limit; 0 empties it). Entries being downloaded are kept.
+        Returns how many entries and bytes were removed."""
+        import filelock
+
+        limit = self.size_limit if size_limit is None else size_limit
+        entries = self.entries()
+        total = sum(e.size for e in entries)
+        removed = freed = 0
+        for entry in entries:
+            if total <= limit:
                 break
             try:
-                with filelock.FileLock(entry + ".lock", timeout=0):
+                with filelock.FileLock(entry.path + ".lock", timeout=0):
                     for suffix in (".json", ".data"):
-                        if os.path.exists(entry + suffix):
-                            os.unlink(entry + suffix)
+                        if os.path.exists(entry.path + suffix):
+                            os.unlink(entry.path + suffix)
             except filelock.Timeout:  # being downloaded or revalidated right now
                 continue
-            total -= size
-            log.debug("staging cache: evicted %s (%d bytes)", entry, size)
+            total -= entry.size
+            removed, freed = removed + 1, freed + entry.size
+            log.debug("staging cache: evicted %s (%d bytes)", entry.url, entry.size)
+        return removed, freed
+
+
+class Entry(NamedTuple):
+    """One cached file: when it was last used (epoch seconds), its size, its URL."""
+
+    used: float
+    size: int
+    url: str
+    path: str
 
 
 def _read_meta(entry: str) -> Meta | None:

@@ -12,9 +12,19 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from plait._errors import ConfigurationError, PlaitError
+
+_PASSWORD = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://[^/@:]*):[^/@]*@")
+
+
+def redact(url: str) -> str:
+    """``url`` with the password of its ``user:password@`` part replaced by ``***``, for
+    messages and logs."""
+    return _PASSWORD.sub(r"\1:***@", url)
+
 
 #: the URL schemes plait's bundled staging providers handle
 BUNDLED_SCHEMES = ("file", "ftp", "globus", "http", "https", "rsync", "s3", "zip")
@@ -29,6 +39,7 @@ class FileURLError(ConfigurationError, ValueError):
 
     def __init__(self, url: str, problem: str,
                  supported: Sequence[str] = BUNDLED_SCHEMES) -> None:
+        url = redact(url)  # errors are logged and pickled: no password in them
         PlaitError.__init__(self, url, problem, tuple(supported))
         self.url, self.problem, self.supported = url, problem, tuple(supported)
         self.field, self.value, self.hint = "url", url, None
@@ -48,7 +59,7 @@ class NoStagingProvider(FileURLError):
         super().__init__(url, f"executor {executor} cannot stage {direction} this file: none "
                          "of its storage_access providers accepts it; add one that does",
                          supported)
-        self.args = (url, executor, direction, tuple(supported))
+        self.args = (self.url, executor, direction, tuple(supported))
         self.executor, self.direction = executor, direction
 
     def __str__(self) -> str:
@@ -78,6 +89,7 @@ class StagingError(PlaitError):
 
     def __init__(self, url: str, direction: str, cause: str, attempts: int = 1,
                  local_path: str | None = None) -> None:
+        url = redact(url)  # errors are logged and pickled: no password in them
         super().__init__(url, direction, cause, attempts, local_path)
         self.url, self.direction, self.cause = url, direction, cause
         self.attempts, self.local_path = attempts, local_path

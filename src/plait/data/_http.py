@@ -10,13 +10,16 @@ the URL carries one. Proxies come from the usual environment variables.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
+from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
 
+from plait._validate import fail
 from plait.data._files import File
 from plait.data._retries import Permanent, Transient
-from plait.data._transfer import TransferStaging, separate_task_where
+from plait.data._transfer import TransferStaging, Where, separate_task_where
 from plait.data._urls import checksum_of
 
 CHUNK = 4 << 20  # measured: 4 MiB reads move a large body about twice as fast as 1 MiB
@@ -28,6 +31,26 @@ class _HTTPStaging(TransferStaging):
     schemes: ClassVar[tuple[str, ...]] = ("http", "https")
     stages_out: ClassVar[bool] = False
 
+    def __init__(self, where: Where, *, headers: Mapping[str, str] | None = None,
+                 **options: Any) -> None:
+        super().__init__(where, **options)
+        if headers is not None and not (isinstance(headers, Mapping) and all(
+                isinstance(k, str) and isinstance(v, str) for k, v in headers.items())):
+            raise fail("headers", headers, "a dict of str to str, or None",
+                       type(self).__name__)
+        self.headers = dict(headers or {})
+
+    def _headers(self, file: File) -> dict[str, str]:
+        """The request headers: plait's, the provider's ``headers=``, and Basic auth from
+        the URL's user:password or, failing that, ``~/.netrc`` (as curl -n and requests)."""
+        headers = {**HEADERS, **self.headers}
+        if "Authorization" not in headers:
+            credentials = _credentials(file)
+            if credentials is not None:
+                token = base64.b64encode(":".join(credentials).encode()).decode()
+                headers["Authorization"] = f"Basic {token}"
+        return headers
+
     def fetch(self, file: File, part: str, state: dict[str, Any]) -> dict[str, Any]:
         import http.client
 
@@ -35,7 +58,7 @@ class _HTTPStaging(TransferStaging):
 
         offset = os.path.getsize(part) if state.get("validator") and os.path.exists(part) \
             else 0
-        headers = dict(HEADERS)
+        headers = self._headers(file)
         if offset:
             headers["Range"] = f"bytes={offset}-"
             headers["If-Range"] = state["validator"]
@@ -75,7 +98,7 @@ class _HTTPStaging(TransferStaging):
     def is_current(self, file: File, meta: dict[str, Any]) -> bool:
         from plait.data._httpclient import release, request
 
-        headers = dict(HEADERS)
+        headers = self._headers(file)
         if meta.get("etag"):
             headers["If-None-Match"] = meta["etag"]
         elif meta.get("last_modified"):
@@ -90,6 +113,21 @@ class _HTTPStaging(TransferStaging):
             return bool(resp.getheader("ETag") == meta.get("etag")
                         and resp.getheader("Last-Modified") == meta.get("last_modified"))
         return resp.getheader("Content-Length") == str(meta.get("size"))
+
+
+def _credentials(file: File) -> tuple[str, str] | None:
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(file.url)
+    if parts.username is not None:
+        return unquote(parts.username), unquote(parts.password or "")
+    import netrc
+
+    try:
+        found = netrc.netrc().authenticators(parts.hostname or "")
+    except (OSError, netrc.NetrcParseError):  # no ~/.netrc, or one plait cannot read
+        return None
+    return (found[0] or "", found[2] or "") if found else None
 
 
 def _range_start(resp: Any) -> int | None:
@@ -123,8 +161,15 @@ def _check_digest(file: File, part: str) -> None:
 
 class HTTPInTaskStaging(_HTTPStaging):
     """Fetch ``http``/``https`` inputs on the worker, just before the app runs (Parsl's
-    ``HTTPInTaskStaging``): no shared file system needed. Options as for TransferStaging
-    (cache, cache_dir, cache_size, cache_max_age, attempts, backoff, timeout)."""
+    ``HTTPInTaskStaging``): no shared file system needed.
+
+    Args:
+        headers: extra request headers (an ``Authorization`` one, say); they travel with
+            the task to the worker. Without one, ``user:password@`` in the URL or the
+            worker's ``~/.netrc`` gives Basic auth.
+        **options: as for TransferStaging (cache, cache_dir, cache_size, cache_max_age,
+            attempts, backoff, timeout).
+    """
 
     def __init__(self, **options: Any) -> None:
         super().__init__("worker", **options)
@@ -137,6 +182,7 @@ class HTTPSeparateTaskStaging(_HTTPStaging):
     Args:
         where: ``"pilot"`` (Parsl's behaviour: the staging task runs on the task's
             executor) or ``"submitter"`` (on the kernel's internal threads).
+        headers: extra request headers, as for HTTPInTaskStaging.
         **options: as for TransferStaging.
     """
 

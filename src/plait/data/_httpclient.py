@@ -38,7 +38,10 @@ def request(method: str, url: str, headers: dict[str, str],
             resp.url = url
             return resp
         release(resp)
-        url = urljoin(url, location)
+        target = urljoin(url, location)
+        if urlsplit(target).netloc != urlsplit(url).netloc:  # never hand credentials on
+            headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}
+        url = target
         if resp.status == 303:
             method = "GET" if method != "HEAD" else method
     raise Permanent(f"more than {MAX_REDIRECTS} redirects")

@@ -72,6 +72,23 @@ class StagedTask:
     ignore_for_cache: tuple[str, ...] = ()
 
 
+class _Rewrapped(DataFuture):
+    """A DataFuture around the clean copy of another's File, made at submit. If the File
+    its producer completes with names another URL by then (a placeholder filled in when the
+    output's path became known, as CWL outputs are), the copy follows it."""
+
+    __slots__ = ()
+
+    def _parent_done(self, parent: Any) -> None:
+        if not parent.cancelled() and parent.exception() is None:
+            done = parent.result()
+            if isinstance(done, File) and done.url != self.file_obj.url:
+                local_path = self.file_obj.local_path
+                File.__init__(self.file_obj, done.url)
+                self.file_obj.local_path = local_path
+        super()._parent_done(parent)
+
+
 class DataManager:
     """Staging for one kernel (Parsl's ``DataManager``; its methods keep Parsl's names).
 
@@ -203,7 +220,7 @@ class DataManager:
         if isinstance(input, DataFuture):
             file = input.file_obj.cleancopy()
             # completes with the original, but hands the task the copy staging may change
-            input = DataFuture(input, file, input.tid)
+            input = _Rewrapped(input, file, input.tid)
         elif isinstance(input, File):
             file = input = input.cleancopy()
         else:

@@ -9,9 +9,9 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from plait.data._errors import StagingError
+from plait.data._errors import StagingError, redact
 
-log = logging.getLogger("plait.data._transfer")
+log = logging.getLogger(__name__)
 MAX_DELAY = 30.0
 T = TypeVar("T")
 
@@ -46,12 +46,16 @@ def with_retries(url: str, direction: str, local_path: str | None, attempts: int
             if n < attempts:
                 delay = exc.retry_after if exc.retry_after is not None else \
                     backoff * 2 ** (n - 1) * (0.5 + random.random())
-                log.debug("staging %s %s: try %d failed (%s); next in %.2fs", direction, url,
-                          n, cause, delay)
+                log.debug("staging %s %s: try %d failed (%s); next in %.2fs", direction,
+                          redact(url), n, cause, delay)
                 time.sleep(min(delay, MAX_DELAY))  # backoff before the next try
         except Permanent as exc:
             raise StagingError(url, direction, exc.cause, n, local_path) from None
         except OSError as exc:  # the local side: disk full, permission, missing directory
-            raise StagingError(url, direction, f"{exc.strerror or exc} ({exc.filename or ''})",
-                               n, local_path) from None
+            raise StagingError(url, direction, local_failure(exc), n, local_path) from None
     raise StagingError(url, direction, cause, attempts, local_path)
+
+
+def local_failure(exc: OSError) -> str:
+    """How an OSError of the local side reads in a StagingError: the cause and the path."""
+    return f"{exc.strerror or exc} ({exc.filename or 'a local file'})"

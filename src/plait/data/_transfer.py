@@ -8,14 +8,14 @@ retries with backoff, and whole-file-or-nothing placement.
     where="submitter"  a staging task on the kernel's internal threads (the submitting
                        machine shares its file system with the workers)
 
-A subclass supplies the protocol: ``fetch(file, part)`` downloads into ``part`` and returns
-the validator, ``is_current(file, meta)`` asks the server whether a cached copy still
-matches, ``push(src, file)`` uploads. Each raises Transient (worth retrying) or Permanent.
+A subclass supplies the protocol: ``fetch(file, part, state)`` downloads into ``part`` and
+returns the validator, ``is_current(file, meta)`` asks the server whether a cached copy
+still matches, ``push(src, file)`` uploads. Each raises ``plait.data._retries.Transient``
+(worth another try) or ``Permanent``; an OSError is the local side and is not retried.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -26,13 +26,11 @@ from plait._validate import check_bool, check_int, check_number, check_str, fail
 from plait.data._atomic import make_parent, write_whole
 from plait.data._errors import StagingError
 from plait.data._files import File
-from plait.data._retries import Permanent, with_retries
+from plait.data._retries import Permanent, local_failure, with_retries
 from plait.data._staging import DataManagerAPI, Staging
 
 if TYPE_CHECKING:
     from plait.data._futures import DataFuture
-
-log = logging.getLogger(__name__)
 
 Where = Literal["worker", "pilot", "submitter"]
 WHERE: tuple[Where, ...] = ("worker", "pilot", "submitter")
@@ -158,16 +156,24 @@ class TransferStaging(Staging):
         """Fetch ``file`` to its ``local_path`` on this machine; return whether the cache
         had it."""
         dest = file.filepath
-        if self.cache and self.cacheable:
-            from plait.data._cache import Cache, default_dir
+        if not (self.cache and self.cacheable):
+            try:
+                write_whole(dest, lambda part: self._fetch(file, part, cached=False))
+            except OSError as exc:  # the destination itself: not writable, disk full
+                raise StagingError(file.url, "in", local_failure(exc), 1, dest) from None
+            return False
+        from plait.data._cache import Cache, default_dir
 
-            cache = Cache(os.path.expanduser(self.cache_dir or default_dir()),
-                          self.cache_size, self.cache_max_age)
+        directory = os.path.expanduser(self.cache_dir or default_dir())
+        cache = Cache(directory, self.cache_size, self.cache_max_age)
+        try:
             return cache.get(cache_key(file), dest,
                              lambda part: self._fetch(file, part, cached=True),
                              lambda meta: self.is_current(file, meta))
-        write_whole(dest, lambda part: self._fetch(file, part, cached=False))
-        return False
+        except OSError as exc:
+            raise StagingError(file.url, "in", f"{local_failure(exc)}; the staging cache is "
+                               f"{directory} (set cache_dir=, or cache=False)", 1, dest) \
+                from None
 
     def _fetch(self, file: File, part: str, cached: bool) -> dict[str, Any] | None:
         make_parent(part)
