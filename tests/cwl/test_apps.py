@@ -166,3 +166,27 @@ def test_plait_import_does_not_load_cwl() -> None:
                          check=True, timeout=60)
     assert out.stdout.strip() == "[]"
     assert plait.__version__
+
+
+def test_no_nodejs_process_outlives_the_kernel(tmp_path: Path) -> None:
+    """cwl-utils keeps a Node.js process per thread for expressions; the kernel's cleanup
+    stops them, so a long-lived process (a notebook, this test session) keeps none."""
+    import psutil
+
+    def nodes() -> list[psutil.Process]:
+        found = []
+        for child in psutil.Process().children(recursive=True):
+            try:
+                if child.name() in ("node", "nodejs"):
+                    found.append(child)
+            except psutil.Error:  # gone between listing and reading
+                pass
+        return found
+
+    (tmp_path / "in.txt").write_text("a\nb\nc\n")
+    plait.clear()
+    with plait.load(Config(run_dir=str(tmp_path / "runinfo"))):
+        out = load_tool(DATA / "wc.cwl")(infile=File(str(tmp_path / "in.txt")))
+        assert out.result(timeout=120)["count"] == 3
+        assert nodes(), "the expression ran in a Node.js process"
+    assert nodes() == []

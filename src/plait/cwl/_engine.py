@@ -120,7 +120,9 @@ class Engine:
         from cwltool.mutation import MutationManager
 
         from plait.app.app import join_app
+        from plait.cwl._javascript import track_javascript
 
+        track_javascript(dfk)  # expressions' Node.js processes end with the kernel
         self.dfk, self.context, self.settings = dfk, context, settings
         self._nested = context.copy()
         self._nested.toplevel = False
