@@ -49,7 +49,19 @@ from plait.launchers import (
 )
 from plait.logconfigs import NoopLogging
 from plait.monitoring import MonitoringHub
-from plait.providers import LocalProvider, SlurmProvider
+from plait.providers import (
+    AdHocProvider,
+    CobaltProvider,
+    CondorProvider,
+    FluxProvider,
+    GridEngineProvider,
+    LocalProvider,
+    LSFProvider,
+    PBSProProvider,
+    SlurmProvider,
+    TorqueProvider,
+)
+from plait.transport import SSHTransport
 
 # -- strategies ----------------------------------------------------------------------------
 
@@ -275,7 +287,9 @@ LOCAL = [Row(LocalProvider, name, spec, {"max_blocks": 10}) for name, spec in [
 
 WALLTIMES = (st.one_of(st.text(max_size=8).filter(lambda t: t.count(":") != 2),
                        other_than(lambda v: isinstance(v, str))), HHMMSS)
-SLURM = [Row(SlurmProvider, name, spec, {"max_blocks": 10}) for name, spec in [
+
+# -- batch providers (issue 15): every ClusterProvider's shared fields, then each one's own --
+CLUSTER_FIELDS = [
     ("nodes_per_block", ints(1)),
     ("init_blocks", ints(0, 10)),
     ("min_blocks", ints(0, 10)),
@@ -285,21 +299,68 @@ SLURM = [Row(SlurmProvider, name, spec, {"max_blocks": 10}) for name, spec in [
     ("launcher", instances(LAUNCHER_INSTANCES, SingleNodeLauncher)),  # None: the default
     ("worker_init", strs(empty=True)),
     ("scheduler_options", strs(empty=True)),
-    ("partition", strs(none=True)),
-    ("account", strs(none=True)),
-    ("qos", strs(none=True)),
-    ("constraint", strs(none=True)),
-    ("clusters", strs(none=True)),
-    ("gres", strs(none=True)),
-    ("cores_per_node", ints(1, none=True)),
-    ("mem_per_node", ints(1, none=True)),
-    ("gpus_per_node", ints(1, none=True)),
-    ("status_batch_size", ints(1, none=True)),
-    ("exclusive", BOOLS),
     ("status_min_interval", numbers(0)),
     ("submit_min_interval", numbers(0)),
     ("drain_margin", numbers(0, none=True)),
+]
+TEXT_OR_NONE, COUNT_OR_NONE = strs(none=True), ints(1, none=True)
+
+
+def batch_rows(cls: type, *own: tuple[str, Any]) -> list[Row]:
+    return [Row(cls, name, spec, {"max_blocks": 10}) for name, spec in [*CLUSTER_FIELDS, *own]]
+
+
+ENVIRONMENTS = (
+    st.one_of(other_than(lambda v: v is None or isinstance(v, dict)),
+              st.dictionaries(st.text(max_size=3), st.just(object()), min_size=1),
+              st.dictionaries(st.integers(), st.text(max_size=3), min_size=1)),
+    st.one_of(st.none(), st.dictionaries(st.text(min_size=1, max_size=4),
+                                         st.one_of(st.text(max_size=4), st.integers()))))
+SLURM = batch_rows(
+    SlurmProvider,
+    *[(name, TEXT_OR_NONE) for name in ("partition", "account", "qos", "constraint",
+                                        "clusters", "gres")],
+    *[(name, COUNT_OR_NONE) for name in ("cores_per_node", "mem_per_node", "gpus_per_node",
+                                         "status_batch_size")],
+    ("exclusive", BOOLS))
+BATCH = [
+    *SLURM,
+    *batch_rows(GridEngineProvider, ("queue", TEXT_OR_NONE)),
+    *batch_rows(TorqueProvider, ("account", TEXT_OR_NONE), ("queue", TEXT_OR_NONE)),
+    *batch_rows(PBSProProvider, ("account", TEXT_OR_NONE), ("queue", TEXT_OR_NONE),
+                ("select_options", strs(empty=True)), ("cpus_per_node", ints(1))),
+    *batch_rows(LSFProvider, ("cores_per_block", COUNT_OR_NONE),
+                ("cores_per_node", COUNT_OR_NONE), ("project", TEXT_OR_NONE),
+                ("queue", TEXT_OR_NONE), ("bsub_redirection", BOOLS),
+                ("request_by_nodes", BOOLS)),
+    *batch_rows(CondorProvider, ("cores_per_slot", COUNT_OR_NONE),
+                ("mem_per_slot", numbers(0, strict=True, none=True)),
+                ("project", strs(empty=True)), ("requirements", strs(empty=True)),
+                ("cmd_chunk_size", ints(1)), ("environment", ENVIRONMENTS),
+                ("transfer_input_files", STR_LISTS)),
+    *batch_rows(CobaltProvider, ("account", TEXT_OR_NONE), ("queue", TEXT_OR_NONE)),
+    *batch_rows(FluxProvider, ("queue", TEXT_OR_NONE), ("cores_per_node", COUNT_OR_NONE)),
+]
+SSH_HOSTS = st.lists(st.sampled_from(["node1", "node2", "10.0.0.3"]), min_size=1, max_size=3)
+ADHOC = [Row(AdHocProvider, "channels", (
+    st.one_of(st.just([]), st.text(max_size=5), SSH_HOSTS,
+              other_than(lambda v: isinstance(v, (list, tuple)) and bool(v))),
+    SSH_HOSTS.map(lambda hosts: [SSHTransport(h) for h in hosts])))]
+SSH = [Row(SSHTransport, name, spec, {"hostname": "login.example.org"}) for name, spec in [
+    ("hostname", strs()),
+    ("host_key_policy", choices("strict", "accept-new")),
+    ("username", TEXT_OR_NONE),
+    ("port", ints(1, 65535, none=True)),
+    ("key_filename", TEXT_OR_NONE),
+    ("known_hosts", TEXT_OR_NONE),
+    ("script_dir", TEXT_OR_NONE),
+    ("control_path", TEXT_OR_NONE),
+    ("connect_timeout", numbers(0, strict=True)),
+    ("envs", (other_than(lambda v: v is None or isinstance(v, dict)),
+              st.one_of(st.none(), st.dictionaries(st.text(min_size=1, max_size=3),
+                                                   st.text(max_size=3))))),
 ]]
+# -- end of the batch providers' rows --------------------------------------------------------
 
 _OVERRIDES = (SrunLauncher, SrunMPILauncher, MpiExecLauncher, MpiRunLauncher, AprunLauncher,
               JsrunLauncher)
@@ -378,8 +439,8 @@ STAGING = (
     + [Row(S3Staging, name, strs(none=True)) for name in ("endpoint_url", "region_name")]
 )
 
-ROWS = [*CONFIG, *THREADS, *HTEX, *MPI, *LOCAL, *SLURM, *LAUNCHERS, *MONITORING, *FILE,
-        *STAGING]
+ROWS = [*CONFIG, *THREADS, *HTEX, *MPI, *LOCAL, *BATCH, *ADHOC, *SSH, *LAUNCHERS, *MONITORING,
+        *FILE, *STAGING]
 
 SWEEP = settings(max_examples=25, deadline=None,
                  suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])

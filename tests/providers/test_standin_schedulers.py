@@ -53,6 +53,7 @@ from plait.providers import (
     TorqueProvider,
 )
 from plait.providers._cluster import ClusterProvider
+from plait.scaling._poller import Strategy
 from plait.transport import LocalTransport
 from waiting import Beacon
 
@@ -278,3 +279,40 @@ def test_pilot_on_a_pbspro_stand_in_survives_a_walltime_kill(tmp_path: Path) -> 
     assert f"job {job}" in str(tried.exception)
     assert fut.task_record.fail_cost == 0
     assert len(provider.resources) == 2
+
+
+def noop() -> None:
+    return None
+
+
+@pytest.mark.timeout(60)
+def test_blocks_in_a_state_plait_cannot_parse_never_scale_past_max_blocks(
+        tmp_path: Path) -> None:
+    """Every block reports a state no manual lists; the queue stays full of tasks, and six
+    scaling rounds of the "simple" strategy still submit max_blocks jobs and no more (Parsl
+    counts such blocks as not running and keeps submitting, #2255)."""
+    pbs = StandIn("pbspro", ["qsub", "qstat", "qdel"], tmp_path / "standin")
+    provider = PBSProProvider(
+        transport=pbs.transport(), launcher=SimpleLauncher(), init_blocks=0, max_blocks=3,
+        scheduler_options="#standin: hold", status_polling_interval=0, status_min_interval=0)
+    ex = HighThroughputExecutor(label="odd", provider=provider, max_workers_per_node=1)
+    strategy = Strategy(strategy="simple", max_idletime=600)
+    plait.clear()
+    dfk = plait.load(Config(executors=[ex], run_dir=str(tmp_path / "runinfo"),
+                            strategy="none", exit_mode="cleanup"))
+    try:
+        futures = [python_app(noop)() for _ in range(12)]
+        submitted = []
+        for _ in range(6):
+            strategy.strategize([ex])
+            for job in provider.resources:
+                pbs.ctl("state", job, "Zq9")
+            submitted.append(len(provider.resources))
+        states = {s.state for s in provider.status(list(provider.resources))}
+        assert not any(f.done() for f in futures)
+    finally:
+        dfk.cleanup()
+        plait.clear()
+        pbs.stop_all()
+    assert submitted == [3] * 6, submitted
+    assert states == {S.UNKNOWN}

@@ -68,10 +68,14 @@ class AdHocProvider(ClusterProvider):
         hosts: Sequence[Transport] = (), init_blocks: int | None = None,
         min_blocks: int = 0, **options: Any,
     ) -> None:
-        self.channels: list[Transport] = list(channels) or list(hosts)
-        if not self.channels:
-            raise ConfigurationError("channels", channels, "a non-empty list of "
-                                     "SSHTransport, one per host")
+        given = channels if channels or not hosts else hosts
+        if (isinstance(given, (str, bytes)) or not isinstance(given, Sequence) or not given
+                or not all(isinstance(c, Transport) for c in given)):
+            raise ConfigurationError(
+                "channels", given, "a non-empty list of SSHTransport, one per host",
+                "(in AdHocProvider) e.g. channels=[SSHTransport('node1'), "
+                "SSHTransport('node2')]")
+        self.channels: list[Transport] = list(given)
         n = len(self.channels)
         super().__init__(
             "adhoc", 1, n if init_blocks is None else init_blocks, min_blocks, n,

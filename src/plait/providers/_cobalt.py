@@ -15,6 +15,7 @@ from plait.launchers import Launcher
 from plait.providers._cluster import (
     SCRIPT_BODY,
     ClusterProvider,
+    FieldKind,
     SchedulerError,
     walltime_to_minutes,
 )
@@ -48,6 +49,7 @@ class CobaltProvider(ClusterProvider):
     scheduler: ClassVar[str] = "cobalt"
     template: ClassVar[str] = TEMPLATE
     states: ClassVar[dict[str, JobState]] = COBALT_STATES
+    field_kinds: ClassVar[dict[str, FieldKind]] = {"account": "text?", "queue": "text?"}
 
     def __init__(
         self, account: str | None = None, queue: str | None = None,

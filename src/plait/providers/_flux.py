@@ -16,6 +16,7 @@ from plait.launchers import Launcher
 from plait.providers._cluster import (
     SCRIPT_BODY,
     ClusterProvider,
+    FieldKind,
     LossCause,
     SchedulerError,
     walltime_to_seconds,
@@ -57,6 +58,7 @@ class FluxProvider(ClusterProvider):
     template: ClassVar[str] = TEMPLATE
     states: ClassVar[dict[str, JobState]] = FLUX_STATES
     loss_causes: ClassVar[dict[str, LossCause]] = FLUX_LOSS_CAUSES
+    field_kinds: ClassVar[dict[str, FieldKind]] = {"queue": "text?", "cores_per_node": "count?"}
 
     def __init__(
         self, queue: str | None = None, nodes_per_block: int = 1,

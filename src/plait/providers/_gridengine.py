@@ -11,7 +11,13 @@ import time
 from typing import Any, ClassVar
 
 from plait.launchers import Launcher
-from plait.providers._cluster import SCRIPT_BODY, ClusterProvider, LossCause, SchedulerError
+from plait.providers._cluster import (
+    SCRIPT_BODY,
+    ClusterProvider,
+    FieldKind,
+    LossCause,
+    SchedulerError,
+)
 from plait.providers._jobs import JobState, JobStatus
 from plait.transport import Transport, TransportError
 
@@ -66,6 +72,7 @@ class GridEngineProvider(ClusterProvider):
     scheduler: ClassVar[str] = "gridengine"
     template: ClassVar[str] = TEMPLATE
     states: ClassVar[dict[str, JobState]] = GE_STATES
+    field_kinds: ClassVar[dict[str, FieldKind]] = {"queue": "text?"}
     loss_causes: ClassVar[dict[str, LossCause]] = {"ended(h_rt)": "walltime"}
     transient_errors: ClassVar[tuple[str, ...]] = (
         "unable to contact qmaster", "unable to send message to qmaster", "commlib error")

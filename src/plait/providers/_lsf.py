@@ -16,6 +16,7 @@ from plait.launchers import Launcher
 from plait.providers._cluster import (
     SCRIPT_BODY,
     ClusterProvider,
+    FieldKind,
     LossCause,
     SchedulerError,
     walltime_to_minutes,
@@ -70,6 +71,9 @@ class LSFProvider(ClusterProvider):
     template: ClassVar[str] = TEMPLATE
     states: ClassVar[dict[str, JobState]] = LSF_STATES
     loss_causes: ClassVar[dict[str, LossCause]] = LSF_LOSS_CAUSES
+    field_kinds: ClassVar[dict[str, FieldKind]] = {
+        "cores_per_block": "count?", "cores_per_node": "count?", "project": "text?",
+        "queue": "text?", "bsub_redirection": "flag", "request_by_nodes": "flag"}
 
     def __init__(
         self, nodes_per_block: int = 1, cores_per_block: int | None = None,

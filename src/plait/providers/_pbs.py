@@ -16,7 +16,13 @@ import re
 from typing import Any, ClassVar
 
 from plait.launchers import AprunLauncher, Launcher, SingleNodeLauncher
-from plait.providers._cluster import SCRIPT_BODY, ClusterProvider, LossCause, SchedulerError
+from plait.providers._cluster import (
+    SCRIPT_BODY,
+    ClusterProvider,
+    FieldKind,
+    LossCause,
+    SchedulerError,
+)
 from plait.providers._jobs import JobState
 from plait.transport import Transport
 
@@ -70,6 +76,7 @@ class TorqueProvider(ClusterProvider):
     template: ClassVar[str] = TORQUE_TEMPLATE
     script_suffix: ClassVar[str] = ".submit"
     states: ClassVar[dict[str, JobState]] = PBS_STATES
+    field_kinds: ClassVar[dict[str, FieldKind]] = {"account": "text?", "queue": "text?"}
 
     def __init__(
         self, account: str | None = None, queue: str | None = None,
@@ -136,6 +143,8 @@ class PBSProProvider(TorqueProvider):
     template: ClassVar[str] = PBSPRO_TEMPLATE
     states: ClassVar[dict[str, JobState]] = {**PBS_STATES, WALLTIME_STATE: S.TIMEOUT}
     loss_causes: ClassVar[dict[str, LossCause]] = {WALLTIME_STATE: "walltime"}
+    field_kinds: ClassVar[dict[str, FieldKind]] = {
+        **TorqueProvider.field_kinds, "select_options": "text", "cpus_per_node": "count"}
 
     def __init__(
         self, account: str | None = None, queue: str | None = None,
