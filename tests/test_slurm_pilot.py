@@ -138,7 +138,8 @@ def test_scancel_mid_task_fails_it_naming_the_job_and_retry_survives(
 
 @pytest.mark.timeout(60)
 def test_bad_partition_fails_futures_with_sbatchs_message_once(run_dir: str) -> None:
-    ex = pilot("badpart", partition="no-such-partition")
+    # Parsl's default polling interval (60 s): the refusal must not wait for the next poll
+    ex = pilot("badpart", partition="no-such-partition", status_polling_interval=60)
     started = time.monotonic()
     with plait.load(Config(executors=[ex], run_dir=run_dir, retries=2, strategy="simple")):
         fut = where(1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ import pytest
 import plait
 import slurm_tasks as t
 from plait import Config, python_app
-from plait.errors import WalltimeExceeded
+from plait.errors import ScalingFailed, WalltimeExceeded
 from plait.executors import HighThroughputExecutor
 from plait.launchers import SimpleLauncher
 from plait.providers import GridEngineProvider, JobState, SubmitException
@@ -68,6 +69,28 @@ def test_unknown_queue_is_grid_engines_own_message(tmp_path: Path) -> None:
     prov = ge_provider(tmp_path, queue="no-such.q")
     with pytest.raises(SubmitException, match="unknown queue"):
         prov.submit("true", 1, "plait.badq")
+
+
+@pytest.mark.timeout(60)
+def test_unknown_queue_fails_the_futures_with_qsubs_message_once(tmp_path: Path) -> None:
+    provider = GridEngineProvider(queue="no-such.q", worker_init=WORKER_INIT,
+                                  transport=LocalTransport(env=ge_env()))
+    ex = HighThroughputExecutor(label="gebad", provider=provider, max_workers_per_node=1)
+    where = python_app(t.where)
+    plait.clear()
+    started = time.monotonic()
+    try:
+        with plait.load(Config(executors=[ex], run_dir=str(tmp_path / "runinfo"), retries=2,
+                               strategy="simple")):
+            fut = where(1)
+            with pytest.raises(ScalingFailed, match="unknown queue"):
+                fut.result(timeout=30)
+            tries = len(fut.task_record.failed_tries or [])
+    finally:
+        plait.clear()
+    assert time.monotonic() - started < 30
+    # a refusal is the config's fault: no loop of resubmissions, no job in Grid Engine
+    assert not provider.resources and tries <= 3
 
 
 @pytest.mark.timeout(150)

@@ -206,6 +206,9 @@ class BlockProviderExecutor(Executor):
                     self._overlay[block_id] = JobStatus(
                         JobState.FAILED, f"submitting the block failed: {exc}")
                     self._status[block_id] = self._overlay[block_id]
+                    # the next poll_status() runs the error handler, whatever the provider's
+                    # status_polling_interval (60 s by default): a refusal must not loop
+                    self._last_poll = -1e9
                 self.report("block", block_id, None, JobState.FAILED.name)
                 new.append(block_id)
                 continue
