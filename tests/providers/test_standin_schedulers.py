@@ -39,7 +39,7 @@ import pytest
 
 import plait
 from plait import Config, python_app
-from plait.errors import WalltimeExceeded
+from plait.errors import ScalingFailed, WalltimeExceeded
 from plait.executors import HighThroughputExecutor
 from plait.launchers import SimpleLauncher
 from plait.providers import (
@@ -223,6 +223,30 @@ def test_rejected_submission_carries_the_schedulers_message(case: Case, standin:
     assert info.value.retcode not in (None, 0)
     assert "short" in str(info.value) or "queue" in str(info.value).lower()
     assert not prov.resources
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.queue_kw], indirect=True,
+                         ids=lambda c: c.flavor)
+@pytest.mark.timeout(60)
+def test_rejected_submission_fails_the_futures_once(case: Case, standin: StandIn,
+                                                    tmp_path: Path) -> None:
+    """Through the pilot executor, at the default status_polling_interval: the waiting
+    task fails with ScalingFailed carrying the scheduler's refusal, with no resubmission loop."""
+    standin.ctl("queues", "other")
+    provider = case.make(launcher=SimpleLauncher(), transport=standin.transport(),
+                         **case.queue_kw)
+    ex = HighThroughputExecutor(label="refused", provider=provider, max_workers_per_node=1)
+    plait.clear()
+    try:
+        with plait.load(Config(executors=[ex], run_dir=str(tmp_path / "runinfo"), retries=2,
+                               strategy="simple")):
+            fut = python_app(noop)()
+            with pytest.raises(ScalingFailed) as info:
+                fut.result(timeout=30)
+    finally:
+        plait.clear()
+    assert "short" in str(info.value) or "queue" in str(info.value).lower(), info.value
+    assert not provider.resources
 
 
 def test_walltime_kill_is_explained(case: Case, standin: StandIn, tmp_path: Path) -> None:
