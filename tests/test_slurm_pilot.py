@@ -27,7 +27,7 @@ from plait.errors import BlockCancelled, ScalingFailed
 from plait.executors import HighThroughputExecutor
 from plait.launchers import SrunLauncher
 from plait.providers import SlurmProvider
-from plait.providers._journal import cleanup_journal, journals_under
+from plait.providers._journal import cleanup_journal, journals_under, read_journal
 from slurm_jobs import TESTS_DIR, WORKER_INIT, slurm, squeue_state, wait_state
 from waiting import Beacon
 
@@ -111,6 +111,9 @@ def test_workflow_on_two_node_blocks_and_threads(run_dir: str, tmp_path: Path) -
     assert jobs <= set(slurm_ex.provider.resources)
     for job in slurm_ex.provider.resources:  # cleanup cancelled every block
         wait_state(job, ENDED, timeout=30)
+    # ... and waited for Slurm to confirm it: the journal leaves nothing for `plait cleanup`
+    [journal] = journals_under(run_dir)
+    assert read_journal(journal).jobs == {}
 
 
 @pytest.mark.timeout(120)
