@@ -39,9 +39,9 @@ import pytest
 
 import plait
 from plait import Config, python_app
-from plait.errors import ScalingFailed, WalltimeExceeded
+from plait.errors import NodeFailure, ScalingFailed, WalltimeExceeded
 from plait.executors import HighThroughputExecutor
-from plait.launchers import SimpleLauncher
+from plait.launchers import SimpleLauncher, SingleNodeLauncher
 from plait.providers import (
     CobaltProvider,
     CondorProvider,
@@ -270,15 +270,23 @@ def test_job_the_scheduler_forgot_is_gone(case: Case, standin: StandIn,
     assert statuses[1].state is S.COMPLETED and statuses[1].terminal
 
 
+@pytest.mark.parametrize("flavor, commands, make, forced, error", [
+    ("pbspro", ["qsub", "qstat", "qdel"], PBSProProvider, None, WalltimeExceeded),
+    # bjobs(1): ZOMBI, the job's execution host became unreachable after it was killed
+    ("lsf", ["bsub", "bjobs", "bkill"], LSFProvider, "ZOMBI", NodeFailure),
+], ids=["pbspro-walltime", "lsf-node-failure"])
 @pytest.mark.timeout(90)
-def test_pilot_on_a_pbspro_stand_in_survives_a_walltime_kill(tmp_path: Path) -> None:
-    """End to end on a stand-in: blocks run, and a walltime kill is retried for free."""
-    pbs = StandIn("pbspro", ["qsub", "qstat", "qdel"], tmp_path / "standin")
+def test_pilot_on_a_stand_in_retries_a_block_loss_for_free(
+        tmp_path: Path, flavor: str, commands: list[str], make: Callable[..., ClusterProvider],
+        forced: str | None, error: type[Exception]) -> None:
+    """End to end on a stand-in: blocks run; the scheduler ends the block under a task (at its
+    walltime, or its node lost) and the task is retried on a new block without a retry."""
+    scheduler = StandIn(flavor, commands, tmp_path / "standin")
     worker_init = (f"export PATH={os.path.dirname(sys.executable)}:$PATH; "
                    f"export PYTHONPATH={TESTS_DIR}")
-    provider = PBSProProvider(worker_init=worker_init, transport=pbs.transport(),
-                              status_polling_interval=2, max_blocks=2)
-    ex = HighThroughputExecutor(label="pbs", provider=provider, max_workers_per_node=2,
+    provider = make(worker_init=worker_init, transport=scheduler.transport(),
+                    launcher=SingleNodeLauncher(), status_polling_interval=2, max_blocks=2)
+    ex = HighThroughputExecutor(label=flavor, provider=provider, max_workers_per_node=2,
                                 heartbeat_period=1, heartbeat_threshold=5)
 
     import slurm_tasks
@@ -292,14 +300,16 @@ def test_pilot_on_a_pbspro_stand_in_survives_a_walltime_kill(tmp_path: Path) -> 
             fut = hang(str(tmp_path / "marker"), beacon.path)
             assert beacon.wait_lines(1, timeout=60)[0].startswith("started")
             [job] = list(provider.resources)
-            pbs.ctl("walltime", job)
+            if forced:
+                scheduler.ctl("state", job, forced)
+            scheduler.ctl("walltime", job)  # the block's processes are killed
             fut.result(timeout=60)
             [tried] = fut.task_record.failed_tries or []
     finally:
         plait.clear()
         beacon.close()
-        pbs.stop_all()
-    assert isinstance(tried.exception, WalltimeExceeded), tried.exception
+        scheduler.stop_all()
+    assert isinstance(tried.exception, error), tried.exception
     assert f"job {job}" in str(tried.exception)
     assert fut.task_record.fail_cost == 0
     assert len(provider.resources) == 2
