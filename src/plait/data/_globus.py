@@ -89,16 +89,21 @@ class GlobusStaging(TransferStaging):
             return local
         return os.path.join(self.endpoint_path, os.path.relpath(local, self.local_path))
 
+    def route(self, file: File, direction: str) -> str:
+        ends = (file.netloc, self.endpoint_uuid)
+        src, dst = ends if direction == "in" else ends[::-1]
+        return f"point-to-point (Globus) from endpoint {src} to endpoint {dst}"
+
     def fetch_here(self, file: File) -> bool:
         dest = self.endpoint_path_of(file.filepath)
-        log.info("staging in %s: point-to-point (Globus) from endpoint %s to %s:%s",
+        log.debug("staging in %s: point-to-point (Globus) from endpoint %s to %s:%s",
                  file.url, file.netloc, self.endpoint_uuid, dest)
         self._copy(file, (file.netloc, file.path), (self.endpoint_uuid, dest), "in")
         return False
 
     def push_here(self, file: File) -> None:
         src = self.endpoint_path_of(file.filepath)
-        log.info("staging out %s: point-to-point (Globus) from endpoint %s:%s",
+        log.debug("staging out %s: point-to-point (Globus) from endpoint %s:%s",
                  file.url, self.endpoint_uuid, src)
         self._copy(file, (self.endpoint_uuid, src), (file.netloc, file.path), "out")
 
