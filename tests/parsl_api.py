@@ -127,7 +127,11 @@ PATHS: dict[str, dict[str, str]] = {
     "plait.monitoring.radios.multiprocessing": {"MultiprocessingQueueRadio": C},
     "plait.monitoring.radios.udp": {"UDPRadio": C},
     "plait.process_loggers": {"wrap_with_logs": F},
-    "plait.providers": {"LocalProvider": C},
+    "plait.providers": {
+        "AWSProvider": C, "AzureProvider": C, "CondorProvider": C, "GoogleCloudProvider": C,
+        "GridEngineProvider": C, "KubernetesProvider": C, "LSFProvider": C,
+        "LocalProvider": C, "PBSProProvider": C, "SlurmProvider": C, "TorqueProvider": C,
+    },
     "plait.providers.aws.aws": {"AWSProvider": C},
     "plait.providers.azure.azure": {"AzureProvider": C},
     "plait.providers.base": {"ExecutionProvider": C},
@@ -148,7 +152,13 @@ PATHS: dict[str, dict[str, str]] = {
     "plait.serialize": {"deserialize": F, "pack_apply_message": F, "serialize": F,
                         "unpack_apply_message": F},
     "plait.serialize.base": {"SerializerBase": C},
-    "plait.serialize.concretes": {"DillSerializer": C, "PickleSerializer": C},
+    "plait.serialize.concretes": {
+        "DillCallableSerializer": C, "DillSerializer": C, "PickleSerializer": C,
+    },
+    "plait.serialize.facade": {
+        "deserialize": F, "pack_apply_message": F, "register_method_for_code": F,
+        "register_method_for_data": F, "serialize": F, "unpack_apply_message": F,
+    },
     "plait.serialize.errors": {"DeserializationError": C, "SerializationError": C},
     "plait.usage_tracking.levels": {"DISABLED": K, "LEVEL_1": K, "LEVEL_2": K, "LEVEL_3": K},
     "plait.utils": {"Timer": C, "get_all_checkpoints": F, "get_last_checkpoint": F},
