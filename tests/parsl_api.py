@@ -77,6 +77,7 @@ PATHS: dict[str, dict[str, str]] = {
         "ManagerLost": C, "VersionMismatch": C, "WorkerLost": C,
     },
     "plait.executors.high_throughput.executor": {"HighThroughputExecutor": C},
+    "plait.executors.high_throughput.manager_record": {"ManagerRecord": C},
     "plait.executors.high_throughput.manager_selector": {
         "BlockIdManagerSelector": C, "ManagerSelector": C, "RandomManagerSelector": C,
     },
@@ -87,10 +88,14 @@ PATHS: dict[str, dict[str, str]] = {
     "plait.executors.taskvine": {
         "TaskVineExecutor": C, "TaskVineFactoryConfig": C, "TaskVineManagerConfig": C,
     },
+    "plait.executors.taskvine.errors": {
+        "TaskVineFactoryFailure": C, "TaskVineManagerFailure": C, "TaskVineTaskFailure": C,
+    },
     "plait.executors.taskvine.executor": {"TaskVineExecutor": C},
     "plait.executors.taskvine.factory_config": {"TaskVineFactoryConfig": C},
     "plait.executors.taskvine.manager_config": {"TaskVineManagerConfig": C},
     "plait.executors.threads": {"ThreadPoolExecutor": C},
+    "plait.executors.workqueue.errors": {"WorkQueueFailure": C, "WorkQueueTaskFailure": C},
     "plait.executors.workqueue.executor": {"WorkQueueExecutor": C},
     "plait.jobs.error_handlers": {
         "noop_error_handler": F, "simple_error_handler": F, "windowed_error_handler": F,
@@ -161,7 +166,8 @@ PATHS: dict[str, dict[str, str]] = {
     },
     "plait.serialize.errors": {"DeserializationError": C, "SerializationError": C},
     "plait.usage_tracking.levels": {"DISABLED": K, "LEVEL_1": K, "LEVEL_2": K, "LEVEL_3": K},
-    "plait.utils": {"Timer": C, "get_all_checkpoints": F, "get_last_checkpoint": F},
+    "plait.utils": {"RepresentationMixin": C, "Timer": C, "get_all_checkpoints": F,
+                    "get_last_checkpoint": F},
     "plait.version": {"VERSION": K},
 }
 

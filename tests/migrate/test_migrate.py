@@ -99,7 +99,7 @@ def test_report_names_the_differences(work: Path, capsys: pytest.CaptureFixture[
         "from parsl.executors import WorkQueueExecutor\n"
         "from parsl.curvezmq import ServerContext\n"
         "from parsl.executors.high_throughput.interchange import Interchange\n"
-        "from parsl.utils import RepresentationMixin\n"
+        "from parsl.utils import setproctitle\n"
         "install_requires = ['parsl>=2024.1']\n"
         "future.cancel()\n")
     assert main(["migrate", str(work)]) == 0
@@ -109,7 +109,7 @@ def test_report_names_the_differences(work: Path, capsys: pytest.CaptureFixture[
     assert "WorkQueueExecutor raises ExecutorNotShipped" in err
     assert "plait has no module plait.curvezmq (Parsl's parsl.curvezmq)" in err
     assert "plait has no module plait.executors.high_throughput.interchange" in err
-    assert "plait.utils has no RepresentationMixin" in err  # a name, in a plain module
+    assert "plait.utils has no setproctitle" in err  # a name, in a plain module
     assert "the string 'parsl>=2024.1' is left as it is" in err
     assert "`AppFuture.cancel()`" in err
     extra.write_text("from parsl.configs.delta import fresh_config\n")
