@@ -164,7 +164,9 @@ PATHS: dict[str, dict[str, str]] = {
         "deserialize": F, "pack_apply_message": F, "register_method_for_code": F,
         "register_method_for_data": F, "serialize": F, "unpack_apply_message": F,
     },
-    "plait.serialize.errors": {"DeserializationError": C, "SerializationError": C},
+    "plait.serialize.errors": {
+        "DeserializationError": C, "DeserializerPluginError": C, "SerializationError": C,
+    },
     "plait.usage_tracking.levels": {"DISABLED": K, "LEVEL_1": K, "LEVEL_2": K, "LEVEL_3": K},
     "plait.utils": {"RepresentationMixin": C, "Timer": C, "get_all_checkpoints": F,
                     "get_last_checkpoint": F},

@@ -5,6 +5,7 @@ identifier the payload carries, importing the method's module if it must."""
 from __future__ import annotations
 
 import os
+import pickle
 import subprocess
 import sys
 import textwrap
@@ -17,6 +18,7 @@ from plait.errors import ConfigurationError, DeserializationError
 from plait.serialize import deserialize, serialize
 from plait.serialize._pack import pack_call, pack_value, unpack_call, unpack_value
 from plait.serialize.concretes import PickleSerializer
+from plait.serialize.errors import DeserializerPluginError
 from plait.serialize.facade import (
     clear_methods,
     register_method_for_code,
@@ -49,9 +51,15 @@ def test_registered_data_method_tags_what_it_writes() -> None:
 def test_bad_methods_are_refused_or_named() -> None:
     with pytest.raises(ConfigurationError, match="3 is not a serializer"):
         register_method_for_data(3)  # type: ignore[arg-type]
-    with pytest.raises(DeserializationError, match=r"LookupError: the payload was serialized by "
-                       r"method b'no_such_module Thing'.*make its module importable"):
+    with pytest.raises(DeserializerPluginError, match=r"^Failed to deserialize: the payload "
+                       r"was serialized by method b'no_such_module Thing', which cannot be "
+                       r"loaded here \(ModuleNotFoundError.*make its module importable"):
         deserialize(b"\x00\x14no_such_module Thing" + b"body")
+    with pytest.raises(DeserializerPluginError):
+        unpack_value([b"\x00\x14no_such_module Thing"])
+    error = DeserializerPluginError(b"m C", "why")
+    assert isinstance(error, DeserializationError)
+    assert str(pickle.loads(pickle.dumps(error))) == str(error)
 
 
 SERIALIZER = '''

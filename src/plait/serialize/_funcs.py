@@ -103,6 +103,8 @@ class FunctionTable:
         try:
             func: Callable[..., Any] = (_methods.loads(body) if _methods.is_tagged(body)
                                         else pickle.loads(body))
+        except _methods.DeserializerPluginError:
+            raise  # already says what to do
         except Exception as exc:
             raise DeserializationError(
                 f"the task's function could not be loaded here ({type(exc).__name__}: {exc}); "

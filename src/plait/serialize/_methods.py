@@ -16,7 +16,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from plait._errors import ConfigurationError
+from plait._errors import ConfigurationError, DeserializationError
 from plait.serialize._concretes import (
     DillCallableSerializer,
     DillSerializer,
@@ -44,6 +44,20 @@ def _checked(method: object, role: str) -> SerializerBase:
             f"bytes, not {identifier!r}")
     _KNOWN.setdefault(identifier, method)
     return method
+
+
+class DeserializerPluginError(DeserializationError):
+    """A payload names a serialization method that cannot be loaded here (Parsl's name)."""
+
+    def __init__(self, header: bytes, why: str = "") -> None:
+        super().__init__(
+            f"the payload was serialized by method {header!r}, which cannot be loaded here"
+            f"{f' ({why})' if why else ''}; make its module importable where the payload is "
+            "read")
+        self.header = header
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (self.header,), self.__dict__
 
 
 def register_data(method: SerializerBase) -> None:
@@ -97,9 +111,6 @@ def _method(identifier: bytes) -> SerializerBase:
     try:
         method = getattr(importlib.import_module(module), name)()
     except Exception as exc:
-        raise LookupError(  # the reader wraps it in its DeserializationError
-            f"the payload was serialized by method {identifier!r}, which cannot be loaded "
-            f"here ({type(exc).__name__}: {exc}); make its module importable where the "
-            "payload is read") from exc
+        raise DeserializerPluginError(identifier, f"{type(exc).__name__}: {exc}") from exc
     _KNOWN[identifier] = _checked(method, "data")
     return method

@@ -16,6 +16,7 @@ import cloudpickle
 
 from plait._errors import DeserializationError, SerializationError
 from plait.serialize import _methods
+from plait.serialize._methods import DeserializerPluginError
 
 Frame = Any  # bytes, memoryview, pickle.PickleBuffer or zmq.Frame: anything with a buffer
 _PROTOCOL = 5
@@ -105,6 +106,8 @@ def unpack_call(frames: Sequence[Frame]) -> tuple[tuple[Any, ...], dict[str, Any
     """Inverse of :func:`pack_call`; raises DeserializationError naming the cause."""
     try:
         args, kwargs = _loads(frames)
+    except DeserializerPluginError:
+        raise  # already says what to do
     except Exception as exc:
         raise DeserializationError(
             f"the task's arguments could not be loaded ({type(exc).__name__}: {exc})") from exc
@@ -124,6 +127,8 @@ def unpack_value(frames: Sequence[Frame]) -> Any:
     """Inverse of :func:`pack_value` and :func:`pack_exception`."""
     try:
         return _loads(frames)
+    except DeserializerPluginError:
+        raise  # already says what to do
     except Exception as exc:
         raise DeserializationError(
             f"a task's result could not be loaded ({type(exc).__name__}: {exc})") from exc
@@ -164,6 +169,8 @@ def deserialize(data: bytes | memoryview) -> Any:
     """Inverse of :func:`serialize` (Parsl's ``deserialize``)."""
     try:
         return _loads([data])
+    except DeserializerPluginError:
+        raise  # already says what to do
     except Exception as exc:
         raise DeserializationError(f"{type(exc).__name__}: {exc}") from exc
 
