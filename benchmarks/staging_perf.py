@@ -13,6 +13,8 @@ directory holding N small files (10 kB each) and one big sparse file, then measu
   files/s of a round after a warm-up round. Also plait with all N files as one task's inputs.
 * the big file: one task through plait (cache off), through Parsl, and ``curl -o`` (the
   floor); MB/s.
+  And the CPU time of the staging process per small file (user + system, all its
+  threads): it hardly depends on the load of the machine, which the rates do.
 * a cache hit: fetching an already cached 10 kB file, with a conditional request to the
   server (the default) and within ``cache_max_age`` (no request); median microseconds.
 
@@ -66,9 +68,10 @@ def start_server(root: Path) -> tuple[subprocess.Popen[bytes], str]:
 
 
 def plait_rate(work: Path, provider: Any, amount: float, run: Any,
-               warm_up: bool = True) -> float:
+               warm_up: bool = True) -> tuple[float, float]:
     """``amount`` (files, or MB) per second of ``run()`` on a fresh kernel whose executor
-    stages with ``provider``; after a warm-up run (imports, threads) if asked."""
+    stages with ``provider``, after a warm-up run (imports, threads) if asked; and the
+    process's CPU microseconds per unit of ``amount``."""
     ex = ThreadPoolExecutor(max_threads=THREADS, working_dir=str(work),
                             storage_access=[provider])
     plait.clear()
@@ -76,13 +79,13 @@ def plait_rate(work: Path, provider: Any, amount: float, run: Any,
                            run_dir=str(work / "runinfo"), strategy="none")):
         for _ in range(2 if warm_up else 1):
             _remove_fetched(work)
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             run()
-            elapsed = time.perf_counter() - start
-    return amount / elapsed
+            elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return amount / elapsed, cpu / amount * 1e6
 
 
-def plait_small(base: str, n: int, work: Path, provider: Any) -> float:
+def plait_small(base: str, n: int, work: Path, provider: Any) -> tuple[float, float]:
     """N tasks with one small input each."""
     def run() -> None:
         futs = [size_of(inputs=[File(f"{base}/small/f{i}.bin")]) for i in range(n)]
@@ -91,7 +94,7 @@ def plait_small(base: str, n: int, work: Path, provider: Any) -> float:
     return plait_rate(work, provider, n, run)
 
 
-def plait_one_task(base: str, n: int, work: Path) -> float:
+def plait_one_task(base: str, n: int, work: Path) -> tuple[float, float]:
     """All N files as the inputs of one task: in-task staging fetches them 8 at a time."""
     def run() -> None:
         files = [File(f"{base}/small/f{i}.bin") for i in range(n)]
@@ -118,7 +121,8 @@ def plait_big(base: str, work: Path, size: int) -> float:
     def run() -> None:
         assert size_of(inputs=[File(f"{base}/big.bin")]).result(timeout=600) == size
 
-    rate = plait_rate(work, HTTPInTaskStaging(cache=False), size / 1e6, run, warm_up=False)
+    rate, _ = plait_rate(work, HTTPInTaskStaging(cache=False), size / 1e6, run,
+                         warm_up=False)
     _remove_fetched(work)
     return rate
 
@@ -180,15 +184,17 @@ def one_round(base: str, n: int, tmp: Path, size: int) -> dict[str, float]:
     fig: dict[str, float] = {}
     for name, provider in (("plait_in_task", HTTPInTaskStaging(cache=False)),
                            ("plait_separate", HTTPSeparateTaskStaging(cache=False))):
-        fig[name] = plait_small(base, n, tmp / name, provider)
+        fig[name], fig[f"{name}_cpu_us"] = plait_small(base, n, tmp / name, provider)
         shutil.rmtree(tmp / name)
-    fig["plait_one_task"] = plait_one_task(base, n, tmp / "one")
+    fig["plait_one_task"], fig["plait_one_task_cpu_us"] = plait_one_task(base, n,
+                                                                         tmp / "one")
     shutil.rmtree(tmp / "one")
     parsl = parsl_baseline(base, n, tmp / "parsl")
     shutil.rmtree(tmp / "parsl", ignore_errors=True)
     if "error" in parsl:
         raise RuntimeError(f"the Parsl baseline failed: {parsl['error']}")
     fig["parsl_separate"], fig["parsl_big"] = parsl["small_files_per_s"], parsl["big_MB_per_s"]
+    fig["parsl_separate_cpu_us"] = parsl["small_cpu_us_per_file"]
     (tmp / "big").mkdir()
     fig["plait_big"] = plait_big(base, tmp / "big", size)
     fig["curl_big"] = curl_big(base, tmp / "big", size)
@@ -233,6 +239,12 @@ def main() -> None:
     print(f"small files ({args.small} x 10 kB, {THREADS} threads), files/s:")
     for key in ("plait_in_task", "plait_separate", "plait_one_task", "parsl_separate"):
         print(f"  {key:16s} {_figure(figures, key, 'parsl_separate')} Parsl")
+    print("small files, the staging process's CPU microseconds per file (load-independent):")
+    for key in ("plait_in_task", "plait_separate", "plait_one_task", "parsl_separate"):
+        cpu = statistics.median(r[f"{key}_cpu_us"] for r in figures)
+        ratio = statistics.median(r["parsl_separate_cpu_us"] / r[f"{key}_cpu_us"]
+                                  for r in figures)
+        print(f"  {key:16s} {cpu:7.0f} us  Parsl uses {ratio:.1f}x as much")
     print(f"big file ({big_mb} MB, sparse, loopback), MB/s:")
     for key in ("plait_big", "curl_big", "parsl_big"):
         print(f"  {key:16s} {_figure(figures, key, 'curl_big', '%')} curl")
