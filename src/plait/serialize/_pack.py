@@ -39,11 +39,37 @@ class _OutOfBand:
         return type(self.data), (pickle.PickleBuffer(self.data),)
 
 
+class _View:
+    """Carries a memoryview (which pickle refuses) as its bytes, rebuilt as a memoryview of
+    the same format and shape over a writable copy; out of band when large."""
+
+    __slots__ = ("view",)
+
+    def __init__(self, view: memoryview) -> None:
+        self.view = view
+
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
+        view = self.view
+        data: Any = view.tobytes() if not view.c_contiguous else view.cast("B")
+        if view.nbytes >= _OUT_OF_BAND_MIN:
+            data = pickle.PickleBuffer(data)
+        return _rebuild_view, (data, view.format, view.shape)
+
+
+def _rebuild_view(data: Any, fmt: str, shape: tuple[int, ...]) -> memoryview:
+    view = memoryview(bytearray(data))
+    return view if fmt == "B" and len(shape) == 1 else view.cast(fmt, shape)  # type: ignore[call-overload]
+
+
 def _big(value: object) -> bool:
-    return type(value) in (bytes, bytearray) and len(value) >= _OUT_OF_BAND_MIN  # type: ignore[arg-type]
+    kind = type(value)
+    return kind is memoryview or (
+        (kind is bytes or kind is bytearray) and len(value) >= _OUT_OF_BAND_MIN)  # type: ignore[arg-type]
 
 
 def _wrap(value: Any) -> Any:
+    if type(value) is memoryview:
+        return _View(value)
     return _OutOfBand(value) if _big(value) else value
 
 

@@ -122,6 +122,7 @@ def validate(ex: Any) -> None:
         check_int("max_workers_per_node", ex.max_workers_per_node, low=1, none=True,
                   owner=owner)
     check_int("prefetch_capacity", ex.prefetch_capacity, low=0, none=True, owner=owner)
+    check_int("shared_cache_bytes", ex.shared_cache_bytes, low=0, owner=owner)
     check_number("heartbeat_period", ex.heartbeat_period, low=0, strict=True, owner=owner,
                  kind="a number of seconds")
     check_number("heartbeat_threshold", ex.heartbeat_threshold, low=ex.heartbeat_period,
