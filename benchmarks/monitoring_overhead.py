@@ -4,13 +4,17 @@
     python benchmarks/monitoring_overhead.py [--quick] [--out results.jsonl]
 
 Runs every (library, executor, monitoring) case in a fresh subprocess: plait with this
-interpreter, Parsl 2026.10 with /work/venvs/parsl/bin/python (skipped if absent). Each case
-loads a config, submits N no-op tasks and waits for all of them, three times (median), then
-times cleanup (with monitoring: until the database has everything). Both libraries use their
-MonitoringHub defaults (SQLite in the run directory, resource monitoring on, 30 s interval).
-Prints a table of tasks/s and the on/off ratio per library and executor, and CPU time per
-task in the script and in its helper processes (database writer, interchange, managers and
-workers): on a loaded machine the CPU figures say more than the rates. Appends JSON lines.
+interpreter, Parsl 2026.10.26 with $PARSL_PY (default: /work/venvs/i17-parsl-monitoring, a
+venv with ``pip install 'parsl[monitoring]==2026.10.26'``, since Parsl's MonitoringHub needs
+SQLAlchemy, which /work/venvs/parsl lacks; skipped if absent). Each case loads a config,
+submits N no-op tasks and waits for all of them, three times (median), then times cleanup
+(with monitoring: until the database has everything). Both libraries use their
+MonitoringHub defaults (SQLite in the run directory, resource monitoring on, 30 s
+interval). A case whose cleanup is still going ``CLEANUP_TIMEOUT_S`` after its rates were
+measured is killed and reported as hung (its rates still count). Prints a table of tasks/s
+and the on/off ratio per library and executor, and CPU time per task in the script and in
+its helper processes (database writer, interchange, managers and workers): on a loaded
+machine the CPU figures say more than the rates. Appends JSON lines.
 The script uses only the API both libraries share, so the same code measures both.
 """
 
@@ -21,6 +25,7 @@ import json
 import os
 import platform
 import resource
+import signal
 import statistics
 import subprocess
 import sys
@@ -30,6 +35,8 @@ import time
 # Parsl 2026.10.26 with its monitoring extra (SQLAlchemy); /work/venvs/parsl has no SQLAlchemy
 PARSL_PY = os.environ.get("PARSL_PY", "/work/venvs/i17-parsl-monitoring/bin/python")
 CHILD = "RESULT_JSON "
+RATES = "RATES_JSON "
+CLEANUP_TIMEOUT_S = 180  # a case whose cleanup is still going after this is reported as hung
 
 
 def child(lib: str, executor: str, monitoring: bool, n: int, repeats: int) -> None:
@@ -70,6 +77,8 @@ def child(lib: str, executor: str, monitoring: bool, n: int, repeats: int) -> No
             rates.append(n / (time.perf_counter() - t0))
             del futures
         cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+        print(RATES + json.dumps({"tasks_per_s": statistics.median(rates), "all": rates}),
+              flush=True)  # before cleanup, which can hang (Parsl's MonitoringHub.close)
     finally:
         t0 = time.perf_counter()
         dfk.cleanup()
@@ -93,11 +102,32 @@ def run_case(python: str, lib: str, executor: str, monitoring: bool, n: int,
              repeats: int) -> dict | None:
     args = [python, os.path.abspath(__file__), "--child", lib, executor,
             "on" if monitoring else "off", str(n), str(repeats)]
-    out = subprocess.run(args, capture_output=True, text=True, timeout=1800)
-    for line in out.stdout.splitlines():
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    rates = None
+    assert proc.stdout is not None
+    for line in proc.stdout:  # read as it comes: the rates arrive before cleanup starts
         if line.startswith(CHILD):
-            return json.loads(line[len(CHILD):])
-    print(f"{lib} {executor} monitoring={monitoring} failed:\n{out.stderr[-3000:]}",
+            proc.communicate(timeout=60)
+            return dict(json.loads(line[len(CHILD):]))
+        if line.startswith(RATES):
+            rates = json.loads(line[len(RATES):])
+            break
+    try:
+        stdout, stderr = proc.communicate(timeout=CLEANUP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)  # the case and every helper it started
+        proc.communicate()
+        print(f"{lib} {executor} monitoring={monitoring}: cleanup still going after "
+              f"{CLEANUP_TIMEOUT_S} s; killed", file=sys.stderr)
+        return {"lib": lib, "executor": executor, "monitoring": monitoring, "tasks": n,
+                "repeats": repeats, **(rates or {}), "cleanup_s": None, "cleanup_hung": True,
+                "script_cpu_us_per_task": float("nan"),
+                "children_cpu_us_per_task": float("nan")} if rates else None
+    for line in stdout.splitlines():
+        if line.startswith(CHILD):
+            return dict(json.loads(line[len(CHILD):]))
+    print(f"{lib} {executor} monitoring={monitoring} failed:\n{stderr[-3000:]}",
           file=sys.stderr)
     return None
 
@@ -126,8 +156,10 @@ def main() -> None:
                 if r:
                     r["load_before"] = load
                     results.append(r)
+                    cleanup = ("HUNG (killed)" if r.get("cleanup_hung")
+                               else f"{r['cleanup_s']:.2f} s")
                     print(f"{lib:6} {executor:8} monitoring {'on ' if monitoring else 'off'} "
-                          f"{r['tasks_per_s']:10.0f} tasks/s  cleanup {r['cleanup_s']:.2f} s  "
+                          f"{r['tasks_per_s']:10.0f} tasks/s  cleanup {cleanup}  "
                           f"CPU/task: script {r['script_cpu_us_per_task']:.1f} us, helpers "
                           f"{r['children_cpu_us_per_task']:.1f} us", flush=True)
     print(f"\nload average before: {load[0]:.2f}, after: {os.getloadavg()[0]:.2f}")

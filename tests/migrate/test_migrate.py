@@ -101,7 +101,8 @@ def test_report_names_the_differences(work: Path, capsys: pytest.CaptureFixture[
         "from parsl.executors.high_throughput.interchange import Interchange\n"
         "from parsl.utils import setproctitle\n"
         "install_requires = ['parsl>=2024.1']\n"
-        "future.cancel()\n")
+        "future.cancel()\n"
+        "config = parsl.Config(retries=2)\n")
     assert main(["migrate", str(work)]) == 0
     err = capsys.readouterr().err
     assert "htex_workflow.py: line 41: End of `with load(config):`: exit_mode='wait'" in err
@@ -112,6 +113,8 @@ def test_report_names_the_differences(work: Path, capsys: pytest.CaptureFixture[
     assert "plait.utils has no setproctitle" in err  # a name, in a plain module
     assert "the string 'parsl>=2024.1' is left as it is" in err
     assert "`AppFuture.cancel()`" in err
+    assert ("uses_more.py: line 8: Tasks lost with a worker, manager or block (`retries=`): "
+            "retried on Config(infrastructure_retries=3)") in err
     extra.write_text("from parsl.configs.delta import fresh_config\n")
     assert main(["migrate", str(extra)]) == 0
     err = capsys.readouterr().err
