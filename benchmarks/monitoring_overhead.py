@@ -30,6 +30,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 # Parsl 2026.10.26 with its monitoring extra (SQLAlchemy); /work/venvs/parsl has no SQLAlchemy
@@ -102,34 +103,48 @@ def run_case(python: str, lib: str, executor: str, monitoring: bool, n: int,
              repeats: int) -> dict | None:
     args = [python, os.path.abspath(__file__), "--child", lib, executor,
             "on" if monitoring else "off", str(n), str(repeats)]
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
-    rates = None
-    assert proc.stdout is not None
-    for line in proc.stdout:  # read as it comes: the rates arrive before cleanup starts
-        if line.startswith(CHILD):
-            proc.communicate(timeout=60)
-            return dict(json.loads(line[len(CHILD):]))
-        if line.startswith(RATES):
-            rates = json.loads(line[len(RATES):])
-            break
-    try:
-        stdout, stderr = proc.communicate(timeout=CLEANUP_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)  # the case and every helper it started
-        proc.communicate()
+    with tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=err, text=True,
+                                start_new_session=True)
+        lines: list[str] = []
+        measured = threading.Event()
+        reader = threading.Thread(target=_collect, args=(proc, lines, measured), daemon=True)
+        reader.start()
+        measured.wait(1800)  # the rates come before cleanup starts
+        hung = False
+        try:
+            proc.wait(CLEANUP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            hung = True
+            os.killpg(proc.pid, signal.SIGKILL)  # the case and every helper it started
+            proc.wait()
+        reader.join(30)
+        err.seek(0)
+        stderr = err.read()
+    found = {kind: json.loads(line[len(kind):]) for line in lines
+             for kind in (CHILD, RATES) if line.startswith(kind)}
+    if CHILD in found:
+        return dict(found[CHILD])
+    if hung and RATES in found:
         print(f"{lib} {executor} monitoring={monitoring}: cleanup still going after "
               f"{CLEANUP_TIMEOUT_S} s; killed", file=sys.stderr)
         return {"lib": lib, "executor": executor, "monitoring": monitoring, "tasks": n,
-                "repeats": repeats, **(rates or {}), "cleanup_s": None, "cleanup_hung": True,
+                "repeats": repeats, **found[RATES], "cleanup_s": None, "cleanup_hung": True,
                 "script_cpu_us_per_task": float("nan"),
-                "children_cpu_us_per_task": float("nan")} if rates else None
-    for line in stdout.splitlines():
-        if line.startswith(CHILD):
-            return dict(json.loads(line[len(CHILD):]))
-    print(f"{lib} {executor} monitoring={monitoring} failed:\n{stderr[-3000:]}",
-          file=sys.stderr)
+                "children_cpu_us_per_task": float("nan")}
+    print(f"{lib} {executor} monitoring={monitoring} failed (exit {proc.returncode}):\n"
+          f"{stderr[-3000:]}", file=sys.stderr)
     return None
+
+
+def _collect(proc: subprocess.Popen[str], lines: list[str], measured: threading.Event
+             ) -> None:
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        lines.append(line)
+        if line.startswith(RATES):
+            measured.set()
+    measured.set()
 
 
 def main() -> None:
