@@ -161,7 +161,8 @@ def main() -> None:
         child(lib, executor, mon == "on", int(n), int(repeats))
         return
     sizes = {("plait", "threads"): 50_000, ("plait", "htex"): 20_000,
-             ("parsl", "threads"): 5_000, ("parsl", "htex"): 3_000}
+             ("parsl", "threads"): 5_000, ("parsl", "htex"): 600}  # Parsl 2026.10.26 HTEX
+    # with monitoring ran ~10 tasks/s here (its interchange logs every node message)
     libs = [("plait", sys.executable)] + ([("parsl", PARSL_PY)] if os.path.exists(PARSL_PY)
                                           else [])
     load = os.getloadavg()
