@@ -120,3 +120,16 @@ def test_import_of_every_path_stays_lazy() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_representation_mixin_reads_like_the_constructor_call() -> None:
+    """What Parsl's docs have users write for their own providers and launchers."""
+    from plait.utils import RepresentationMixin
+
+    class MyLauncher(RepresentationMixin):
+        def __init__(self, command: str, *rest: str, debug: bool = True, tag: str = "t",
+                     **extra: str) -> None:
+            self.command, self.debug = command, debug  # tag is not kept
+
+    assert repr(MyLauncher("srun", "x", tag="u")) == (
+        "MyLauncher('srun', debug=True, tag='<unrecorded>')")

@@ -301,3 +301,18 @@ def test_check_on_the_real_slurm_records_its_version(tmp_path: Path) -> None:
     where, recorded = check("test_slurm", {}, timeout=150)
     assert where and recorded.checked.method == "run"
     assert recorded.checked.scheduler_version.startswith("slurm")
+
+
+@pytest.mark.parametrize(("module", "executor"), [
+    ("wqex_local", "WorkQueueExecutor"), ("vineex_local", "TaskVineExecutor"),
+    ("toss3_llnl", "FluxExecutor"), ("gc_tutorial", "GlobusComputeExecutor"),
+    ("gc_multisite", "GlobusComputeExecutor")])
+def test_parsl_configs_of_executors_not_shipped_say_what_to_use(module: str,
+                                                               executor: str) -> None:
+    """Parsl's own modules raise OptionalModuleMissing where the service is missing; plait's
+    import, and their config raises the executor's ExecutorNotShipped."""
+    from plait.executors._errors import ExecutorNotShipped
+
+    assert module in dir(importlib.import_module("plait.configs"))
+    with pytest.raises(ExecutorNotShipped, match=rf"^{executor} needs .* Use "):
+        exec(f"from plait.configs.{module} import config", {})
