@@ -20,12 +20,12 @@ import re
 import shlex
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from string import Template
 from typing import Any, ClassVar, Literal
 
 from plait._errors import ConfigurationError
-from plait._validate import check_bool, check_int, check_number, check_str
+from plait._validate import check_bool, check_int, check_methods, check_number, check_str
 from plait.launchers import Launcher, SingleNodeLauncher
 from plait.providers._base import ExecutionProvider
 from plait.providers._errors import SchedulerMissingArgs, ScriptPathError, SubmitException
@@ -51,19 +51,6 @@ ${user_script}
 
 #: what job_script() shows in place of the executor's worker command when none is given
 PLACEHOLDER_COMMAND = "plait-worker-pool ...  # the executor's worker command goes here"
-
-#: the kinds of a provider's own fields: "text?" None or a non-empty string, "text" a string
-#: (may be empty), "count?" None or an int >= 1, "count" an int >= 1, "amount?" None or a
-#: number > 0, "flag" True or False
-FieldKind = Literal["text?", "text", "count?", "count", "amount?", "flag"]
-FIELD_CHECKS: dict[str, Callable[[str, object, str], None]] = {
-    "text?": lambda f, v, o: check_str(f, v, none=True, owner=o),
-    "text": lambda f, v, o: check_str(f, v, empty=True, owner=o),
-    "count?": lambda f, v, o: check_int(f, v, low=1, none=True, owner=o),
-    "count": lambda f, v, o: check_int(f, v, low=1, owner=o),
-    "amount?": lambda f, v, o: check_number(f, v, low=0, strict=True, none=True, owner=o),
-    "flag": lambda f, v, o: check_bool(f, v, owner=o),
-}
 
 _WALLTIME = re.compile(r"^(\d+):([0-5]\d):([0-5]\d)$")
 
@@ -153,8 +140,11 @@ class ClusterProvider(ExecutionProvider):
     transient_errors: ClassVar[tuple[str, ...]] = ()
     #: the scheduler's state names that say why a job ended under its workers (LossCause)
     loss_causes: ClassVar[Mapping[str, LossCause]] = {}
-    #: a subclass's own fields that validate() checks, by kind (see ``FIELD_CHECKS``)
-    field_kinds: ClassVar[Mapping[str, FieldKind]] = {}
+    #: the subclass's own settings that ``validate`` checks: strings (or None), whole
+    #: numbers >= 1 (or None), and True/False
+    text_fields: ClassVar[tuple[str, ...]] = ()
+    count_fields: ClassVar[tuple[str, ...]] = ()
+    flag_fields: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self, label: str, nodes_per_block: int, init_blocks: int, min_blocks: int,
@@ -167,7 +157,7 @@ class ClusterProvider(ExecutionProvider):
         self.walltime = walltime
         self.cmd_timeout = cmd_timeout
         self.scheduler_options = scheduler_options
-        self.transport: Transport = transport or LocalTransport()
+        self.transport: Transport = LocalTransport() if transport is None else transport
         self.status_min_interval, self.submit_min_interval = (status_min_interval,
                                                               submit_min_interval)
         self.drain_margin = drain_margin
@@ -207,8 +197,14 @@ class ClusterProvider(ExecutionProvider):
         for field in ("status_min_interval", "submit_min_interval"):
             check_number(field, getattr(self, field), low=0, owner=name, kind=seconds)
         check_str("scheduler_options", self.scheduler_options, empty=True, owner=name)
-        for field, kind in self.field_kinds.items():
-            FIELD_CHECKS[kind](field, getattr(self, field), name)
+        check_methods("transport", self.transport, ("run", "push_file"),
+                      "a plait.transport Transport (LocalTransport, SSHTransport)", owner=name)
+        for field in self.text_fields:
+            check_str(field, getattr(self, field), empty=True, none=True, owner=name)
+        for field in self.count_fields:
+            check_int(field, getattr(self, field), low=1, none=True, owner=name)
+        for field in self.flag_fields:
+            check_bool(field, getattr(self, field), owner=name)
 
     @property
     def drain_after(self) -> float:

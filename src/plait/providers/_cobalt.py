@@ -15,7 +15,6 @@ from plait.launchers import Launcher
 from plait.providers._cluster import (
     SCRIPT_BODY,
     ClusterProvider,
-    FieldKind,
     SchedulerError,
     walltime_to_minutes,
 )
@@ -46,10 +45,10 @@ class CobaltProvider(ClusterProvider):
         transport, and ClusterProvider's plait options.
     """
 
+    text_fields: ClassVar[tuple[str, ...]] = ("account", "queue")
     scheduler: ClassVar[str] = "cobalt"
     template: ClassVar[str] = TEMPLATE
     states: ClassVar[dict[str, JobState]] = COBALT_STATES
-    field_kinds: ClassVar[dict[str, FieldKind]] = {"account": "text?", "queue": "text?"}
 
     def __init__(
         self, account: str | None = None, queue: str | None = None,

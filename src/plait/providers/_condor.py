@@ -12,13 +12,12 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
-from plait._validate import check_str_list, fail
+from plait._validate import check_number, check_str_list, check_str_map
 from plait.launchers import Launcher
 from plait.providers._cluster import (
     PLACEHOLDER_COMMAND,
     SCRIPT_BODY,
     ClusterProvider,
-    FieldKind,
     LossCause,
     SchedulerError,
     walltime_to_seconds,
@@ -66,16 +65,6 @@ SCRIPT = """#!/bin/bash
 """ + SCRIPT_BODY
 
 
-def check_environment(environment: object, owner: str) -> None:
-    """``environment`` is None or a dict of variable names to str/int/float values."""
-    if environment is None or (isinstance(environment, dict) and all(
-            isinstance(k, str) and k and isinstance(v, (str, int, float))
-            and not isinstance(v, bool) for k, v in environment.items())):
-        return
-    raise fail("environment", environment,
-               "a dict of variable names to values (str, int or float), or None", owner)
-
-
 class CondorProvider(ClusterProvider):
     """Submit blocks to HTCondor (Parsl's ``CondorProvider``, same parameters and defaults).
 
@@ -90,13 +79,12 @@ class CondorProvider(ClusterProvider):
         transport, and ClusterProvider's plait options.
     """
 
+    text_fields: ClassVar[tuple[str, ...]] = ("project", "requirements")
+    count_fields: ClassVar[tuple[str, ...]] = ("cores_per_slot", "cmd_chunk_size")
     scheduler: ClassVar[str] = "condor"
     template: ClassVar[str] = TEMPLATE
     states: ClassVar[dict[str, JobState]] = CONDOR_STATES
     loss_causes: ClassVar[dict[str, LossCause]] = CONDOR_LOSS_CAUSES
-    field_kinds: ClassVar[dict[str, FieldKind]] = {
-        "cores_per_slot": "count?", "mem_per_slot": "amount?", "project": "text",
-        "requirements": "text", "cmd_chunk_size": "count"}
 
     def __init__(
         self, nodes_per_block: int = 1, cores_per_slot: int | None = None,
@@ -108,11 +96,13 @@ class CondorProvider(ClusterProvider):
         requirements: str = "", cmd_timeout: int = 60, cmd_chunk_size: int = 100,
         transport: Transport | None = None, **options: Any,
     ) -> None:
+        owner = "CondorProvider"
+        check_str_map("environment", environment, owner, none=True)
+        check_str_list("transfer_input_files", transfer_input_files, none=True, owner=owner)
+        check_number("mem_per_slot", mem_per_slot, low=0, strict=True, none=True, owner=owner,
+                     kind="a number of GB")
         self.cores_per_slot, self.mem_per_slot = cores_per_slot, mem_per_slot
         self.cores_per_node, self.mem_per_node = cores_per_slot, mem_per_slot
-        check_environment(environment, "CondorProvider")
-        check_str_list("transfer_input_files", transfer_input_files, none=True,
-                       owner="CondorProvider")
         self.environment = dict(environment or {})
         self.project, self.requirements = project, requirements
         self.transfer_input_files = list(transfer_input_files or [])

@@ -16,7 +16,6 @@ from plait.launchers import Launcher
 from plait.providers._cluster import (
     SCRIPT_BODY,
     ClusterProvider,
-    FieldKind,
     LossCause,
     SchedulerError,
     walltime_to_seconds,
@@ -54,11 +53,12 @@ class FluxProvider(ClusterProvider):
         transport, and ClusterProvider's plait options.
     """
 
+    text_fields: ClassVar[tuple[str, ...]] = ("queue",)
+    count_fields: ClassVar[tuple[str, ...]] = ("cores_per_node",)
     scheduler: ClassVar[str] = "flux"
     template: ClassVar[str] = TEMPLATE
     states: ClassVar[dict[str, JobState]] = FLUX_STATES
     loss_causes: ClassVar[dict[str, LossCause]] = FLUX_LOSS_CAUSES
-    field_kinds: ClassVar[dict[str, FieldKind]] = {"queue": "text?", "cores_per_node": "count?"}
 
     def __init__(
         self, queue: str | None = None, nodes_per_block: int = 1,

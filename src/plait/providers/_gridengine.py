@@ -11,13 +11,7 @@ import time
 from typing import Any, ClassVar
 
 from plait.launchers import Launcher
-from plait.providers._cluster import (
-    SCRIPT_BODY,
-    ClusterProvider,
-    FieldKind,
-    LossCause,
-    SchedulerError,
-)
+from plait.providers._cluster import SCRIPT_BODY, ClusterProvider, LossCause, SchedulerError
 from plait.providers._jobs import JobState, JobStatus
 from plait.transport import Transport, TransportError
 
@@ -70,10 +64,10 @@ class GridEngineProvider(ClusterProvider):
     arguments of ``qsub -b y`` binaries.
     """
 
+    text_fields: ClassVar[tuple[str, ...]] = ("queue",)
     scheduler: ClassVar[str] = "gridengine"
     template: ClassVar[str] = TEMPLATE
     states: ClassVar[dict[str, JobState]] = GE_STATES
-    field_kinds: ClassVar[dict[str, FieldKind]] = {"queue": "text?"}
     loss_causes: ClassVar[dict[str, LossCause]] = {"ended(h_rt)": "walltime",
                                                    "ended(killed)": "cancelled"}
     transient_errors: ClassVar[tuple[str, ...]] = (

@@ -16,7 +16,6 @@ from plait.launchers import Launcher
 from plait.providers._cluster import (
     SCRIPT_BODY,
     ClusterProvider,
-    FieldKind,
     LossCause,
     SchedulerError,
     walltime_to_minutes,
@@ -67,13 +66,13 @@ class LSFProvider(ClusterProvider):
         transport, and ClusterProvider's plait options.
     """
 
+    text_fields: ClassVar[tuple[str, ...]] = ("project", "queue")
+    count_fields: ClassVar[tuple[str, ...]] = ("cores_per_block", "cores_per_node")
+    flag_fields: ClassVar[tuple[str, ...]] = ("bsub_redirection", "request_by_nodes")
     scheduler: ClassVar[str] = "lsf"
     template: ClassVar[str] = TEMPLATE
     states: ClassVar[dict[str, JobState]] = LSF_STATES
     loss_causes: ClassVar[dict[str, LossCause]] = LSF_LOSS_CAUSES
-    field_kinds: ClassVar[dict[str, FieldKind]] = {
-        "cores_per_block": "count?", "cores_per_node": "count?", "project": "text?",
-        "queue": "text?", "bsub_redirection": "flag", "request_by_nodes": "flag"}
 
     def __init__(
         self, nodes_per_block: int = 1, cores_per_block: int | None = None,

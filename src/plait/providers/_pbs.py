@@ -16,13 +16,7 @@ import re
 from typing import Any, ClassVar
 
 from plait.launchers import AprunLauncher, Launcher, SingleNodeLauncher
-from plait.providers._cluster import (
-    SCRIPT_BODY,
-    ClusterProvider,
-    FieldKind,
-    LossCause,
-    SchedulerError,
-)
+from plait.providers._cluster import SCRIPT_BODY, ClusterProvider, LossCause, SchedulerError
 from plait.providers._jobs import JobState
 from plait.transport import Transport
 
@@ -72,11 +66,11 @@ class TorqueProvider(ClusterProvider):
         transport, and ClusterProvider's plait options (status_min_interval, …).
     """
 
+    text_fields: ClassVar[tuple[str, ...]] = ("account", "queue")
     scheduler: ClassVar[str] = "torque"
     template: ClassVar[str] = TORQUE_TEMPLATE
     script_suffix: ClassVar[str] = ".submit"
     states: ClassVar[dict[str, JobState]] = PBS_STATES
-    field_kinds: ClassVar[dict[str, FieldKind]] = {"account": "text?", "queue": "text?"}
 
     def __init__(
         self, account: str | None = None, queue: str | None = None,
@@ -139,12 +133,12 @@ class PBSProProvider(TorqueProvider):
     WalltimeExceeded.
     """
 
+    text_fields: ClassVar[tuple[str, ...]] = ("account", "queue", "select_options")
+    count_fields: ClassVar[tuple[str, ...]] = ("cpus_per_node",)
     scheduler: ClassVar[str] = "pbspro"
     template: ClassVar[str] = PBSPRO_TEMPLATE
     states: ClassVar[dict[str, JobState]] = {**PBS_STATES, WALLTIME_STATE: S.TIMEOUT}
     loss_causes: ClassVar[dict[str, LossCause]] = {WALLTIME_STATE: "walltime"}
-    field_kinds: ClassVar[dict[str, FieldKind]] = {
-        **TorqueProvider.field_kinds, "select_options": "text", "cpus_per_node": "count"}
 
     def __init__(
         self, account: str | None = None, queue: str | None = None,

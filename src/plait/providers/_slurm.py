@@ -11,12 +11,11 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
-from plait._validate import check_str, fail
+from plait._validate import check_bool, check_int, check_str, fail
 from plait.launchers import Launcher
 from plait.providers._cluster import (
     SCRIPT_BODY,
     ClusterProvider,
-    FieldKind,
     LossCause,
     SchedulerError,
     walltime_to_minutes,
@@ -82,12 +81,6 @@ class SlurmProvider(ClusterProvider):
     template: ClassVar[str] = TEMPLATE
     states: ClassVar[dict[str, JobState]] = SLURM_STATES
     loss_causes: ClassVar[dict[str, LossCause]] = SLURM_LOSS_CAUSES
-    field_kinds: ClassVar[dict[str, FieldKind]] = {
-        **dict.fromkeys(("partition", "account", "qos", "constraint", "clusters", "gres"),
-                        "text?"),
-        **dict.fromkeys(("cores_per_node", "mem_per_node", "gpus_per_node",
-                         "status_batch_size"), "count?"),
-        "exclusive": "flag"}
     transient_errors: ClassVar[tuple[str, ...]] = (
         "Socket timed out", "Unable to contact slurm controller",
         "Transport endpoint is not connected", "Zero Bytes were transmitted")
@@ -123,6 +116,13 @@ class SlurmProvider(ClusterProvider):
 
     def validate(self) -> None:
         super().validate()
+        for field in ("partition", "account", "qos", "constraint", "clusters", "gres"):
+            check_str(field, getattr(self, field), none=True, owner="SlurmProvider")
+        for field in ("cores_per_node", "mem_per_node", "gpus_per_node"):
+            check_int(field, getattr(self, field), low=1, none=True, owner="SlurmProvider")
+        check_int("status_batch_size", self.status_batch_size, low=1, none=True,
+                  owner="SlurmProvider")
+        check_bool("exclusive", self.exclusive, owner="SlurmProvider")
         check_str("regex_job_id", self.regex_job_id, owner="SlurmProvider")
         if "(?P<id>" not in self.regex_job_id:
             raise fail("regex_job_id", self.regex_job_id,

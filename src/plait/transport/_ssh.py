@@ -21,7 +21,7 @@ import threading
 from typing import Any, Literal
 
 from plait._errors import ConfigurationError
-from plait._validate import check_int, check_number, check_str, fail
+from plait._validate import check_int, check_number, check_str, check_str_map
 from plait.transport._base import Transport
 from plait.transport._errors import CommandTimeout, TransportFailed
 
@@ -80,11 +80,8 @@ class SSHTransport(Transport):
         check_int("port", port, low=1, high=65535, none=True, owner=owner)
         check_number("connect_timeout", connect_timeout, low=0, strict=True, owner=owner,
                      kind="a number of seconds")
-        for field, mapping in (("envs", envs), ("ssh_options", ssh_options)):
-            if mapping is not None and not (isinstance(mapping, dict) and all(
-                    isinstance(k, str) and k and isinstance(v, str)
-                    for k, v in mapping.items())):
-                raise fail(field, mapping, "a dict of str to str, or None", owner)
+        check_str_map("envs", envs, owner, none=True)
+        check_str_map("ssh_options", ssh_options, owner, none=True)
         self.hostname, self.username, self.port = hostname, username, port
         self.key_filename, self.known_hosts = key_filename, known_hosts
         self.host_key_policy: HostKeyPolicy = host_key_policy
