@@ -21,7 +21,7 @@ import uuid
 from typing import Any, ClassVar
 
 from plait._errors import OptionalModuleMissing
-from plait._validate import check_number, check_str
+from plait._validate import check_methods, check_number, check_str
 from plait.data._files import File
 from plait.data._retries import Permanent, Transient, with_retries
 from plait.data._transfer import TransferStaging, Where
@@ -72,6 +72,8 @@ class GlobusStaging(TransferStaging):
                      kind="a number of seconds")
         check_number("deadline", deadline, low=0, strict=True, owner=owner,
                      kind="a number of seconds")
+        check_methods("authorizer", authorizer, ("get_authorization_header",),
+                      "a globus_sdk authorizer", none=True, owner=owner)
         self.endpoint_uuid, self.endpoint_path, self.local_path = (endpoint_uuid,
                                                                    endpoint_path, local_path)
         self.authorizer, self.transfer_token, self.base_url = authorizer, transfer_token, \

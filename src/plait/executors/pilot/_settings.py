@@ -13,6 +13,7 @@ from plait._validate import (
     check_list,
     check_methods,
     check_number,
+    check_radio,
     check_str,
     check_str_list,
     fail,
@@ -110,7 +111,8 @@ def validate(ex: Any) -> None:
     for field in ("working_dir", "worker_logdir_root"):
         check_str(field, getattr(ex, field), none=True, owner=owner)
     check_list("storage_access", ex.storage_access, "a list of staging providers", none=True,
-               owner=owner)
+               owner=owner, item_methods=("can_stage_in", "can_stage_out"))
+    check_radio(ex.remote_monitoring_radio, owner)
     for field in ("worker_debug", "encrypted", "sandbox"):
         check_bool(field, getattr(ex, field), owner=owner)
     check_number("cores_per_worker", ex.cores_per_worker, low=0, strict=True, owner=owner)
@@ -120,6 +122,7 @@ def validate(ex: Any) -> None:
         check_int("max_workers_per_node", ex.max_workers_per_node, low=1, none=True,
                   owner=owner)
     check_int("prefetch_capacity", ex.prefetch_capacity, low=0, none=True, owner=owner)
+    check_int("shared_cache_bytes", ex.shared_cache_bytes, low=0, owner=owner)
     check_number("heartbeat_period", ex.heartbeat_period, low=0, strict=True, owner=owner,
                  kind="a number of seconds")
     check_number("heartbeat_threshold", ex.heartbeat_threshold, low=ex.heartbeat_period,
