@@ -403,6 +403,9 @@ def test_pilot_executor_reports_managers_with_parsl_fields(run_dir: str) -> None
         assert len(managers) == 1 and {
             "manager", "block_id", "worker_count", "tasks", "idle_duration", "active",
             "parsl_version", "python_version", "draining"} <= set(managers[0])
+        from plait.executors.high_throughput.manager_record import ManagerRecord
+
+        assert set(managers[0]) <= set(ManagerRecord.__annotations__)  # typed, every field
         assert htex.connected_workers() == 2 and htex.workers_per_node == 2
         assert htex.connected_blocks() == [managers[0]["block_id"]]
 

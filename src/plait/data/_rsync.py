@@ -103,8 +103,6 @@ class RSyncStaging(TransferStaging):
     def stage_in(self, dm: DataManagerAPI, executor: str, file: File,
                  parent_fut: Future[Any] | None) -> DataFuture | None:
         if self.direct:
-            log.info("staging in %s for executor %s: point-to-point from %s to the workers",
-                     file.url, executor, _host_of(self._endpoint(file)[0]))
             return super().stage_in(dm, executor, file, parent_fut)
         relay_path = self._relay_path(file)
         log.info("staging in %s for executor %s: through the submitting machine (%s)",
@@ -130,8 +128,6 @@ class RSyncStaging(TransferStaging):
     def stage_out(self, dm: DataManagerAPI, executor: str, file: File,
                   app_fu: Future[Any]) -> Future[Any] | None:
         if self.direct:
-            log.info("staging out %s for executor %s: point-to-point from the workers to %s",
-                     file.url, executor, _host_of(self._endpoint(file)[0]))
             return super().stage_out(dm, executor, file, app_fu)
         relay_path = self._relay_path(file)
         log.info("staging out %s for executor %s: through the submitting machine (%s)",
@@ -147,6 +143,10 @@ class RSyncStaging(TransferStaging):
         if not self.direct:
             return None  # stage_out put the worker's leg in the plan
         return super().replace_task_stage_out(dm, executor, file, func)
+
+    def route(self, file: File, direction: str) -> str:
+        host = _host_of(self._endpoint(file)[0])
+        return f"point-to-point {'from' if direction == 'in' else 'to'} {host} over SSH"
 
     def _relay_path(self, file: File) -> str:
         from plait.data._cache import default_dir
@@ -188,8 +188,11 @@ class RSyncStaging(TransferStaging):
     def _rsync(self, port: str | None, *args: str) -> str:
         ssh = ["ssh", "-o", "BatchMode=yes", "-o", f"ConnectTimeout={int(self.timeout)}",
                *(["-p", port] if port else []), *self.ssh_options]
-        argv = ["rsync", "--partial", "--times", f"--timeout={int(self.timeout)}",
-                "-e", " ".join(shlex.quote(a) for a in ssh), *args]
+        # a cut transfer is kept for the next try in a hidden directory beside the target,
+        # never under the target's own name (where --partial would leave it)
+        argv = ["rsync", "--partial-dir=.rsync-partial", "--times",
+                f"--timeout={int(self.timeout)}", "-e",
+                " ".join(shlex.quote(a) for a in ssh), *args]
         try:
             done = subprocess.run(argv, capture_output=True, text=True,
                                   timeout=self.timeout * 10)

@@ -63,6 +63,7 @@ class GridEngineProvider(ClusterProvider):
     arguments of ``qsub -b y`` binaries.
     """
 
+    text_fields: ClassVar[tuple[str, ...]] = ("queue",)
     scheduler: ClassVar[str] = "gridengine"
     template: ClassVar[str] = TEMPLATE
     states: ClassVar[dict[str, JobState]] = GE_STATES

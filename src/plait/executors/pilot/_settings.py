@@ -13,6 +13,7 @@ from plait._validate import (
     check_list,
     check_methods,
     check_number,
+    check_radio,
     check_str,
     check_str_list,
     fail,
@@ -110,7 +111,8 @@ def validate(ex: Any) -> None:
     for field in ("working_dir", "worker_logdir_root"):
         check_str(field, getattr(ex, field), none=True, owner=owner)
     check_list("storage_access", ex.storage_access, "a list of staging providers", none=True,
-               owner=owner)
+               owner=owner, item_methods=("can_stage_in", "can_stage_out"))
+    check_radio(ex.remote_monitoring_radio, owner)
     for field in ("worker_debug", "encrypted", "sandbox"):
         check_bool(field, getattr(ex, field), owner=owner)
     check_number("cores_per_worker", ex.cores_per_worker, low=0, strict=True, owner=owner)
