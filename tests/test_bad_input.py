@@ -268,6 +268,7 @@ HTEX = [Row(HighThroughputExecutor, name, spec) for name, spec in [
                                         other_than(lambda v: _int(v) or v is None)),
                               st.one_of(st.integers(1, 512), st.none(), st.just(math.inf)))),
     ("prefetch_capacity", ints(0, none=True)),
+    ("shared_cache_bytes", ints(0)),
     ("heartbeat_period", numbers(0, strict=True, up_to=7.9)),  # below the threshold (8)
     ("heartbeat_threshold", numbers(2.0, strict=True)),  # above the period (2)
     ("address_probe_timeout", numbers(0, strict=True, none=True)),
