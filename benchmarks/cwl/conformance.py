@@ -61,7 +61,9 @@ def main() -> int:
             return 1
         root = ET.parse(report).getroot()
     per_tag: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
-    failures, unsupported_tests, durations = [], [], []
+    failures: list[str] = []
+    unsupported_tests: list[str] = []
+    durations: list[tuple[float, str]] = []
     for case in root.iter("testcase"):
         name = f"{case.get('file')}: {case.get('name')}"
         durations.append((float(case.get("time") or 0), name))
