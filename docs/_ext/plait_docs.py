@@ -6,7 +6,8 @@
 - ``troubleshooting.md``: every class of ``plait.errors``, from its docstring and the
   advice in ``docs/troubleshooting.toml`` (a class without advice fails the build);
 - ``migration_table.md``: the differences from Parsl, from ``plait.migrate.FEATURES``;
-- ``cli.md``: ``plait --help`` and every subcommand's help, from the real parser.
+- ``cli.md``: ``plait --help`` and every subcommand's help, from the real parser;
+- ``handson/step*.py``: the hands-on exercises, from the solutions in ``docs/handson/steps``.
 
 References to an object by its private path (``plait._config.Config``, as annotations name
 it) are resolved to the page that documents it under its public name.
@@ -272,6 +273,35 @@ def generate_troubleshooting() -> None:
     _write(OUT / "troubleshooting.md", "\n".join(out))
 
 
+# --- hands-on tutorial ------------------------------------------------------------------
+
+HANDSON = DOCS / "handson" / "steps"
+
+
+def exercise(solution: str, step: str) -> str:
+    """The exercise of a hands-on step: each ``# BEGIN SOLUTION`` .. ``# END SOLUTION``
+    region of the solution becomes a ``raise NotImplementedError`` to replace."""
+    out: list[str] = []
+    inside = False
+    for line in solution.splitlines():
+        marker = line.strip()
+        if marker == "# BEGIN SOLUTION":
+            inside = True
+            indent = line[: len(line) - len(line.lstrip())]
+            out.append(f"{indent}# TODO ({step}): your code here, then delete the next line")
+            out.append(f"{indent}raise NotImplementedError({step!r})")
+        elif marker == "# END SOLUTION":
+            inside = False
+        elif not inside:
+            out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def generate_handson() -> None:
+    for path in sorted(HANDSON.glob("step*.py")):
+        _write(OUT / "handson" / path.name, exercise(path.read_text(), path.stem))
+
+
 # --- migration and CLI --------------------------------------------------------------------
 
 def generate_migration_table() -> None:
@@ -317,6 +347,7 @@ def generate() -> None:
     generate_troubleshooting()
     generate_migration_table()
     generate_cli()
+    generate_handson()
 
 
 def _resolve_private(app: Any, env: Any, node: Any, contnode: Any) -> Any:
