@@ -1,7 +1,9 @@
 """The CWL v1.2 conformance tests tagged ``required``, run by cwltest against plait-cwl-runner.
 
-One test for the whole tag (about 2 minutes with ``-j2``); ``make cwl-conformance`` runs the
-full suite and reports each tag. The suite is the shared copy described in its SOURCE.md;
+One test for the whole tag: 83 runner processes, ~120 s of CPU in all (nearly all of it
+cwltool's loading and validation in each process), so with ``-j2`` at best about a minute (two
+idle cores), longer on a busy machine (782 s at load average 14); ``make cwl-conformance`` runs
+the full suite and reports each tag. The suite is the shared copy described in its SOURCE.md;
 the test fails (never skips) if it is missing.
 """
 
