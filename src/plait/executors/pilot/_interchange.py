@@ -296,6 +296,11 @@ class Interchange:
         for mid in list(self.core.managers):
             self._send(mid, [P.HEARTBEAT])
         self._to_executor([P.HEARTBEAT])  # the executor gives up on a silent interchange
+        # and on the tasks socket too, which no large result can hold up
+        try:
+            P.send(self.tasks_in, [P.HEARTBEAT], zmq.NOBLOCK)
+        except zmq.Again:  # the executor is not connected (any more): nobody to tell
+            pass
         self._check_executor(now)
         return now + self.hb_period
 
