@@ -47,6 +47,9 @@ from plait.executors.pilot._spawn import Child
 
 log = logging.getLogger(__name__)
 _CONNECT_GRACE = 5.0  # seconds a live interchange may take to accept the tasks socket
+# Tasks per message at most: the interchange handles one message at a time, and a message of
+# a million tasks would keep it from its heartbeats for longer than the threshold.
+_CHUNK = 2000
 _Message = list[Any]
 
 
@@ -187,8 +190,13 @@ class InterchangeClient:
         """Send the outbox (I/O thread); True if messages still wait for room on the socket."""
         with self.lock:
             messages = [*self._parked, *self._out_funcs]
-            if self._out_metas:
-                messages.append([P.TASKS, P.dumps(self._out_metas), *self._out_frames])
+            metas, frames = self._out_metas, self._out_frames
+            pos = 0
+            for i in range(0, len(metas), _CHUNK):  # a burst leaves in bounded messages
+                chunk = metas[i:i + _CHUNK]
+                n = sum(meta[5] for meta in chunk)
+                messages.append([P.TASKS, P.dumps(chunk), *frames[pos:pos + n]])
+                pos += n
             messages += self._out_other
             self._out_funcs, self._out_metas, self._out_frames, self._out_other = [], [], [], []
             self._parked = self._send_all(messages)

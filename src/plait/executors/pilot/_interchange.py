@@ -335,7 +335,9 @@ class Interchange:
                 drain(self.router, self._on_manager)
             if self.tasks_in in ready:
                 self.executor_heard = time.monotonic()
-                drain(self.tasks_in, self._on_executor)
+                # A few messages (of up to 2,000 tasks each) per turn: dispatch, results and
+                # heartbeats keep flowing while a burst of a million tasks arrives.
+                drain(self.tasks_in, self._on_executor, 8)
             if self.monitor in ready:
                 self._on_disconnect()
             if stdin in ready:
