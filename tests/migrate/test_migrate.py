@@ -115,6 +115,14 @@ def test_report_names_the_differences(work: Path, capsys: pytest.CaptureFixture[
     assert "`AppFuture.cancel()`" in err
     assert ("uses_more.py: line 8: Tasks lost with a worker, manager or block (`retries=`): "
             "retried on Config(infrastructure_retries=3)") in err
+    extra.write_text("from parsl.configs.wqex_local import config\n"
+                     "from parsl.serialize.facade import register_method_for_data\n"
+                     "register_method_for_data(PickleSerializer())\n")
+    assert main(["migrate", str(extra)]) == 0
+    err = capsys.readouterr().err
+    assert ("line 1: Work Queue, TaskVine, Flux, RADICAL-Pilot, Globus Compute executors: "
+            "plait.configs.wqex_local's config is a WorkQueueExecutor") in err
+    assert "line 3: Serialization of arguments, results and functions: pickle protocol 5" in err
     extra.write_text("from parsl.configs.delta import fresh_config\n")
     assert main(["migrate", str(extra)]) == 0
     err = capsys.readouterr().err
