@@ -81,7 +81,7 @@ def test_diff_by_default_then_write(work: Path, capsys: pytest.CaptureFixture[st
     assert f"+++ b/{str(script).lstrip('/')}" in out
     assert "\n-import parsl\n" in out and "\n+import plait\n" in out
     assert script.read_text() == before  # a diff only
-    assert "4 file(s) would change" in err
+    assert "7 file(s) would change" in err
     assert main(["migrate", "--check", str(work)]) == 1
     assert main(["migrate", "--write", str(work)]) == 0
     migrated = script.read_text()
@@ -142,6 +142,7 @@ def test_migrated_scripts_run(work: Path) -> None:
     htex = run_python(["htex_workflow.py"], work)
     assert "squares: [0, 1, 4, 9, 16, 25, 36, 49, 64, 81]" in htex and "sum: 285" in htex
     guide = run_python(["docs_userguide.py"], work)
+    assert run_python(["-m", "pkg_workflow"], work) == "words: 6\n"  # a package, run as one
     assert guide.splitlines() == [
         "bash app failed with exit code 3", "htex: 42", "cached: 8 8",
         "record: slow_double True ['app_fu', 'args', 'depends']", "checkpoints: True",
