@@ -157,10 +157,12 @@ class BlockProviderExecutor(Executor):
     # -- bad state -------------------------------------------------------------------------
     @property
     def bad_state_is_set(self) -> bool:
+        """True once the executor is broken and refuses new tasks (Parsl's name)."""
         return self._bad_state.is_set()
 
     @property
     def executor_exception(self) -> BaseException | None:
+        """The error that broke the executor, or None while it works."""
         return self._executor_exception
 
     def set_bad_state_and_fail_all(self, exc: BaseException) -> None:
@@ -210,6 +212,9 @@ class BlockProviderExecutor(Executor):
                     self._overlay[block_id] = JobStatus(
                         JobState.FAILED, f"submitting the block failed: {exc}")
                     self._status[block_id] = self._overlay[block_id]
+                    # the next poll_status() runs the error handler, whatever the provider's
+                    # status_polling_interval (60 s by default): a refusal must not loop
+                    self._last_poll = -1e9
                 self.report("block", block_id, None, JobState.FAILED.name)
                 new.append(block_id)
                 continue
