@@ -281,7 +281,8 @@ HTEX = [Row(HighThroughputExecutor, name, spec) for name, spec in [
     ("cores_per_worker", numbers(0, strict=True)),
     ("mem_per_worker", numbers(0, none=True)),
     ("max_workers_per_node", (st.one_of(st.integers(max_value=0), st.just(1.5),
-                                        other_than(lambda v: _int(v) or v is None or v == math.inf)),
+                                        other_than(lambda v: _int(v) or v is None
+                                                   or v == math.inf)),
                               st.one_of(st.integers(1, 512), st.none(), st.just(math.inf)))),
     ("prefetch_capacity", ints(0, none=True)),
     ("shared_cache_bytes", ints(0)),
