@@ -121,6 +121,7 @@ def pilot_figures(args: argparse.Namespace) -> dict[str, Any]:
                 ex.submit(noop, {}).result(timeout=60)
                 lat.append(time.perf_counter() - t)
             out["round_trip"] = pct(lat)
+            out["round_trip_cpu_us"] = round_trip_cpu(ex, n_lat)
             out[f"chain_{n_chain}_s"] = chain(ex, n_chain)
             blob = os.urandom(MB)
             t = time.perf_counter()
@@ -139,6 +140,31 @@ def pilot_figures(args: argparse.Namespace) -> dict[str, Any]:
             ex.shutdown()
     out["worker_import_s"] = worker_import_time()
     return out
+
+
+def round_trip_cpu(ex: Any, n: int) -> dict[str, float]:
+    """Where a round trip's time goes: CPU microseconds per sequential task in each process
+    (user + system, every thread; ZeroMQ's I/O threads included), and the wall time per task;
+    what the CPU times do not cover is waiting for wake-ups and the scheduler."""
+    procs = pilot_processes(ex)
+
+    def cpu() -> dict[str, float]:
+        out = {}
+        for name, proc in procs.items():
+            t = proc.cpu_times()
+            out[name] = t.user + t.system
+        return out
+
+    before = cpu()
+    t = time.perf_counter()
+    for _ in range(n):
+        ex.submit(noop, {}).result(timeout=60)
+    wall = time.perf_counter() - t
+    after = cpu()
+    per = {name: round((after[name] - before[name]) / n * 1e6, 1) for name in procs}
+    per["wall"] = round(wall / n * 1e6, 1)
+    per["cpu_total"] = round(sum(v for k, v in per.items() if k != "wall"), 1)
+    return per
 
 
 def pool_payload(n: int) -> float:

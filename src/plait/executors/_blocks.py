@@ -157,10 +157,12 @@ class BlockProviderExecutor(Executor):
     # -- bad state -------------------------------------------------------------------------
     @property
     def bad_state_is_set(self) -> bool:
+        """True once the executor is broken and refuses new tasks (Parsl's name)."""
         return self._bad_state.is_set()
 
     @property
     def executor_exception(self) -> BaseException | None:
+        """The error that broke the executor, or None while it works."""
         return self._executor_exception
 
     def set_bad_state_and_fail_all(self, exc: BaseException) -> None:

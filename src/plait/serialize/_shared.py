@@ -57,20 +57,30 @@ def size_hint(value: object) -> int:
     return 0
 
 
+# How a worker rebuilds a shared argument for each task:
+FRESH = 0  # from fresh copies of its buffers (arrays: the object is a view of its buffer)
+BUILT_ONCE = 1  # once, then the same object for every task (bytes: no task can change it)
+COPIED = 2  # from the held buffers, as rebuilding copies them (bytearray, memoryview)
+
+
+def rebuild_mode(value: object) -> int:
+    """How a worker must rebuild ``value`` so that no task sees another task's changes."""
+    kind = type(value)
+    if kind is bytes:
+        return BUILT_ONCE
+    return COPIED if kind is bytearray or kind is memoryview else FRESH
+
+
 class SharedRef:
-    """Stands in the pickled call for a shared argument; rebuilt from the worker's store.
+    """Stands in the pickled call for a shared argument; rebuilt from the worker's store."""
 
-    ``immutable`` (the argument is ``bytes``): the worker builds the object once and hands
-    the same one to every task, as no task can change it.
-    """
+    __slots__ = ("digest", "mode")
 
-    __slots__ = ("digest", "immutable")
-
-    def __init__(self, digest: bytes, immutable: bool = False) -> None:
-        self.digest, self.immutable = digest, immutable
+    def __init__(self, digest: bytes, mode: int = FRESH) -> None:
+        self.digest, self.mode = digest, mode
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return _resolve, (self.digest, self.immutable)
+        return _resolve, (self.digest, self.mode)
 
 
 # The worker's store: digest -> frames, and the objects built once (immutable ones).
@@ -94,17 +104,19 @@ def forget(digest: bytes) -> None:
     _built.pop(digest, None)
 
 
-def _resolve(digest: bytes, immutable: bool = False) -> Any:
-    if immutable and digest in _built:
+def _resolve(digest: bytes, mode: int = FRESH) -> Any:
+    if mode == BUILT_ONCE and digest in _built:
         return _built[digest]
     frames = _store.get(digest)
     if frames is None:
         raise LookupError(f"shared argument {digest.hex()} is not held by this worker "
                           "(a plait bug: its sender should have sent it first)")
-    if immutable:
+    if mode == BUILT_ONCE:
         value = _built[digest] = pickle.loads(frames[0], buffers=frames[1:])
         _store[digest] = []  # the object holds its own copy: free the received frames
         return value
+    if mode == COPIED:  # read-only views: rebuilding copies them, and must not change them
+        return pickle.loads(frames[0], buffers=[memoryview(b).toreadonly() for b in frames[1:]])
     # Fresh, writable buffers: what one task does to its argument no other task sees.
     return pickle.loads(frames[0], buffers=[bytearray(b) for b in frames[1:]])
 
@@ -193,7 +205,7 @@ class SharedArgs:
                 if type(value) is bytes:  # immutable: the same object, the same digest
                     self._seen[key] = (ref, digest)
             shared.append((digest, frames))
-            return SharedRef(digest, type(value) is bytes)
+            return SharedRef(digest, rebuild_mode(value))
 
         new_args = tuple(swap(a) for a in args)
         new_kwargs = {k: swap(v) for k, v in kwargs.items()}

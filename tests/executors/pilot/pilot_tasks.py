@@ -98,7 +98,7 @@ def digest_and_mutate(x: Any) -> tuple[str, int]:
     """SHA-256 of a buffer argument, then scribble over it (a later task must not see it)."""
     import hashlib
 
-    view = memoryview(x).cast("B")
+    view = memoryview(getattr(x, "data", x)).cast("B")  # .data: an array stand-in
     digest = hashlib.sha256(view).hexdigest()
     if not view.readonly and view.nbytes:
         view[0] = (view[0] + 1) % 256

@@ -92,6 +92,12 @@ def test_shared_argument_is_fresh_for_every_task(make_htex):
     want2 = hashlib.sha256(data).hexdigest()
     assert ex.submit(digest_and_mutate, {}, data).result(timeout=60)[0] == want2
     assert ex._ledger.total <= ex.shared_cache_bytes
+    # an array-like object (rebuilt as a view of its buffers): fresh buffers for each task
+    arr = Buffered(bytearray(pattern(2 * MB)))
+    want3 = hashlib.sha256(arr.data).hexdigest()
+    results = [f.result(timeout=60) for f in
+               [ex.submit(digest_and_mutate, {}, arr) for _ in range(8)]]
+    assert all(digest == want3 for digest, _ in results)
 
 
 @pytest.mark.timeout(120)

@@ -162,6 +162,7 @@ class HighThroughputExecutor(PilotBlocks):
     # -- start ---------------------------------------------------------------------------------
     @property
     def logdir(self) -> str:
+        """The directory of this executor's interchange, manager and worker logs."""
         root = self.worker_logdir_root or self.run_dir
         return os.path.join(root, self.label)
 
