@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 # InlineJavascriptRequirement, rsync for the rsync staging tests, tmux for `plait status`.
 APT_PACKAGES ?= openmpi-bin parallel procps chromium nodejs rsync tmux
 
-.PHONY: demo test venv test-deps system-deps lint typecheck pytest perf clean services-up services-down cwl-conformance
+.PHONY: demo test venv test-deps system-deps lint typecheck pytest perf clean services-up services-down cwl-conformance docs
 # Real services the tests use (Slurm, SSH, HTTP, databases, ...): one script each in services/,
 # idempotent `up`/`down`; `make test` starts them all and stops them after, pass or fail.
 SERVICES := $(sort $(wildcard services/[!_]*.sh))
@@ -60,6 +60,12 @@ test: lint typecheck
 # `required` tag only): figures per tag. Needs Node.js for InlineJavascriptRequirement.
 cwl-conformance: test-deps
 	$(PY) benchmarks/cwl/conformance.py -j 2 $(CWL_CONFORMANCE_ARGS)
+
+# The documentation site into docs/_build/html: warnings (a broken reference, a public name
+# without a docstring's page) fail it. tests/docs/ builds it too, and runs the notebooks.
+docs: $(PY)
+	$(PY) -m pip install --quiet -e '.[docs]'
+	$(VENV)/bin/sphinx-build -W --keep-going -n -q -b html docs docs/_build/html
 
 perf: venv
 	$(VENV)/bin/plait-perf --config benchmarks/configs/local_threads.py

@@ -36,6 +36,7 @@ from plait.executors.high_throughput.manager_selector import (
     BlockIdManagerSelector,
     RandomManagerSelector,
 )
+from plait.executors.pilot._settings import LAUNCH_FIELDS
 from plait.launchers import (
     AprunLauncher,
     GnuParallelLauncher,
@@ -124,6 +125,13 @@ def strs(empty: bool = False, none: bool = False) -> Any:
 
 
 BOOLS = (other_than(lambda v: isinstance(v, bool)), st.booleans())
+#: (bad, good) launch_cmd: Parsl's worker pool and Parsl-only fields are refused too
+LAUNCH_CMDS = (
+    st.one_of(other_than(lambda v: isinstance(v, str) or v is None), st.sampled_from([
+        "process_worker_pool.py {debug}", "{python} {logconf}", "{python} {debug", "x}"])),
+    st.one_of(st.none(), st.text(alphabet="abc -=/", min_size=1, max_size=12),
+              st.lists(st.sampled_from(sorted(LAUNCH_FIELDS)), min_size=1, max_size=4).map(
+                  lambda fields: "{python} " + " ".join(f"--x={{{f}}}" for f in fields))))
 
 
 def choices(*allowed: Any) -> Any:
@@ -243,7 +251,7 @@ THREADS = [Row(ThreadPoolExecutor, name, spec) for name, spec in [
 HTEX = [Row(HighThroughputExecutor, name, spec) for name, spec in [
     ("label", strs()),
     ("provider", instances(st.builds(LocalProvider), LocalProvider)),
-    ("launch_cmd", strs(none=True)),
+    ("launch_cmd", LAUNCH_CMDS),
     ("interchange_launch_cmd", STR_LISTS),
     ("address", strs(none=True)),
     ("loopback_address", (st.one_of(st.text(alphabet="abcxyz.", max_size=8), other_than(
@@ -268,6 +276,7 @@ HTEX = [Row(HighThroughputExecutor, name, spec) for name, spec in [
                                         other_than(lambda v: _int(v) or v is None)),
                               st.one_of(st.integers(1, 512), st.none(), st.just(math.inf)))),
     ("prefetch_capacity", ints(0, none=True)),
+    ("shared_cache_bytes", ints(0)),
     ("heartbeat_period", numbers(0, strict=True, up_to=7.9)),  # below the threshold (8)
     ("heartbeat_threshold", numbers(2.0, strict=True)),  # above the period (2)
     ("address_probe_timeout", numbers(0, strict=True, none=True)),

@@ -133,3 +133,23 @@ def test_representation_mixin_reads_like_the_constructor_call() -> None:
 
     assert repr(MyLauncher("srun", "x", tag="u")) == (
         "MyLauncher('srun', debug=True, tag='<unrecorded>')")
+
+
+def test_error_handlers_take_parsl_threshold_argument() -> None:
+    """Parsl's three handlers share ``(executor, status, threshold=3)``: a
+    ``functools.partial(handler, threshold=N)`` passed as block_error_handler works."""
+    import functools
+
+    from plait.jobs.error_handlers import (
+        noop_error_handler,
+        simple_error_handler,
+        windowed_error_handler,
+    )
+
+    for handler in (noop_error_handler, simple_error_handler, windowed_error_handler):
+        assert inspect.signature(handler).parameters["threshold"].default == 3
+        handler(object(), {}, threshold=5)  # no blocks: nothing to do, no TypeError
+    from plait.executors import HighThroughputExecutor
+
+    chosen = functools.partial(windowed_error_handler, threshold=5)
+    assert HighThroughputExecutor(block_error_handler=chosen).block_error_handler is chosen

@@ -80,15 +80,21 @@ def test_in_task_staging_fetches_on_the_worker(http: Site, tmp_path: Path) -> No
         assert dfk.task_count == 1  # no staging tasks
 
 
-def test_stage_out_over_ftp_then_in_to_a_dependent(ftp: Site, tmp_path: Path) -> None:
+def test_stage_out_over_ftp_then_in_to_a_dependent(ftp: Site, tmp_path: Path,
+                                                    caplog: pytest.LogCaptureFixture) -> None:
     providers = [FTPInTaskStaging(cache=False)]
     url = f"{ftp.url}/results/out.bin"
+    caplog.set_level(logging.INFO, "plait.data")
     with kernel(tmp_path / "run", providers, working_dir=str(tmp_path / "work")):
         w = write(b"result bytes", outputs=[File(url)])
         df = w.outputs[0]
         assert df.result(timeout=TIMEOUT).url == url
         assert (ftp.root / "results" / "out.bin").read_bytes() == b"result bytes"
         assert read(df).result(timeout=TIMEOUT) == b"result bytes"
+    host = urlsplit(url).netloc.rpartition("@")[2]
+    assert f"staging out {url.replace(':plait-test@', ':***@')} for executor threads: on " \
+        f"the worker, in the task, to {host}" in caplog.text
+    assert "plait-test" not in caplog.text  # the password never reaches the log
 
 
 def test_failed_fetch_fails_the_task_and_its_dependents(http: Site, tmp_path: Path) -> None:

@@ -126,3 +126,15 @@ def test_worker_reads_the_registered_methods_by_their_identifier(tmp_path: Path)
 def test_code_method_is_refused_like_the_data_method() -> None:
     with pytest.raises(ConfigurationError, match="register_method_for_code"):
         register_method_for_code(PickleSerializer)  # type: ignore[arg-type]
+
+
+def test_callables_take_the_code_method_and_big_payloads_warn(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """As Parsl's ``serialize``: callables by the code method, the rest by the data method;
+    over ``buffer_threshold`` bytes only a warning."""
+    register_method_for_code(PickleSerializer())
+    assert serialize(len).startswith(b"\x00\x0201") and deserialize(serialize(len)) is len
+    assert serialize([1]).startswith(b"\x80")  # no data method: plait's own format
+    with caplog.at_level("WARNING", logger="plait.serialize._pack"):
+        assert deserialize(serialize(bytes(2000), buffer_threshold=1000)) == bytes(2000)
+    assert "over buffer_threshold=1000" in caplog.text

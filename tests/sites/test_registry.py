@@ -123,9 +123,12 @@ def test_overrides_are_checked_one_by_one() -> None:
     ex = config.executor_list[0]
     assert (ex.label, ex.provider.label, ex.provider.max_blocks, ex.max_workers_per_node,
             config.retries) == ("mine", "prov", 2, 3, 1)
-    with pytest.raises(SiteError, match=r"site htex_local: walltimes: unknown parameter; "
+    with pytest.raises(SiteError, match=r"site htex_local: walltimes: unknown parameter "
+                                        r"\(did you mean walltime\?\); "
                                         r"parameters are executor \(HighThroughputExecutor\)"):
         sites.config("htex_local", walltimes="01:00:00")
+    with pytest.raises(SiteError, match=r"site htex_local: colour: unknown parameter; "):
+        sites.config("htex_local", colour="blue")
     with pytest.raises(SiteError, match=r"max_blocks: 'two' is a str; .* type int"):
         sites.config("htex_local", max_blocks="two")
     with pytest.raises(SiteError, match=r"launcher\.overrides: not a parameter"):

@@ -102,7 +102,8 @@ class TransferStaging(Staging):
     def route(self, file: File, direction: str) -> str:
         """How ``file`` travels, for the log line that records each staging choice: by
         default straight between its server and where the transfer runs."""
-        return f"{'from' if direction == 'in' else 'to'} {file.netloc or 'the local disk'}"
+        host = file.netloc.rpartition("@")[2]  # never the user:password part
+        return f"{'from' if direction == 'in' else 'to'} {host or 'the local disk'}"
 
     def log_choice(self, executor: str, file: File, direction: str) -> None:
         """Log (INFO) where the staging of ``file`` runs and which way it travels."""

@@ -96,6 +96,7 @@ class Finding:
     detail: str
 
     def describe(self) -> str:
+        """One line for the report: the line number, the feature and what plait does."""
         feature = BY_KEY[self.key]
         return f"line {self.line}: {feature.title}: {self.detail or feature.plait}"
 

@@ -44,6 +44,7 @@ class FileResult:
 
     @property
     def changed(self) -> bool:
+        """True if migrating changed the file's text."""
         return self.before != self.after
 
     def diff(self) -> str:

@@ -180,6 +180,7 @@ class progress:  # lower case: used like a function, `with plait.monitoring.prog
         self._thread = threading.Thread(target=self._run, name="plait-progress", daemon=True)
 
     def update(self) -> None:
+        """Redraw the bars from the kernel's task summary now."""
         summary = self.dfk.task_summary()
         for app, states in sorted(summary.by_app.items()):
             total = sum(states.values())

@@ -531,8 +531,26 @@ class ClusterProvider(ExecutionProvider):
             cause = "ended"
         return cause, status.message or f"job {job_id} is {native}"
 
+    def confirm_gone(self, job_ids: list[str], timeout: float = 5.0) -> list[str]:
+        """Ask the scheduler until the jobs have ended (a cancelled job is COMPLETING for a
+        moment), for at most ``timeout`` seconds; return the ids still there."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = [j for j in job_ids
+                    if j in self.resources and not self.resources[j]["status"].terminal]
+            if not left or time.monotonic() >= deadline:
+                return left
+            time.sleep(max(self.status_min_interval / 4, 0.2))
+            self.refresh(force=True)
+
     def close(self) -> None:
-        """Release the transport's connections."""
+        """Wait (5 s at most) for the scheduler to confirm that the jobs plait cancelled have
+        ended, so the journal marks them gone; then release the transport's connections."""
+        left = self.confirm_gone(list(self._cancelled))
+        if left:
+            log.warning("%s: %s still lists job(s) %s after they were cancelled; `plait "
+                        "cleanup` (or the next run) checks them again", self.label,
+                        self.scheduler, ", ".join(left))
         self.transport.close()
 
     def _quote(self, value: str) -> str:

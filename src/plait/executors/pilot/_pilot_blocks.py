@@ -216,6 +216,7 @@ class PilotBlocks(BlockProviderExecutor):
 
     @property
     def workers_per_node(self) -> int:
+        """How many workers each node's manager starts (from cores, memory and the maxima)."""
         counts: list[float] = [math.inf if self.max_workers_per_node is None
                                else self.max_workers_per_node]
         mem_node = getattr(self.provider, "mem_per_node", None)
