@@ -121,6 +121,7 @@ def pilot_figures(args: argparse.Namespace) -> dict[str, Any]:
                 ex.submit(noop, {}).result(timeout=60)
                 lat.append(time.perf_counter() - t)
             out["round_trip"] = pct(lat)
+            out["round_trip_cpu_us"] = round_trip_cpu(ex, n_lat)
             out[f"chain_{n_chain}_s"] = chain(ex, n_chain)
             blob = os.urandom(MB)
             t = time.perf_counter()
@@ -138,6 +139,148 @@ def pilot_figures(args: argparse.Namespace) -> dict[str, Any]:
         finally:
             ex.shutdown()
     out["worker_import_s"] = worker_import_time()
+    return out
+
+
+def round_trip_cpu(ex: Any, n: int) -> dict[str, float]:
+    """Where a round trip's time goes: CPU microseconds per sequential task in each process
+    (user + system, every thread; ZeroMQ's I/O threads included), and the wall time per task;
+    what the CPU times do not cover is waiting for wake-ups and the scheduler."""
+    procs = pilot_processes(ex)
+
+    def cpu() -> dict[str, float]:
+        out = {}
+        for name, proc in procs.items():
+            t = proc.cpu_times()
+            out[name] = t.user + t.system
+        return out
+
+    before = cpu()
+    t = time.perf_counter()
+    for _ in range(n):
+        ex.submit(noop, {}).result(timeout=60)
+    wall = time.perf_counter() - t
+    after = cpu()
+    per = {name: round((after[name] - before[name]) / n * 1e6, 1) for name in procs}
+    per["wall"] = round(wall / n * 1e6, 1)
+    per["cpu_total"] = round(sum(v for k, v in per.items() if k != "wall"), 1)
+    return per
+
+
+def pool_payload(n: int) -> float:
+    """ProcessPoolExecutor(2): the same 1 MB in + 1 MB out workload, MB/s each way."""
+    blob = os.urandom(MB)
+    with concurrent.futures.ProcessPoolExecutor(2) as pool:
+        pool.submit(noop).result()
+        t = time.perf_counter()
+        futs = [pool.submit(echo, blob) for _ in range(n)]
+        for f in futs:
+            assert len(f.result(timeout=600)) == MB
+        return n / (time.perf_counter() - t)
+
+
+class PeakRSS:
+    """Samples the resident memory of some processes every few ms; keeps each one's peak."""
+
+    def __init__(self, procs: dict[str, psutil.Process]) -> None:
+        self.procs, self.peak = procs, dict.fromkeys(procs, 0)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.003):  # a sampling period, not synchronisation
+            for name, proc in self.procs.items():
+                try:
+                    self.peak[name] = max(self.peak[name], proc.memory_info().rss)
+                except psutil.Error:
+                    pass
+
+    def __enter__(self) -> PeakRSS:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def pilot_processes(ex: Any) -> dict[str, psutil.Process]:
+    (mgr,) = ex.connected_managers()
+    manager = psutil.Process(mgr["pid"])
+    procs = {"submitter": psutil.Process(), "interchange": psutil.Process(ex._client.child.pid),
+             "manager": manager}
+    for i, w in enumerate(manager.children()):
+        procs[f"worker{i}"] = w
+    return procs
+
+
+def large_argument(size_mb: int) -> dict[str, Any]:
+    """One task with a ``size_mb`` MB argument and result: each process's peak RSS growth,
+    in multiples of the argument's size."""
+    with tempfile.TemporaryDirectory() as run_dir:
+        ex = make_executor(run_dir, None, False)
+        ex.start()
+        try:
+            ex.submit(noop, {}).result(timeout=120)
+            procs = pilot_processes(ex)
+            base = {n: p.memory_info().rss for n, p in procs.items()}
+            blob = bytes(size_mb * MB)
+            base["submitter"] += len(blob)  # the argument itself is the user's, not ours
+            with PeakRSS(procs) as rss:
+                t = time.perf_counter()
+                got = ex.submit(echo, {}, blob).result(timeout=600)
+                seconds = time.perf_counter() - t
+            assert len(got) == len(blob)
+            del got
+            return {"argument_MB": size_mb, "seconds": seconds,
+                    "peak_growth_x_argument": {n: round((rss.peak[n] - base[n]) / len(blob), 2)
+                                               for n in procs}}
+        finally:
+            ex.shutdown()
+
+
+def digest_len(x: Any) -> int:
+    return len(x)
+
+
+def shared_argument(n_tasks: int, size_mb: int, n_plain: int) -> dict[str, Any]:
+    """``n_tasks`` tasks sharing one ``size_mb`` MB argument, with the shared-object cache
+    (bytes: digest remembered; bytearray: hashed at each submit), and ``n_plain`` tasks
+    without it (at most 4 in flight: unbounded, every copy would queue in the interchange)."""
+    out: dict[str, Any] = {"tasks": n_tasks, "argument_MB": size_mb}
+    data = os.urandom(size_mb * MB)
+    for label, cache, obj in (("cached_bytes", 1 << 30, data),
+                              ("cached_bytearray", 1 << 30, bytearray(data)),
+                              ("uncached_bytes", 0, data)):
+        with tempfile.TemporaryDirectory() as run_dir:
+            ex = make_executor(run_dir, None, False, shared_cache_bytes=cache)
+            ex.start()
+            try:
+                ex.submit(noop, {}).result(timeout=120)
+                procs = pilot_processes(ex)
+                base = {n: p.memory_info().rss for n, p in procs.items()}
+                t = time.perf_counter()
+                if cache:
+                    futs = [ex.submit(digest_len, {}, obj) for _ in range(n_tasks)]
+                    n = n_tasks
+                else:
+                    futs, n = [], n_plain
+                    for _ in range(n_plain):
+                        futs.append(ex.submit(digest_len, {}, obj))
+                        if len(futs) >= 4:
+                            futs[-4].result(timeout=600)
+                assert all(f.result(timeout=600) == len(data) for f in futs)
+                el = time.perf_counter() - t
+                growth = {k: round((p.memory_info().rss - base[k]) / MB, 1)
+                          for k, p in procs.items()}
+                out[label] = {"tasks": n, "seconds": el, "tasks_per_s": n / el,
+                              "rss_growth_MB": growth}
+            finally:
+                ex.shutdown()
+    out["speedup_cached_bytes"] = (out["cached_bytes"]["tasks_per_s"]
+                                   / out["uncached_bytes"]["tasks_per_s"])
+    out["speedup_cached_bytearray"] = (out["cached_bytearray"]["tasks_per_s"]
+                                       / out["uncached_bytes"]["tasks_per_s"])
     return out
 
 
@@ -177,8 +320,8 @@ while True:
             except zmq.Again:
                 break
             if frames[0] == P.TASKS:
-                _, tasks = pickle.loads(frames[1])
-                meta = [(tid, 0, 1) for tid, _, _ in tasks]
+                tasks = pickle.loads(frames[1])[1]
+                meta = [(task[0], 0, 1) for task in tasks]
                 s.send_multipart([P.RESULTS, P.dumps(meta)] + [result] * len(meta))
             elif frames[0] == P.EXIT:
                 sys.exit(0)
@@ -226,18 +369,37 @@ def main() -> None:
                         help="encrypted=False (the default, as in Parsl, is CurveZMQ)")
     parser.add_argument("--scale-only", action="store_true")
     parser.add_argument("--managers", type=int, default=1000)
+    parser.add_argument("--payload-only", action="store_true",
+                        help="only the payload figures: 1 MB vs ProcessPool, a large "
+                             "argument's peak RSS, a shared argument")
+    parser.add_argument("--large-mb", type=int, default=512,
+                        help="size of the large argument (MB)")
+    parser.add_argument("--shared-tasks", type=int, default=1000)
+    parser.add_argument("--shared-mb", type=int, default=50)
     args = parser.parse_args()
     args.prefetch = None if args.prefetch == "auto" else int(args.prefetch)
     args.encrypted = not args.plain
     result: dict[str, Any] = {"cpus": os.cpu_count(), "load_avg_start": os.getloadavg()[0],
                               "prefetch": args.prefetch, "encrypted": args.encrypted}
-    if not args.scale_only:
+    if args.payload_only:
+        result["pilot"] = pilot_figures(args)
+        n_mb = 100 if args.quick else 500
+        result["process_pool_1MB_per_s_each_way"] = pool_payload(n_mb)
+        result["pilot_over_process_pool_1MB"] = (
+            result["pilot"]["payload_1MB"]["MB_per_s_each_way"]
+            / result["process_pool_1MB_per_s_each_way"])
+        result["large_argument"] = large_argument(args.large_mb)
+        result["shared_argument"] = shared_argument(args.shared_tasks, args.shared_mb,
+                                                    max(20, args.shared_tasks // 20))
+    elif not args.scale_only:
         result["pilot"] = pilot_figures(args)
         result["process_pool_2_tasks_per_s"] = pool_throughput(1000 if args.quick else 5000)
         ratio = result["pilot"]["throughput_tasks_per_s"]["best"] / \
             result["process_pool_2_tasks_per_s"]
         result["pilot_over_process_pool"] = ratio
-    result["scale"] = scale_simulation(args.managers, 32, 4, 20_000 if args.quick else 100_000)
+    if not args.payload_only:
+        result["scale"] = scale_simulation(args.managers, 32, 4,
+                                           20_000 if args.quick else 100_000)
     result["load_avg_end"] = os.getloadavg()[0]
     for key, value in result.items():
         print(f"{key}: {value}")

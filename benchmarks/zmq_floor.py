@@ -14,11 +14,11 @@ import zmq
 BASE = "tcp://127.0.0.1:{}"
 
 
-def relay(up_addr: str, down_addr: str) -> None:
+def relay(up_addr: str) -> None:
     ctx = zmq.Context()
     up, down = ctx.socket(zmq.DEALER), ctx.socket(zmq.DEALER)
     up.connect(up_addr)
-    down.bind(down_addr)
+    print(down.bind_to_random_port("tcp://127.0.0.1"), flush=True)  # port 0: never fixed
     poller = zmq.Poller()
     poller.register(up, zmq.POLLIN)
     poller.register(down, zmq.POLLIN)
@@ -38,12 +38,15 @@ def echo(up_addr: str) -> None:
 def main(round_trips: int) -> None:
     sock = zmq.Context().socket(zmq.DEALER)
     port = sock.bind_to_random_port("tcp://127.0.0.1")
-    ports = [port, port + 1, port + 2]
     me = [sys.executable, __file__]
-    procs = [subprocess.Popen([*me, "relay", BASE.format(ports[0]), BASE.format(ports[1])]),
-             subprocess.Popen([*me, "relay", BASE.format(ports[1]), BASE.format(ports[2])]),
-             subprocess.Popen([*me, "echo", BASE.format(ports[2])])]
+    procs = []
     try:
+        for _ in range(2):  # each relay binds a free port and says which
+            procs.append(subprocess.Popen([*me, "relay", BASE.format(port)],
+                                          stdout=subprocess.PIPE, text=True))
+            assert procs[-1].stdout is not None
+            port = int(procs[-1].stdout.readline())
+        procs.append(subprocess.Popen([*me, "echo", BASE.format(port)]))
         sock.send(b"warm-up")
         if not sock.poll(30_000):
             raise SystemExit("the relay chain did not answer within 30 s")
@@ -64,7 +67,7 @@ def main(round_trips: int) -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "relay":
-        relay(sys.argv[2], sys.argv[3])
+        relay(sys.argv[2])
     elif len(sys.argv) > 1 and sys.argv[1] == "echo":
         echo(sys.argv[2])
     else:

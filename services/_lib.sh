@@ -37,7 +37,7 @@ drop_env() { rm -f "$RUN_DIR/$1.env"; }
 # that runs `make test`: each checkout takes a lease on `up` and drops it on `down`, and the
 # daemons stop only when the last lease goes. State lives in $MACHINE_DIR/<name>, not in a
 # checkout, so that one checkout's `down` or `git clean` never pulls them from under another.
-MACHINE_DIR=/var/lib/plait-services
+MACHINE_DIR=${PLAIT_MACHINE_DIR:-/var/lib/plait-services}
 
 # with_lock NAME ACTION: re-run this script as `SCRIPT _ACTION` holding the machine-wide lock
 # of service NAME. (flock -o: the daemons the action starts must not inherit the lock.)
@@ -69,10 +69,28 @@ machine_service() {
 # lease_take NAME: this checkout uses service NAME.
 lease_take() { mkdir -p "$MACHINE_DIR/$1/leases"; echo "$RUN_DIR" > "$MACHINE_DIR/$1/leases/$(lease_id)"; }
 
-# lease_drop NAME: this checkout is done with NAME; succeeds if other leases remain.
+# lease_drop NAME: this checkout is done with NAME; succeeds if other live leases remain.
 lease_drop() {
   rm -f "$MACHINE_DIR/$1/leases/$(lease_id)"
+  leases_prune "$1"
   [ -n "$(ls -A "$MACHINE_DIR/$1/leases" 2>/dev/null)" ]
+}
+
+# leases_prune NAME: remove the leases nobody holds any more. A lease records its checkout's
+# services/run directory; it is stale when that directory is gone (checkout deleted, or a
+# machine image that kept /var/lib/plait-services) or no longer holds NAME's env file (that
+# checkout's `down` or `git clean` ran, or its `up` failed half-way). Called under the lock,
+# so no checkout is between its lease_take and its write_env.
+leases_prune() {
+  local lease run_dir
+  for lease in "$MACHINE_DIR/$1/leases"/*; do
+    [ -f "$lease" ] || continue
+    run_dir=$(cat "$lease" 2>/dev/null || true)
+    if [ -z "$run_dir" ] || [ ! -f "$run_dir/$1.env" ]; then
+      echo "$1: dropping the stale lease of ${run_dir:-an unknown checkout}"
+      rm -f "$lease"
+    fi
+  done
 }
 
 lease_id() { printf '%s' "$RUN_DIR" | md5sum | cut -c1-16; }

@@ -100,6 +100,8 @@ do_stop() {
     set -a; source "$DIR/ports"; set +a
     if pid_alive "$QMASTER_PID"; then
       qdel -f -u '*' >/dev/null 2>&1 || true
+      # the jobs' shepherds end with their jobs: wait for them before execd goes
+      wait_for 20 "grid engine jobs to end" bash -c '[ -z "$(qstat -u "*")" ]' || true
       qconf -ke all >/dev/null 2>&1 || true
       qconf -km >/dev/null 2>&1 || true
     fi

@@ -117,11 +117,17 @@ do_up() {
     "SLURM_DIR=$DIR"
 }
 
+no_jobs_left() {
+  [ -z "$(squeue --noheader --states=PENDING,RUNNING,SUSPENDED,COMPLETING --format=%i)" ]
+}
+
 do_stop() {
   # Jobs first: a running block must not come back to life when Slurm next starts.
   if pid_alive "$DIR/slurmctld.pid"; then
     scancel --quiet --full --state=PENDING,RUNNING,SUSPENDED --user=root 2>/dev/null || true
     scancel --quiet --user=root 2>/dev/null || true
+    # their slurmstepd must see the jobs end before slurmd goes, or job processes outlive it
+    wait_for 20 "slurm jobs to end" no_jobs_left || true
   fi
   local n
   for n in "${NODES[@]}"; do stop_pidfile "$DIR/slurmd-$n.pid" 10; done

@@ -77,6 +77,7 @@ PATHS: dict[str, dict[str, str]] = {
         "ManagerLost": C, "VersionMismatch": C, "WorkerLost": C,
     },
     "plait.executors.high_throughput.executor": {"HighThroughputExecutor": C},
+    "plait.executors.high_throughput.manager_record": {"ManagerRecord": C},
     "plait.executors.high_throughput.manager_selector": {
         "BlockIdManagerSelector": C, "ManagerSelector": C, "RandomManagerSelector": C,
     },
@@ -87,10 +88,14 @@ PATHS: dict[str, dict[str, str]] = {
     "plait.executors.taskvine": {
         "TaskVineExecutor": C, "TaskVineFactoryConfig": C, "TaskVineManagerConfig": C,
     },
+    "plait.executors.taskvine.errors": {
+        "TaskVineFactoryFailure": C, "TaskVineManagerFailure": C, "TaskVineTaskFailure": C,
+    },
     "plait.executors.taskvine.executor": {"TaskVineExecutor": C},
     "plait.executors.taskvine.factory_config": {"TaskVineFactoryConfig": C},
     "plait.executors.taskvine.manager_config": {"TaskVineManagerConfig": C},
     "plait.executors.threads": {"ThreadPoolExecutor": C},
+    "plait.executors.workqueue.errors": {"WorkQueueFailure": C, "WorkQueueTaskFailure": C},
     "plait.executors.workqueue.executor": {"WorkQueueExecutor": C},
     "plait.jobs.error_handlers": {
         "noop_error_handler": F, "simple_error_handler": F, "windowed_error_handler": F,
@@ -127,7 +132,11 @@ PATHS: dict[str, dict[str, str]] = {
     "plait.monitoring.radios.multiprocessing": {"MultiprocessingQueueRadio": C},
     "plait.monitoring.radios.udp": {"UDPRadio": C},
     "plait.process_loggers": {"wrap_with_logs": F},
-    "plait.providers": {"LocalProvider": C},
+    "plait.providers": {
+        "AWSProvider": C, "AzureProvider": C, "CondorProvider": C, "GoogleCloudProvider": C,
+        "GridEngineProvider": C, "KubernetesProvider": C, "LSFProvider": C,
+        "LocalProvider": C, "PBSProProvider": C, "SlurmProvider": C, "TorqueProvider": C,
+    },
     "plait.providers.aws.aws": {"AWSProvider": C},
     "plait.providers.azure.azure": {"AzureProvider": C},
     "plait.providers.base": {"ExecutionProvider": C},
@@ -148,10 +157,19 @@ PATHS: dict[str, dict[str, str]] = {
     "plait.serialize": {"deserialize": F, "pack_apply_message": F, "serialize": F,
                         "unpack_apply_message": F},
     "plait.serialize.base": {"SerializerBase": C},
-    "plait.serialize.concretes": {"DillSerializer": C, "PickleSerializer": C},
-    "plait.serialize.errors": {"DeserializationError": C, "SerializationError": C},
+    "plait.serialize.concretes": {
+        "DillCallableSerializer": C, "DillSerializer": C, "PickleSerializer": C,
+    },
+    "plait.serialize.facade": {
+        "deserialize": F, "pack_apply_message": F, "register_method_for_code": F,
+        "register_method_for_data": F, "serialize": F, "unpack_apply_message": F,
+    },
+    "plait.serialize.errors": {
+        "DeserializationError": C, "DeserializerPluginError": C, "SerializationError": C,
+    },
     "plait.usage_tracking.levels": {"DISABLED": K, "LEVEL_1": K, "LEVEL_2": K, "LEVEL_3": K},
-    "plait.utils": {"Timer": C, "get_all_checkpoints": F, "get_last_checkpoint": F},
+    "plait.utils": {"RepresentationMixin": C, "Timer": C, "get_all_checkpoints": F,
+                    "get_last_checkpoint": F},
     "plait.version": {"VERSION": K},
 }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -36,3 +37,7 @@ def site(name: str, base: str) -> Iterator[Site]:
     shutil.rmtree(root, ignore_errors=True)
 
 
+def requests_of(http_base: str, key: str) -> int:
+    """How many requests the HTTP test server has had for ``key`` (``KEY:GET``: GETs only)."""
+    with urllib.request.urlopen(f"{http_base}/count/{key}", timeout=10) as r:
+        return int(r.read())

@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from plait import BasicMemoizer, Config, File, RetryBackoff, ThreadPoolExecutor
+from plait.data_provider.file_noop import NoOpFileStaging
 from plait.data_provider.ftp import FTPInTaskStaging, FTPSeparateTaskStaging
 from plait.data_provider.globus import GlobusStaging
 from plait.data_provider.http import HTTPInTaskStaging, HTTPSeparateTaskStaging
@@ -35,6 +36,7 @@ from plait.executors.high_throughput.manager_selector import (
     BlockIdManagerSelector,
     RandomManagerSelector,
 )
+from plait.executors.pilot._settings import LAUNCH_FIELDS
 from plait.launchers import (
     AprunLauncher,
     GnuParallelLauncher,
@@ -47,9 +49,22 @@ from plait.launchers import (
     SrunMPILauncher,
     WrappedLauncher,
 )
-from plait.logconfigs import NoopLogging
+from plait.logconfigs import FileLogging, JSONLogging, NoopLogging
 from plait.monitoring import MonitoringHub
-from plait.providers import LocalProvider, SlurmProvider
+from plait.monitoring.radios import FilesystemRadio, HTEXRadio
+from plait.providers import (
+    AdHocProvider,
+    CobaltProvider,
+    CondorProvider,
+    FluxProvider,
+    GridEngineProvider,
+    LocalProvider,
+    LSFProvider,
+    PBSProProvider,
+    SlurmProvider,
+    TorqueProvider,
+)
+from plait.transport import LocalTransport, SSHTransport
 
 # -- strategies ----------------------------------------------------------------------------
 
@@ -110,6 +125,13 @@ def strs(empty: bool = False, none: bool = False) -> Any:
 
 
 BOOLS = (other_than(lambda v: isinstance(v, bool)), st.booleans())
+#: (bad, good) launch_cmd: Parsl's worker pool and Parsl-only fields are refused too
+LAUNCH_CMDS = (
+    st.one_of(other_than(lambda v: isinstance(v, str) or v is None), st.sampled_from([
+        "process_worker_pool.py {debug}", "{python} {logconf}", "{python} {debug", "x}"])),
+    st.one_of(st.none(), st.text(alphabet="abc -=/", min_size=1, max_size=12),
+              st.lists(st.sampled_from(sorted(LAUNCH_FIELDS)), min_size=1, max_size=4).map(
+                  lambda fields: "{python} " + " ".join(f"--x={{{f}}}" for f in fields))))
 
 
 def choices(*allowed: Any) -> Any:
@@ -131,10 +153,34 @@ STR_LISTS = (st.one_of(st.text(max_size=5), other_than(lambda v: v is None or (
     isinstance(v, list) and all(isinstance(x, str) for x in v))),
     st.lists(st.integers(), min_size=1)), st.one_of(st.none(), st.lists(st.text(max_size=5))))
 
+def str_maps() -> Any:
+    """(bad, good) for a dict of strings to strings, or None (tags, environment, ...)."""
+    def ok(v: Any) -> bool:
+        return v is None or (isinstance(v, dict) and all(
+            isinstance(k, str) and isinstance(x, str) for k, x in v.items()))
+    return (st.one_of(other_than(ok), st.dictionaries(st.text(max_size=3), st.integers(),
+                                                      min_size=1, max_size=2)),
+            st.one_of(st.none(), st.dictionaries(st.text(max_size=4), st.text(max_size=4),
+                                                 max_size=2)))
+
+
 HHMMSS = st.builds(lambda h, m, s: f"{h:02d}:{m:02d}:{s:02d}",
                    st.integers(0, 99), st.integers(0, 59), st.integers(0, 59))
+#: (bad, good) for an "HH:MM:SS" field that may be None
+PERIODS = (st.one_of(st.text(max_size=8).filter(lambda t: t.count(":") != 2),
+                     other_than(lambda v: isinstance(v, str) or v is None)),
+           st.one_of(st.none(), HHMMSS))
 PORT_PAIRS = st.tuples(st.integers(1, 30000), st.integers(1, 30000)).map(
     lambda p: (p[0], p[0] + p[1]))
+
+
+STAGING_LISTS = (st.one_of(other_than(lambda v: v is None or isinstance(v, list)),
+                           st.just([NoOpFileStaging]), st.lists(st.integers(), min_size=1)),
+                 st.one_of(st.none(), st.just([]), st.just([NoOpFileStaging()])))
+RADIOS = (st.one_of(other_than(lambda v: v is None), st.just(HTEXRadio)),
+          st.one_of(st.none(), st.builds(HTEXRadio), st.builds(FilesystemRadio)))
+TRANSPORTS = (st.one_of(other_than(lambda v: v is None), st.just(LocalTransport)),
+              st.one_of(st.none(), st.builds(LocalTransport), st.just(SSHTransport("h"))))
 
 
 # -- the table -----------------------------------------------------------------------------
@@ -186,9 +232,7 @@ CONFIG = [Row(Config, name, spec) for name, spec in [
     ("dependency_resolver", instances(
         st.sampled_from([SHALLOW_DEPENDENCY_RESOLVER, DEEP_DEPENDENCY_RESOLVER]), type)),
     ("retry_backoff", instances(st.builds(RetryBackoff), RetryBackoff)),
-    ("checkpoint_period", (st.one_of(st.text(max_size=8).filter(lambda t: t.count(":") != 2),
-                                     other_than(lambda v: isinstance(v, str) or v is None)),
-                           st.one_of(st.none(), HHMMSS))),
+    ("checkpoint_period", PERIODS),
     ("checkpoint_files", STR_LISTS),
     ("monitoring", instances(st.builds(MonitoringHub), MonitoringHub)),
     ("log_config", instances(st.builds(NoopLogging), NoopLogging)),
@@ -199,15 +243,15 @@ THREADS = [Row(ThreadPoolExecutor, name, spec) for name, spec in [
     ("max_threads", ints(1, none=True)),
     ("thread_name_prefix", strs(none=True)),
     ("working_dir", strs(none=True)),
-    ("storage_access", (other_than(lambda v: v is None or isinstance(v, list)),
-                        st.one_of(st.none(), st.just([])))),
+    ("storage_access", STAGING_LISTS),
+    ("remote_monitoring_radio", RADIOS),
     ("sandbox", BOOLS),
 ]]
 
 HTEX = [Row(HighThroughputExecutor, name, spec) for name, spec in [
     ("label", strs()),
     ("provider", instances(st.builds(LocalProvider), LocalProvider)),
-    ("launch_cmd", strs(none=True)),
+    ("launch_cmd", LAUNCH_CMDS),
     ("interchange_launch_cmd", STR_LISTS),
     ("address", strs(none=True)),
     ("loopback_address", (st.one_of(st.text(alphabet="abcxyz.", max_size=8), other_than(
@@ -221,8 +265,8 @@ HTEX = [Row(HighThroughputExecutor, name, spec) for name, spec in [
                                 PORT_PAIRS)),
     ("working_dir", strs(none=True)),
     ("worker_logdir_root", strs(none=True)),
-    ("storage_access", (other_than(lambda v: v is None or isinstance(v, list)),
-                        st.just([]))),
+    ("storage_access", STAGING_LISTS),
+    ("remote_monitoring_radio", RADIOS),
     ("worker_debug", BOOLS),
     ("encrypted", BOOLS),
     ("sandbox", BOOLS),
@@ -232,6 +276,7 @@ HTEX = [Row(HighThroughputExecutor, name, spec) for name, spec in [
                                         other_than(lambda v: _int(v) or v is None)),
                               st.one_of(st.integers(1, 512), st.none(), st.just(math.inf)))),
     ("prefetch_capacity", ints(0, none=True)),
+    ("shared_cache_bytes", ints(0)),
     ("heartbeat_period", numbers(0, strict=True, up_to=7.9)),  # below the threshold (8)
     ("heartbeat_threshold", numbers(2.0, strict=True)),  # above the period (2)
     ("address_probe_timeout", numbers(0, strict=True, none=True)),
@@ -254,6 +299,10 @@ HTEX = [Row(HighThroughputExecutor, name, spec) for name, spec in [
 MPI = [Row(MPIExecutor, name, spec) for name, spec in [
     ("max_workers_per_block", ints(1)),
     ("mpi_launcher", choices("mpiexec", "srun", "aprun")),
+    ("provider", (st.one_of(ANYTHING.filter(lambda v: v is not None),
+                            st.builds(LocalProvider), st.just(LocalProvider)),
+                  st.one_of(st.none(), st.builds(LocalProvider, launcher=st.builds(
+                      SimpleLauncher))))),
 ]]
 
 LAUNCHER_INSTANCES = st.sampled_from([SingleNodeLauncher(), SimpleLauncher(), SrunLauncher(),
@@ -267,9 +316,7 @@ LOCAL = [Row(LocalProvider, name, spec, {"max_blocks": 10}) for name, spec in [
     ("worker_init", strs(empty=True)),
     ("cmd_timeout", numbers(0, strict=True)),
     ("parallelism", numbers(0, high=1)),
-    ("walltime", (st.one_of(st.text(max_size=8).filter(lambda t: t.count(":") != 2),
-                            other_than(lambda v: isinstance(v, str) or v is None)),
-                  st.one_of(st.none(), HHMMSS))),
+    ("walltime", PERIODS),
     ("cancel_grace", numbers(0)),
 ]] + [Row(LocalProvider, "max_blocks", ints(0), {"init_blocks": 0})]
 
@@ -299,7 +346,79 @@ SLURM = [Row(SlurmProvider, name, spec, {"max_blocks": 10}) for name, spec in [
     ("status_min_interval", numbers(0)),
     ("submit_min_interval", numbers(0)),
     ("drain_margin", numbers(0, none=True)),
+    ("transport", TRANSPORTS),
 ]]
+
+
+def batch_rows(cls: type, *fields: tuple[str, Any], base: Mapping[str, Any] | None = None,
+               launcher: bool = True) -> list[Row]:
+    """Rows for a batch provider: the fields every one has, then its own."""
+    common = [
+        ("nodes_per_block", ints(1)),
+        ("init_blocks", ints(0, 10)),  # 10: max_blocks
+        ("min_blocks", ints(0, 10)),
+        ("parallelism", numbers(0, high=1)),
+        ("walltime", WALLTIMES),
+        ("cmd_timeout", numbers(0, strict=True)),
+        ("worker_init", strs(empty=True)),
+        ("scheduler_options", strs(empty=True)),
+        ("transport", TRANSPORTS),
+    ]
+    if launcher:
+        common.append(("launcher", instances(LAUNCHER_INSTANCES, SingleNodeLauncher)))
+    given = {"max_blocks": 10} if base is None else base
+    return [Row(cls, name, spec, given) for name, spec in [*common, *fields]]
+
+
+BATCH = [
+    *batch_rows(TorqueProvider, ("account", strs(empty=True, none=True)),
+                ("queue", strs(empty=True, none=True))),
+    *batch_rows(PBSProProvider, ("account", strs(empty=True, none=True)),
+                ("queue", strs(empty=True, none=True)),
+                ("select_options", strs(empty=True, none=True)),
+                ("cpus_per_node", ints(1, none=True))),
+    *batch_rows(CondorProvider, ("cores_per_slot", ints(1, none=True)),
+                ("mem_per_slot", numbers(0, strict=True, none=True)),
+                ("environment", str_maps()), ("project", strs(empty=True, none=True)),
+                ("requirements", strs(empty=True, none=True)),
+                ("transfer_input_files", STR_LISTS), ("cmd_chunk_size", ints(1, none=True))),
+    *batch_rows(GridEngineProvider, ("queue", strs(empty=True, none=True))),
+    *batch_rows(LSFProvider, ("cores_per_block", ints(1, none=True)),
+                ("cores_per_node", ints(1, none=True)),
+                ("project", strs(empty=True, none=True)),
+                ("queue", strs(empty=True, none=True)),
+                ("bsub_redirection", BOOLS), ("request_by_nodes", BOOLS)),
+    *batch_rows(CobaltProvider, ("account", strs(empty=True, none=True)),
+                ("queue", strs(empty=True, none=True))),
+    *batch_rows(FluxProvider, ("queue", strs(empty=True, none=True)),
+                ("cores_per_node", ints(1, none=True))),
+]
+HOSTS = [SSHTransport("a"), SSHTransport("b")]
+ADHOC = [Row(AdHocProvider, name, spec, {"channels": HOSTS}) for name, spec in [
+    ("init_blocks", ints(0, 2, none=True)),  # 2: one block per host; None: one per host
+    ("min_blocks", ints(0, 2)),
+    ("parallelism", numbers(0, high=1)),
+    ("cmd_timeout", numbers(0, strict=True)),
+    ("worker_init", strs(empty=True)),
+    ("launcher", instances(LAUNCHER_INSTANCES, SingleNodeLauncher)),
+]] + [Row(AdHocProvider, "channels", (st.one_of(
+    st.just([]), st.just(()), st.just([LocalTransport]), st.lists(st.integers(), min_size=1),
+    other_than(lambda v: isinstance(v, (list, tuple)))),
+    st.lists(st.sampled_from(HOSTS), min_size=1, max_size=3)))]
+
+SSH = [Row(SSHTransport, name, spec, {"hostname": "h"}) for name, spec in [
+    ("hostname", strs()),
+    ("username", strs(none=True)),
+    ("port", ints(1, 65535, none=True)),
+    ("key_filename", strs(none=True)),
+    ("known_hosts", strs(none=True)),
+    ("host_key_policy", choices("strict", "accept-new")),
+    ("script_dir", strs(none=True)),
+    ("envs", str_maps()),
+    ("control_path", strs(none=True)),
+    ("connect_timeout", numbers(0, strict=True)),
+    ("ssh_options", str_maps()),
+]] + [Row(LocalTransport, "script_dir", strs(none=True)), Row(LocalTransport, "env", str_maps())]
 
 _OVERRIDES = (SrunLauncher, SrunMPILauncher, MpiExecLauncher, MpiRunLauncher, AprunLauncher,
               JsrunLauncher)
@@ -378,8 +497,28 @@ STAGING = (
     + [Row(S3Staging, name, strs(none=True)) for name in ("endpoint_url", "region_name")]
 )
 
-ROWS = [*CONFIG, *THREADS, *HTEX, *MPI, *LOCAL, *SLURM, *LAUNCHERS, *MONITORING, *FILE,
-        *STAGING]
+BACKOFF = [Row(RetryBackoff, name, spec) for name, spec in [
+    ("initial", numbers(0)),
+    ("factor", numbers(1)),
+    ("maximum", numbers(0)),
+    ("jitter", (st.one_of(numbers(0)[0], st.floats(min_value=1), st.just(1)),
+                st.floats(0, 1, exclude_max=True))),
+]]
+
+MEMOIZER = [Row(BasicMemoizer, name, spec) for name, spec in [
+    ("memoize", BOOLS),
+    ("checkpoint_files", STR_LISTS),
+    ("checkpoint_mode", (choices("task_exit", "periodic", "dfk_exit", "manual", None)[0],
+                         st.sampled_from(["task_exit", "dfk_exit", "manual", None]))),
+    ("checkpoint_period", PERIODS),
+]]
+
+LEVELS = ints(0, 50)
+LOGGING = [Row(FileLogging, "level", LEVELS), Row(FileLogging, "format_string", strs()),
+           Row(JSONLogging, "level", LEVELS)]
+
+ROWS = [*CONFIG, *THREADS, *HTEX, *MPI, *LOCAL, *SLURM, *BATCH, *ADHOC, *SSH, *LAUNCHERS,
+        *MONITORING, *FILE, *STAGING, *BACKOFF, *MEMOIZER, *LOGGING]
 
 SWEEP = settings(max_examples=25, deadline=None,
                  suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
@@ -432,3 +571,50 @@ def test_a_lone_executor_is_named_with_the_fix() -> None:
     with pytest.raises(ConfigurationError, match=r"Put it in a list: executors=\[") as info:
         Config(executors=ex)
     assert info.value.field == "executors" and info.value.value is ex
+
+
+# -- coverage: every public constructor is swept --------------------------------------------
+
+#: swept in tests/providers/cloud/test_cloud_bad_input.py (their SDKs are extras)
+CLOUD = {"AWSProvider", "AzureProvider", "GoogleCloudProvider", "KubernetesProvider",
+         "OpenStackProvider"}
+
+
+def public_constructors() -> dict[str, type]:
+    """Every concrete class a user builds with arguments, by name: plait's own, the
+    executors, providers, launchers, log configs, radios' users, transports and staging."""
+    import importlib
+    import inspect
+
+    from plait import executors, launchers, logconfigs, providers, transport
+
+    found: dict[str, type] = {c.__name__: c for c in (
+        Config, File, RetryBackoff, BasicMemoizer, MonitoringHub, HighThroughputExecutor,
+        MPIExecutor, ThreadPoolExecutor)}
+    modules = [providers, launchers, logconfigs, transport, executors] + [
+        importlib.import_module(f"plait.data_provider.{m}")
+        for m in ("ftp", "globus", "http", "rsync", "s3", "zip", "file_noop")]
+    for module in modules:
+        for name in getattr(module, "__all__", ()):
+            if name in CLOUD:
+                continue
+            obj = getattr(module, name)
+            if (inspect.isclass(obj) and not inspect.isabstract(obj)
+                    and not issubclass(obj, BaseException)
+                    and obj.__module__.startswith("plait.")
+                    and "_not_shipped" not in obj.__module__
+                    and any(p.kind is p.KEYWORD_ONLY or p.kind is p.POSITIONAL_OR_KEYWORD
+                            for p in inspect.signature(obj).parameters.values())):
+                found[name] = obj
+    return found
+
+
+def test_every_public_constructor_is_swept() -> None:
+    from pathlib import Path
+
+    swept = {row.make for row in ROWS}
+    missing = sorted(name for name, cls in public_constructors().items() if cls not in swept)
+    # enums and records plait hands back (not built by users), and a base class
+    assert set(missing) <= {"JobState", "JobStatus", "ClusterProvider"}, missing
+    cloud = (Path(__file__).parent / "providers/cloud/test_cloud_bad_input.py").read_text()
+    assert all(f"{name}," in cloud for name in CLOUD)

@@ -19,7 +19,7 @@ DOCUMENTED = {
         "dfk", "get_all_checkpoints", "get_last_checkpoint", "id_for_memo", "join_app", "load",
         "python_app", "set_file_logger", "set_stream_logger", "wait_for_current_tasks",
     },
-    "plait.utils": {"Timer", "get_all_checkpoints", "get_last_checkpoint"},
+    "plait.utils": {"RepresentationMixin", "Timer", "get_all_checkpoints", "get_last_checkpoint"},
     "plait.dataflow.memoization": {"BasicMemoizer", "CheckpointWarning", "Memoizer",
                                    "id_for_memo", "make_hash"},
     "plait.data": {"DataFuture", "File", "Staging", "TransferStaging"},

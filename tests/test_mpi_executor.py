@@ -44,8 +44,9 @@ def test_prefixes_per_launcher_and_mpi_flavour() -> None:
 
 
 def test_constructor_checks() -> None:
-    with pytest.raises(TypeError, match="SimpleLauncher"):
+    with pytest.raises(ConfigurationError, match="SimpleLauncher") as info:
         MPIExecutor(provider=LocalProvider(launcher=SingleNodeLauncher()))
+    assert info.value.field == "provider"
     with pytest.raises(ConfigurationError, match="mpi_launcher"):
         MPIExecutor(mpi_launcher="mpirun-ish")
     ex = MPIExecutor(max_workers_per_block=2)

@@ -120,3 +120,36 @@ def test_import_of_every_path_stays_lazy() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_representation_mixin_reads_like_the_constructor_call() -> None:
+    """What Parsl's docs have users write for their own providers and launchers."""
+    from plait.utils import RepresentationMixin
+
+    class MyLauncher(RepresentationMixin):
+        def __init__(self, command: str, *rest: str, debug: bool = True, tag: str = "t",
+                     **extra: str) -> None:
+            self.command, self.debug = command, debug  # tag is not kept
+
+    assert repr(MyLauncher("srun", "x", tag="u")) == (
+        "MyLauncher('srun', debug=True, tag='<unrecorded>')")
+
+
+def test_error_handlers_take_parsl_threshold_argument() -> None:
+    """Parsl's three handlers share ``(executor, status, threshold=3)``: a
+    ``functools.partial(handler, threshold=N)`` passed as block_error_handler works."""
+    import functools
+
+    from plait.jobs.error_handlers import (
+        noop_error_handler,
+        simple_error_handler,
+        windowed_error_handler,
+    )
+
+    for handler in (noop_error_handler, simple_error_handler, windowed_error_handler):
+        assert inspect.signature(handler).parameters["threshold"].default == 3
+        handler(object(), {}, threshold=5)  # no blocks: nothing to do, no TypeError
+    from plait.executors import HighThroughputExecutor
+
+    chosen = functools.partial(windowed_error_handler, threshold=5)
+    assert HighThroughputExecutor(block_error_handler=chosen).block_error_handler is chosen

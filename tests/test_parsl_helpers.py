@@ -19,7 +19,7 @@ import pytest
 
 import plait
 from plait import Config, ThreadPoolExecutor
-from plait.errors import AppTimeout, OptionalModuleMissing
+from plait.errors import AppTimeout, ConfigurationError, OptionalModuleMissing
 
 
 def _config(run_dir: str) -> Config:
@@ -403,6 +403,9 @@ def test_pilot_executor_reports_managers_with_parsl_fields(run_dir: str) -> None
         assert len(managers) == 1 and {
             "manager", "block_id", "worker_count", "tasks", "idle_duration", "active",
             "parsl_version", "python_version", "draining"} <= set(managers[0])
+        from plait.executors.high_throughput.manager_record import ManagerRecord
+
+        assert set(managers[0]) <= set(ManagerRecord.__annotations__)  # typed, every field
         assert htex.connected_workers() == 2 and htex.workers_per_node == 2
         assert htex.connected_blocks() == [managers[0]["block_id"]]
 
@@ -422,3 +425,24 @@ def test_blocks_that_never_connect_fail_tasks_with_bad_state(run_dir: str) -> No
         exc = fut.exception(timeout=60)
     assert isinstance(exc, BadStateException) and isinstance(exc, BlockFailed)
     assert "exited with code 3" in str(exc) and "no such environment" in str(exc)
+
+
+def test_parsl_launch_cmd_is_refused_at_construction(tmp_path: Path) -> None:
+    """A migrated config's launch_cmd naming Parsl's worker pool or Parsl-only fields fails
+    when the executor is built, naming plait's fields (it was a KeyError at load)."""
+    from plait.executors import HighThroughputExecutor
+    from plait.executors.pilot._settings import LAUNCH_FIELDS
+
+    with pytest.raises(ConfigurationError, match=r"process_worker_pool.py cannot talk to "
+                       r"plait's interchange; leave launch_cmd=None.*block_id"):
+        HighThroughputExecutor(launch_cmd="process_worker_pool.py {debug} -a {addresses}")
+    with pytest.raises(ConfigurationError, match=r"unknown field\(s\) \{logconf\}, "
+                       r"\{mpi_launcher\}"):
+        HighThroughputExecutor(launch_cmd="{python} {logconf} {mpi_launcher} {block_id}")
+    with pytest.raises(ConfigurationError, match=r"a str\.format template"):
+        HighThroughputExecutor(launch_cmd="{python} {debug")
+    # every allowed field is one the executor fills in
+    every = " ".join(f"<{{{f}}}>" for f in sorted(LAUNCH_FIELDS))
+    htex = HighThroughputExecutor(launch_cmd=every)
+    htex.run_dir = str(tmp_path)
+    assert "{" not in htex._get_launch_command("7") and "<7>" in htex._get_launch_command("7")

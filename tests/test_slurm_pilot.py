@@ -27,7 +27,7 @@ from plait.errors import BlockCancelled, ScalingFailed
 from plait.executors import HighThroughputExecutor
 from plait.launchers import SrunLauncher
 from plait.providers import SlurmProvider
-from plait.providers._journal import cleanup_journal, journals_under
+from plait.providers._journal import cleanup_journal, journals_under, read_journal
 from slurm_jobs import TESTS_DIR, WORKER_INIT, slurm, squeue_state, wait_state
 from waiting import Beacon
 
@@ -111,6 +111,9 @@ def test_workflow_on_two_node_blocks_and_threads(run_dir: str, tmp_path: Path) -
     assert jobs <= set(slurm_ex.provider.resources)
     for job in slurm_ex.provider.resources:  # cleanup cancelled every block
         wait_state(job, ENDED, timeout=30)
+    # ... and waited for Slurm to confirm it: the journal leaves nothing for `plait cleanup`
+    [journal] = journals_under(run_dir)
+    assert read_journal(journal).jobs == {}
 
 
 @pytest.mark.timeout(120)
@@ -138,7 +141,8 @@ def test_scancel_mid_task_fails_it_naming_the_job_and_retry_survives(
 
 @pytest.mark.timeout(60)
 def test_bad_partition_fails_futures_with_sbatchs_message_once(run_dir: str) -> None:
-    ex = pilot("badpart", partition="no-such-partition")
+    # Parsl's default polling interval (60 s): the refusal must not wait for the next poll
+    ex = pilot("badpart", partition="no-such-partition", status_polling_interval=60)
     started = time.monotonic()
     with plait.load(Config(executors=[ex], run_dir=run_dir, retries=2, strategy="simple")):
         fut = where(1)

@@ -16,6 +16,7 @@ import argparse
 import importlib
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -67,7 +68,7 @@ def run(lib: str, fault: str) -> dict[str, object]:
                 exc = fut.exception(timeout=600)
                 report["seconds_to_failure"] = time.time() - start
                 report["error"] = f"{type(exc).__name__}: {exc}"[:600]
-                report["error_names_job"] = job in str(exc)
+                report["error_names_job"] = re.search(rf"\bjob {job}\b", str(exc)) is not None
             else:
                 value = fut.result(timeout=900)
                 done = time.time()

@@ -5,10 +5,9 @@
 
 Uses cwltest (the suite's own runner) with a JUnit report, then counts per tag: passed,
 failed, and unsupported (the runner exited 33: a DockerRequirement with no container
-engine). cwltest labels the report's tests wrongly when some are filtered out, so with
-``--tags`` only the totals are exact. The suite is $PLAIT_CWL_SUITE, else
-../shared/cwl-v1.2 beside the repository. Prints one line per tag, the failures, and the
-totals; exits 1 if any test failed.
+engine). The suite is $PLAIT_CWL_SUITE, else
+../shared/cwl-v1.2 beside the repository. Prints one line per tag, the totals, the ten
+slowest tests and the unsupported ones; exits 1 if any test failed.
 """
 
 from __future__ import annotations
@@ -62,8 +61,12 @@ def main() -> int:
             return 1
         root = ET.parse(report).getroot()
     per_tag: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
-    failures = []
+    failures: list[str] = []
+    unsupported_tests: list[str] = []
+    durations: list[tuple[float, str]] = []
     for case in root.iter("testcase"):
+        name = f"{case.get('file')}: {case.get('name')}"
+        durations.append((float(case.get("time") or 0), name))
         tags = [t.strip() for t in (case.get("class") or "").split(",") if t.strip()]
         if case.find("failure") is not None or case.find("error") is not None:
             problem = case.find("failure")
@@ -76,10 +79,10 @@ def main() -> int:
             unsupported = ("Does not support required feature" in text
                            or "uses unsupported feature" in text)
             outcome = "unsupported" if unsupported else "failed"
-            if outcome == "failed":
-                failures.append(f"{case.get('file')}: {case.get('name')}")
+            (failures if outcome == "failed" else unsupported_tests).append(name)
         elif case.find("skipped") is not None:
             outcome = "unsupported"
+            unsupported_tests.append(name)
         else:
             outcome = "passed"
         for tag in [*tags, "ALL"]:
@@ -91,11 +94,17 @@ def main() -> int:
               f"{sum(c.values()):6}")
     print(f"wall time {elapsed:.0f} s with -j{args.j}; load average "
           f"{os.getloadavg()[0]:.2f} at the end")
+    for seconds, name in sorted(durations, reverse=True)[:10]:
+        print(f"SLOW {seconds:6.1f} s {name}")
+    for name in unsupported_tests:
+        print(f"UNSUPPORTED {name}")
     for failure in failures:
         print(f"FAILED {failure}")
     if args.json:
         Path(args.json).write_text(json.dumps(
             {"per_tag": {t: dict(c) for t, c in per_tag.items()}, "failures": failures,
+             "unsupported": unsupported_tests,
+             "durations": {name: seconds for seconds, name in durations},
              "seconds": round(elapsed, 1), "jobs": args.j}, indent=2))
     return 1 if failures else 0
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from plait._log_utils import attach_handler
+from plait._validate import check_int, check_str
 
 #: Parsl's default log line: float epoch first, so tools can parse times exactly
 FILE_FORMAT = ("%(created)f %(asctime)s %(processName)s-%(process)d %(threadName)s-%(thread)d "
@@ -38,6 +39,10 @@ class FileLogging(LogConfig):
 
     format_string: str = FILE_FORMAT
     level: int = logging.DEBUG
+
+    def __post_init__(self) -> None:
+        check_str("format_string", self.format_string, owner="FileLogging")
+        check_int("level", self.level, low=0, high=logging.CRITICAL, owner="FileLogging")
 
     def initialize_logging(self, *, log_dir: Path, log_name: str) -> Callable[[], None]:
         handler = logging.FileHandler(Path(log_dir) / f"{log_name}.log")
@@ -65,6 +70,9 @@ class JSONLogging(LogConfig):
     line in ``<log_dir>/<log_name>.jsonlog``; ``extra=`` fields become keys."""
 
     level: int = logging.DEBUG
+
+    def __post_init__(self) -> None:
+        check_int("level", self.level, low=0, high=logging.CRITICAL, owner="JSONLogging")
 
     def initialize_logging(self, *, log_dir: Path, log_name: str) -> Callable[[], None]:
         handler = logging.FileHandler(Path(log_dir) / f"{log_name}.jsonlog")

@@ -88,10 +88,27 @@ def check_str(field: str, value: object, *, empty: bool = False, none: bool = Fa
 
 
 def check_list(field: str, value: object, allowed: str, *, none: bool = False,
-               owner: str | None = None) -> None:
-    """A list or tuple (``allowed`` says of what)."""
-    if not (isinstance(value, (list, tuple)) or (none and value is None)):
+               owner: str | None = None, item_methods: Sequence[str] = ()) -> None:
+    """A list or tuple (``allowed`` says of what) whose items have ``item_methods``."""
+    if value is None and none:
+        return
+    if not isinstance(value, (list, tuple)):
         raise fail(field, value, allowed + (" or None" if none else ""), owner)
+    for item in value:
+        if isinstance(item, type) or not all(callable(getattr(item, m, None))
+                                             for m in item_methods):
+            hint = "Pass instances, not classes." if isinstance(item, type) else None
+            raise fail(field, item, allowed + (" or None" if none else ""), owner, hint)
+
+
+def check_str_map(field: str, value: object, owner: str | None = None, *,
+                  none: bool = False) -> None:
+    """A dict of strings to strings (environment, tags, labels, annotations)."""
+    if value is None and none:
+        return
+    if not isinstance(value, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        raise fail(field, value, "a dict of strings to strings, or None", owner)
 
 
 def check_str_list(field: str, value: object, *, none: bool = False,
@@ -128,3 +145,10 @@ def check_methods(field: str, value: object, methods: Sequence[str], allowed: st
     if isinstance(value, type) or not all(callable(getattr(value, m, None)) for m in methods):
         hint = "Pass an instance, not the class." if isinstance(value, type) else None
         raise fail(field, value, allowed + (" or None" if none else ""), owner, hint)
+
+
+def check_radio(value: object, owner: str) -> None:
+    """An executor's ``remote_monitoring_radio``: a radio instance, or None."""
+    check_methods("remote_monitoring_radio", value, ("spec", "start_receiver"),
+                  "a radio from plait.monitoring.radios (HTEXRadio(), UDPRadio(), ...)",
+                  none=True, owner=owner)

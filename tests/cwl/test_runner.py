@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -37,12 +38,15 @@ def test_scatter_workflow_prints_outputs_and_moves_files_to_outdir(tmp_path: Pat
 
 
 def test_cwl_runner_script_takes_cwltool_arguments(tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
     out = run([str(RUNNER), "--quiet", "--outdir", str(tmp_path / "o"),
-               "--tmpdir-prefix", str(tmp_path / "tmp-"), str(DATA / "echo.cwl"),
-               "--message", "hello"], tmp_path)
+               "--tmpdir-prefix", str(work / "tmp-"), "--tmp-outdir-prefix",
+               str(work / "out-"), str(DATA / "echo.cwl"), "--message", "hello"], tmp_path)
     assert out.returncode == 0, out.stderr
     path = Path(json.loads(out.stdout)["out"]["path"])
     assert path.read_text() == "hello\n"
+    assert not list(work.iterdir()), "a successful run removes its job and run directories"
     assert run([str(RUNNER), "--version"], tmp_path).stdout.startswith("plait-cwl-runner")
 
 
@@ -63,7 +67,12 @@ def test_failed_step_names_step_command_exit_code_and_stderr(tmp_path: Path) -> 
     assert "exit code: 3" in err
     assert "command: sh -c" in err
     assert "something broke" in err          # the tail of its stderr ...
-    assert ".stderr" in err                  # ... and where the rest is
+    streams = dict(re.findall(r"^  (stdout|stderr): (\S+)$", err, re.MULTILINE))
+    # ... and where the rest is: files that outlive the run (cwltool removes the jobs' dirs)
+    assert Path(streams["stderr"]).read_text() == "something broke\n"
+    assert Path(streams["stdout"]).is_file()
+    assert err.count("something broke") == 2, err  # in the tail, not repeated by plait
+    assert f"logs) is kept: {Path(streams['stderr']).parents[2]}" in err
 
 
 def test_missing_input_names_the_input_and_its_type(tmp_path: Path) -> None:

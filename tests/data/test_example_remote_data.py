@@ -14,24 +14,33 @@ from plait import Config, File, python_app
 from plait.data_provider.http import HTTPInTaskStaging
 from plait.executors import HighThroughputExecutor
 from plait.providers import LocalProvider
-from staging_sites import Site
+from staging_sites import Site, requests_of
 
 ROOT = Path(__file__).resolve().parents[2]
 TESTS = ROOT / "tests"
 
 
-@pytest.mark.timeout(180)
-def test_remote_data_example(http: Site, ftp: Site, tmp_path: Path) -> None:
+
+def run_example(http_url: str, ftp_url: str, workers: Path, names: list[str],
+                tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PLAIT_CACHE_DIR": str(tmp_path / "node-cache")}
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "remote_data.py"), http_url, ftp_url,
+         str(workers), *names],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=150)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return out
+
+
+@pytest.mark.timeout(240)
+def test_remote_data_example(http: Site, http_base: str, ftp: Site, tmp_path: Path) -> None:
     names = [f"text{i}.txt" for i in range(4)]
     for i, name in enumerate(names):
         http.put(name, " ".join(["alpha", "beta", f"w{i}", "alpha"] * (i + 1)).encode())
     workers = tmp_path / "workers"
-    env = {**os.environ, "PLAIT_CACHE_DIR": str(tmp_path / "node-cache")}
-    out = subprocess.run(
-        [sys.executable, str(ROOT / "examples" / "remote_data.py"), http.url, ftp.url,
-         str(workers), *names],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=150)
-    assert out.returncode == 0, out.stderr[-3000:]
+    counted = f"{http_base}/flaky/0/{http.key}/{http.key}"  # the server counts the requests
+    out = run_example(counted, ftp.url, workers, names, tmp_path)
+    assert requests_of(http_base, f"{http.key}:GET") == len(names)
     assert "distinct words per file: [3, 3, 3, 3]" in out.stdout
     assert "most common overall: {'alpha': 20, 'beta': 10" in out.stdout
     results = sorted(p.name for p in (ftp.root / "results").iterdir())
@@ -40,6 +49,12 @@ def test_remote_data_example(http: Site, ftp: Site, tmp_path: Path) -> None:
         "alpha 4\nbeta 2\nw1 2\n"
     assert list((workers / "sandbox").iterdir()) == []  # every sandbox removed on success
     assert not list(tmp_path.rglob("sorted.txt"))  # the bash app's scratch file stayed in it
+    # a second run, with fresh workers, finds the inputs in the node's staging cache: the
+    # server is asked whether they changed (HEAD, by ETag), not for them again
+    again = run_example(counted, ftp.url, tmp_path / "workers2", names, tmp_path)
+    assert "distinct words per file: [3, 3, 3, 3]" in again.stdout
+    assert requests_of(http_base, f"{http.key}:GET") == len(names)
+    assert requests_of(http_base, f"{http.key}:HEAD") == len(names)
 
 
 @python_app

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from plait import File
 from plait.data_provider.http import HTTPInTaskStaging
 from plait.errors import StagingError
 from services import service
-from staging_sites import Site
+from staging_sites import Site, requests_of
 
 DATA = os.urandom(300_000)
 
@@ -26,10 +25,6 @@ def fetch(url: str, dest: Path, **options: object) -> bool:
     f.local_path = str(dest)
     return provider.fetch_here(f)
 
-
-def requests_of(http_base: str, key: str) -> int:
-    with urllib.request.urlopen(f"{http_base}/count/{key}", timeout=10) as r:
-        return int(r.read())
 
 
 def test_fetch_is_whole_and_leaves_no_part_file(http: Site, tmp_path: Path) -> None:
@@ -105,31 +100,6 @@ def test_checksum_in_the_url_is_checked(http: Site, tmp_path: Path) -> None:
     with pytest.raises(StagingError, match="sha256 of the download is"):
         fetch(f"{url}#sha256={'0' * 64}", tmp_path / "b.bin")
     assert not (tmp_path / "b.bin").exists()
-
-
-def test_full_disk_fails_without_retrying_or_leaving_a_part(http: Site, tmp_path: Path,
-                                                            monkeypatch: pytest.MonkeyPatch
-                                                            ) -> None:
-    import errno
-    import io
-
-    url = http.put("a.bin", DATA)
-    real_open = open
-
-    class FullDisk(io.FileIO):
-        def write(self, b: object) -> int:
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), self.name)
-
-    def opener(path: object, mode: str = "r", *args: object, **kw: object) -> object:
-        if ".part-" in str(path) and "w" in mode:
-            return FullDisk(str(path), "w")
-        return real_open(path, mode, *args, **kw)  # type: ignore[call-overload]
-
-    monkeypatch.setattr("builtins.open", opener)
-    with pytest.raises(StagingError, match="No space left on device") as info:
-        fetch(url, tmp_path / "a.bin", attempts=3)
-    monkeypatch.undo()
-    assert info.value.attempts == 1 and not os.listdir(tmp_path)
 
 
 # -- the cache ---------------------------------------------------------------------------------

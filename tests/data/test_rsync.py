@@ -115,8 +115,28 @@ def test_through_the_submitting_machine(tmp_path: Path,
               File(url_of(site_a / "out.txt")))
     assert (site_a / "out.txt").read_text() == "RELAYED"
     assert caplog.text.count("through the submitting machine") == 2
-    relayed = [p.name for p in (tmp_path / "relay").rglob("*") if p.is_file()]
-    assert relayed == ["in.txt"]  # the output's relay copy is removed once pushed on
+    # the output's relay copy is removed once pushed on, the input's once the task is done
+    assert list((tmp_path / "relay").iterdir()) == []
+
+
+def test_a_relayed_input_read_by_two_tasks_stays_until_both_are_done(tmp_path: Path) -> None:
+    b = service("sshd-b")
+    site_a = tmp_path / "site-a"
+    site_a.mkdir()
+    (site_a / "in.txt").write_text("shared")
+    provider = RSyncStaging(ssh_options=ssh_options(), direct=False,
+                            relay=f"{b['SSHD_USER']}@{b['SSHD_HOST']}:{b['SSHD_PORT']}",
+                            relay_dir=str(tmp_path / "relay"))
+    plait.clear()
+    ex = ThreadPoolExecutor(storage_access=[provider], working_dir=str(tmp_path / "work"))
+    with plait.load(Config(executors=[ex], run_dir=str(tmp_path / "run"), strategy="none")):
+        src = File(url_of(site_a / "in.txt"))
+        outs = [shout(inputs=[src], outputs=[File(url_of(site_a / f"o{i}.txt"))])
+                for i in range(2)]
+        for out in outs:
+            out.outputs[0].result(timeout=TIMEOUT)
+    assert [(site_a / f"o{i}.txt").read_text() for i in range(2)] == ["SHARED"] * 2
+    assert list((tmp_path / "relay").iterdir()) == []
 
 
 def test_parsl_rsync_staging_of_plain_paths(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -68,8 +69,10 @@ def double(inputs: list[File] = (), outputs: list[File] = ()) -> None:  # type: 
         dst.write(src.read() * 2)
 
 
-def test_in_a_workflow(s3: tuple[Any, str, dict[str, str]], tmp_path: Path) -> None:
+def test_in_a_workflow(s3: tuple[Any, str, dict[str, str]], tmp_path: Path,
+                       caplog: pytest.LogCaptureFixture) -> None:
     client, bucket, options = s3
+    caplog.set_level(logging.INFO, "plait.data")
     client.put_object(Bucket=bucket, Key="x", Body=b"ab")
     plait.clear()
     ex = ThreadPoolExecutor(storage_access=[S3Staging(cache=False, **options)],
@@ -78,3 +81,6 @@ def test_in_a_workflow(s3: tuple[Any, str, dict[str, str]], tmp_path: Path) -> N
         out = double(inputs=[File(f"s3://{bucket}/x")], outputs=[File(f"s3://{bucket}/y")])
         out.outputs[0].result(timeout=60)
     assert client.get_object(Bucket=bucket, Key="y")["Body"].read() == b"abab"
+    endpoint = options.get("endpoint_url")
+    assert f"in the task, from bucket {bucket} at {endpoint}" in caplog.text
+    assert f"in the task, to bucket {bucket} at {endpoint}" in caplog.text

@@ -3,11 +3,13 @@ states, in-task staging, Parsl-style providers, errors on the future, sandboxes.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -78,15 +80,21 @@ def test_in_task_staging_fetches_on_the_worker(http: Site, tmp_path: Path) -> No
         assert dfk.task_count == 1  # no staging tasks
 
 
-def test_stage_out_over_ftp_then_in_to_a_dependent(ftp: Site, tmp_path: Path) -> None:
+def test_stage_out_over_ftp_then_in_to_a_dependent(ftp: Site, tmp_path: Path,
+                                                    caplog: pytest.LogCaptureFixture) -> None:
     providers = [FTPInTaskStaging(cache=False)]
     url = f"{ftp.url}/results/out.bin"
+    caplog.set_level(logging.INFO, "plait.data")
     with kernel(tmp_path / "run", providers, working_dir=str(tmp_path / "work")):
         w = write(b"result bytes", outputs=[File(url)])
         df = w.outputs[0]
         assert df.result(timeout=TIMEOUT).url == url
         assert (ftp.root / "results" / "out.bin").read_bytes() == b"result bytes"
         assert read(df).result(timeout=TIMEOUT) == b"result bytes"
+    host = urlsplit(url).netloc.rpartition("@")[2]
+    assert f"staging out {url.replace(':plait-test@', ':***@')} for executor threads: on " \
+        f"the worker, in the task, to {host}" in caplog.text
+    assert "plait-test" not in caplog.text  # the password never reaches the log
 
 
 def test_failed_fetch_fails_the_task_and_its_dependents(http: Site, tmp_path: Path) -> None:
@@ -245,7 +253,8 @@ def measure(inputs: list[File] = ()) -> int:  # type: ignore[assignment]
 
 def test_memoized_staged_task_is_a_hit_the_second_time(http: Site, tmp_path: Path) -> None:
     url = http.put("in.txt", b"memo")
-    with kernel(tmp_path / "run", [HTTPInTaskStaging(cache=False)]):
+    with kernel(tmp_path / "run", [HTTPInTaskStaging(cache=False)],
+                working_dir=str(tmp_path / "work")):
         first = measure(inputs=[File(url)])
         assert first.result(timeout=TIMEOUT) == 4
         again = measure(inputs=[File(url)])
@@ -256,8 +265,10 @@ def test_memoized_staged_task_is_a_hit_the_second_time(http: Site, tmp_path: Pat
 @pytest.mark.parametrize("where,label", [("pilot", "threads"),
                                          ("submitter", "_parsl_internal")])
 def test_separate_staging_runs_where_asked(http: Site, tmp_path: Path, where: str,
-                                           label: str) -> None:
+                                           label: str, caplog: pytest.LogCaptureFixture
+                                           ) -> None:
     url = http.put("in.bin", b"where")
+    caplog.set_level(logging.INFO, "plait.data")
     ex = ThreadPoolExecutor(storage_access=[HTTPSeparateTaskStaging(where, cache=False)],
                             working_dir=str(tmp_path / "work"))
     plait.clear()
@@ -266,6 +277,19 @@ def test_separate_staging_runs_where_asked(http: Site, tmp_path: Path, where: st
         assert read(File(url)).result(timeout=TIMEOUT) == b"where"
         staging = [t for t in dfk.tasks.values() if t.func_name == "stage_in_http"]
     assert [t.executor for t in staging] == [label]
+    place = "on executor threads" if where == "pilot" else "on the submitting machine"
+    assert f"staging in {url} for executor threads: in a staging task {place}, from " \
+        f"{urlsplit(url).netloc}" in caplog.text  # the choice is logged, with the route
+
+
+def test_in_task_staging_logs_where_it_runs(http: Site, tmp_path: Path,
+                                            caplog: pytest.LogCaptureFixture) -> None:
+    url = http.put("in.bin", b"logged")
+    caplog.set_level(logging.INFO, "plait.data")
+    with kernel(tmp_path / "run", [HTTPInTaskStaging(cache=False)],
+                working_dir=str(tmp_path / "work")):
+        assert read(File(url)).result(timeout=TIMEOUT) == b"logged"
+    assert f"staging in {url} for executor threads: on the worker, in the task" in caplog.text
 
 
 def test_a_failed_staging_task_is_retried_by_the_kernel(http: Site, http_base: str,

@@ -117,6 +117,35 @@ def test_dead_database_process_is_logged_once_and_recording_stops(
     assert len(gone) == 1 and "is gone" in gone[0].getMessage()
 
 
+def test_a_stalled_database_process_neither_stops_the_run_nor_grows_its_memory(
+        sqlite_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from plait.monitoring import _recorder
+
+    monkeypatch.setattr(_recorder, "MAX_BACKLOG", 2_000)
+    with caplog.at_level(logging.WARNING, "plait"), \
+            monitored_kernel(str(tmp_path / "runinfo"), sqlite_url) as dfk:
+        assert add(1).result(timeout=30) == 1
+        [session] = dfk.monitoring._sessions.values()
+        assert dfk.monitoring.flush(30)
+        os.kill(session.proc.pid, signal.SIGSTOP)  # hung: alive, reads nothing
+        try:
+            for _ in range(10):  # far more records than the pipe holds and the bound allows
+                assert sum(f.result(timeout=30) for f in [add(i) for i in range(1000)]
+                           ) == 499500
+            # nothing is read, yet the backlog shrinks back under its bound
+            wait_until(lambda: len(session.sender.queue) <= _recorder.MAX_BACKLOG, 30,
+                       "the backlog to be dropped down to its bound")
+            assert session.sender.dropped > 0
+        finally:
+            os.kill(session.proc.pid, signal.SIGCONT)
+    behind = [r for r in caplog.records if "records behind" in r.getMessage()]
+    assert len(behind) == 1 and "the run goes on" in behind[0].getMessage()
+    [(outcome, dropped)] = rows(sqlite_url, "SELECT outcome, records_dropped FROM "
+                                "plait_workflow")
+    assert outcome == "completed" and dropped == session.sender.dropped > 0
+
+
 def test_a_reader_holding_a_snapshot_does_not_block_the_writer(sqlite_url: str,
                                                                tmp_path: Path) -> None:
     with monitored_kernel(str(tmp_path / "runinfo"), sqlite_url):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -12,6 +13,7 @@ import sqlalchemy as sa
 from monitored import monitored_kernel, rows
 from plait import python_app
 from plait.errors import DependencyError
+from plait.monitoring import _queries as Q
 
 # Parsl's monitoring tables and their columns (see reference/parsl-api-facts.md §7.2).
 PARSL_COLUMNS = {
@@ -136,6 +138,23 @@ def test_failed_tasks_query_uses_an_index(sqlite_url: str, tmp_path: Path) -> No
     plan = rows(sqlite_url, "EXPLAIN QUERY PLAN SELECT task_id FROM status WHERE run_id = :r "
                 "AND task_status_name = 'failed'", r=run_id)
     assert "ix_status_failed" in " ".join(str(r) for r in plan)
+    # plait's own query, with the exceptions: each state it asks for is read from its
+    # partial index, never by scanning the run's status rows
+    engine = sa.create_engine(sqlite_url)
+    sent: list[tuple[str, Any]] = []
+    sa.event.listen(engine, "before_cursor_execute",
+                    lambda conn, cursor, sql, params, *_: sent.append((sql, params)))
+    try:
+        with engine.connect() as conn:
+            assert [f.exception_type for f in Q.failures(conn, run_id)] == ["ValueError"]
+            [(sql, params)] = sent
+            plan = " ".join(str(r) for r in conn.exec_driver_sql(
+                f"EXPLAIN QUERY PLAN {sql}", params))
+    finally:
+        engine.dispose()
+    for index in ("ix_status_failed", "ix_status_dep_fail", "ix_status_cancelled"):
+        assert index in plan, plan
+    assert "SCAN status" not in plan, plan
 
 
 def test_runs_of_one_config_share_the_database(sqlite_url: str, tmp_path: Path) -> None:

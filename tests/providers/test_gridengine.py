@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -11,13 +12,14 @@ import pytest
 import plait
 import slurm_tasks as t
 from plait import Config, python_app
-from plait.errors import WalltimeExceeded
+from plait.errors import BlockCancelled, ScalingFailed, WalltimeExceeded
 from plait.executors import HighThroughputExecutor
 from plait.launchers import SimpleLauncher
 from plait.providers import GridEngineProvider, JobState, SubmitException
 from plait.transport import LocalTransport
 from services import service
 from slurm_jobs import WORKER_INIT
+from waiting import Beacon
 
 
 def ge_env() -> dict[str, str]:
@@ -62,12 +64,65 @@ def test_submit_status_cancel(tmp_path: Path) -> None:
     # qdel, then the accounting record: each status() asks qstat (and qacct) once
     assert any(prov.status([job])[0].terminal for _ in range(300)), prov.status([job])
     assert job not in qstat_ids()
+    # qacct: failed 100 "assumedly after job", exit_status 137 (qdel's SIGKILL)
+    assert prov.status([job])[0].state is JobState.CANCELLED, prov.status([job])
 
 
 def test_unknown_queue_is_grid_engines_own_message(tmp_path: Path) -> None:
     prov = ge_provider(tmp_path, queue="no-such.q")
     with pytest.raises(SubmitException, match="unknown queue"):
         prov.submit("true", 1, "plait.badq")
+
+
+@pytest.mark.timeout(60)
+def test_unknown_queue_fails_the_futures_with_qsubs_message_once(tmp_path: Path) -> None:
+    provider = GridEngineProvider(queue="no-such.q", worker_init=WORKER_INIT,
+                                  transport=LocalTransport(env=ge_env()))
+    ex = HighThroughputExecutor(label="gebad", provider=provider, max_workers_per_node=1)
+    where = python_app(t.where)
+    plait.clear()
+    started = time.monotonic()
+    try:
+        with plait.load(Config(executors=[ex], run_dir=str(tmp_path / "runinfo"), retries=2,
+                               strategy="simple")):
+            fut = where(1)
+            with pytest.raises(ScalingFailed, match="unknown queue"):
+                fut.result(timeout=30)
+            tries = len(fut.task_record.failed_tries or [])
+    finally:
+        plait.clear()
+    assert time.monotonic() - started < 30
+    # a refusal is the config's fault: no loop of resubmissions, no job in Grid Engine
+    assert not provider.resources and tries <= 3
+
+
+@pytest.mark.timeout(120)
+def test_qdel_of_a_running_block_fails_its_task_naming_the_job(tmp_path: Path) -> None:
+    provider = GridEngineProvider(worker_init=WORKER_INIT, transport=LocalTransport(
+        env=ge_env()), status_polling_interval=2)
+    ex = HighThroughputExecutor(label="geqdel", provider=provider, max_workers_per_node=1,
+                                heartbeat_period=2, heartbeat_threshold=10)
+    hang = python_app(t.first_try_hangs)
+    beacon = Beacon(tmp_path)
+    plait.clear()
+    try:
+        with plait.load(Config(executors=[ex], run_dir=str(tmp_path / "runinfo"), retries=0,
+                               strategy="simple")):
+            fut = hang(str(tmp_path / "marker"), str(beacon.path))
+            assert beacon.wait_lines(1, timeout=60)[0].startswith("started")
+            [job] = list(provider.resources)
+            subprocess.run(["qdel", job], env={**os.environ, **ge_env()}, check=True,
+                           capture_output=True, timeout=20)
+            deleted_at = time.monotonic()
+            error = fut.exception(timeout=60)
+            elapsed = time.monotonic() - deleted_at
+    finally:
+        plait.clear()
+        beacon.close()
+    assert isinstance(error, BlockCancelled), error
+    assert f"job {job}" in str(error) and "cancelled outside plait" in str(error)
+    assert elapsed < 30, elapsed
+    assert not set(provider.resources) & qstat_ids(), "a block was left in Grid Engine"
 
 
 @pytest.mark.timeout(150)

@@ -37,6 +37,7 @@ def provider(tmp_path: Path) -> Iterator[SlurmProvider]:
     prov.script_dir = str(tmp_path / "submit_scripts")
     yield prov
     prov.cancel(list(prov.resources))
+    prov.close()  # as the executor does: waits for Slurm to confirm, so the journal is done
 
 
 def test_job_script_has_parsl_directives(tmp_path: Path) -> None:

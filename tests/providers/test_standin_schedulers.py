@@ -39,9 +39,9 @@ import pytest
 
 import plait
 from plait import Config, python_app
-from plait.errors import WalltimeExceeded
+from plait.errors import NodeFailure, ScalingFailed, WalltimeExceeded
 from plait.executors import HighThroughputExecutor
-from plait.launchers import SimpleLauncher
+from plait.launchers import SimpleLauncher, SingleNodeLauncher
 from plait.providers import (
     CobaltProvider,
     CondorProvider,
@@ -53,6 +53,7 @@ from plait.providers import (
     TorqueProvider,
 )
 from plait.providers._cluster import ClusterProvider
+from plait.scaling._poller import Strategy
 from plait.transport import LocalTransport
 from waiting import Beacon
 
@@ -224,6 +225,30 @@ def test_rejected_submission_carries_the_schedulers_message(case: Case, standin:
     assert not prov.resources
 
 
+@pytest.mark.parametrize("case", [c for c in CASES if c.queue_kw], indirect=True,
+                         ids=lambda c: c.flavor)
+@pytest.mark.timeout(60)
+def test_rejected_submission_fails_the_futures_once(case: Case, standin: StandIn,
+                                                    tmp_path: Path) -> None:
+    """Through the pilot executor, at the default status_polling_interval: the waiting
+    task fails with ScalingFailed carrying the scheduler's refusal, with no resubmission loop."""
+    standin.ctl("queues", "other")
+    provider = case.make(launcher=SimpleLauncher(), transport=standin.transport(),
+                         **case.queue_kw)
+    ex = HighThroughputExecutor(label="refused", provider=provider, max_workers_per_node=1)
+    plait.clear()
+    try:
+        with plait.load(Config(executors=[ex], run_dir=str(tmp_path / "runinfo"), retries=2,
+                               strategy="simple")):
+            fut = python_app(noop)()
+            with pytest.raises(ScalingFailed) as info:
+                fut.result(timeout=30)
+    finally:
+        plait.clear()
+    assert "short" in str(info.value) or "queue" in str(info.value).lower(), info.value
+    assert not provider.resources
+
+
 def test_walltime_kill_is_explained(case: Case, standin: StandIn, tmp_path: Path) -> None:
     prov = provider_for(case, standin, tmp_path)
     job = prov.submit("sleep 300", 1, "plait.wall")
@@ -245,15 +270,23 @@ def test_job_the_scheduler_forgot_is_gone(case: Case, standin: StandIn,
     assert statuses[1].state is S.COMPLETED and statuses[1].terminal
 
 
+@pytest.mark.parametrize("flavor, commands, make, forced, error", [
+    ("pbspro", ["qsub", "qstat", "qdel"], PBSProProvider, None, WalltimeExceeded),
+    # bjobs(1): ZOMBI, the job's execution host became unreachable after it was killed
+    ("lsf", ["bsub", "bjobs", "bkill"], LSFProvider, "ZOMBI", NodeFailure),
+], ids=["pbspro-walltime", "lsf-node-failure"])
 @pytest.mark.timeout(90)
-def test_pilot_on_a_pbspro_stand_in_survives_a_walltime_kill(tmp_path: Path) -> None:
-    """End to end on a stand-in: blocks run, and a walltime kill is retried for free."""
-    pbs = StandIn("pbspro", ["qsub", "qstat", "qdel"], tmp_path / "standin")
+def test_pilot_on_a_stand_in_retries_a_block_loss_for_free(
+        tmp_path: Path, flavor: str, commands: list[str], make: Callable[..., ClusterProvider],
+        forced: str | None, error: type[Exception]) -> None:
+    """End to end on a stand-in: blocks run; the scheduler ends the block under a task (at its
+    walltime, or its node lost) and the task is retried on a new block without a retry."""
+    scheduler = StandIn(flavor, commands, tmp_path / "standin")
     worker_init = (f"export PATH={os.path.dirname(sys.executable)}:$PATH; "
                    f"export PYTHONPATH={TESTS_DIR}")
-    provider = PBSProProvider(worker_init=worker_init, transport=pbs.transport(),
-                              status_polling_interval=2, max_blocks=2)
-    ex = HighThroughputExecutor(label="pbs", provider=provider, max_workers_per_node=2,
+    provider = make(worker_init=worker_init, transport=scheduler.transport(),
+                    launcher=SingleNodeLauncher(), status_polling_interval=2, max_blocks=2)
+    ex = HighThroughputExecutor(label=flavor, provider=provider, max_workers_per_node=2,
                                 heartbeat_period=1, heartbeat_threshold=5)
 
     import slurm_tasks
@@ -267,14 +300,53 @@ def test_pilot_on_a_pbspro_stand_in_survives_a_walltime_kill(tmp_path: Path) -> 
             fut = hang(str(tmp_path / "marker"), beacon.path)
             assert beacon.wait_lines(1, timeout=60)[0].startswith("started")
             [job] = list(provider.resources)
-            pbs.ctl("walltime", job)
+            if forced:
+                scheduler.ctl("state", job, forced)
+            scheduler.ctl("walltime", job)  # the block's processes are killed
             fut.result(timeout=60)
             [tried] = fut.task_record.failed_tries or []
     finally:
         plait.clear()
         beacon.close()
-        pbs.stop_all()
-    assert isinstance(tried.exception, WalltimeExceeded), tried.exception
+        scheduler.stop_all()
+    assert isinstance(tried.exception, error), tried.exception
     assert f"job {job}" in str(tried.exception)
     assert fut.task_record.fail_cost == 0
     assert len(provider.resources) == 2
+
+
+def noop() -> None:
+    return None
+
+
+@pytest.mark.timeout(60)
+def test_blocks_in_a_state_plait_cannot_parse_never_scale_past_max_blocks(
+        tmp_path: Path) -> None:
+    """Every block reports a state no manual lists; the queue stays full of tasks, and six
+    scaling rounds of the "simple" strategy still submit max_blocks jobs and no more (Parsl
+    counts such blocks as not running and keeps submitting, #2255)."""
+    pbs = StandIn("pbspro", ["qsub", "qstat", "qdel"], tmp_path / "standin")
+    provider = PBSProProvider(
+        transport=pbs.transport(), launcher=SimpleLauncher(), init_blocks=0, max_blocks=3,
+        scheduler_options="#standin: hold", status_polling_interval=0, status_min_interval=0)
+    ex = HighThroughputExecutor(label="odd", provider=provider, max_workers_per_node=1)
+    strategy = Strategy(strategy="simple", max_idletime=600)
+    plait.clear()
+    dfk = plait.load(Config(executors=[ex], run_dir=str(tmp_path / "runinfo"),
+                            strategy="none", exit_mode="cleanup"))
+    try:
+        futures = [python_app(noop)() for _ in range(12)]
+        submitted = []
+        for _ in range(6):
+            strategy.strategize([ex])
+            for job in provider.resources:
+                pbs.ctl("state", job, "Zq9")
+            submitted.append(len(provider.resources))
+        states = {s.state for s in provider.status(list(provider.resources))}
+        assert not any(f.done() for f in futures)
+    finally:
+        dfk.cleanup()
+        plait.clear()
+        pbs.stop_all()
+    assert submitted == [3] * 6, submitted
+    assert states == {S.UNKNOWN}

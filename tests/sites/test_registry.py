@@ -123,9 +123,12 @@ def test_overrides_are_checked_one_by_one() -> None:
     ex = config.executor_list[0]
     assert (ex.label, ex.provider.label, ex.provider.max_blocks, ex.max_workers_per_node,
             config.retries) == ("mine", "prov", 2, 3, 1)
-    with pytest.raises(SiteError, match=r"site htex_local: walltimes: unknown parameter; "
+    with pytest.raises(SiteError, match=r"site htex_local: walltimes: unknown parameter "
+                                        r"\(did you mean walltime\?\); "
                                         r"parameters are executor \(HighThroughputExecutor\)"):
         sites.config("htex_local", walltimes="01:00:00")
+    with pytest.raises(SiteError, match=r"site htex_local: colour: unknown parameter; "):
+        sites.config("htex_local", colour="blue")
     with pytest.raises(SiteError, match=r"max_blocks: 'two' is a str; .* type int"):
         sites.config("htex_local", max_blocks="two")
     with pytest.raises(SiteError, match=r"launcher\.overrides: not a parameter"):
@@ -301,3 +304,18 @@ def test_check_on_the_real_slurm_records_its_version(tmp_path: Path) -> None:
     where, recorded = check("test_slurm", {}, timeout=150)
     assert where and recorded.checked.method == "run"
     assert recorded.checked.scheduler_version.startswith("slurm")
+
+
+@pytest.mark.parametrize(("module", "executor"), [
+    ("wqex_local", "WorkQueueExecutor"), ("vineex_local", "TaskVineExecutor"),
+    ("toss3_llnl", "FluxExecutor"), ("gc_tutorial", "GlobusComputeExecutor"),
+    ("gc_multisite", "GlobusComputeExecutor")])
+def test_parsl_configs_of_executors_not_shipped_say_what_to_use(module: str,
+                                                               executor: str) -> None:
+    """Parsl's own modules raise OptionalModuleMissing where the service is missing; plait's
+    import, and their config raises the executor's ExecutorNotShipped."""
+    from plait.executors._errors import ExecutorNotShipped
+
+    assert module in dir(importlib.import_module("plait.configs"))
+    with pytest.raises(ExecutorNotShipped, match=rf"^{executor} needs .* Use "):
+        exec(f"from plait.configs.{module} import config", {})

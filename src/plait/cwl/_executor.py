@@ -90,7 +90,11 @@ def run_on_plait(process: Any, job_order: Any, runtime_context: Any, config: Any
     context.use_container = engine_name is not None
     local = config is None
     if config is None:
-        config = local_config(os.path.join(root, "plait-run"))
+        # Beside the jobs' directories, not inside: cwltool removes those at the end even
+        # after a failure, and the failed jobs' stdout/stderr files named in the error live
+        # here (kept after a failure, removed after a success).
+        config = local_config(tempfile.mkdtemp(prefix="plait-run-",
+                                               dir=os.path.dirname(root) or None))
     failure: BaseException | None = None
     with DataFlowKernel(config) as dfk:
         settings = JobSettings.from_runtime_context(context, os.path.join(dfk.run_dir, "cwl"))
@@ -99,16 +103,21 @@ def run_on_plait(process: Any, job_order: Any, runtime_context: Any, config: Any
             outputs = engine.run(process, job_order).result()
         except Exception as exc:
             failure = exc
+    run_dir = config.run_dir if local else None
     if failure is None:
+        if run_dir is not None and runtime_context.rm_tmpdir:
+            shutil.rmtree(run_dir, ignore_errors=True)
         return outputs, "success"
     root_cause = engine.first_failure or getattr(failure, "root_cause", None) or failure
     if isinstance(root_cause, CWLUnsupportedRequirement):
         if runtime_context.rm_tmpdir:  # cwltool skips its clean-up when we raise
-            shutil.rmtree(root, ignore_errors=True)
+            for directory in (root, run_dir):
+                if directory is not None:
+                    shutil.rmtree(directory, ignore_errors=True)
         raise UnsupportedRequirement(str(root_cause)) from None
     logger.error("%s", describe_failure(failure, root_cause))
-    if local and runtime_context.rm_tmpdir is False:
-        logger.error("plait's run directory (logs) is %s", dfk.run_dir)
+    if run_dir is not None:
+        logger.error("plait's run directory (the jobs' logs) is kept: %s", run_dir)
     return None, "permanentFail"
 
 
@@ -116,4 +125,7 @@ def describe_failure(failure: BaseException, root_cause: BaseException) -> str:
     """What failed first, and (if it differs) the failure plait propagated to the end."""
     if root_cause is failure:
         return f"{type(failure).__name__}: {failure}"
-    return f"{root_cause}\n(plait: {failure})"
+    chain, detail = str(failure), str(root_cause)
+    if detail and detail in chain:  # plait's message quotes the root cause: not twice
+        chain = chain.replace(detail, "(the error above)")
+    return f"{root_cause}\n(plait: {chain})"

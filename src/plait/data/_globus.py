@@ -21,7 +21,7 @@ import uuid
 from typing import Any, ClassVar
 
 from plait._errors import OptionalModuleMissing
-from plait._validate import check_number, check_str
+from plait._validate import check_methods, check_number, check_str
 from plait.data._files import File
 from plait.data._retries import Permanent, Transient, with_retries
 from plait.data._transfer import TransferStaging, Where
@@ -72,6 +72,8 @@ class GlobusStaging(TransferStaging):
                      kind="a number of seconds")
         check_number("deadline", deadline, low=0, strict=True, owner=owner,
                      kind="a number of seconds")
+        check_methods("authorizer", authorizer, ("get_authorization_header",),
+                      "a globus_sdk authorizer", none=True, owner=owner)
         self.endpoint_uuid, self.endpoint_path, self.local_path = (endpoint_uuid,
                                                                    endpoint_path, local_path)
         self.authorizer, self.transfer_token, self.base_url = authorizer, transfer_token, \
@@ -89,16 +91,21 @@ class GlobusStaging(TransferStaging):
             return local
         return os.path.join(self.endpoint_path, os.path.relpath(local, self.local_path))
 
+    def route(self, file: File, direction: str) -> str:
+        ends = (file.netloc, self.endpoint_uuid)
+        src, dst = ends if direction == "in" else ends[::-1]
+        return f"point-to-point (Globus) from endpoint {src} to endpoint {dst}"
+
     def fetch_here(self, file: File) -> bool:
         dest = self.endpoint_path_of(file.filepath)
-        log.info("staging in %s: point-to-point (Globus) from endpoint %s to %s:%s",
+        log.debug("staging in %s: point-to-point (Globus) from endpoint %s to %s:%s",
                  file.url, file.netloc, self.endpoint_uuid, dest)
         self._copy(file, (file.netloc, file.path), (self.endpoint_uuid, dest), "in")
         return False
 
     def push_here(self, file: File) -> None:
         src = self.endpoint_path_of(file.filepath)
-        log.info("staging out %s: point-to-point (Globus) from endpoint %s:%s",
+        log.debug("staging out %s: point-to-point (Globus) from endpoint %s:%s",
                  file.url, self.endpoint_uuid, src)
         self._copy(file, (self.endpoint_uuid, src), (file.netloc, file.path), "out")
 

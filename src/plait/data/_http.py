@@ -91,7 +91,7 @@ class _HTTPStaging(TransferStaging):
             release(resp, finished)
         size = os.path.getsize(part)
         if expected is not None and size != expected:
-            raise Transient(f"got {size} of {expected} bytes")
+            raise Transient(f"the transfer was cut short: got {size} of {expected} bytes")
         _check_digest(file, part)
         return {"etag": etag, "last_modified": modified, "size": size}
 

@@ -112,6 +112,7 @@ class DataManager:
         """
         staged = StagedTask(func, args, kwargs)
         plan = self._local.plan = StagingPlan(task_id)
+        self._local.app_fu = app_fu
         try:
             if kwargs.get(INHIBIT_KWARG):  # a staging task (in a sandboxed executor)
                 tid = getattr(app_fu, "tid", None)
@@ -121,7 +122,7 @@ class DataManager:
                 self._stage_inputs(staged, executor)
                 self._stage_outputs(staged, executor, app_fu)
         finally:
-            self._local.plan = None
+            self._local.plan = self._local.app_fu = None
         executor_obj = self.dfk.executors.get(executor)
         plan.sandbox = bool(getattr(executor_obj, "sandbox", False))
         plan.working_dir = getattr(executor_obj, "working_dir", None)
@@ -149,6 +150,16 @@ class DataManager:
         log.info("%s and %s are both staged as %s: the second goes to %s (sandbox=True gives "
                  "each task a directory of its own)", owner, url, path, other)
         return other
+
+    def when_done(self, callback: Callable[[], None]) -> bool:
+        """For plait's providers: call ``callback()`` once the task being staged has
+        finished, after its last try (to remove what only it needed); False outside
+        stage_task."""
+        app_fu = getattr(self._local, "app_fu", None)
+        if app_fu is None:
+            return False
+        app_fu.add_done_callback(lambda _: callback())
+        return True
 
     def plan_in_task(self, provider: Mover, file: File, direction: str) -> bool:
         """For plait's providers: add ``file`` to the in-task staging plan of the task being

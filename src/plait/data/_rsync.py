@@ -9,7 +9,9 @@ files move point-to-point between that host and the worker (or the worker's site
 ``direct=False``: they do not, and every file goes through the submitting machine — a
 staging task there pulls it into ``relay_dir``, then the worker pulls it from ``relay``
 (the submitting machine as the workers reach it); outputs go the same way back. Each
-choice is logged at INFO with the file and the executor.
+choice is logged at INFO with the file and the executor. Relay copies are removed
+once no task needs them (an output's once it is pushed on, an input's once the tasks that
+read it are done).
 """
 
 from __future__ import annotations
@@ -82,12 +84,13 @@ class RSyncStaging(TransferStaging):
         self.hostname, self.ssh_options = hostname, list(ssh_options)
         self.direct, self.relay, self.relay_dir = direct, relay, relay_dir
         self._relayed: dict[int, str] = {}  # id(file copy) -> relay path, stage_in to replace
+        self._relay_users: dict[str, int] = {}  # relay path of an input -> tasks needing it
         self._relayed_lock = threading.Lock()
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state.pop("_relayed_lock")
-        state["_relayed"] = {}
+        state["_relayed"], state["_relay_users"] = {}, {}
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -103,14 +106,14 @@ class RSyncStaging(TransferStaging):
     def stage_in(self, dm: DataManagerAPI, executor: str, file: File,
                  parent_fut: Future[Any] | None) -> DataFuture | None:
         if self.direct:
-            log.info("staging in %s for executor %s: point-to-point from %s to the workers",
-                     file.url, executor, _host_of(self._endpoint(file)[0]))
             return super().stage_in(dm, executor, file, parent_fut)
         relay_path = self._relay_path(file)
         log.info("staging in %s for executor %s: through the submitting machine (%s)",
                  file.url, executor, relay_path)
         with self._relayed_lock:
             self._relayed[id(file)] = relay_path
+            if dm.when_done(lambda: self._release(relay_path)):
+                self._relay_users[relay_path] = self._relay_users.get(relay_path, 0) + 1
         file.local_path = self.local_path_for(dm, executor, file)
         hop = dm.dfk.submit(relay_in_task, (self, file, relay_path), {
             "parent_fut": parent_fut, "outputs": [file], "_parsl_staging_inhibit": "in"},
@@ -130,8 +133,6 @@ class RSyncStaging(TransferStaging):
     def stage_out(self, dm: DataManagerAPI, executor: str, file: File,
                   app_fu: Future[Any]) -> Future[Any] | None:
         if self.direct:
-            log.info("staging out %s for executor %s: point-to-point from the workers to %s",
-                     file.url, executor, _host_of(self._endpoint(file)[0]))
             return super().stage_out(dm, executor, file, app_fu)
         relay_path = self._relay_path(file)
         log.info("staging out %s for executor %s: through the submitting machine (%s)",
@@ -147,6 +148,20 @@ class RSyncStaging(TransferStaging):
         if not self.direct:
             return None  # stage_out put the worker's leg in the plan
         return super().replace_task_stage_out(dm, executor, file, func)
+
+    def _release(self, relay_path: str) -> None:
+        """A task that needed the relay copy of an input is done: remove the copy once no
+        task needs it any more."""
+        with self._relayed_lock:
+            users = self._relay_users.pop(relay_path, 1) - 1
+            if users:
+                self._relay_users[relay_path] = users
+                return
+            _remove_relay_copy(relay_path)
+
+    def route(self, file: File, direction: str) -> str:
+        host = _host_of(self._endpoint(file)[0])
+        return f"point-to-point {'from' if direction == 'in' else 'to'} {host} over SSH"
 
     def _relay_path(self, file: File) -> str:
         from plait.data._cache import default_dir
@@ -188,8 +203,11 @@ class RSyncStaging(TransferStaging):
     def _rsync(self, port: str | None, *args: str) -> str:
         ssh = ["ssh", "-o", "BatchMode=yes", "-o", f"ConnectTimeout={int(self.timeout)}",
                *(["-p", port] if port else []), *self.ssh_options]
-        argv = ["rsync", "--partial", "--times", f"--timeout={int(self.timeout)}",
-                "-e", " ".join(shlex.quote(a) for a in ssh), *args]
+        # a cut transfer is kept for the next try in a hidden directory beside the target,
+        # never under the target's own name (where --partial would leave it)
+        argv = ["rsync", "--partial-dir=.rsync-partial", "--times",
+                f"--timeout={int(self.timeout)}", "-e",
+                " ".join(shlex.quote(a) for a in ssh), *args]
         try:
             done = subprocess.run(argv, capture_output=True, text=True,
                                   timeout=self.timeout * 10)
@@ -233,7 +251,16 @@ def relay_out_task(provider: RSyncStaging, file: File, relay_path: str, app_resu
     """On the submitting machine: push the relayed output on to its host."""
     with_retries(file.url, "out", relay_path, provider.attempts, provider.backoff,
                  lambda n: provider.push(relay_path, file))
-    os.unlink(relay_path)
+    _remove_relay_copy(relay_path)
+
+
+def _remove_relay_copy(relay_path: str) -> None:
+    """Remove a relay copy and its per-URL directory (kept if in use again)."""
+    for path, remove in ((relay_path, os.unlink), (os.path.dirname(relay_path), os.rmdir)):
+        try:
+            remove(path)
+        except OSError:  # already gone, or the directory is in use again
+            pass
 
 
 def _host_of(remote: str) -> str:

@@ -55,6 +55,10 @@ class S3Staging(TransferStaging):
     def __repr__(self) -> str:
         return f"S3Staging(where={self.where!r}, endpoint_url={self.endpoint_url!r})"
 
+    def route(self, file: File, direction: str) -> str:
+        where = self.endpoint_url or "the default endpoint"
+        return f"{'from' if direction == 'in' else 'to'} bucket {file.netloc} at {where}"
+
     def fetch(self, file: File, part: str, state: dict[str, Any]) -> dict[str, Any]:
         bucket, key = _bucket_key(file)
         client = self._client()

@@ -14,14 +14,16 @@ if TYPE_CHECKING:
 class DataManagerAPI(Protocol):
     """What a staging provider may use of the DataManager it is handed: the kernel (to
     submit staging tasks with ``dm.dfk.submit`` or ``python_app(data_flow_kernel=dm.dfk)``)
-    and, for plait's providers, the in-task plan of the task being staged and the local
-    paths already taken by other URLs."""
+    and, for plait's providers, the in-task plan of the task being staged, the local
+    paths already taken by other URLs, and a callback when the task being staged is done."""
 
     dfk: Any
 
     def plan_in_task(self, provider: Any, file: File, direction: str) -> bool: ...
 
     def claim(self, path: str, url: str) -> str: ...
+
+    def when_done(self, callback: Callable[[], None]) -> bool: ...
 
 
 class Staging:

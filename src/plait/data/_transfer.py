@@ -16,6 +16,7 @@ still matches, ``push(src, file)`` uploads. Each raises ``plait.data._retries.Tr
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -24,7 +25,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from plait._validate import check_bool, check_int, check_number, check_str, fail
 from plait.data._atomic import make_parent, write_whole
-from plait.data._errors import StagingError
+from plait.data._errors import StagingError, redact
 from plait.data._files import File
 from plait.data._retries import Permanent, local_failure, with_retries
 from plait.data._staging import DataManagerAPI, Staging
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 Where = Literal["worker", "pilot", "submitter"]
 WHERE: tuple[Where, ...] = ("worker", "pilot", "submitter")
 INTERNAL_EXECUTOR = "_parsl_internal"  # the kernel's own threads (Parsl's label)
+log = logging.getLogger(__name__)
 
 
 class TransferStaging(Staging):
@@ -97,6 +99,21 @@ class TransferStaging(Staging):
         """Upload the local file ``src`` to ``file``'s URL, so it appears whole or not."""
         raise Permanent(f"{type(self).__name__} cannot stage files out")
 
+    def route(self, file: File, direction: str) -> str:
+        """How ``file`` travels, for the log line that records each staging choice: by
+        default straight between its server and where the transfer runs."""
+        host = file.netloc.rpartition("@")[2]  # never the user:password part
+        return f"{'from' if direction == 'in' else 'to'} {host or 'the local disk'}"
+
+    def log_choice(self, executor: str, file: File, direction: str) -> None:
+        """Log (INFO) where the staging of ``file`` runs and which way it travels."""
+        if log.isEnabledFor(logging.INFO):
+            place = {"worker": "on the worker, in the task",
+                     "pilot": f"in a staging task on executor {executor}",
+                     "submitter": "in a staging task on the submitting machine"}[self.where]
+            log.info("staging %s %s for executor %s: %s, %s", direction, redact(file.url),
+                     executor, place, self.route(file, direction))
+
     # -- Staging --------------------------------------------------------------------------------
     def can_stage_in(self, file: File) -> bool:
         return file.scheme in self.schemes
@@ -107,6 +124,7 @@ class TransferStaging(Staging):
     def stage_in(self, dm: DataManagerAPI, executor: str, file: File,
                  parent_fut: Future[Any] | None) -> DataFuture | None:
         file.local_path = self.local_path_for(dm, executor, file)
+        self.log_choice(executor, file, "in")
         if self.where == "worker":
             return None
         fut = dm.dfk.submit(stage_in_task, (self, file), {
@@ -124,6 +142,7 @@ class TransferStaging(Staging):
     def stage_out(self, dm: DataManagerAPI, executor: str, file: File,
                   app_fu: Future[Any]) -> Future[Any] | None:
         file.local_path = self.local_path_for(dm, executor, file)
+        self.log_choice(executor, file, "out")
         if self.where == "worker":
             return None
         dm.plan_in_task(self, file, "parent")

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from plait._config import checkpoint_period_seconds
 from plait._errors import BadCheckpoint, ConfigurationError, TaskCancelled
 from plait._lightfuture import LightFuture
+from plait._validate import check_bool, check_str_list
 from plait.data._files import File
 from plait.dataflow import _checkpoint
 from plait.dataflow._checkpoint import CheckpointWarning, CheckpointWriter, RecordRef
@@ -100,7 +101,11 @@ class BasicMemoizer(Memoizer):
         if checkpoint_mode is not None and checkpoint_mode not in _MODES:
             raise ConfigurationError("checkpoint_mode", checkpoint_mode,
                                      " or ".join(map(repr, (*_MODES, None))))
+        check_bool("memoize", memoize, owner="BasicMemoizer")
+        check_str_list("checkpoint_files", checkpoint_files, none=True, owner="BasicMemoizer")
         self._period: float | None = None
+        if checkpoint_period is not None:
+            checkpoint_period_seconds(checkpoint_period)
         if checkpoint_mode == "periodic":
             if checkpoint_period is None:
                 raise ConfigurationError("checkpoint_period", None, "a string 'HH:MM:SS'",
@@ -109,9 +114,6 @@ class BasicMemoizer(Memoizer):
             if self._period < 1:
                 raise ConfigurationError("checkpoint_period", checkpoint_period,
                                          "a period of at least 00:00:01")
-        if isinstance(checkpoint_files, str):
-            raise ConfigurationError("checkpoint_files", checkpoint_files,
-                                     "a list of checkpoint directories, not one string")
         self.checkpoint_files = checkpoint_files
         self.checkpoint_period, self.checkpoint_mode = checkpoint_period, checkpoint_mode
         self.memoize = memoize

@@ -9,7 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from plait._errors import ConfigurationError, DependencyError, JoinError
+from plait._errors import DependencyError, JoinError
+from plait._validate import check_number, fail, is_number
 from plait.dataflow._errors import TaskKilledWorker
 from plait.dataflow._task import Task
 from plait.executors._errors import BadStateException, InfrastructureError, WorkerLost
@@ -33,12 +34,12 @@ class RetryBackoff:
     jitter: float = 0.1
 
     def __post_init__(self) -> None:
-        for name, low in (("initial", 0.0), ("factor", 1.0), ("maximum", 0.0)):
-            value = getattr(self, name)
-            if not isinstance(value, (int, float)) or value < low:
-                raise ConfigurationError(f"RetryBackoff.{name}", value, f"a number >= {low}")
-        if not 0 <= self.jitter < 1:
-            raise ConfigurationError("RetryBackoff.jitter", self.jitter, "a number in [0, 1)")
+        owner = "RetryBackoff"
+        check_number("initial", self.initial, low=0, owner=owner, kind="a number of seconds")
+        check_number("factor", self.factor, low=1, owner=owner)
+        check_number("maximum", self.maximum, low=0, owner=owner, kind="a number of seconds")
+        if not (is_number(self.jitter) and 0 <= self.jitter < 1):
+            raise fail("jitter", self.jitter, "a number from 0 up to (not including) 1", owner)
 
     def delay(self, failed_tries: int) -> float:
         """Seconds to wait after the ``failed_tries``-th failure."""

@@ -42,23 +42,27 @@ class TaskCount(int):
         return int(self)
 
 
-def noop_error_handler(executor: Any, status: dict[str, JobStatus]) -> None:
-    """Never put the executor in bad state because of block failures."""
+def noop_error_handler(executor: Any, status: dict[str, JobStatus],
+                       threshold: int = 3) -> None:
+    """Never put the executor in bad state because of block failures (``threshold`` is
+    accepted, as Parsl's signature has it, and unused)."""
 
 
-def simple_error_handler(executor: Any, status: dict[str, JobStatus]) -> None:
+def simple_error_handler(executor: Any, status: dict[str, JobStatus],
+                         threshold: int = 3) -> None:
     """Bad state once every block failed and at least ``max(1, init_blocks)`` never started.
 
     Blocks whose managers connected and were later lost do not count: those are replaced by
     the strategy. Blocks that end without ever connecting are what an endless scale-out of
-    broken blocks looks like.
+    broken blocks looks like. ``threshold`` is accepted, as in Parsl's signature, and unused
+    there too (use windowed_error_handler to fail after a number of blocks).
     """
     live = [s for s in status.values() if s.state != JobState.SCALED_IN]
     if not live or any(s.state not in _FAILED for s in live):
         return
     never = executor.never_started_blocks(status)
-    threshold = max(1, getattr(executor.provider, "init_blocks", 1))
-    if len(never) >= threshold:
+    needed = max(1, getattr(executor.provider, "init_blocks", 1))
+    if len(never) >= needed:
         executor.set_bad_state_and_fail_all(_gave_up(executor.block_failure(never[-1], status)))
 
 
@@ -208,6 +212,9 @@ class BlockProviderExecutor(Executor):
                     self._overlay[block_id] = JobStatus(
                         JobState.FAILED, f"submitting the block failed: {exc}")
                     self._status[block_id] = self._overlay[block_id]
+                    # the next poll_status() runs the error handler, whatever the provider's
+                    # status_polling_interval (60 s by default): a refusal must not loop
+                    self._last_poll = -1e9
                 self.report("block", block_id, None, JobState.FAILED.name)
                 new.append(block_id)
                 continue

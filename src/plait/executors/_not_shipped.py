@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from plait._errors import AppException, PlaitError
 from plait.executors._errors import ExecutorNotShipped
 
 _HTEX = ("Use HighThroughputExecutor: it starts its own workers in blocks from the same "
@@ -83,3 +84,25 @@ class TaskVineFactoryConfig(_Options):
 
 class ResourceConfig(_Options):
     """Parsl's RADICAL-Pilot resource settings (RadicalPilotExecutor is not shipped)."""
+
+
+# Errors of the executors above, under Parsl's names, so that a script that catches one still
+# imports; plait never raises them (building the executor is what fails).
+class WorkQueueFailure(PlaitError):
+    """Parsl's Work Queue executor error (never raised: WorkQueueExecutor is not shipped)."""
+
+
+class WorkQueueTaskFailure(AppException):
+    """Parsl's Work Queue task error (never raised: WorkQueueExecutor is not shipped)."""
+
+
+class TaskVineTaskFailure(AppException):
+    """Parsl's TaskVine task error (never raised: TaskVineExecutor is not shipped)."""
+
+
+class TaskVineManagerFailure(PlaitError):
+    """Parsl's TaskVine manager error (never raised: TaskVineExecutor is not shipped)."""
+
+
+class TaskVineFactoryFailure(PlaitError):
+    """Parsl's TaskVine factory error (never raised: TaskVineExecutor is not shipped)."""

@@ -16,7 +16,7 @@ from queue import SimpleQueue
 from typing import Any
 
 from plait._lightfuture import LightFuture
-from plait._validate import check_bool, check_int, check_list, check_str
+from plait._validate import check_bool, check_int, check_list, check_radio, check_str
 from plait.executors._base import Executor
 from plait.executors._errors import BadStateException, InvalidResourceSpecification
 
@@ -58,7 +58,8 @@ class ThreadPoolExecutor(Executor):
                              ("working_dir", working_dir)):
             check_str(field, value, none=True, owner=owner)
         check_list("storage_access", storage_access, "a list of staging providers", none=True,
-                   owner=owner)
+                   owner=owner, item_methods=("can_stage_in", "can_stage_out"))
+        check_radio(remote_monitoring_radio, owner)
         self.label = label
         self.max_threads = max_threads
         self.thread_name_prefix = thread_name_prefix or f"ThreadPoolExecutor-{label}"

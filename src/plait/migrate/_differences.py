@@ -35,6 +35,12 @@ FEATURES: tuple[Feature, ...] = (
             "heartbeat_period=30, heartbeat_threshold=120, prefetch_capacity=0",
             "2 s / 8 s, so a lost manager fails its tasks within seconds; prefetch is "
             "automatic (None); give the values to keep Parsl's"),
+    Feature("lost-worker", "Tasks lost with a worker, manager or block (`retries=`)",
+            "each loss costs one of `retries`; with retries=0 the task fails at once",
+            "retried on Config(infrastructure_retries=3) without spending `retries`, each "
+            "retry a WARNING and a try in task_record; a task that kills its own worker "
+            "fails with TaskKilledWorker after two losses; set infrastructure_retries=0 for "
+            "Parsl's counting"),
     Feature("not-shipped", "Work Queue, TaskVine, Flux, RADICAL-Pilot, Globus Compute executors",
             "run on those services",
             "import, but raise ExecutorNotShipped when built: use HighThroughputExecutor "
@@ -122,6 +128,8 @@ def _call_findings(call: ast.Call) -> list[Finding]:
                              "when built; use HighThroughputExecutor"))
     if name == "MonitoringHub":
         found.append(Finding(line, "monitoring", ""))
+    if name == "Config" and "retries" in kw and "infrastructure_retries" not in kw:
+        found.append(Finding(line, "lost-worker", ""))
     if "usage_tracking" in kw:
         found.append(Finding(line, "usage-tracking", ""))
     if "checkpoint_files" in kw or name in ("get_all_checkpoints", "get_last_checkpoint"):

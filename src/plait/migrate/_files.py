@@ -1,9 +1,10 @@
 """Migrating files: Python scripts and packages, and notebooks cell by cell.
 
-A notebook is JSON (nbformat 4): code cells are rewritten like scripts; cell magics
-(``%%bash`` …) are left alone; in line magics and shell escapes (``!pip install parsl``)
-only an install of the ``parsl`` package becomes ``plait``. Markdown cells are prose and
-stay as they are.
+A notebook is JSON (nbformat 4): code cells are rewritten like scripts. IPython's magics
+that run Python (``%%time`` and ``%%timeit`` cells, ``%time parsl.load(config)`` lines) have
+their Python rewritten too; other cell magics (``%%bash`` …) are left alone; in other line
+magics and shell escapes (``!pip install parsl``) only an install of the ``parsl`` package
+becomes ``plait``. Markdown cells are prose and stay as they are.
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ _SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__", ".venv", "venv", "env", "nod
               ".ipynb_checkpoints", ".tox", ".mypy_cache", "build", "dist"}
 #: in a line magic or shell escape: `pip install parsl`, `parsl[monitoring]`, `parsl==2024.1`
 _PIP_PARSL = re.compile(r"(?<=\s)parsl(?=$|[\s\[=<>~!])")
+#: IPython magics whose argument (line magic) or body (cell magic) is Python code
+_PYTHON_MAGICS = frozenset({"time", "timeit", "prun", "capture", "debug"})
+#: a line magic (``%time x``) or the first line of a cell magic (``%%timeit -n1``)
+_MAGIC = re.compile(r"^(?P<lead>\s*%{1,2}(?P<name>\w+))(?P<rest>.*)$", re.DOTALL)
 
 
 @dataclass
@@ -84,10 +89,35 @@ def _set_cell_text(cell: dict[str, Any], text: str) -> None:
         cell["source"] = text
 
 
+def _python_magic(line: str) -> tuple[str, str] | None:
+    """``(magic, its Python)`` if ``line`` starts a magic that runs Python, else None."""
+    match = _MAGIC.match(line)
+    if match is None or match["name"] not in _PYTHON_MAGICS:
+        return None
+    return match["lead"], match["rest"]
+
+
+def _migrate_magic_line(line: str) -> str:
+    """A line magic or shell escape rewritten: the Python a ``%time``-like magic runs, or a
+    ``pip install parsl``; anything else stays."""
+    magic = _python_magic(line)
+    if magic is not None and not line.lstrip().startswith("%%"):
+        lead, rest = magic
+        try:
+            return lead + migrate_source(rest)[0]
+        except Untokenizable:
+            return line
+    return _PIP_PARSL.sub("plait", line) if "install" in line else line
+
+
 def migrate_cell(text: str) -> tuple[str, int]:
     """One code cell's source rewritten, and the number of changes."""
     if text.lstrip().startswith("%%"):
-        return text, 0  # a cell magic: its body is not Python
+        first, newline, body = text.partition("\n")
+        if _python_magic(first) is None:
+            return text, 0  # a cell magic whose body is not Python (%%bash, %%html, …)
+        migrated, count = migrate_cell(body)  # %%time: the body is a cell of its own
+        return first + newline + migrated, count
     lines = text.splitlines(keepends=True)
     magic = [i for i, line in enumerate(lines) if line.lstrip().startswith(("%", "!"))]
     # tokenize the Python lines with the magic lines blanked, so line numbers stay right
@@ -96,7 +126,7 @@ def migrate_cell(text: str) -> tuple[str, int]:
     out = migrated.splitlines(keepends=True)
     count = len(changes)
     for i in magic:
-        new = _PIP_PARSL.sub("plait", lines[i]) if "install" in lines[i] else lines[i]
+        new = _migrate_magic_line(lines[i])
         count += new != lines[i]
         out[i] = new
     return "".join(out), count

@@ -169,9 +169,12 @@ def failures(conn: Connection, run_id: str, limit: int = 1000,
     """A run's failed tasks (each with its last try's exception), oldest first."""
     st, t, f = s.status, s.task, s.plait_failure
     states = ["failed", "cancelled"] + (["dep_fail"] if include_dep_fail else [])
-    ended = (sa.select(st.c.task_id, st.c.task_status_name, st.c.timestamp)
-             .where(st.c.run_id == run_id, st.c.task_status_name.in_(states))
-             .order_by(st.c.timestamp).limit(limit).subquery())
+    # one SELECT per state, each a range of that state's partial index (an IN over the
+    # states would scan every status row of the run: 2 s at 10^6 tasks instead of 0.02 s)
+    ended = sa.union_all(*(
+        sa.select(st.c.task_id, st.c.task_status_name, st.c.timestamp)
+        .where(st.c.run_id == run_id, st.c.task_status_name == state) for state in states)
+    ).order_by("timestamp").limit(limit).subquery()
     query = (sa.select(ended.c.task_id, t.c.task_func_name, ended.c.task_status_name,
                        f.c.try_id, f.c.exception_type, f.c.message, f.c.traceback,
                        f.c.root_cause_task, t.c.task_stdout, t.c.task_stderr,

@@ -9,13 +9,18 @@ The Recorder runs in the kernel's threads, so it only reads a few fields and app
 tuple: no lock, no I/O, no formatting. The Sender wakes when the deque stops being empty,
 lets ``HOLD_S`` of records gather, and writes them as one frame. If the database process
 dies, the Sender says so once and the Recorder unsubscribes: the run goes on at full speed.
+If it stalls (a hung database, a stopped process), the pipe fills; the Sender's writes do
+not block, so it keeps watching the backlog and drops it past ``MAX_BACKLOG`` records: the
+script's memory stays bounded and the run goes on.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import select
 import threading
+import time
 import traceback
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -36,6 +41,7 @@ log = logging.getLogger("plait.monitoring")
 HOLD_S = 0.02  # how long records may wait to leave together: the crash window of a kill -9
 MAX_FRAME = 20_000  # records per frame
 MAX_BACKLOG = 2_000_000  # records queued behind a stuck database process before dropping
+STALL_CHECK_S = 0.5  # while the pipe is full: how often the backlog is looked at
 _TB_MAX, _MSG_MAX = 16_000, 2_000
 
 _CODE = {state: int(state) for state in States}
@@ -57,6 +63,8 @@ class Sender:
         self.dropped = 0
         self.dead = False
         self._fd, self._on_dead = fd, on_dead
+        os.set_blocking(fd, False)  # a full pipe must not stop the Sender watching the backlog
+        self.last_progress = time.monotonic()  # when the pipe last took bytes
         self._wake = threading.Event()
         self._closing = threading.Event()
         self._thread = threading.Thread(target=self._run, name="plait-monitoring-sender",
@@ -95,20 +103,34 @@ class Sender:
 
     def _send_all(self) -> None:
         queue, popleft = self.queue, self.queue.popleft
-        if len(queue) > MAX_BACKLOG:
-            self._drop(f"the monitoring database process is {len(queue)} records behind")
         while queue and not self.dead:
+            self._bound_backlog()
             records = [popleft() for _ in range(min(len(queue), MAX_FRAME))]
-            frame = memoryview(R.encode(records))
             try:
-                while frame:
-                    frame = frame[os.write(self._fd, frame):]
+                self._write(memoryview(R.encode(records)))
             except OSError as exc:
                 self.dead = True
                 self._on_dead(f"writing to it failed ({exc})")
         if self.dead:
             self.dropped += len(queue)
             queue.clear()
+
+    def _write(self, frame: memoryview) -> None:
+        """Write one whole frame (a frame is never cut); while the pipe is full, wait for it
+        in short steps and keep the backlog bounded meanwhile."""
+        fd = self._fd
+        while frame:
+            try:
+                frame = frame[os.write(fd, frame):]
+                self.last_progress = time.monotonic()
+            except BlockingIOError:
+                select.select([], [fd], [], STALL_CHECK_S)
+                self._bound_backlog()
+
+    def _bound_backlog(self) -> None:
+        if len(self.queue) > MAX_BACKLOG:
+            self._drop(f"the monitoring database process is {len(self.queue)} records "
+                       "behind (stalled?)")
 
     def _drop(self, why: str) -> None:
         n = len(self.queue)
@@ -118,12 +140,18 @@ class Sender:
                         "database is incomplete", why, n)
         self.dropped += n
 
-    def close(self, timeout: float) -> bool:
-        """Send what is queued, then end the input; False if that took over ``timeout``."""
+    def close(self, stall: float) -> bool:
+        """Send what is queued, then end the input; False if the pipe took nothing for
+        ``stall`` seconds (the database process is stuck: the caller stops it)."""
         self._closing.set()
         self._wake.set()
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
+        self.last_progress = time.monotonic()
+        while True:
+            self._thread.join(min(1.0, stall))
+            if not self._thread.is_alive():
+                return True
+            if time.monotonic() - self.last_progress > stall:
+                return False
 
 
 class Recorder:

@@ -223,6 +223,9 @@ INDEXES = [
     sa.Index("ix_status_dep_fail", status.c.run_id, status.c.task_id,
              sqlite_where=status.c.task_status_name == "dep_fail",
              postgresql_where=status.c.task_status_name == "dep_fail"),
+    sa.Index("ix_status_cancelled", status.c.run_id, status.c.task_id,
+             sqlite_where=status.c.task_status_name == "cancelled",
+             postgresql_where=status.c.task_status_name == "cancelled"),
     # memo look-ups by hash (Parsl indexes it too; only memoized tasks have one)
     sa.Index("ix_task_hashsum", task.c.task_hashsum,
              sqlite_where=task.c.task_hashsum.is_not(None),

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("plait.monitoring")
 RETRY_OF_ENV = "PLAIT_RETRY_OF"  # set by `plait retry`: the run this one retries
 CLOSE_S = 120.0  # how long cleanup waits for the database process to write its backlog
+STALL_S = 60.0  # ... and for it to take any input at all (a SQLite busy wait is 30 s)
 
 
 @dataclass(frozen=True)
@@ -251,9 +252,9 @@ class _Session:
         self.sender.put((R.WORKFLOW_END, time.time(), done, failed,
                          "interrupted" if interrupted else "completed", self.sender.dropped))
         started = time.monotonic()
-        if not self.sender.close(CLOSE_S):
+        if not self.sender.close(STALL_S):
             log.warning("monitoring: the database process took no input for %.0f s; "
-                        "stopping it (see %s)", CLOSE_S, self.log_path)
+                        "stopping it (see %s)", STALL_S, self.log_path)
             self.proc.kill()
         try:
             self.proc.wait(max(1.0, CLOSE_S - (time.monotonic() - started)))

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from plait._errors import ConfigurationError
+from plait._validate import check_list
 from plait.launchers import Launcher, SimpleLauncher
 from plait.providers._cluster import SCRIPT_BODY, ClusterProvider, SchedulerError
 from plait.providers._errors import SubmitException
@@ -68,10 +69,13 @@ class AdHocProvider(ClusterProvider):
         hosts: Sequence[Transport] = (), init_blocks: int | None = None,
         min_blocks: int = 0, **options: Any,
     ) -> None:
-        self.channels: list[Transport] = list(channels) or list(hosts)
+        field, given = ("channels", channels) if channels or not hosts else ("hosts", hosts)
+        allowed = "a non-empty list of SSHTransport, one per host"
+        check_list(field, given, allowed, owner="AdHocProvider",
+                   item_methods=("run", "push_file"))
+        self.channels: list[Transport] = list(given)
         if not self.channels:
-            raise ConfigurationError("channels", channels, "a non-empty list of "
-                                     "SSHTransport, one per host")
+            raise ConfigurationError(field, given, allowed)
         n = len(self.channels)
         super().__init__(
             "adhoc", 1, n if init_blocks is None else init_blocks, min_blocks, n,

@@ -34,6 +34,7 @@ from typing import Any
 
 from plait._errors import ConfigurationError, OptionalModuleMissing
 from plait._validate import check_bool, check_str, fail
+from plait._validate import check_str_map as check_str_map  # the cloud providers' import
 from plait.launchers import Launcher, SingleNodeLauncher
 from plait.providers._base import ExecutionProvider
 from plait.providers._cloud_errors import CloudAPIError
@@ -74,13 +75,6 @@ def load_sdk(provider: str, extra: str, *modules: str) -> list[ModuleType]:
 def or_empty(value: Any, empty: Any) -> Any:
     """``empty`` for None, else ``value`` as given (validated later, then used as is)."""
     return empty if value is None else value
-
-
-def check_str_map(field: str, value: object, owner: str) -> None:
-    """A dict of strings to strings (tags, labels, annotations)."""
-    if not isinstance(value, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
-        raise fail(field, value, "a dict of strings to strings, or None", owner)
 
 
 def check_strs(owner: str, *fields: tuple[str, object], none: bool = False,

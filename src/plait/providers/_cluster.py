@@ -25,7 +25,7 @@ from string import Template
 from typing import Any, ClassVar, Literal
 
 from plait._errors import ConfigurationError
-from plait._validate import check_number, check_str
+from plait._validate import check_bool, check_int, check_methods, check_number, check_str
 from plait.launchers import Launcher, SingleNodeLauncher
 from plait.providers._base import ExecutionProvider
 from plait.providers._errors import SchedulerMissingArgs, ScriptPathError, SubmitException
@@ -140,6 +140,11 @@ class ClusterProvider(ExecutionProvider):
     transient_errors: ClassVar[tuple[str, ...]] = ()
     #: the scheduler's state names that say why a job ended under its workers (LossCause)
     loss_causes: ClassVar[Mapping[str, LossCause]] = {}
+    #: the subclass's own settings that ``validate`` checks: strings (or None), whole
+    #: numbers >= 1 (or None), and True/False
+    text_fields: ClassVar[tuple[str, ...]] = ()
+    count_fields: ClassVar[tuple[str, ...]] = ()
+    flag_fields: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self, label: str, nodes_per_block: int, init_blocks: int, min_blocks: int,
@@ -152,7 +157,7 @@ class ClusterProvider(ExecutionProvider):
         self.walltime = walltime
         self.cmd_timeout = cmd_timeout
         self.scheduler_options = scheduler_options
-        self.transport: Transport = transport or LocalTransport()
+        self.transport: Transport = LocalTransport() if transport is None else transport
         self.status_min_interval, self.submit_min_interval = (status_min_interval,
                                                               submit_min_interval)
         self.drain_margin = drain_margin
@@ -192,6 +197,14 @@ class ClusterProvider(ExecutionProvider):
         for field in ("status_min_interval", "submit_min_interval"):
             check_number(field, getattr(self, field), low=0, owner=name, kind=seconds)
         check_str("scheduler_options", self.scheduler_options, empty=True, owner=name)
+        check_methods("transport", self.transport, ("run", "push_file"),
+                      "a plait.transport Transport (LocalTransport, SSHTransport)", owner=name)
+        for field in self.text_fields:
+            check_str(field, getattr(self, field), empty=True, none=True, owner=name)
+        for field in self.count_fields:
+            check_int(field, getattr(self, field), low=1, none=True, owner=name)
+        for field in self.flag_fields:
+            check_bool(field, getattr(self, field), owner=name)
 
     @property
     def drain_after(self) -> float:
@@ -518,8 +531,26 @@ class ClusterProvider(ExecutionProvider):
             cause = "ended"
         return cause, status.message or f"job {job_id} is {native}"
 
+    def confirm_gone(self, job_ids: list[str], timeout: float = 5.0) -> list[str]:
+        """Ask the scheduler until the jobs have ended (a cancelled job is COMPLETING for a
+        moment), for at most ``timeout`` seconds; return the ids still there."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = [j for j in job_ids
+                    if j in self.resources and not self.resources[j]["status"].terminal]
+            if not left or time.monotonic() >= deadline:
+                return left
+            time.sleep(max(self.status_min_interval / 4, 0.2))
+            self.refresh(force=True)
+
     def close(self) -> None:
-        """Release the transport's connections."""
+        """Wait (5 s at most) for the scheduler to confirm that the jobs plait cancelled have
+        ended, so the journal marks them gone; then release the transport's connections."""
+        left = self.confirm_gone(list(self._cancelled))
+        if left:
+            log.warning("%s: %s still lists job(s) %s after they were cancelled; `plait "
+                        "cleanup` (or the next run) checks them again", self.label,
+                        self.scheduler, ", ".join(left))
         self.transport.close()
 
     def _quote(self, value: str) -> str:

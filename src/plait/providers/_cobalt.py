@@ -45,6 +45,7 @@ class CobaltProvider(ClusterProvider):
         transport, and ClusterProvider's plait options.
     """
 
+    text_fields: ClassVar[tuple[str, ...]] = ("account", "queue")
     scheduler: ClassVar[str] = "cobalt"
     template: ClassVar[str] = TEMPLATE
     states: ClassVar[dict[str, JobState]] = COBALT_STATES

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
+from plait._validate import check_number, check_str_list, check_str_map
 from plait.launchers import Launcher
 from plait.providers._cluster import (
     PLACEHOLDER_COMMAND,
@@ -78,6 +79,8 @@ class CondorProvider(ClusterProvider):
         transport, and ClusterProvider's plait options.
     """
 
+    text_fields: ClassVar[tuple[str, ...]] = ("project", "requirements")
+    count_fields: ClassVar[tuple[str, ...]] = ("cores_per_slot", "cmd_chunk_size")
     scheduler: ClassVar[str] = "condor"
     template: ClassVar[str] = TEMPLATE
     states: ClassVar[dict[str, JobState]] = CONDOR_STATES
@@ -93,6 +96,11 @@ class CondorProvider(ClusterProvider):
         requirements: str = "", cmd_timeout: int = 60, cmd_chunk_size: int = 100,
         transport: Transport | None = None, **options: Any,
     ) -> None:
+        owner = "CondorProvider"
+        check_str_map("environment", environment, owner, none=True)
+        check_str_list("transfer_input_files", transfer_input_files, none=True, owner=owner)
+        check_number("mem_per_slot", mem_per_slot, low=0, strict=True, none=True, owner=owner,
+                     kind="a number of GB")
         self.cores_per_slot, self.mem_per_slot = cores_per_slot, mem_per_slot
         self.cores_per_node, self.mem_per_node = cores_per_slot, mem_per_slot
         self.environment = dict(environment or {})

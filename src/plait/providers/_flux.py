@@ -53,6 +53,8 @@ class FluxProvider(ClusterProvider):
         transport, and ClusterProvider's plait options.
     """
 
+    text_fields: ClassVar[tuple[str, ...]] = ("queue",)
+    count_fields: ClassVar[tuple[str, ...]] = ("cores_per_node",)
     scheduler: ClassVar[str] = "flux"
     template: ClassVar[str] = TEMPLATE
     states: ClassVar[dict[str, JobState]] = FLUX_STATES

@@ -34,6 +34,7 @@ def _ge_states() -> dict[str, JobState]:
     table["ending"] = S.RUNNING  # left qstat, not yet in the accounting file
     table["ended(h_rt)"] = S.TIMEOUT
     table["ended(failed)"] = S.FAILED
+    table["ended(killed)"] = S.CANCELLED  # SIGKILLed while it ran: qdel (or an admin's kill)
     table["ended"] = S.COMPLETED
     return table
 
@@ -63,10 +64,12 @@ class GridEngineProvider(ClusterProvider):
     arguments of ``qsub -b y`` binaries.
     """
 
+    text_fields: ClassVar[tuple[str, ...]] = ("queue",)
     scheduler: ClassVar[str] = "gridengine"
     template: ClassVar[str] = TEMPLATE
     states: ClassVar[dict[str, JobState]] = GE_STATES
-    loss_causes: ClassVar[dict[str, LossCause]] = {"ended(h_rt)": "walltime"}
+    loss_causes: ClassVar[dict[str, LossCause]] = {"ended(h_rt)": "walltime",
+                                                   "ended(killed)": "cancelled"}
     transient_errors: ClassVar[tuple[str, ...]] = (
         "unable to contact qmaster", "unable to send message to qmaster", "commlib error")
 
@@ -132,6 +135,8 @@ class GridEngineProvider(ClusterProvider):
             detail = f"failed {failed}, exit_status {exit_status}".strip()
             if failed.startswith("37") and "h_rt" in failed:
                 native = "ended(h_rt)"
+            elif failed.startswith("100") and exit_status.startswith("137"):
+                native = "ended(killed)"  # "assumedly after job", exit 137: qdel's SIGKILL
             elif not failed.startswith("0"):
                 native = "ended(failed)"
         return self._to_status(job_id, native, detail)

@@ -171,6 +171,9 @@ def _cleanup_jobs(provider: Any, ids: list[str], report: CleanupReport, fh: Any)
     live = [j for j in ids if not before[j].terminal]
     if live:
         provider.cancel(live)
+        confirm = getattr(provider, "confirm_gone", None)  # batch providers: COMPLETING first
+        if confirm is not None:
+            confirm(live, timeout=10.0)
     after = dict(zip(ids, provider.status(ids), strict=True)) if live else before
     for job_id in ids:
         st = after[job_id]

@@ -66,6 +66,9 @@ class LSFProvider(ClusterProvider):
         transport, and ClusterProvider's plait options.
     """
 
+    text_fields: ClassVar[tuple[str, ...]] = ("project", "queue")
+    count_fields: ClassVar[tuple[str, ...]] = ("cores_per_block", "cores_per_node")
+    flag_fields: ClassVar[tuple[str, ...]] = ("bsub_redirection", "request_by_nodes")
     scheduler: ClassVar[str] = "lsf"
     template: ClassVar[str] = TEMPLATE
     states: ClassVar[dict[str, JobState]] = LSF_STATES

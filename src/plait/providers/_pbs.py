@@ -66,6 +66,7 @@ class TorqueProvider(ClusterProvider):
         transport, and ClusterProvider's plait options (status_min_interval, …).
     """
 
+    text_fields: ClassVar[tuple[str, ...]] = ("account", "queue")
     scheduler: ClassVar[str] = "torque"
     template: ClassVar[str] = TORQUE_TEMPLATE
     script_suffix: ClassVar[str] = ".submit"
@@ -132,6 +133,8 @@ class PBSProProvider(TorqueProvider):
     WalltimeExceeded.
     """
 
+    text_fields: ClassVar[tuple[str, ...]] = ("account", "queue", "select_options")
+    count_fields: ClassVar[tuple[str, ...]] = ("cpus_per_node",)
     scheduler: ClassVar[str] = "pbspro"
     template: ClassVar[str] = PBSPRO_TEMPLATE
     states: ClassVar[dict[str, JobState]] = {**PBS_STATES, WALLTIME_STATE: S.TIMEOUT}

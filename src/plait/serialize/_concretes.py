@@ -81,3 +81,9 @@ class DillSerializer(SerializerBase):
             raise
         except Exception as exc:
             raise DeserializationError(f"{type(exc).__name__}: {exc}") from exc
+
+
+class DillCallableSerializer(DillSerializer):
+    """dill for functions (Parsl's ``b'C2'``, a code method); needs ``pip install dill``."""
+
+    identifier = b"C2"

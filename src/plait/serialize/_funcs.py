@@ -19,6 +19,7 @@ from typing import Any
 import cloudpickle
 
 from plait._errors import DeserializationError, SerializationError
+from plait.serialize import _methods
 
 DIGEST_SIZE = 16
 # Objects that refuse weak references (builtins, partials, bound methods) are kept by id in a
@@ -68,8 +69,12 @@ class FunctionCache:
 
 
 def dumps_function(func: Callable[..., Any]) -> bytes:
-    """Pickle a function: by reference when importable, by value otherwise (cloudpickle)."""
+    """Pickle a function: by reference when importable, by value otherwise (cloudpickle);
+    or with the code method registered by ``plait.serialize.facade.register_method_for_code``."""
     try:
+        method = _methods.CODE
+        if method is not None:
+            return _methods.dumps(method, func)
         return cloudpickle.dumps(func, protocol=pickle.HIGHEST_PROTOCOL)
     except Exception as exc:
         raise SerializationError(f"function {_name(func)}", f"{type(exc).__name__}: {exc}") \
@@ -96,7 +101,10 @@ class FunctionTable:
     def add(self, digest: bytes, body: bytes | memoryview) -> Callable[..., Any]:
         """Deserialize and keep ``body``; raises DeserializationError naming the cause."""
         try:
-            func: Callable[..., Any] = pickle.loads(body)
+            func: Callable[..., Any] = (_methods.loads(body) if _methods.is_tagged(body)
+                                        else pickle.loads(body))
+        except _methods.DeserializerPluginError:
+            raise  # already says what to do
         except Exception as exc:
             raise DeserializationError(
                 f"the task's function could not be loaded here ({type(exc).__name__}: {exc}); "

@@ -7,6 +7,7 @@ copied into the stream. Exceptions travel with their traceback and chained cause
 
 from __future__ import annotations
 
+import logging
 import pickle
 import traceback
 from collections.abc import Sequence
@@ -15,7 +16,10 @@ from typing import Any
 import cloudpickle
 
 from plait._errors import DeserializationError, SerializationError
+from plait.serialize import _methods
+from plait.serialize._methods import DeserializerPluginError
 
+log = logging.getLogger(__name__)
 Frame = Any  # bytes, memoryview, pickle.PickleBuffer or zmq.Frame: anything with a buffer
 _PROTOCOL = 5
 _OUT_OF_BAND_MIN = 1 << 16
@@ -37,15 +41,44 @@ class _OutOfBand:
         return type(self.data), (pickle.PickleBuffer(self.data),)
 
 
+class _View:
+    """Carries a memoryview (which pickle refuses) as its bytes, rebuilt as a memoryview of
+    the same format and shape over a writable copy; out of band when large."""
+
+    __slots__ = ("view",)
+
+    def __init__(self, view: memoryview) -> None:
+        self.view = view
+
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
+        view = self.view
+        data: Any = view.tobytes() if not view.c_contiguous else view.cast("B")
+        if view.nbytes >= _OUT_OF_BAND_MIN:
+            data = pickle.PickleBuffer(data)
+        return _rebuild_view, (data, view.format, view.shape)
+
+
+def _rebuild_view(data: Any, fmt: str, shape: tuple[int, ...]) -> memoryview:
+    view = memoryview(bytearray(data))
+    return view if fmt == "B" and len(shape) == 1 else view.cast(fmt, shape)  # type: ignore[call-overload]
+
+
 def _big(value: object) -> bool:
-    return type(value) in (bytes, bytearray) and len(value) >= _OUT_OF_BAND_MIN  # type: ignore[arg-type]
+    kind = type(value)
+    return kind is memoryview or (
+        (kind is bytes or kind is bytearray) and len(value) >= _OUT_OF_BAND_MIN)  # type: ignore[arg-type]
 
 
 def _wrap(value: Any) -> Any:
+    if type(value) is memoryview:
+        return _View(value)
     return _OutOfBand(value) if _big(value) else value
 
 
 def _dumps(obj: object) -> list[Frame]:
+    method = _methods.DATA
+    if method is not None:  # registered as in Parsl (plait.serialize.facade)
+        return [_methods.dumps(method, obj)]
     # Fast path: the C pickler costs ~2 us where cloudpickle's costs ~15 us per call. It is
     # only kept when nothing refers to __main__, which the C pickler would send by name (a
     # worker cannot import the script's __main__); lambdas, closures and local classes make
@@ -60,6 +93,17 @@ def _dumps(obj: object) -> list[Frame]:
     buffers = []
     stream = cloudpickle.dumps(obj, protocol=_PROTOCOL, buffer_callback=buffers.append)
     return [stream, *buffers]
+
+
+def _loads(frames: Sequence[Frame]) -> Any:
+    first = frames[0]
+    try:
+        tagged = first[0] == 0  # bytes, byte memoryviews: the common case, inline
+    except (TypeError, IndexError):
+        tagged = _methods.is_tagged(first)
+    if tagged:
+        return _methods.loads(first)
+    return pickle.loads(first, buffers=frames[1:])
 
 
 def _culprit(args: Sequence[Any], kwargs: dict[str, Any]) -> str:
@@ -89,7 +133,9 @@ def pack_call(args: Sequence[Any], kwargs: dict[str, Any]) -> list[Frame]:
 def unpack_call(frames: Sequence[Frame]) -> tuple[tuple[Any, ...], dict[str, Any]]:
     """Inverse of :func:`pack_call`; raises DeserializationError naming the cause."""
     try:
-        args, kwargs = pickle.loads(frames[0], buffers=frames[1:])
+        args, kwargs = _loads(frames)
+    except DeserializerPluginError:
+        raise  # already says what to do
     except Exception as exc:
         raise DeserializationError(
             f"the task's arguments could not be loaded ({type(exc).__name__}: {exc})") from exc
@@ -108,7 +154,9 @@ def pack_value(value: object, what: str = "result") -> list[Frame]:
 def unpack_value(frames: Sequence[Frame]) -> Any:
     """Inverse of :func:`pack_value` and :func:`pack_exception`."""
     try:
-        return pickle.loads(frames[0], buffers=frames[1:])
+        return _loads(frames)
+    except DeserializerPluginError:
+        raise  # already says what to do
     except Exception as exc:
         raise DeserializationError(
             f"a task's result could not be loaded ({type(exc).__name__}: {exc})") from exc
@@ -133,26 +181,38 @@ def pack_exception(exc: BaseException) -> list[Frame]:
         return _dumps(stand_in)
 
 
-def serialize(obj: object) -> bytes:
-    """Pickle ``obj`` into one bytes object (Parsl's ``serialize``)."""
+def serialize(obj: object, buffer_threshold: int = 1_000_000) -> bytes:
+    """Pickle ``obj`` into one bytes object (Parsl's ``serialize``): with the method
+    registered by ``plait.serialize.facade`` if there is one (the code method for callables,
+    the data method for the rest), and a logged warning if it exceeds ``buffer_threshold``."""
     try:
-        return cloudpickle.dumps(obj, protocol=_PROTOCOL)
+        method = _methods.CODE if callable(obj) else _methods.DATA
+        if method is not None:
+            body = _methods.dumps(method, obj)
+        else:
+            body = cloudpickle.dumps(obj, protocol=_PROTOCOL)
     except Exception as exc:
         raise SerializationError(type(obj).__name__, f"{type(exc).__name__}: {exc}") from exc
+    if len(body) > buffer_threshold:
+        log.warning("serialized %s is %d bytes, over buffer_threshold=%d",
+                    type(obj).__name__, len(body), buffer_threshold)
+    return body
 
 
-def deserialize(data: bytes | memoryview) -> Any:
+def deserialize(payload: bytes | memoryview) -> Any:
     """Inverse of :func:`serialize` (Parsl's ``deserialize``)."""
     try:
-        return pickle.loads(data)
+        return _loads([payload])
+    except DeserializerPluginError:
+        raise  # already says what to do
     except Exception as exc:
         raise DeserializationError(f"{type(exc).__name__}: {exc}") from exc
 
 
 def pack_apply_message(func: Any, args: Sequence[Any], kwargs: dict[str, Any],
-                       buffer_threshold: int = 0) -> bytes:
-    """One buffer holding a function and its arguments (Parsl's ``pack_apply_message``)."""
-    del buffer_threshold  # accepted for compatibility; size warnings are the caller's job
+                       buffer_threshold: int = 128_000_000) -> bytes:
+    """One buffer holding a function and its arguments (Parsl's ``pack_apply_message``); a
+    logged warning if it exceeds ``buffer_threshold`` bytes."""
     from plait.serialize._funcs import dumps_function
 
     body = dumps_function(func)
@@ -161,11 +221,11 @@ def pack_apply_message(func: Any, args: Sequence[Any], kwargs: dict[str, Any],
     except Exception as exc:
         raise SerializationError(_culprit(args, kwargs), f"{type(exc).__name__}: {exc}") \
             from exc
-    return serialize((body, call))
+    return serialize((body, call), buffer_threshold)
 
 
-def unpack_apply_message(buf: bytes | memoryview) -> list[Any]:
+def unpack_apply_message(packed_buffer: bytes | memoryview) -> list[Any]:
     """Inverse of :func:`pack_apply_message`: ``[func, args, kwargs]``."""
-    body, call = deserialize(buf)
+    body, call = deserialize(packed_buffer)
     args, kwargs = unpack_call([call])
     return [deserialize(body), args, kwargs]

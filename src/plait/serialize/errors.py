@@ -2,5 +2,6 @@
 
 from plait._errors import DeserializationError as DeserializationError
 from plait._errors import SerializationError as SerializationError
+from plait.serialize._methods import DeserializerPluginError as DeserializerPluginError
 
-__all__ = ["DeserializationError", "SerializationError"]
+__all__ = ["DeserializationError", "DeserializerPluginError", "SerializationError"]

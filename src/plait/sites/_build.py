@@ -9,6 +9,7 @@ parameter; the classes' own checks then apply as usual.
 
 from __future__ import annotations
 
+import difflib
 import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -44,10 +45,18 @@ def place_overrides(entry: SiteEntry, overrides: Mapping[str, Any]
         else:
             group = next((g for g in GROUPS if name in _params_of(entry, g)), "")
             if not group:
-                raise SiteError(where, key, f"unknown parameter; {_allowed(entry)}")
+                raise SiteError(where, key, f"unknown parameter{_did_you_mean(entry, name)}; "
+                                f"{_allowed(entry)}")
         _check_type(entry, group, name, value)
         placed[group][name] = value
     return placed
+
+
+def _did_you_mean(entry: SiteEntry, name: str) -> str:
+    """`` (did you mean account?)`` for a near miss among the site's parameters, else ``""``."""
+    names = {n for g in GROUPS for n in _params_of(entry, g)}
+    close = difflib.get_close_matches(name, sorted(names), n=2, cutoff=0.75)
+    return f" (did you mean {' or '.join(close)}?)" if close else ""
 
 
 def _allowed(entry: SiteEntry) -> str:

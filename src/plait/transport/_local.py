@@ -9,6 +9,7 @@ import signal
 import subprocess
 from typing import Any
 
+from plait._validate import check_str, check_str_map
 from plait.transport._base import Transport
 from plait.transport._errors import CommandTimeout
 
@@ -25,6 +26,8 @@ class LocalTransport(Transport):
     """
 
     def __init__(self, script_dir: str | None = None, env: dict[str, str] | None = None) -> None:
+        check_str("script_dir", script_dir, none=True, owner="LocalTransport")
+        check_str_map("env", env, "LocalTransport", none=True)
         self.script_dir = script_dir
         self.env = dict(env or {})
 

@@ -21,6 +21,7 @@ import threading
 from typing import Any, Literal
 
 from plait._errors import ConfigurationError
+from plait._validate import check_int, check_number, check_str, check_str_map
 from plait.transport._base import Transport
 from plait.transport._errors import CommandTimeout, TransportFailed
 
@@ -71,6 +72,16 @@ class SSHTransport(Transport):
                                      '"strict" or "accept-new"')
         if not hostname or not isinstance(hostname, str):
             raise ConfigurationError("hostname", hostname, "a host name or ~/.ssh/config alias")
+        owner = "SSHTransport"
+        for field, value in (("username", username), ("key_filename", key_filename),
+                             ("known_hosts", known_hosts), ("script_dir", script_dir),
+                             ("control_path", control_path)):
+            check_str(field, value, none=True, owner=owner)
+        check_int("port", port, low=1, high=65535, none=True, owner=owner)
+        check_number("connect_timeout", connect_timeout, low=0, strict=True, owner=owner,
+                     kind="a number of seconds")
+        check_str_map("envs", envs, owner, none=True)
+        check_str_map("ssh_options", ssh_options, owner, none=True)
         self.hostname, self.username, self.port = hostname, username, port
         self.key_filename, self.known_hosts = key_filename, known_hosts
         self.host_key_policy: HostKeyPolicy = host_key_policy

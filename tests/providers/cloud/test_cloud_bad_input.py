@@ -28,19 +28,9 @@ from test_bad_input import (
     ints,
     numbers,
     other_than,
+    str_maps,
     strs,
 )
-
-
-def str_maps() -> Any:
-    """(bad, good) for tags, labels, annotations: a dict of strings to strings, or None."""
-    def ok(v: Any) -> bool:
-        return v is None or (isinstance(v, dict) and all(
-            isinstance(k, str) and isinstance(x, str) for k, x in v.items()))
-    return (st.one_of(other_than(ok), st.dictionaries(st.text(max_size=3), st.integers(),
-                                                      min_size=1, max_size=2)),
-            st.one_of(st.none(), st.dictionaries(st.text(max_size=4), st.text(max_size=4),
-                                                 max_size=2)))
 
 
 def cloud_rows(cls: type, base: Mapping[str, Any], *fields: tuple[str, Any]) -> list[Row]:

@@ -136,8 +136,9 @@ class InterchangeClient:
         return not (self._out_metas or self._out_other or self._out_funcs or self._parked)
 
     def post_task(self, meta: tuple[Any, ...], frames: list[Any],
-                  func: _Message | None = None, alone: bool = False) -> None:
-        """Send or queue one task (and its function body); call with :attr:`lock` held.
+                  before: list[_Message] | None = None, alone: bool = False) -> None:
+        """Send or queue one task, after ``before`` (its function body, shared arguments);
+        call with :attr:`lock` held.
 
         A task submitted alone (``alone``: no other task is outstanding; or none was
         submitted in the last millisecond) is sent at once from this thread: one thread hop
@@ -148,14 +149,14 @@ class InterchangeClient:
         if wake and (alone or now - self._last_direct > 1e-3) and not self._stopping:
             self._last_direct = now
             task = [P.TASKS, P.dumps([meta]), *frames]
-            refused = self._send_all([func, task] if func is not None else [task])
+            refused = self._send_all([*before, task] if before else [task])
             if refused:  # no interchange connected: the I/O thread waits for room
                 self._parked, self._parked_since = refused, time.monotonic()
                 os.write(self._wake_w, b"p")
             return
         self._last_direct = now
-        if func is not None:
-            self._out_funcs.append(func)
+        if before:
+            self._out_funcs += before
         self._out_metas.append(meta)
         self._out_frames += frames
         if wake:

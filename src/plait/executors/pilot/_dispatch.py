@@ -46,6 +46,7 @@ class QueuedTask:
     memory: float | None = None
     manager: bytes | None = None
     sent_at: float = 0.0
+    refs: tuple[bytes, ...] = ()  # digests of the shared arguments it names
 
 
 @dataclass(slots=True)

@@ -45,9 +45,14 @@ from plait.executors.pilot._settings import (
     worker_bind,
 )
 from plait.serialize._funcs import FunctionCache
-from plait.serialize._pack import pack_call, unpack_value
+from plait.serialize._pack import pack_call, pack_value, unpack_value
+from plait.serialize._shared import Ledger, SharedArgs, frames_size
 
 log = logging.getLogger(__name__)
+
+
+def _pack_shared(value: object) -> list[Any]:
+    return pack_value(value, "argument")
 
 
 class HighThroughputExecutor(PilotBlocks):
@@ -71,7 +76,11 @@ class HighThroughputExecutor(PilotBlocks):
     plait additions: ``start_timeout`` (seconds to wait for the interchange to start);
     ``sandbox=True`` runs each task in a fresh directory under ``working_dir`` (its cwd,
     where in-task staging puts its files), removed on success and kept, and named in the
-    error, on failure.
+    error, on failure. ``shared_cache_bytes`` (default 1 GiB; 0 turns it off): a large buffer
+    argument (bytes, bytearray, memoryview, numpy array: 1 MiB or more) passed to several
+    tasks travels once to the interchange, once to each manager and once to each worker, and
+    each of them keeps up to this many bytes of such arguments (least recently used dropped
+    first, re-sent when needed again). Every task still gets a fresh copy of its own.
     """
 
     def __init__(
@@ -90,7 +99,7 @@ class HighThroughputExecutor(PilotBlocks):
         worker_logdir_root: str | None = None, manager_selector: Any = None,
         block_error_handler: bool | ErrorHandler = True, encrypted: bool = True,
         remote_monitoring_radio: Any = None, start_timeout: float = 60.0,
-        sandbox: bool = False,
+        sandbox: bool = False, shared_cache_bytes: int = 1 << 30,
     ) -> None:
         if provider is None:
             from plait.providers import LocalProvider
@@ -116,6 +125,7 @@ class HighThroughputExecutor(PilotBlocks):
         self.encrypted, self.remote_monitoring_radio = encrypted, remote_monitoring_radio
         self.start_timeout = start_timeout
         self.sandbox = sandbox
+        self.shared_cache_bytes = shared_cache_bytes
         self.cert_dir: str | None = None
         validate(self)  # then the normalised forms
         self.interchange_launch_cmd = (list(interchange_launch_cmd)
@@ -129,6 +139,9 @@ class HighThroughputExecutor(PilotBlocks):
         self._ids = itertools.count(1)
         self._fcache = FunctionCache()
         self._sent: set[bytes] = set()
+        self._sharer = SharedArgs()
+        self._ledger = Ledger(self.shared_cache_bytes)  # what the interchange holds
+        self._refs: dict[int, tuple[bytes, ...]] = {}  # task -> shared arguments it names
         self._client: InterchangeClient | None = None
         self._connected_blocks: set[str] = set()
         self._managers: dict[str, str] = {}  # manager id -> block id
@@ -179,7 +192,8 @@ class HighThroughputExecutor(PilotBlocks):
                "heartbeat_period": self.heartbeat_period,
                "heartbeat_threshold": self.heartbeat_threshold, "debug": self.worker_debug,
                "versions": P.local_versions(),
-               "by_block_id": "BlockId" in type(self.manager_selector).__name__}
+               "by_block_id": "BlockId" in type(self.manager_selector).__name__,
+               "shared_cache_bytes": self.shared_cache_bytes}
         try:
             info = self._client.start(cfg, self.start_timeout)
         except Exception as exc:
@@ -243,6 +257,9 @@ class HighThroughputExecutor(PilotBlocks):
             raise BadStateException(self, "it is not running: call start() first (or load "
                                     "a config); it may have been shut down")
         digest, body = self._fcache.get(func)
+        shared: list[tuple[bytes, list[Any]]] = []
+        if (args or kwargs) and self.shared_cache_bytes > 0:
+            args, kwargs, shared = self._sharer.split(args, kwargs, _pack_shared)
         frames = pack_call(args, kwargs)
         fut: LightFuture[Any] = LightFuture()
         prio, cores, mem = ((spec.get("priority"), spec.get("cores"), spec.get("memory"))
@@ -257,15 +274,39 @@ class HighThroughputExecutor(PilotBlocks):
             tid = next(self._ids)
             first = not self._tasks
             self._tasks[tid] = fut
-            func_msg = None
+            before = []
             if digest not in self._sent:
                 self._sent.add(digest)
-                func_msg = [P.FUNC, digest, body]
-            client.post_task((tid, digest, prio, cores, mem, len(frames)), frames, func_msg,
-                             first)
+                before.append([P.FUNC, digest, body])
+            refs: tuple[bytes, ...] = ()
+            if shared:
+                refs = self._share(tid, shared, before)
+            client.post_task((tid, digest, prio, cores, mem, len(frames), refs), frames,
+                             before, first)
         if first:
             self._wake()
         return fut
+
+    def _share(self, tid: int, shared: list[tuple[bytes, list[Any]]],
+               before: list[list[Any]]) -> tuple[bytes, ...]:
+        """Pin a task's shared arguments; queue what the interchange must drop or receive."""
+        for ref, frames in shared:
+            send, dropped = self._ledger.need(ref, frames_size(frames))
+            if dropped:
+                before.append([P.FORGET, *dropped])
+            if send:
+                before.append([P.SHARED, ref, *frames])
+        refs = tuple(ref for ref, _ in shared)
+        self._refs[tid] = refs
+        return refs
+
+    def _unpin(self, tid: int) -> None:
+        """A task is done: its shared arguments may be dropped from now on."""
+        refs = self._refs.pop(tid, None)
+        if refs and self._client is not None:
+            with self._client.lock:
+                for ref in refs:
+                    self._ledger.release(ref)
 
     def validate_resource_spec(self, resource_specification: dict[str, Any]) -> None:
         """Raise InvalidResourceSpecification for keys other than cores, memory, priority."""
@@ -289,6 +330,8 @@ class HighThroughputExecutor(PilotBlocks):
                     self.set_bad_state_and_fail_all(exc)
                     continue
                 fut = self._tasks.pop(tid, None)
+                if self._refs:
+                    self._unpin(tid)
                 if fut is not None:
                     self._task_lost(fut, exc)
             if not self._tasks:
@@ -318,6 +361,8 @@ class HighThroughputExecutor(PilotBlocks):
             part = frames[pos:pos + n]
             pos += n
             fut = tasks.pop(tid, None)
+            if self._refs:
+                self._unpin(tid)
             if fut is None:
                 continue
             try:

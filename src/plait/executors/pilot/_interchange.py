@@ -30,6 +30,7 @@ from plait.executors._errors import ManagerLost, VersionMismatch
 from plait.executors.pilot import _protocol as P
 from plait.executors.pilot._dispatch import DispatchCore, ManagerSlot, QueuedTask
 from plait.executors.pilot._sockets import drain, new_socket, tcp_url
+from plait.serialize._shared import Ledger, frames_size
 
 log = logging.getLogger("plait.interchange")
 # What a manager's registration holds (see _manager.Manager._register).
@@ -46,6 +47,8 @@ class Interchange:
         self.hb_period: float = cfg["heartbeat_period"]
         self.versions: dict[str, str] = cfg["versions"]
         self.bodies: dict[bytes, Any] = {}
+        self.shared: dict[bytes, list[Any]] = {}  # shared arguments, by digest (see _shared)
+        self.ledgers: dict[bytes, Ledger] = {}  # what each manager holds of them
         self.fd_of: dict[bytes, int] = {}
         self.mid_of_fd: dict[int, bytes] = {}
         self.blocks_seen: set[str] = set()
@@ -109,11 +112,17 @@ class Interchange:
             meta = P.loads(frames[1])
             pos = 2
             arrived = self.core.task_arrived
-            for tid, digest, prio, cores, mem, n in meta:
-                arrived(QueuedTask(tid, digest, frames[pos:pos + n], prio, cores, mem))
+            for tid, digest, prio, cores, mem, n, refs in meta:
+                arrived(QueuedTask(tid, digest, frames[pos:pos + n], prio, cores, mem,
+                                   refs=refs))
                 pos += n
         elif kind == P.FUNC:
             self.bodies[frames[1].bytes] = frames[2]
+        elif kind == P.SHARED:
+            self.shared[frames[1].bytes] = frames[2:]
+        elif kind == P.FORGET:
+            for ref in frames[1:]:
+                self.shared.pop(ref.bytes, None)
         elif kind == P.COMMAND:
             req_id, name, args = P.loads(frames[1])
             self._to_executor([P.COMMAND, P.dumps((req_id, self._command(name, args)))])
@@ -167,7 +176,11 @@ class Interchange:
             done = [tid for tid, _, _ in P.loads(frames[2])]  # checked before forwarding
             # Forwarded first: the executor's futures need not wait for the bookkeeping.
             self._to_executor([P.RESULTS, *frames[2:]])
-            self.core.results_arrived(mid, done, now)
+            for task in self.core.results_arrived(mid, done, now):
+                if task.refs:
+                    ledger = self.ledgers[mid]
+                    for ref in task.refs:
+                        ledger.release(ref)
         elif kind == P.HEARTBEAT:
             if not self.core.heard_from(mid, now):
                 self._send(mid, [P.EXIT])
@@ -198,16 +211,20 @@ class Interchange:
                           reg["cores_per_worker"], reg["mem_per_worker"], reg["cores_total"],
                           reg["mem_total"], info=reg, auto_prefetch=auto)
         self.core.manager_registered(mgr, now)
+        self.ledgers[mid] = Ledger(self.cfg.get("shared_cache_bytes", 0))
         self.fd_of[mid] = fd
         self.mid_of_fd[fd] = mid
         self.blocks_seen.add(mgr.block_id)
         log.info("%s registered: block %s, %d workers", who, mgr.block_id, mgr.workers)
-        self._send(mid, [P.ACCEPT, P.dumps({"heartbeat_period": self.hb_period})])
+        self._send(mid, [P.ACCEPT, P.dumps({"heartbeat_period": self.hb_period,
+                                            "shared_cache_bytes":
+                                                self.cfg.get("shared_cache_bytes", 0)})])
         self._event("registered", mid.decode(), mgr.block_id, mgr.workers, mgr.hostname,
                     mgr.cores_total, mgr.mem_total * 2**20, reg.get("python_version"))
 
     def _lose(self, mid: bytes, why: str) -> None:
         mgr, tasks = self.core.manager_lost(mid)
+        self.ledgers.pop(mid, None)
         fd = self.fd_of.pop(mid, None)
         if fd is not None and self.mid_of_fd.get(fd) == mid:
             del self.mid_of_fd[fd]
@@ -243,10 +260,24 @@ class Interchange:
     # -- loop --------------------------------------------------------------------------------
     def _dispatch(self) -> None:
         for action in self.core.dispatch(time.monotonic()):
+            sent: list[tuple[bytes, int]] = []
+            dropped: list[bytes] = []
+            shared: list[Any] = []
+            ledger = self.ledgers[action.mid]
+            for task in action.tasks:
+                for ref in task.refs:  # held here: the executor pins it until the task ends
+                    held = self.shared[ref]
+                    send, drop = ledger.need(ref, frames_size(held))
+                    dropped += drop
+                    if send:
+                        sent.append((ref, len(held)))
+                        shared += held
             meta = (action.new_digests,
-                    [(t.task_id, t.digest, len(t.frames)) for t in action.tasks])
+                    [(t.task_id, t.digest, len(t.frames), t.refs) for t in action.tasks],
+                    sent, dropped)
             frames: list[Any] = [P.TASKS, P.dumps(meta)]
             frames += [self.bodies[d] for d in action.new_digests]
+            frames += shared
             for task in action.tasks:
                 frames += task.frames
                 task.frames = None  # the manager has them now; free the memory

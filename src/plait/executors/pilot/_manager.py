@@ -35,6 +35,7 @@ from plait.executors.pilot._pipe import recv_msg, send_msg
 from plait.executors.pilot._pool import WorkerPool
 from plait.executors.pilot._sockets import drain
 from plait.serialize._pack import pack_value
+from plait.serialize._shared import frames_size
 
 log = logging.getLogger("plait.manager")
 _START_FAILURES = 3
@@ -49,8 +50,11 @@ class Manager:
         self.opts, self.uid = opts, uid
         self.hostname = socket.gethostname()
         self.ctx = zmq.Context()
-        self.queue: deque[tuple[bytes, bytes, list[Any]]] = deque()  # tid8, digest, frames
+        # tid8, function digest, frames, shared arguments named
+        self.queue: deque[tuple[bytes, bytes, list[Any], tuple[bytes, ...]]] = deque()
         self.bodies: dict[bytes, Any] = {}
+        self.shared: dict[bytes, list[Any]] = {}  # shared arguments, by digest (see _shared)
+        self.shared_limit = 0  # bytes each worker may keep of them (from the interchange)
         self.results: list[Any] = []
         self.meta: list[tuple[int, int, int]] = []
         self.start_failures = 0
@@ -67,13 +71,18 @@ class Manager:
         kind = frames[0].bytes
         self.last_heard = time.monotonic()
         if kind == P.TASKS:
-            new, tasks = P.loads(frames[1])
+            new, tasks, sent, dropped = P.loads(frames[1])
             pos = 2
             for digest in new:
                 self.bodies[digest] = frames[pos]
                 pos += 1
-            for tid, digest, n in tasks:
-                self.queue.append((P.pack_tid(tid), digest, frames[pos:pos + n]))
+            for ref in dropped:  # the interchange decides what this manager holds
+                self.shared.pop(ref, None)
+            for ref, n in sent:
+                self.shared[ref] = frames[pos:pos + n]
+                pos += n
+            for tid, digest, n, refs in tasks:
+                self.queue.append((P.pack_tid(tid), digest, frames[pos:pos + n], refs))
                 pos += n
         elif kind == P.EXIT:
             log.info("the interchange told this manager to exit")
@@ -87,7 +96,7 @@ class Manager:
             return
         kind = frames[0]
         if kind == P.RESULTS:
-            self.pool.finished(rank)
+            self.pool.finished(rank)  # also unpins the task's shared arguments
             self.meta.append((P.unpack_tid(frames[1]), frames[2][0], len(frames) - 3))
             self.results += frames[3:]
         elif kind == P.READY:
@@ -122,19 +131,38 @@ class Manager:
     def _feed_workers(self) -> None:
         queue, pool = self.queue, self.pool
         while queue and pool.idle:
-            tid8, digest, frames = queue.popleft()
+            tid8, digest, frames, refs = queue.popleft()
             rank = pool.idle.popleft()
             body = b""
             if digest not in pool.digests[rank]:
                 pool.digests[rank].add(digest)
                 body = self.bodies[digest]
-            pool.assign(rank, P.unpack_tid(tid8))
+            pool.assign(rank, P.unpack_tid(tid8), refs)
+            shared_meta: bytes = b""
+            if refs:
+                shared_meta, frames = self._share(rank, refs, frames)
             if self.sampling is not None:  # counts the task's use from now
                 self.sampling.task_started(pool.children[rank].pid)
             try:
-                send_msg(pool.socks[rank], [P.TASKS, tid8, digest, body, *frames])
+                send_msg(pool.socks[rank], [P.TASKS, tid8, digest, body, shared_meta, *frames])
             except OSError as exc:  # it died after saying it was idle: its sentinel follows
                 log.warning("could not send task to worker %d: %s", rank, exc)
+
+    def _share(self, rank: int, refs: tuple[bytes, ...], frames: list[Any]
+               ) -> tuple[bytes, list[Any]]:
+        """The worker's part of a task's shared arguments: what it must drop, what it lacks."""
+        ledger = self.pool.ledger(rank, self.shared_limit)
+        sent: list[tuple[bytes, int]] = []
+        dropped: list[bytes] = []
+        extra: list[Any] = []
+        for ref in refs:  # held here: the interchange pins it until the task's result
+            held = self.shared[ref]
+            send, drop = ledger.need(ref, frames_size(held))
+            dropped += drop
+            if send:
+                sent.append((ref, len(held)))
+                extra += held
+        return P.dumps((dropped, sent)), [*extra, *frames]
 
     def _maybe_flush(self, now: float) -> None:
         # With tasks still queued here the workers stay busy anyway, so results may wait a
@@ -225,6 +253,7 @@ class Manager:
             sys.stderr.write(f"plait manager refused: versions differ\n{table}\n")
             return False
         self.last_heard = time.monotonic()
+        self.shared_limit = int(P.loads(frames[1]).get("shared_cache_bytes", 0))
         log.info("registered with %d workers", pool.count)
         return True
 

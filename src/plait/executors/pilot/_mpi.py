@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from plait._lightfuture import LightFuture
-from plait._validate import check_choice, check_int
+from plait._validate import check_choice, check_int, fail
 from plait.executors._blocks import ErrorHandler
 from plait.executors.pilot._executor import HighThroughputExecutor
 from plait.executors.pilot._mpi_task import LOCKS_ENV, MPI_LAUNCHERS, MPIRunner, parse_request
@@ -65,9 +65,10 @@ class MPIExecutor(HighThroughputExecutor):
             provider = LocalProvider(launcher=SimpleLauncher())
         launcher = getattr(provider, "launcher", None)
         if not isinstance(launcher, SimpleLauncher):
-            raise TypeError(f"MPIExecutor needs its provider's launcher to be SimpleLauncher "
-                            f"(one manager per block), not {launcher!r}; the tasks start "
-                            "their ranks with $PARSL_MPI_PREFIX")
+            raise fail("provider", provider, "a provider whose launcher is SimpleLauncher() "
+                       "(one manager per block)", "MPIExecutor",
+                       f"Its launcher is {launcher!r}; the tasks start their ranks with "
+                       "$PARSL_MPI_PREFIX.")
         check_choice("mpi_launcher", mpi_launcher, MPI_LAUNCHERS, owner="MPIExecutor")
         check_int("max_workers_per_block", max_workers_per_block, low=1, owner="MPIExecutor")
         super().__init__(

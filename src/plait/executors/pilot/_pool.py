@@ -28,6 +28,7 @@ from plait.executors.pilot._placement import (
     worker_count,
 )
 from plait.executors.pilot._spawn import Child
+from plait.serialize._shared import Ledger
 
 log = logging.getLogger("plait.manager")
 _TAIL = 2048
@@ -57,6 +58,8 @@ class WorkerPool:
         self.running: dict[int, int | None] = {}
         self.started: dict[int, bool] = {}
         self.digests: dict[int, set[bytes]] = {}
+        self.ledgers: dict[int, Ledger] = {}  # what each worker holds of shared arguments
+        self.refs: dict[int, tuple[bytes, ...]] = {}  # shared arguments of its running task
         self.idle: deque[int] = deque()
 
     def log_path(self, rank: int) -> str:
@@ -101,6 +104,8 @@ class WorkerPool:
         self.running[rank] = None
         self.started[rank] = False
         self.digests[rank] = set()
+        self.ledgers.pop(rank, None)  # a fresh worker holds nothing
+        self.refs.pop(rank, None)
         log.debug("worker %d started, pid %d", rank, child.pid)
 
     def start_all(self) -> None:
@@ -134,12 +139,26 @@ class WorkerPool:
         self.started[rank] = True
         self.idle.append(rank)
 
-    def assign(self, rank: int, task_id: int) -> None:
+    def assign(self, rank: int, task_id: int, refs: tuple[bytes, ...] = ()) -> None:
         self.running[rank] = task_id
+        if refs:
+            self.refs[rank] = refs
 
     def finished(self, rank: int) -> None:
         self.running[rank] = None
         self.idle.append(rank)
+        refs = self.refs.pop(rank, None)
+        if refs:
+            ledger = self.ledgers[rank]
+            for ref in refs:
+                ledger.release(ref)
+
+    def ledger(self, rank: int, limit: int) -> Ledger:
+        """What the worker of this rank holds of shared arguments (see serialize._shared)."""
+        found = self.ledgers.get(rank)
+        if found is None:
+            found = self.ledgers[rank] = Ledger(limit)
+        return found
 
     def sample_memory(self) -> list[int | None]:
         """Sample every worker's resident memory (bytes, by rank; None: not known)."""

@@ -9,7 +9,10 @@ small ``meta`` frames are decoded on the way.
 
 Executor → interchange
     F  [F, digest, body]                   a function body, sent before its first task
-    T  [T, meta, *frames]                  meta = [(task_id, digest, priority, cores, mem, n)]
+    T  [T, meta, *frames]                  meta = [(task_id, digest, priority, cores, mem, n,
+                                           refs)]; refs: digests of shared arguments
+    B  [B, ref, *frames]                   a shared argument, before the first task naming it
+    Z  [Z, *refs]                          shared arguments the interchange may drop
     C  [C, pickle((req_id, name, args))]   a command (see the interchange)
     H  [H]                                 heartbeat, every heartbeat_period
 Interchange → executor
@@ -25,9 +28,11 @@ Manager → interchange (the ROUTER prefixes the manager id)
     H  [H, pickle([rss])]                  heartbeat; each worker's resident bytes (or None)
 Interchange → manager
     P probe reply · A [A, pickle(ack)] · N [N, reason] refused, exit · H heartbeat
-    T  [T, meta, *bodies, *frames]         meta = (new digests, [(task_id, digest, n)])
+    T  [T, meta, *bodies, *shared, *frames]  meta = (new digests, [(task_id, digest, n,
+                                           refs)], [(ref, n)] shared sent, [ref] to drop)
     X  exit now (shutdown, drained, or lost)
-Manager → worker: T [T, task_id, digest, body or b"", *frames] · X exit
+Manager → worker: T [T, task_id, digest, body or b"", shared, *frames] · X exit
+    shared: b"" or pickle(([ref] to drop, [(ref, n)] sent)); the sent frames precede *frames
 Worker → manager: Y ready · R [R, task_id, status, *frames]
 """
 
@@ -42,6 +47,7 @@ PROTOCOL_VERSION = 1
 
 # Message kinds (first frame).
 FUNC, TASKS, COMMAND = b"F", b"T", b"C"
+SHARED, FORGET = b"B", b"Z"
 STARTED, RESULTS, LOST, EVENT = b"S", b"R", b"L", b"E"
 PROBE, REGISTER, HEARTBEAT, DRAIN = b"P", b"G", b"H", b"D"
 MONITOR = b"M"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import math
 import socket
+import string
 from typing import Any
 
 from plait._validate import (
@@ -13,6 +14,7 @@ from plait._validate import (
     check_list,
     check_methods,
     check_number,
+    check_radio,
     check_str,
     check_str_list,
     fail,
@@ -35,6 +37,35 @@ def default_launch_cmd() -> str:
             "--hb_threshold={heartbeat_threshold} --drain_period={drain_period} "
             "--cpu-affinity {cpu_affinity} {monitoring} "
             "--available-accelerators {accelerators}")
+
+
+#: the format fields a ``launch_cmd`` may use (HighThroughputExecutor._get_launch_command)
+LAUNCH_FIELDS = frozenset({
+    "python", "debug", "max_workers_per_node", "addresses", "prefetch_capacity",
+    "cores_per_worker", "mem_per_worker", "poll_period", "worker_port", "cert_dir", "logdir",
+    "block_id", "heartbeat_period", "heartbeat_threshold", "address_probe_timeout_string",
+    "drain_period", "cpu_affinity", "accelerators", "monitoring"})
+
+
+def check_launch_cmd(launch_cmd: str | None, owner: str) -> None:
+    """A ``launch_cmd`` template runs plait's manager and uses only LAUNCH_FIELDS; a Parsl
+    template (``process_worker_pool.py``, ``{logconf}``) fails here, not when a block starts."""
+    if launch_cmd is None:
+        return
+    hint = ("leave launch_cmd=None, or start plait's manager with '{python}' (or "
+            "plait-worker-pool) and plait's fields: " + ", ".join(sorted(LAUNCH_FIELDS)))
+    if "process_worker_pool" in launch_cmd:
+        raise fail("launch_cmd", launch_cmd, "a command that starts plait's manager", owner,
+                   "Parsl's process_worker_pool.py cannot talk to plait's interchange; " + hint)
+    try:
+        fields = {f for _, f, _, _ in string.Formatter().parse(launch_cmd) if f is not None}
+    except ValueError as exc:
+        raise fail("launch_cmd", launch_cmd, f"a str.format template ({exc})", owner,
+                   hint) from None
+    unknown = sorted(f for f in fields if f.split(".")[0].split("[")[0] not in LAUNCH_FIELDS)
+    if unknown:
+        raise fail("launch_cmd", launch_cmd, "a template using plait's format fields", owner,
+                   f"unknown field(s) {', '.join('{' + f + '}' for f in unknown)}; " + hint)
 
 
 def local_addresses() -> str:
@@ -95,6 +126,7 @@ def validate(ex: Any) -> None:
     check_methods("provider", ex.provider, ("submit", "status", "cancel"),
                   "a provider instance such as LocalProvider()", owner=owner)
     check_str("launch_cmd", ex.launch_cmd, none=True, owner=owner)
+    check_launch_cmd(ex.launch_cmd, owner)
     check_str_list("interchange_launch_cmd", ex.interchange_launch_cmd, none=True, owner=owner)
     check_str("address", ex.address, none=True, owner=owner)
     if not isinstance(ex.loopback_address, str) or not is_ip(ex.loopback_address):
@@ -110,7 +142,8 @@ def validate(ex: Any) -> None:
     for field in ("working_dir", "worker_logdir_root"):
         check_str(field, getattr(ex, field), none=True, owner=owner)
     check_list("storage_access", ex.storage_access, "a list of staging providers", none=True,
-               owner=owner)
+               owner=owner, item_methods=("can_stage_in", "can_stage_out"))
+    check_radio(ex.remote_monitoring_radio, owner)
     for field in ("worker_debug", "encrypted", "sandbox"):
         check_bool(field, getattr(ex, field), owner=owner)
     check_number("cores_per_worker", ex.cores_per_worker, low=0, strict=True, owner=owner)
@@ -120,6 +153,7 @@ def validate(ex: Any) -> None:
         check_int("max_workers_per_node", ex.max_workers_per_node, low=1, none=True,
                   owner=owner)
     check_int("prefetch_capacity", ex.prefetch_capacity, low=0, none=True, owner=owner)
+    check_int("shared_cache_bytes", ex.shared_cache_bytes, low=0, owner=owner)
     check_number("heartbeat_period", ex.heartbeat_period, low=0, strict=True, owner=owner,
                  kind="a number of seconds")
     check_number("heartbeat_threshold", ex.heartbeat_threshold, low=ex.heartbeat_period,

@@ -18,6 +18,7 @@ from plait.executors.pilot import _protocol as P
 from plait.executors.pilot._pipe import recv_msg, send_msg
 from plait.serialize._funcs import FunctionTable
 from plait.serialize._pack import pack_exception, pack_value, unpack_call
+from plait.serialize._shared import forget, hold
 
 
 def _die_with_parent() -> bool:
@@ -37,11 +38,19 @@ def _die_with_parent() -> bool:
 def run_task(table: FunctionTable, frames: list[memoryview]) -> tuple[bytes, list[Any]]:
     """Execute one task message; returns the status byte and the result frames."""
     digest = bytes(frames[2])
+    pos = 5
+    if frames[4]:  # shared arguments: drop what the manager says, keep what it sent
+        dropped, sent = P.loads(frames[4])
+        for ref in dropped:
+            forget(ref)
+        for ref, n in sent:
+            hold(ref, frames[pos:pos + n])
+            pos += n
     try:
         func = table.get(digest)
         if func is None:
             func = table.add(digest, frames[3])
-        args, kwargs = unpack_call(frames[4:])
+        args, kwargs = unpack_call(frames[pos:])
     except Exception as exc:  # DeserializationError naming the cause
         return P.STATUS_FAILED, pack_value(exc)
     try:
