@@ -191,9 +191,9 @@ def _site_page(entry: Any) -> str:
     staging = "".join(f"- `{dict(s)}`\n" for s in entry.staging)
     lines = [
         f"# {entry.title}", "",
-        f"Registry entry `{entry.name}` ({entry.description or 'no description'}); "
-        f"site documentation: <{entry.docs}>.", "",
-        "| | |", "|---|---|",
+        f"Registry entry `{entry.name}`; site documentation: <{entry.docs}>.", "",
+        *([entry.description, ""] if entry.description else []),
+        "| What | This site |", "|---|---|",
         f"| Scheduler | `{entry.scheduler}` |",
         f"| Provider | `{entry.provider.kind if entry.provider else 'none (threads)'}` |",
         f"| Launcher | `{entry.launcher.kind if entry.launcher else 'none'}` |",
@@ -252,8 +252,9 @@ def advice() -> dict[str, dict[str, str]]:
 def generate_troubleshooting() -> None:
     table = advice()
     classes = error_classes()
-    missing = sorted({n for n, _ in classes} - table.keys())
-    extra = sorted(table.keys() - {n for n, _ in classes})
+    names = {n for n, _ in classes}
+    missing = sorted(names - table.keys())
+    extra = sorted(table.keys() - names)
     if missing or extra:
         raise RuntimeError(f"docs/troubleshooting.toml: add advice for {missing}; "
                            f"remove entries of classes that are gone: {extra}")
@@ -263,7 +264,8 @@ def generate_troubleshooting() -> None:
            "it, what it means (its docstring) and what to do. Catch "
            "`plait.errors.PlaitError` for all of them.", ""]
     for name, cls in classes:
-        bases = ", ".join(f"`{b.__name__}`" for b in cls.__bases__)
+        bases = ", ".join(f"{{py:exc}}`~plait.errors.{b.__name__}`" if b.__name__ in names
+                          else f"`{b.__name__}`" for b in cls.__bases__)
         meaning = (inspect.getdoc(cls) or "").strip()
         out += [f"## {name}", "",
                 f"{{py:exc}}`plait.errors.{name}` (a subclass of {bases})", "",
