@@ -95,7 +95,31 @@ def _write(path: Path, text: str) -> None:
         path.write_text(text)
 
 
+def undocumented() -> list[str]:
+    """Public classes and functions, and the public methods and properties of the classes,
+    that have no docstring (inherited ones count)."""
+    missing = []
+    for module in API_MODULES:
+        for name, obj in public_names(module):
+            if not (inspect.isclass(obj) or inspect.isroutine(obj)):
+                continue
+            if not inspect.getdoc(obj):
+                missing.append(f"{module}.{name}")
+            if not inspect.isclass(obj):
+                continue
+            for attr, member in vars(obj).items():
+                if attr.startswith("_"):
+                    continue
+                if (inspect.isfunction(member) and not inspect.getdoc(getattr(obj, attr))) or (
+                        isinstance(member, property) and not inspect.getdoc(member)):
+                    missing.append(f"{module}.{name}.{attr}")
+    return sorted(set(missing))
+
+
 def generate_api() -> None:
+    missing = undocumented()
+    if missing:
+        raise RuntimeError(f"public names without a docstring: {missing}")
     _documented.clear()
     pages = []
     for name in API_MODULES:
