@@ -254,6 +254,16 @@ def generate_sites() -> None:
         "from the entry itself. `plait sites list` shows the same, with your own entries.", "",
         "| Entry | Site | Scheduler | Login | Last checked |", "|---|---|---|---|---|",
         *rows, "",
+        "\"Last checked\" says how: `run` (a workflow ran there), `docs` (read against the "
+        "site's documentation) or `parsl` (carried over from Parsl's bundled configs, not yet "
+        "run by plait). `plait sites check NAME --set account=...` runs one task on the site "
+        "and records the check in your copy of the entry.", "",
+        "## Your own site", "",
+        "An entry is a small TOML file (the fields are described in "
+        "`plait.sites._schema`). `plait sites validate mine.toml` checks it, naming the file, "
+        "the field and the allowed values; `plait sites add mine.toml` installs it in "
+        "`$XDG_CONFIG_HOME/plait/sites`, where it overrides a shipped entry of the same name; "
+        "`plait sites update URL` fetches a shared index of entries.", "",
         "```{toctree}", ":hidden:", "", *[e.name for e in entries], "```", ""])
     _write(OUT / "sites" / "index.md", text)
 
