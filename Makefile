@@ -63,8 +63,10 @@ cwl-conformance: test-deps
 
 # The documentation site into docs/_build/html: warnings (a broken reference, a public name
 # without a docstring's page) fail it. tests/docs/ builds it too, and runs the notebooks.
-docs: $(PY)
+$(VENV)/bin/sphinx-build: $(PY)
 	$(PY) -m pip install --quiet -e '.[docs]'
+
+docs: $(VENV)/bin/sphinx-build
 	$(VENV)/bin/sphinx-build -W --keep-going -n -q -b html docs docs/_build/html
 
 perf: venv

@@ -18,6 +18,7 @@ extensions = [
 source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-nb"}
 exclude_patterns = ["_build", "**/.ipynb_checkpoints", "generated/migration_table.md"]
 root_doc = "index"
+smartquotes = False            # keep "--account" and quotes as typed: they are commands
 
 # A broken reference fails the build (-W): every plait name must resolve. Names outside plait
 # (the standard library, third-party types in annotations) have no inventory offline.

@@ -76,7 +76,9 @@ PATHS: dict[str, dict[str, str]] = {
     "plait.executors.high_throughput.errors": {
         "ManagerLost": C, "VersionMismatch": C, "WorkerLost": C,
     },
-    "plait.executors.high_throughput.executor": {"HighThroughputExecutor": C},
+    "plait.executors.high_throughput.executor": {
+        "DEFAULT_LAUNCH_CMD": K, "HighThroughputExecutor": C,
+    },
     "plait.executors.high_throughput.manager_record": {"ManagerRecord": C},
     "plait.executors.high_throughput.manager_selector": {
         "BlockIdManagerSelector": C, "ManagerSelector": C, "RandomManagerSelector": C,

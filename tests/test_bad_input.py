@@ -170,6 +170,12 @@ HHMMSS = st.builds(lambda h, m, s: f"{h:02d}:{m:02d}:{s:02d}",
 PERIODS = (st.one_of(st.text(max_size=8).filter(lambda t: t.count(":") != 2),
                      other_than(lambda v: isinstance(v, str) or v is None)),
            st.one_of(st.none(), HHMMSS))
+def _port_pair(v: Any) -> bool:
+    """A valid (low, high) port range: a list such as [1, 2] is one too."""
+    return (isinstance(v, (tuple, list)) and len(v) == 2 and all(_int(p) for p in v)
+            and 0 < v[0] < v[1] <= 65536)
+
+
 PORT_PAIRS = st.tuples(st.integers(1, 30000), st.integers(1, 30000)).map(
     lambda p: (p[0], p[0] + p[1]))
 
@@ -259,9 +265,11 @@ HTEX = [Row(HighThroughputExecutor, name, spec) for name, spec in [
     ("worker_port", ints(1, 65535, none=True)),
     ("worker_port_range", (st.one_of(PORT_PAIRS.map(lambda p: (p[1], p[0])),
                                      st.tuples(st.integers(60000, 70000), st.just(70001)),
-                                     st.just((5, 5)), st.just((1, 2, 3)), ANYTHING),
+                                     st.just((5, 5)), st.just((1, 2, 3)),
+                                     other_than(_port_pair)),
                            PORT_PAIRS)),
-    ("interchange_port_range", (st.one_of(PORT_PAIRS.map(lambda p: (p[1], p[0])), ANYTHING),
+    ("interchange_port_range", (st.one_of(PORT_PAIRS.map(lambda p: (p[1], p[0])),
+                                          other_than(_port_pair)),
                                 PORT_PAIRS)),
     ("working_dir", strs(none=True)),
     ("worker_logdir_root", strs(none=True)),
@@ -273,7 +281,8 @@ HTEX = [Row(HighThroughputExecutor, name, spec) for name, spec in [
     ("cores_per_worker", numbers(0, strict=True)),
     ("mem_per_worker", numbers(0, none=True)),
     ("max_workers_per_node", (st.one_of(st.integers(max_value=0), st.just(1.5),
-                                        other_than(lambda v: _int(v) or v is None)),
+                                        other_than(lambda v: _int(v) or v is None
+                                                   or v == math.inf)),
                               st.one_of(st.integers(1, 512), st.none(), st.just(math.inf)))),
     ("prefetch_capacity", ints(0, none=True)),
     ("shared_cache_bytes", ints(0)),

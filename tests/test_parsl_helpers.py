@@ -441,6 +441,11 @@ def test_parsl_launch_cmd_is_refused_at_construction(tmp_path: Path) -> None:
         HighThroughputExecutor(launch_cmd="{python} {logconf} {mpi_launcher} {block_id}")
     with pytest.raises(ConfigurationError, match=r"a str\.format template"):
         HighThroughputExecutor(launch_cmd="{python} {debug")
+    from plait.executors.high_throughput.executor import DEFAULT_LAUNCH_CMD
+
+    wrapped = HighThroughputExecutor(launch_cmd="env PLAIT_X=1 " + DEFAULT_LAUNCH_CMD)
+    wrapped.run_dir = str(tmp_path)
+    assert wrapped._get_launch_command("3").startswith("env PLAIT_X=1 ")
     # every allowed field is one the executor fills in
     every = " ".join(f"<{{{f}}}>" for f in sorted(LAUNCH_FIELDS))
     htex = HighThroughputExecutor(launch_cmd=every)

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/../.."
 OUT=${1:-benchmarks/batch/results-$(date -u +%F).jsonl}
 PLAIT=.venv/bin/python PARSL=/work/venvs/parsl/bin/python B=benchmarks/batch
 stamp() { echo "{\"$1\": \"$(date -u +%FT%TZ)\", \"uptime\": \"$(uptime)\"}" >> "$OUT"; }
-first() { "$1" $B/first_result.py "${@:2}" --runs 1 | head -1 >> "$OUT"; }
+first() { "$1" $B/first_result.py "${@:2}" --runs 1 | sed -n 1p >> "$OUT"; }
 stamp session_start
 for args in "slurm" "slurm --nodes 2" "gridengine"; do
   for _ in 1 2 3; do

@@ -95,7 +95,31 @@ def _write(path: Path, text: str) -> None:
         path.write_text(text)
 
 
+def undocumented() -> list[str]:
+    """Public classes and functions, and the public methods and properties of the classes,
+    that have no docstring (inherited ones count)."""
+    missing = []
+    for module in API_MODULES:
+        for name, obj in public_names(module):
+            if not (inspect.isclass(obj) or inspect.isroutine(obj)):
+                continue
+            if not inspect.getdoc(obj):
+                missing.append(f"{module}.{name}")
+            if not inspect.isclass(obj):
+                continue
+            for attr, member in vars(obj).items():
+                if attr.startswith("_"):
+                    continue
+                if (inspect.isfunction(member) and not inspect.getdoc(getattr(obj, attr))) or (
+                        isinstance(member, property) and not inspect.getdoc(member)):
+                    missing.append(f"{module}.{name}.{attr}")
+    return sorted(set(missing))
+
+
 def generate_api() -> None:
+    missing = undocumented()
+    if missing:
+        raise RuntimeError(f"public names without a docstring: {missing}")
     _documented.clear()
     pages = []
     for name in API_MODULES:
@@ -191,9 +215,9 @@ def _site_page(entry: Any) -> str:
     staging = "".join(f"- `{dict(s)}`\n" for s in entry.staging)
     lines = [
         f"# {entry.title}", "",
-        f"Registry entry `{entry.name}` ({entry.description or 'no description'}); "
-        f"site documentation: <{entry.docs}>.", "",
-        "| | |", "|---|---|",
+        f"Registry entry `{entry.name}`; site documentation: <{entry.docs}>.", "",
+        *([entry.description, ""] if entry.description else []),
+        "| What | This site |", "|---|---|",
         f"| Scheduler | `{entry.scheduler}` |",
         f"| Provider | `{entry.provider.kind if entry.provider else 'none (threads)'}` |",
         f"| Launcher | `{entry.launcher.kind if entry.launcher else 'none'}` |",
@@ -230,6 +254,16 @@ def generate_sites() -> None:
         "from the entry itself. `plait sites list` shows the same, with your own entries.", "",
         "| Entry | Site | Scheduler | Login | Last checked |", "|---|---|---|---|---|",
         *rows, "",
+        "\"Last checked\" says how: `run` (a workflow ran there), `docs` (read against the "
+        "site's documentation) or `parsl` (carried over from Parsl's bundled configs, not yet "
+        "run by plait). `plait sites check NAME --set account=...` runs one task on the site "
+        "and records the check in your copy of the entry.", "",
+        "## Your own site", "",
+        "An entry is a small TOML file (the fields are described in "
+        "`plait.sites._schema`). `plait sites validate mine.toml` checks it, naming the file, "
+        "the field and the allowed values; `plait sites add mine.toml` installs it in "
+        "`$XDG_CONFIG_HOME/plait/sites`, where it overrides a shipped entry of the same name; "
+        "`plait sites update URL` fetches a shared index of entries.", "",
         "```{toctree}", ":hidden:", "", *[e.name for e in entries], "```", ""])
     _write(OUT / "sites" / "index.md", text)
 
@@ -252,8 +286,9 @@ def advice() -> dict[str, dict[str, str]]:
 def generate_troubleshooting() -> None:
     table = advice()
     classes = error_classes()
-    missing = sorted({n for n, _ in classes} - table.keys())
-    extra = sorted(table.keys() - {n for n, _ in classes})
+    names = {n for n, _ in classes}
+    missing = sorted(names - table.keys())
+    extra = sorted(table.keys() - names)
     if missing or extra:
         raise RuntimeError(f"docs/troubleshooting.toml: add advice for {missing}; "
                            f"remove entries of classes that are gone: {extra}")
@@ -263,7 +298,8 @@ def generate_troubleshooting() -> None:
            "it, what it means (its docstring) and what to do. Catch "
            "`plait.errors.PlaitError` for all of them.", ""]
     for name, cls in classes:
-        bases = ", ".join(f"`{b.__name__}`" for b in cls.__bases__)
+        bases = ", ".join(f"{{py:exc}}`~plait.errors.{b.__name__}`" if b.__name__ in names
+                          else f"`{b.__name__}`" for b in cls.__bases__)
         meaning = (inspect.getdoc(cls) or "").strip()
         out += [f"## {name}", "",
                 f"{{py:exc}}`plait.errors.{name}` (a subclass of {bases})", "",

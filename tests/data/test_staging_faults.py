@@ -129,3 +129,26 @@ def test_a_refused_upload_fails_the_output_and_its_readers(ftp: Site, tmp_path: 
     for text in (str(info.value), str(dep.value)):
         assert shown in text and "550" in text and "after 1 try" in text, text
     assert os.listdir(ftp.root) == []  # nothing under the name, and no part file either
+
+
+def test_a_real_write_failure_leaves_nothing(http: Site, tmp_path: Path) -> None:
+    """The kernel itself refuses the write (a file-size limit, EFBIG, in a child process: the
+    real-errno counterpart of the simulated full disk above)."""
+    import subprocess
+    import sys
+
+    url = http.put("a.bin", DATA)
+    code = ("import resource, signal, sys; from plait import File; "
+            "from plait.data_provider.http import HTTPInTaskStaging as H; "
+            "from plait.errors import StagingError; "
+            "signal.signal(signal.SIGXFSZ, signal.SIG_IGN); "
+            "resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000)); "
+            "f = File(sys.argv[1]); f.local_path = sys.argv[2]\n"
+            "try: H(cache=False, attempts=3).fetch_here(f)\n"
+            "except StagingError as e: print(e)")
+    out = subprocess.run([sys.executable, "-c", code, url, str(tmp_path / "w" / "a.bin")],
+                         capture_output=True, text=True, timeout=60)
+    assert "File too large" in out.stdout and "after 1 try" in out.stdout, out
+    assert url in out.stdout
+    assert os.listdir(tmp_path / "w") == []  # the part file was removed
+

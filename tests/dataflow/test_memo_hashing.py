@@ -249,7 +249,8 @@ def test_parsl_import_paths() -> None:
 
     assert memoization.__all__ == ["BasicMemoizer", "CheckpointWarning", "Memoizer",
                                    "id_for_memo", "make_hash"]
-    assert utils.__all__ == ["Timer", "get_all_checkpoints", "get_last_checkpoint"]
+    assert utils.__all__ == ["RepresentationMixin", "Timer", "get_all_checkpoints",
+                             "get_last_checkpoint"]
     namespace: dict[str, object] = {}
     exec("from plait.dataflow.memoization import *\nfrom plait.utils import *", namespace)
     assert issubclass(namespace["BasicMemoizer"], namespace["Memoizer"])  # type: ignore[arg-type]

@@ -81,7 +81,7 @@ def test_diff_by_default_then_write(work: Path, capsys: pytest.CaptureFixture[st
     assert f"+++ b/{str(script).lstrip('/')}" in out
     assert "\n-import parsl\n" in out and "\n+import plait\n" in out
     assert script.read_text() == before  # a diff only
-    assert "4 file(s) would change" in err
+    assert "7 file(s) would change" in err
     assert main(["migrate", "--check", str(work)]) == 1
     assert main(["migrate", "--write", str(work)]) == 0
     migrated = script.read_text()
@@ -115,6 +115,14 @@ def test_report_names_the_differences(work: Path, capsys: pytest.CaptureFixture[
     assert "`AppFuture.cancel()`" in err
     assert ("uses_more.py: line 8: Tasks lost with a worker, manager or block (`retries=`): "
             "retried on Config(infrastructure_retries=3)") in err
+    extra.write_text("from parsl.configs.wqex_local import config\n"
+                     "from parsl.serialize.facade import register_method_for_data\n"
+                     "register_method_for_data(PickleSerializer())\n")
+    assert main(["migrate", str(extra)]) == 0
+    err = capsys.readouterr().err
+    assert ("line 1: Work Queue, TaskVine, Flux, RADICAL-Pilot, Globus Compute executors: "
+            "plait.configs.wqex_local's config is a WorkQueueExecutor") in err
+    assert "line 3: Serialization of arguments, results and functions: pickle protocol 5" in err
     extra.write_text("from parsl.configs.delta import fresh_config\n")
     assert main(["migrate", str(extra)]) == 0
     err = capsys.readouterr().err
@@ -134,6 +142,7 @@ def test_migrated_scripts_run(work: Path) -> None:
     htex = run_python(["htex_workflow.py"], work)
     assert "squares: [0, 1, 4, 9, 16, 25, 36, 49, 64, 81]" in htex and "sum: 285" in htex
     guide = run_python(["docs_userguide.py"], work)
+    assert run_python(["-m", "pkg_workflow"], work) == "words: 6\n"  # a package, run as one
     assert guide.splitlines() == [
         "bash app failed with exit code 3", "htex: 42", "cached: 8 8",
         "record: slow_double True ['app_fu', 'args', 'depends']", "checkpoints: True",

@@ -168,3 +168,35 @@ def test_prometheus_endpoint_and_api_errors(
         assert missing.value.code == 404
         with urllib.request.urlopen(f"{url}api/runs", timeout=30) as response:
             assert [r["run_id"] for r in json.load(response)] == [run_id]
+
+
+def test_a_slow_graph_read_does_not_hold_up_the_first_paint(
+        finished_run: tuple[str, str, dict[str, int]], monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+    import urllib.request
+    from concurrent.futures import ThreadPoolExecutor
+
+    from plait.monitoring.dashboard import _data as D
+
+    db, run_id, ids = finished_run
+    reading, release = threading.Event(), threading.Event()
+    real_graph = D.graph
+
+    def slow_graph(conn: Any, run: str) -> Any:  # a 100,000-task graph takes seconds
+        reading.set()
+        assert release.wait(60)
+        return real_graph(conn, run)
+
+    monkeypatch.setattr(D, "graph", slow_graph)
+    with dashboard(db) as url, ThreadPoolExecutor(1) as pool:
+        try:
+            graph = pool.submit(lambda: urllib.request.urlopen(
+                f"{url}api/runs/{run_id}/graph", timeout=60).read())
+            assert reading.wait(30), "the graph read did not start"
+            with urllib.request.urlopen(f"{url}api/runs/{run_id}", timeout=10) as response:
+                assert json.load(response)["run"]["tasks"] == ids["tasks"]
+            with urllib.request.urlopen(url, timeout=10) as response:
+                assert b"plait dashboard" in response.read()
+        finally:
+            release.set()
+        assert json.loads(graph.result(timeout=60))["count"] == ids["tasks"]

@@ -77,6 +77,11 @@ FEATURES: tuple[Feature, ...] = (
             "'parsl' in requirements and install commands",
             "plait migrate rewrites pip commands in notebooks; edit requirement files "
             "yourself"),
+    Feature("serialization", "Serialization of arguments, results and functions",
+            "dill for data (b'02') and for functions (b'C2')",
+            "pickle protocol 5, cloudpickle where pickle cannot, large buffers out of band; "
+            "register_method_for_data/_code select another method as in Parsl, for what "
+            "the registering process sends"),
     Feature("missing-path", "Parsl modules plait does not have",
             "monitoring internals, HTEX internals",
             "each import is reported by name; internals have no plait twin (plait's pilot "
@@ -134,6 +139,8 @@ def _call_findings(call: ast.Call) -> list[Finding]:
         found.append(Finding(line, "usage-tracking", ""))
     if "checkpoint_files" in kw or name in ("get_all_checkpoints", "get_last_checkpoint"):
         found.append(Finding(line, "checkpoints", ""))
+    if name in ("register_method_for_data", "register_method_for_code"):
+        found.append(Finding(line, "serialization", ""))
     if name == "LocalProvider" and "walltime" in kw:
         found.append(Finding(line, "local-walltime", ""))
     return found
@@ -169,9 +176,14 @@ def _import_findings(node: ast.Import | ast.ImportFrom) -> list[Finding]:
 
 
 def _site_findings(line: int, module: str) -> list[Finding]:
+    from plait.configs import NOT_SHIPPED
     from plait.sites import SiteError, show
 
     name = module.split(".")[2]
+    if name in NOT_SHIPPED:
+        return [Finding(line, "not-shipped", f"{module}'s config is a {NOT_SHIPPED[name]}, "
+                        "which raises ExecutorNotShipped when built; use "
+                        "plait.configs.htex_local")]
     try:
         entry = show(name)
     except SiteError:

@@ -122,7 +122,11 @@ class GridEngineProvider(ClusterProvider):
             code, out, _ = self.execute_wait(f"qacct -j {job_id}")
         except TransportError:
             code, out = 1, ""
-        if code != 0:
+        if code != 0 and job_id in self._cancelled:
+            # plait's qdel, and qstat lists it no more: gone, whenever its accounting record
+            # is written (flush_time, 15 s by default at sites)
+            native, detail = "ended(killed)", "deleted by plait, no longer listed by qstat"
+        elif code != 0:
             first = record.setdefault("missing_since", time.monotonic())
             if time.monotonic() - first < _ACCOUNTING_WAIT:
                 native = "ending"

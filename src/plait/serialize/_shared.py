@@ -19,11 +19,12 @@ array gets a new digest); ``bytes`` are immutable, so their digest is remembered
 from __future__ import annotations
 
 import hashlib
-import pickle
 import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
+
+from plait.serialize._pack import _loads  # the same loader as every payload (methods too)
 
 SHARE_MIN = 1 << 20  # bytes: smaller arguments travel inline with every task
 _SEEN_LIMIT = 16  # large objects remembered by identity, to notice the second use
@@ -112,13 +113,13 @@ def _resolve(digest: bytes, mode: int = FRESH) -> Any:
         raise LookupError(f"shared argument {digest.hex()} is not held by this worker "
                           "(a plait bug: its sender should have sent it first)")
     if mode == BUILT_ONCE:
-        value = _built[digest] = pickle.loads(frames[0], buffers=frames[1:])
+        value = _built[digest] = _loads(frames)
         _store[digest] = []  # the object holds its own copy: free the received frames
         return value
     if mode == COPIED:  # read-only views: rebuilding copies them, and must not change them
-        return pickle.loads(frames[0], buffers=[memoryview(b).toreadonly() for b in frames[1:]])
+        return _loads([frames[0], *(memoryview(b).toreadonly() for b in frames[1:])])
     # Fresh, writable buffers: what one task does to its argument no other task sees.
-    return pickle.loads(frames[0], buffers=[bytearray(b) for b in frames[1:]])
+    return _loads([frames[0], *(bytearray(b) for b in frames[1:])])
 
 
 class Ledger:

@@ -14,6 +14,9 @@ from plait.serialize._pack import _OUT_OF_BAND_MIN
 from plait.serialize._shared import SHARE_MIN
 
 MB = 1 << 20
+# Tens of MB cross CurveZMQ in each process's I/O thread: on this shared 2-core machine that
+# can starve heartbeats for seconds. These tests are about payloads, not failure detection.
+CALM = {"heartbeat_period": 1.0, "heartbeat_threshold": 30.0}
 SIZES = sorted({0, 1, 100, ZERO_COPY_MIN - 1, ZERO_COPY_MIN, ZERO_COPY_MIN + 1,
                 _OUT_OF_BAND_MIN - 1, _OUT_OF_BAND_MIN + 1, SHARE_MIN - 1, SHARE_MIN,
                 SHARE_MIN + 1, 3 * MB + 7})
@@ -42,7 +45,7 @@ class Buffered:
 
 @pytest.mark.timeout(120)
 def test_every_size_and_buffer_type_round_trips(make_htex):
-    ex, _ = make_htex()
+    ex, _ = make_htex(**CALM)
     cases = []
     for n in SIZES:
         data = pattern(n)
@@ -60,7 +63,7 @@ def test_every_size_and_buffer_type_round_trips(make_htex):
 
 @pytest.mark.timeout(120)
 def test_64_mb_argument_and_result(make_htex):
-    ex, _ = make_htex()
+    ex, _ = make_htex(**CALM)
     blob = pattern(64 * MB)
     got = ex.submit(echo, {}, blob).result(timeout=90)
     assert len(got) == len(blob) and got == blob
@@ -70,7 +73,7 @@ def test_64_mb_argument_and_result(make_htex):
 
 def test_numpy_arrays_round_trip(make_htex):
     np = pytest.importorskip("numpy", reason="numpy is not installed in this environment")
-    ex, _ = make_htex()
+    ex, _ = make_htex(**CALM)
     for n in (0, 10, ZERO_COPY_MIN // 8 + 1, 8 * MB // 8):
         arr = np.arange(n, dtype=np.float64)
         got = ex.submit(echo, {}, arr).result(timeout=60)
@@ -81,7 +84,7 @@ def test_numpy_arrays_round_trip(make_htex):
 def test_shared_argument_is_fresh_for_every_task(make_htex):
     """The same object passed to many tasks: each task sees the original content, even
     though earlier tasks changed their copy; a mutated object gets its new content."""
-    ex, _ = make_htex()
+    ex, _ = make_htex(**CALM)
     data = bytearray(pattern(2 * MB))
     want = hashlib.sha256(data).hexdigest()
     futs = [ex.submit(digest_and_mutate, {}, data) for _ in range(20)]
@@ -104,7 +107,7 @@ def test_shared_argument_is_fresh_for_every_task(make_htex):
 def test_evicted_shared_argument_is_re_sent(make_htex):
     """With room for one shared argument, alternating two evicts each in turn at every
     level (interchange, manager, worker); each task still gets the right one."""
-    ex, _ = make_htex(max_workers_per_node=1, shared_cache_bytes=3 * MB)
+    ex, _ = make_htex(max_workers_per_node=1, shared_cache_bytes=3 * MB, **CALM)
     a, b = pattern(2 * MB), bytes(reversed(pattern(2 * MB)))
     wants = {id(a): hashlib.sha256(a).hexdigest(), id(b): hashlib.sha256(b).hexdigest()}
     helds = []
@@ -123,7 +126,7 @@ def test_evicted_shared_argument_is_re_sent(make_htex):
 
 @pytest.mark.timeout(60)
 def test_shared_cache_off(make_htex):
-    ex, _ = make_htex(shared_cache_bytes=0)
+    ex, _ = make_htex(shared_cache_bytes=0, **CALM)
     blob = pattern(2 * MB)
     want = hashlib.sha256(blob).hexdigest()
     assert [ex.submit(digest_and_mutate, {}, blob).result(timeout=30) for _ in range(3)] \

@@ -47,6 +47,9 @@ from plait.executors.pilot._spawn import Child
 
 log = logging.getLogger(__name__)
 _CONNECT_GRACE = 5.0  # seconds a live interchange may take to accept the tasks socket
+# Tasks per message at most: the interchange handles one message at a time, and a message of
+# a million tasks would keep it from its heartbeats for longer than the threshold.
+_CHUNK = 2000
 _Message = list[Any]
 
 
@@ -187,8 +190,13 @@ class InterchangeClient:
         """Send the outbox (I/O thread); True if messages still wait for room on the socket."""
         with self.lock:
             messages = [*self._parked, *self._out_funcs]
-            if self._out_metas:
-                messages.append([P.TASKS, P.dumps(self._out_metas), *self._out_frames])
+            metas, frames = self._out_metas, self._out_frames
+            pos = 0
+            for i in range(0, len(metas), _CHUNK):  # a burst leaves in bounded messages
+                chunk = metas[i:i + _CHUNK]
+                n = sum(meta[5] for meta in chunk)
+                messages.append([P.TASKS, P.dumps(chunk), *frames[pos:pos + n]])
+                pos += n
             messages += self._out_other
             self._out_funcs, self._out_metas, self._out_frames, self._out_other = [], [], [], []
             self._parked = self._send_all(messages)
@@ -226,6 +234,9 @@ class InterchangeClient:
         poller.register(self.results, zmq.POLLIN)
         poller.register(self.child.fd, zmq.POLLIN)
         poller.register(self._wake_r, zmq.POLLIN)
+        # The tasks socket is read too: the interchange's heartbeats also come back on it, so
+        # a large result queued on the results socket does not hide that it is alive.
+        poller.register(self.tasks, zmq.POLLIN)
         watching_room = False
         period = self.heartbeat_period
         now = self._last_heard = time.monotonic()
@@ -243,12 +254,16 @@ class InterchangeClient:
                 if self.results in ready:
                     self._last_heard = now
                     self._receive()
-                if self._wake_r in ready or self.tasks in ready:
+                tasks_ready = ready.get(self.tasks, 0)
+                if tasks_ready & zmq.POLLIN:
+                    self._last_heard = now
+                    self._beats_in()
+                if self._wake_r in ready or tasks_ready & zmq.POLLOUT:
                     if self._wake_r in ready:
                         os.read(self._wake_r, 65536)
                     waiting = self._flush()
                     if waiting != watching_room:  # watch for room only while a message waits
-                        poller.register(self.tasks, zmq.POLLOUT if waiting else 0)
+                        poller.register(self.tasks, zmq.POLLIN | (zmq.POLLOUT if waiting else 0))
                         watching_room = waiting
                     if waiting:
                         tick = min(tick, self._parked_since + _CONNECT_GRACE)
@@ -290,6 +305,16 @@ class InterchangeClient:
         if parked and now - parked > _CONNECT_GRACE:
             return f"it took no message for {now - parked:.1f} s"
         return None
+
+    def _beats_in(self) -> None:
+        """Read the heartbeats that came back on the tasks socket (under the lock: submitting
+        threads send on that socket)."""
+        with self.lock:
+            try:
+                while True:
+                    self.tasks.recv(zmq.NOBLOCK)
+            except zmq.Again:
+                pass
 
     def _receive(self) -> None:
         drain(self.results, self._on_frames, BATCH * 10)

@@ -296,6 +296,11 @@ class Interchange:
         for mid in list(self.core.managers):
             self._send(mid, [P.HEARTBEAT])
         self._to_executor([P.HEARTBEAT])  # the executor gives up on a silent interchange
+        # and on the tasks socket too, which no large result can hold up
+        try:
+            P.send(self.tasks_in, [P.HEARTBEAT], zmq.NOBLOCK)
+        except zmq.Again:  # the executor is not connected (any more): nobody to tell
+            pass
         self._check_executor(now)
         return now + self.hb_period
 
@@ -330,7 +335,9 @@ class Interchange:
                 drain(self.router, self._on_manager)
             if self.tasks_in in ready:
                 self.executor_heard = time.monotonic()
-                drain(self.tasks_in, self._on_executor)
+                # A few messages (of up to 2,000 tasks each) per turn: dispatch, results and
+                # heartbeats keep flowing while a burst of a million tasks arrives.
+                drain(self.tasks_in, self._on_executor, 8)
             if self.monitor in ready:
                 self._on_disconnect()
             if stdin in ready:

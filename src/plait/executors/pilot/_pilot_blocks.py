@@ -211,8 +211,12 @@ class PilotBlocks(BlockProviderExecutor):
             return
         for tid in dropped:
             fut = self._tasks.pop(tid, None)
+            self._unpin(tid)
             if fut is not None:
                 fut.set_exception(exc)
+
+    def _unpin(self, tid: int) -> None:
+        """A task is done: its shared arguments may be dropped (see the executor)."""
 
     @property
     def workers_per_node(self) -> int:

@@ -43,7 +43,7 @@ import struct
 import sys
 from typing import Any
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2  # 2: shared arguments (refs in task metas, B and Z messages)
 
 # Message kinds (first frame).
 FUNC, TASKS, COMMAND = b"F", b"T", b"C"

@@ -30,6 +30,7 @@ from plait.monitoring.dashboard import _data as D
 
 _STATIC = resources.files("plait.monitoring.dashboard") / "static"
 POLL_S = 1.0
+HEAVY_READS = 2  # reads of every task or try of a run served at once
 
 
 def page(data: dict[str, Any] | None = None) -> str:
@@ -51,7 +52,7 @@ def create_app(target: str) -> Starlette:
     """The dashboard for the database of ``target`` (URL, file or run directory)."""
     engine = open_engine(resolve_url(target))
 
-    def json_of(fn: Any, *args: Any) -> Response:
+    def read_json(fn: Any, *args: Any) -> Response:
         with engine.connect() as conn:
             value = fn(conn, *args)
         if value is None:
@@ -59,30 +60,46 @@ def create_app(target: str) -> Starlette:
         return Response(json.dumps(value, separators=(",", ":"), default=str),
                         media_type="application/json")
 
+    async def json_of(fn: Any, *args: Any) -> Response:
+        # in a thread: a 100,000-task graph takes seconds to read, and on the event loop it
+        # would hold up every other request (the page, another page's first paint)
+        return await asyncio.to_thread(read_json, fn, *args)
+
+    bulk = asyncio.Semaphore(HEAVY_READS)
+
+    async def bulk_json_of(request: Request, fn: Any, *args: Any) -> Response:
+        # graph, timeline, apps, resources read every task or try: a few at a time, so that
+        # first paints and task details are not starved; a page gone meanwhile costs nothing
+        async with bulk:
+            if await request.is_disconnected():
+                return Response(status_code=499)
+            return await json_of(fn, *args)
+
     async def index(request: Request) -> HTMLResponse:
         return HTMLResponse(page())
 
     async def runs(request: Request) -> Response:
-        return json_of(D.runs)
+        return await json_of(D.runs)
 
     async def summary(request: Request) -> Response:
-        return json_of(D.summary, request.path_params["run_id"])
+        return await json_of(D.summary, request.path_params["run_id"])
 
     async def apps(request: Request) -> Response:
-        return json_of(D.apps, request.path_params["run_id"])
+        return await bulk_json_of(request, D.apps, request.path_params["run_id"])
 
     async def graph(request: Request) -> Response:
         fn = D.graph_states if request.query_params.get("states_only") else D.graph
-        return json_of(fn, request.path_params["run_id"])
+        return await bulk_json_of(request, fn, request.path_params["run_id"])
 
     async def timeline(request: Request) -> Response:
-        return json_of(D.timeline, request.path_params["run_id"])
+        return await bulk_json_of(request, D.timeline, request.path_params["run_id"])
 
     async def task(request: Request) -> Response:
-        return json_of(D.task, request.path_params["run_id"], request.path_params["task_id"])
+        return await json_of(D.task, request.path_params["run_id"],
+                             request.path_params["task_id"])
 
     async def samples(request: Request) -> Response:
-        return json_of(D.resources, request.path_params["run_id"])
+        return await bulk_json_of(request, D.resources, request.path_params["run_id"])
 
     def last_update(run_id: str) -> tuple[Any, Any]:
         p = s.plait_workflow
@@ -134,8 +151,11 @@ def create_app(target: str) -> Starlette:
     async def metrics(request: Request) -> Response:
         from plait.monitoring._metrics import exposition
 
-        with engine.connect() as conn:
-            return Response(exposition(conn), media_type="text/plain; version=0.0.4")
+        def read() -> bytes:
+            with engine.connect() as conn:
+                return exposition(conn)
+
+        return Response(await asyncio.to_thread(read), media_type="text/plain; version=0.0.4")
 
     app = Starlette(routes=[
         Route("/", index),

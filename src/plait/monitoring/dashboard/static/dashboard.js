@@ -230,10 +230,14 @@ const graph = {
     let x = 0;
     for (const size of sizes) { levelX.push(x); x += LEVEL_GAP + Math.ceil(size / R) * SUB; }
     this.px = new Float32Array(n); this.py = new Float32Array(n);
+    this.room = new Float32Array(n);  // free width right of a node, for its label
     for (let i = 0; i < n; i++) {
-      const row = d.row[i];
-      this.px[i] = levelX[d.level[i]] + Math.floor(row / R) * SUB;
+      const row = d.row[i], column = Math.floor(row / R);
+      this.px[i] = levelX[d.level[i]] + column * SUB;
       this.py[i] = (row % R) * DY;
+      const size = sizes[d.level[i]], columns = Math.ceil(size / R);
+      // nothing to its right in this level (columns fill in turn): up to the next level
+      this.room[i] = row + R >= size ? (columns - column) * SUB - NODE + LEVEL_GAP : SUB - NODE;
     }
     this.width = Math.max(1, x); this.height = Math.max(1, Math.min(R, biggest) * DY);
   },
@@ -309,7 +313,12 @@ const graph = {
       }
       if (visible.length < 400 && k >= 0.9) {
         g.fillStyle = "#222"; g.font = "10px sans-serif";
-        for (const i of visible) g.fillText(`${d.ids[i]} ${d.apps[d.app[i]]}`, tx + (px[i] + NODE + 2) * k, ty + (py[i] + NODE - 1) * k);
+        for (const i of visible) {  // the label if it fits before the next mark, else the id
+          const room = this.room[i] * k - 4, full = `${d.ids[i]} ${d.apps[d.app[i]]}`;
+          const label = g.measureText(full).width <= room ? full
+            : g.measureText(String(d.ids[i])).width <= room ? String(d.ids[i]) : null;
+          if (label) g.fillText(label, tx + px[i] * k + NODE * k + 2, ty + (py[i] + NODE - 1) * k);
+        }
       }
       marks = visible.length;
     } else {  // level of detail: one mark per CELL-pixel cell, the worst state in it
