@@ -2,7 +2,7 @@
 
 One test for the whole tag: 83 runner processes, ~120 s of CPU in all (nearly all of it
 cwltool's loading and validation in each process), so with ``-j2`` at best about a minute (two
-idle cores), longer on a busy machine (782 s at load average 14); ``make cwl-conformance`` runs
+idle cores): 102 s at load average 3.7, 782 s at 14; ``make cwl-conformance`` runs
 the full suite and reports each tag. The suite is the shared copy described in its SOURCE.md;
 the test fails (never skips) if it is missing.
 """
