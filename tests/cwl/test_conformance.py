@@ -42,7 +42,9 @@ def test_required_conformance_tests_pass(tmp_path: Path) -> None:
         [str(cwltest), "--test", str(suite_dir() / "conformance_tests.yaml"),
          "--tool", str(runner), "-j2", "--timeout", "300", "--tags", "required",
          "-S", ",".join(NEEDS_CONTAINER)],
-        cwd=tmp_path, capture_output=True, text=True, timeout=1100)
+        # TMPDIR: the runs' directories (kept by failing runs) go where pytest cleans up
+        cwd=tmp_path, capture_output=True, text=True, timeout=1100,
+        env=dict(os.environ, TMPDIR=str(tmp_path)))
     lines = (out.stdout + out.stderr).splitlines()
     # cwltest's JUnit report mislabels tests when some are filtered out, so read its log:
     # "Test N failed: <the runner's command line>" and the reason on the lines after it.

@@ -60,7 +60,8 @@ def test_cachedir_reuses_jobs_across_runs(tmp_path: Path) -> None:
 
 
 def test_failed_step_names_step_command_exit_code_and_stderr(tmp_path: Path) -> None:
-    out = plait_cwl_run(str(DATA / "fail-wf.cwl"), cwd=tmp_path)
+    out = plait_cwl_run("--tmp-outdir-prefix", str(tmp_path / "out-"),
+                        str(DATA / "fail-wf.cwl"), cwd=tmp_path)
     assert out.returncode == 1
     err = out.stderr
     assert "step breaks failed" in err
@@ -78,9 +79,11 @@ def test_failed_step_names_step_command_exit_code_and_stderr(tmp_path: Path) -> 
 def test_missing_input_names_the_input_and_its_type(tmp_path: Path) -> None:
     job = tmp_path / "job.json"
     job.write_text("{}")
-    out = plait_cwl_run(str(DATA / "scatter-cat.cwl"), str(job), cwd=tmp_path)
+    out = plait_cwl_run("--tmp-outdir-prefix", str(tmp_path / "out-"),
+                        str(DATA / "scatter-cat.cwl"), str(job), cwd=tmp_path)
     assert out.returncode == 1
     assert "input 'messages' (type string[]) is missing" in out.stderr
+    assert not list(tmp_path.glob("plait-run-*")), "no job ran: no run directory is kept"
 
 
 def test_invalid_document_reports_file_line_and_column(tmp_path: Path) -> None:

@@ -117,8 +117,18 @@ def run_on_plait(process: Any, job_order: Any, runtime_context: Any, config: Any
         raise UnsupportedRequirement(str(root_cause)) from None
     logger.error("%s", describe_failure(failure, root_cause))
     if run_dir is not None:
-        logger.error("plait's run directory (the jobs' logs) is kept: %s", run_dir)
+        if _has_job_logs(run_dir):
+            logger.error("plait's run directory (the jobs' logs) is kept: %s", run_dir)
+        else:  # failed before any job wrote a log (bad inputs, an invalid step): nothing to keep
+            shutil.rmtree(run_dir, ignore_errors=True)
     return None, "permanentFail"
+
+
+def _has_job_logs(run_dir: str) -> bool:
+    """Whether a job of this run wrote its stdout or stderr under ``run_dir``."""
+    from pathlib import Path
+
+    return any(path.suffix in (".stdout", ".stderr") for path in Path(run_dir).rglob("*"))
 
 
 def describe_failure(failure: BaseException, root_cause: BaseException) -> str:
