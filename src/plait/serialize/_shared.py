@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import weakref
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from plait.serialize._pack import _loads  # the same loader as every payload (methods too)
@@ -155,6 +155,19 @@ class Ledger:
         self.sizes[digest] = size
         self.total += size
         return True, dropped
+
+    def offer(self, refs: Iterable[bytes], held: Mapping[bytes, list[Any]],
+              sent: list[tuple[bytes, int]], dropped: list[bytes], frames: list[Any]) -> None:
+        """Pin each of ``refs`` for one task, adding to a message for this receiver: the
+        digests it must drop first, and (digest, frame count) plus the frames of those it
+        lacks. ``held`` has every digest's frames."""
+        for ref in refs:
+            entry = held[ref]
+            send, drop = self.need(ref, frames_size(entry))
+            dropped += drop
+            if send:
+                sent.append((ref, len(entry)))
+                frames += entry
 
     def release(self, digest: bytes) -> None:
         """One task that needed ``digest`` is done with it."""

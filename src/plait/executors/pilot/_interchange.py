@@ -30,7 +30,7 @@ from plait.executors._errors import ManagerLost, VersionMismatch
 from plait.executors.pilot import _protocol as P
 from plait.executors.pilot._dispatch import DispatchCore, ManagerSlot, QueuedTask
 from plait.executors.pilot._sockets import drain, new_socket, tcp_url
-from plait.serialize._shared import Ledger, frames_size
+from plait.serialize._shared import Ledger
 
 log = logging.getLogger("plait.interchange")
 # What a manager's registration holds (see _manager.Manager._register).
@@ -264,14 +264,8 @@ class Interchange:
             dropped: list[bytes] = []
             shared: list[Any] = []
             ledger = self.ledgers[action.mid]
-            for task in action.tasks:
-                for ref in task.refs:  # held here: the executor pins it until the task ends
-                    held = self.shared[ref]
-                    send, drop = ledger.need(ref, frames_size(held))
-                    dropped += drop
-                    if send:
-                        sent.append((ref, len(held)))
-                        shared += held
+            for task in action.tasks:  # held here: the executor pins each until the task ends
+                ledger.offer(task.refs, self.shared, sent, dropped, shared)
             meta = (action.new_digests,
                     [(t.task_id, t.digest, len(t.frames), t.refs) for t in action.tasks],
                     sent, dropped)

@@ -35,7 +35,6 @@ from plait.executors.pilot._pipe import recv_msg, send_msg
 from plait.executors.pilot._pool import WorkerPool
 from plait.executors.pilot._sockets import drain
 from plait.serialize._pack import pack_value
-from plait.serialize._shared import frames_size
 
 log = logging.getLogger("plait.manager")
 _START_FAILURES = 3
@@ -155,13 +154,8 @@ class Manager:
         sent: list[tuple[bytes, int]] = []
         dropped: list[bytes] = []
         extra: list[Any] = []
-        for ref in refs:  # held here: the interchange pins it until the task's result
-            held = self.shared[ref]
-            send, drop = ledger.need(ref, frames_size(held))
-            dropped += drop
-            if send:
-                sent.append((ref, len(held)))
-                extra += held
+        # held here: the interchange pins each until the task's result
+        ledger.offer(refs, self.shared, sent, dropped, extra)
         return P.dumps((dropped, sent)), [*extra, *frames]
 
     def _maybe_flush(self, now: float) -> None:
