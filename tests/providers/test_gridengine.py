@@ -19,7 +19,7 @@ from plait.providers import GridEngineProvider, JobState, SubmitException
 from plait.transport import LocalTransport
 from services import service
 from slurm_jobs import WORKER_INIT
-from waiting import Beacon
+from waiting import Beacon, wait_until
 
 
 def ge_env() -> dict[str, str]:
@@ -66,6 +66,21 @@ def test_submit_status_cancel(tmp_path: Path) -> None:
     assert job not in qstat_ids()
     # qacct: failed 100 "assumedly after job", exit_status 137 (qdel's SIGKILL)
     assert prov.status([job])[0].state is JobState.CANCELLED, prov.status([job])
+
+
+@pytest.mark.timeout(120)
+def test_a_qdel_after_an_h_rt_kill_is_not_taken_for_its_cause(tmp_path: Path) -> None:
+    # The pilot qdels a block whose managers it lost, to be sure it is gone; when the loss
+    # was an h_rt kill, qstat may drop the job before qacct has its record. That qdel must
+    # not make the loss a cancellation (it made the task's retry cost the user's retries).
+    prov = ge_provider(tmp_path, walltime="00:00:05")
+    job = prov.submit("sleep 300", 1, "plait.hrt")
+    wait_until(lambda: job not in qstat_ids(), 90, f"h_rt to kill job {job}", interval=0.2)
+    lost_at = time.monotonic()
+    prov.cancel([job])  # what the pilot does after the loss; the job is already gone
+    cause, words = wait_until(lambda: prov.explain_loss(job, lost_at=lost_at), 60,
+                              f"Grid Engine's accounting record of job {job}", interval=0.5)
+    assert cause == "walltime" and "h_rt" in words, words
 
 
 def test_unknown_queue_is_grid_engines_own_message(tmp_path: Path) -> None:

@@ -35,10 +35,14 @@ def _ge_states() -> dict[str, JobState]:
     table["ended(h_rt)"] = S.TIMEOUT
     table["ended(failed)"] = S.FAILED
     table["ended(killed)"] = S.CANCELLED  # SIGKILLed while it ran: qdel (or an admin's kill)
+    table[_DELETED] = S.CANCELLED
     table["ended"] = S.COMPLETED
     return table
 
 
+# plait qdel'd the job and qstat lists it no more, but its accounting record (how it ended)
+# is not written yet: gone, for shutdown; not yet explained, for a loss (see explain_loss)
+_DELETED = "ended(deleted)"
 GE_STATES = _ge_states()
 # how long a job that left qstat may lack an accounting record before it counts as ended
 _ACCOUNTING_WAIT = 60.0
@@ -116,34 +120,55 @@ class GridEngineProvider(ClusterProvider):
         """The job left qstat: ``qacct -j`` says how it ended (once its record is written,
         within the accounting flush time; until then, and for at most a minute, the job
         counts as still ending)."""
-        native, detail = "ended", "no longer listed by qstat"
-        record = self.resources[job_id]
+        ended = self._accounting(job_id)
+        if ended is not None:
+            native, detail = ended
+        elif job_id in self._cancelled:
+            # plait's qdel, and qstat lists it no more: gone, whenever its accounting record
+            # is written (flush_time, 15 s by default at sites)
+            native, detail = _DELETED, "deleted by plait, no longer listed by qstat"
+        else:
+            native, detail = "ended", "no longer listed by qstat"
+            first = self.resources[job_id].setdefault("missing_since", time.monotonic())
+            if time.monotonic() - first < _ACCOUNTING_WAIT:
+                native = "ending"
+        return self._to_status(job_id, native, detail)
+
+    def _accounting(self, job_id: str) -> tuple[str, str] | None:
+        """How a job ended, from its ``qacct -j`` record: (state, detail); None until the
+        record is written."""
         try:
             code, out, _ = self.execute_wait(f"qacct -j {job_id}")
         except TransportError:
-            code, out = 1, ""
-        if code != 0 and job_id in self._cancelled:
-            # plait's qdel, and qstat lists it no more: gone, whenever its accounting record
-            # is written (flush_time, 15 s by default at sites)
-            native, detail = "ended(killed)", "deleted by plait, no longer listed by qstat"
-        elif code != 0:
-            first = record.setdefault("missing_since", time.monotonic())
-            if time.monotonic() - first < _ACCOUNTING_WAIT:
-                native = "ending"
-        else:
-            fields = {}
-            for line in out.splitlines():
-                key, _, value = line.partition(" ")
-                fields[key] = value.strip()
-            failed, exit_status = fields.get("failed", "0"), fields.get("exit_status", "")
-            detail = f"failed {failed}, exit_status {exit_status}".strip()
-            if failed.startswith("37") and "h_rt" in failed:
-                native = "ended(h_rt)"
-            elif failed.startswith("100") and exit_status.startswith("137"):
-                native = "ended(killed)"  # "assumedly after job", exit 137: qdel's SIGKILL
-            elif not failed.startswith("0"):
-                native = "ended(failed)"
-        return self._to_status(job_id, native, detail)
+            return None
+        if code != 0:
+            return None
+        fields = {}
+        for line in out.splitlines():
+            key, _, value = line.partition(" ")
+            fields[key] = value.strip()
+        failed, exit_status = fields.get("failed", "0"), fields.get("exit_status", "")
+        detail = f"failed {failed}, exit_status {exit_status}".strip()
+        if failed.startswith("37") and "h_rt" in failed:
+            return "ended(h_rt)", detail
+        if failed.startswith("100") and exit_status.startswith("137"):
+            return "ended(killed)", detail  # "assumedly after job", exit 137: qdel's SIGKILL
+        if not failed.startswith("0"):
+            return "ended(failed)", detail
+        return "ended", detail
+
+    def explain_loss(self, job_id: str, lost_at: float | None = None,
+                     ) -> tuple[LossCause, str] | None:
+        record = self.resources.get(job_id)
+        if (record is not None and record.get("native_state") == _DELETED
+                and not self.cancelled_by_plait(job_id, before=lost_at)):
+            # plait's qdel came after the loss (to make sure the job is gone), so it is not
+            # the cause: the accounting record says what was, once it is written
+            ended = self._accounting(job_id)
+            if ended is None:
+                return None
+            self._record(job_id, self._to_status(job_id, *ended))
+        return super().explain_loss(job_id, lost_at)
 
     def _to_status(self, job_id: str, native: str, detail: str) -> JobStatus:
         status = super()._to_status(job_id, native, detail)
