@@ -1,7 +1,9 @@
-"""Helpers for tests of monitoring: a run recorded into a database, and reading it back."""
+"""Helpers for tests of monitoring: a run recorded into a database, the apps such runs use,
+and reading it back."""
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,10 +12,25 @@ from typing import Any
 import sqlalchemy as sa
 
 import plait
-from plait import Config, ThreadPoolExecutor
+from plait import Config, ThreadPoolExecutor, python_app
 from plait.dataflow.dflow import DataFlowKernel
 from plait.monitoring import MonitoringHub
 from services import service
+
+
+@python_app
+def add(a: int, b: int = 0) -> int:
+    return a + b
+
+
+@python_app
+def explode(message: str) -> None:
+    raise ValueError(message)
+
+
+@python_app
+def wait_for(event: threading.Event) -> bool:
+    return event.wait(60)
 
 
 @contextmanager

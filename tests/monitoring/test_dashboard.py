@@ -13,24 +13,9 @@ from typing import Any
 import pytest
 
 from browser import chromium, dashboard
-from monitored import monitored_kernel
-from plait import bash_app, python_app
+from monitored import add, explode, monitored_kernel, wait_for
+from plait import bash_app
 from plait.cli._main import main
-
-
-@python_app
-def add(a: int, b: int = 0) -> int:
-    return a + b
-
-
-@python_app
-def explode(message: str) -> None:
-    raise ValueError(message)
-
-
-@python_app
-def wait_for(event: threading.Event) -> bool:
-    return event.wait(60)
 
 
 @bash_app

@@ -9,24 +9,8 @@ from pathlib import Path
 import pytest
 
 from kernels import kernel
-from monitored import monitored_kernel
-from plait import python_app
+from monitored import add, explode, monitored_kernel, wait_for
 from plait.cli._main import main
-
-
-@python_app
-def add(a: int, b: int = 0) -> int:
-    return a + b
-
-
-@python_app
-def explode(message: str) -> None:
-    raise ValueError(message)
-
-
-@python_app
-def wait_for(event: threading.Event) -> bool:
-    return event.wait(60)
 
 
 def test_task_summary_counts_states_apps_and_failures(run_dir: str) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from monitored import monitored_kernel, rows
+from monitored import add, explode, monitored_kernel, rows
 from plait import python_app
 from plait.errors import DependencyError
 from plait.monitoring import _queries as Q
@@ -39,16 +39,6 @@ PARSL_COLUMNS = {
              "active", "worker_count", "python_v", "timestamp", "last_heartbeat"],
     "block": ["run_id", "executor_label", "block_id", "job_id", "timestamp", "status"],
 }
-
-
-@python_app
-def add(a: int, b: int = 0) -> int:
-    return a + b
-
-
-@python_app
-def explode(message: str) -> None:
-    raise ValueError(message)
 
 
 @python_app
