@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from plait.cli.commands._run_args import add_run_arguments
+
 HELP = "Export a monitored run's provenance as W3C PROV or a Workflow Run RO-Crate."
 FORMATS = ("prov-json", "prov-n", "prov-xml", "ro-crate")
 
@@ -14,10 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     export = actions.add_parser("export", help="write the provenance of one run",
                                 description="Write the provenance of one run: tasks as "
                                             "activities, values and files as entities.")
-    export.add_argument("target", nargs="?", default="runinfo",
-                        help="a run directory, a monitoring.db file or a SQLAlchemy URL")
-    export.add_argument("--run", help="run id or unique prefix (default: the directory's run, "
-                                      "else the latest)")
+    add_run_arguments(export)
     export.add_argument("--format", choices=FORMATS, default="prov-json",
                         help="prov-json (default), prov-n, prov-xml, or ro-crate (a "
                              "directory, or a .zip)")

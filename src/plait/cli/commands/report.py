@@ -6,14 +6,13 @@ import argparse
 import os
 import sys
 
+from plait.cli.commands._run_args import add_run_arguments
+
 HELP = "Write a self-contained HTML report of a monitored run (summary, timeline, failures)."
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("target", nargs="?", default="runinfo",
-                        help="a run directory, a monitoring.db file or a SQLAlchemy URL")
-    parser.add_argument("--run", help="run id or unique prefix (default: the directory's run, "
-                                      "else the latest)")
+    add_run_arguments(parser)
     parser.add_argument("-o", "--output", default="plait-report.html",
                         help="the HTML file to write (default plait-report.html)")
 

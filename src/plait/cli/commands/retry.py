@@ -15,14 +15,13 @@ import os
 import subprocess
 import sys
 
+from plait.cli.commands._run_args import add_run_arguments
+
 HELP = "Re-run a monitored run's failed tasks (and their dependents), reusing every success."
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("target", nargs="?", default="runinfo",
-                        help="a run directory, a monitoring.db file or a SQLAlchemy URL")
-    parser.add_argument("--run", help="run id or unique prefix (default: the directory's run, "
-                                      "else the latest)")
+    add_run_arguments(parser)
     parser.add_argument("--failed", action="store_true", required=True,
                         help="re-run the failed tasks and what depended on them")
     parser.add_argument("--force", action="store_true",

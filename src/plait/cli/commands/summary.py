@@ -6,14 +6,13 @@ from __future__ import annotations
 import argparse
 import os
 
+from plait.cli.commands._run_args import add_run_arguments
+
 HELP = "Summarize a monitored run: per-app counts and times, slowest tries, failures."
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("target", nargs="?", default="runinfo",
-                        help="a run directory, a monitoring.db file or a SQLAlchemy URL")
-    parser.add_argument("--run", help="run id or unique prefix (default: the directory's run, "
-                                      "else the latest)")
+    add_run_arguments(parser)
     parser.add_argument("--slowest", type=int, default=10, metavar="N",
                         help="how many of the slowest tries to list (default 10)")
 
