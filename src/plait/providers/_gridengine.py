@@ -160,7 +160,11 @@ class GridEngineProvider(ClusterProvider):
     def explain_loss(self, job_id: str, lost_at: float | None = None,
                      ) -> tuple[LossCause, str] | None:
         record = self.resources.get(job_id)
-        if (record is not None and record.get("native_state") == _DELETED
+        if record is None:
+            return None
+        if not record["status"].terminal:
+            self.refresh(force=True)  # here, not in super(): the qdel check needs its answer
+        if (record.get("native_state") == _DELETED
                 and not self.cancelled_by_plait(job_id, before=lost_at)):
             # plait's qdel came after the loss (to make sure the job is gone), so it is not
             # the cause: the accounting record says what was, once it is written

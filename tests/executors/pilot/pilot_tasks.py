@@ -84,6 +84,15 @@ def announce_then_sleep(beacon: str, seconds: float, value: Any = None) -> Any:
     return value
 
 
+def announce_then_wait(beacon: str, gate: str) -> int:
+    """Write ``started <pid>`` to the beacon fifo, then block until the test opens the gate."""
+    with open(beacon, "w") as fh:
+        fh.write(f"started {os.getpid()}\n")
+    with open(gate) as fh:
+        fh.read()
+    return os.getpid()
+
+
 def hog_then_die(nbytes: int, beacon: str, gate: str) -> None:
     """Hold ``nbytes`` of memory, announce it, wait for the gate, then SIGKILL this worker."""
     held = b"x" * nbytes  # filled, so resident

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from pilot_tasks import add, interval, pid_and_affinity, pid_and_env, stamp
+from pilot_tasks import add, announce_then_wait, interval, pid_and_affinity, pid_and_env, stamp
 
 from plait.executors._errors import InvalidResourceSpecification
 
@@ -20,12 +20,17 @@ def test_unknown_resource_keys_are_refused_at_submit(make_htex):
 
 
 @pytest.mark.timeout(60)
-def test_priority_orders_dispatch(make_htex):
-    ex, _ = make_htex(max_workers_per_node=1)
-    assert ex.submit(add, {}, 1, 1).result(timeout=30) == 2
-    blocker = ex.submit(stamp, {}, 1.0)
+def test_priority_orders_dispatch(make_htex, beacon):
+    # No prefetch: the manager holds only the running task, so the interchange's queue is
+    # the only one and its order is the order tasks run in.
+    ex, _ = make_htex(max_workers_per_node=1, prefetch_capacity=0)
+    gate = beacon.gate("blocker")
+    blocker = ex.submit(announce_then_wait, {}, beacon.path, gate)
+    beacon.wait_lines(1)
     prios = [5, None, 1, 3, 1, 0]
     futs = [ex.submit(stamp, {} if p is None else {"priority": p}) for p in prios]
+    ex.connected_managers()  # a command answered after the tasks: all of them are queued
+    beacon.open_gate(gate)
     blocker.result(timeout=30)
     order = sorted(range(len(prios)), key=lambda i: futs[i].result(timeout=30))
     assert order == [5, 2, 4, 3, 0, 1]  # lower first, ties in submission order, none last

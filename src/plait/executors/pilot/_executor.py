@@ -71,7 +71,9 @@ class HighThroughputExecutor(PilotBlocks):
       (``python -m plait.executors.pilot._manager``) for LocalProvider blocks, else the
       ``plait-worker-pool`` script from PATH.
     * ``parsl_resource_specification`` accepts ``cores``, ``memory`` (MB) and ``priority``
-      (lower runs first); other keys raise InvalidResourceSpecification at submit.
+      (lower runs first); other keys raise InvalidResourceSpecification at submit. Priority
+      orders the interchange's queue; tasks already prefetched to a manager run in the order
+      they came, so ``prefetch_capacity=0`` makes the order strict.
 
     plait additions: ``start_timeout`` (seconds to wait for the interchange to start);
     ``sandbox=True`` runs each task in a fresh directory under ``working_dir`` (its cwd,
