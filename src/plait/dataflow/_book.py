@@ -9,7 +9,7 @@ import time
 from collections import deque
 
 from plait.dataflow._events import Subscriber, Subscribers, TaskStateChanged
-from plait.dataflow._states import FINAL_STATES, LEGAL_MOVES, InvalidTransition, States, Story
+from plait.dataflow._states import FINAL_STATES, MOVES_FROM, InvalidTransition, States, Story
 from plait.dataflow._task import Task
 
 # Events are built as plain tuples of the NamedTuple's type: half the cost of its generated
@@ -81,7 +81,7 @@ class TaskBook:
                 log.debug("task %d: stale move %s -> %s ignored, it is %s (%s)", task.id,
                           expect.name, new.name, old.name, why)
             return False
-        if (old, new) not in LEGAL_MOVES:
+        if new not in MOVES_FROM[old]:
             raise InvalidTransition(task.id, old, new, why, self.story_of(task.id))
         task.state = new
         self._note((task.id, old, new, why))
