@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from plait._config import Config
 from plait._errors import ConfigurationError, NoDataFlowKernelError
+from plait._lightfuture import LightFuture
 from plait.data._files import File
 from plait.data._manager import INHIBIT_KWARG, DataManager, involves
 from plait.dataflow import _deps
@@ -87,6 +88,7 @@ class DataFlowKernel:
         self.tasks = self._book.tasks
         self._ids = itertools.count()
         self._soon = Trampoline(self._internal_error).soon
+        self._on_exec_done = self._exec_done  # bound once: every launch registers it
         self._delayer: Delayer[Task] = Delayer(f"plait-retry-{self.run_id[:8]}",
                                                partial(self._soon, self._launch))
         self._failures = FailureLog()
@@ -266,7 +268,11 @@ class DataFlowKernel:
             exec_fu = Future()
             exec_fu.set_exception(exc)
         task.exec_future = exec_fu
-        exec_fu.add_done_callback(partial(self._exec_done, task))
+        if type(exec_fu) is LightFuture:  # plait's executors: no closure per task
+            exec_fu.task = task
+            exec_fu.add_done_callback(self._on_exec_done)
+        else:
+            exec_fu.add_done_callback(partial(self._exec_done, task=task))
 
     def _memo_hit(self, task: Task) -> bool:
         """Finish ``task`` from the memo table if its result is known; report whether."""
@@ -287,7 +293,10 @@ class DataFlowKernel:
         return True
 
     # -- completion ---------------------------------------------------------------------------
-    def _exec_done(self, task: Task, exec_fu: Future[Any]) -> None:
+    def _exec_done(self, exec_fu: Future[Any], task: Task | None = None) -> None:
+        if task is None:  # a LightFuture carries its task (see _launch)
+            task = cast(LightFuture[Any], exec_fu).task
+            cast(LightFuture[Any], exec_fu).task = None
         task.exec_future = None
         task.try_time_returned = time.time()
         try:  # an executor's callback: an error here would only be logged by the future
