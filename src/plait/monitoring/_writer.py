@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from plait.dataflow._states import States
@@ -61,6 +62,7 @@ _Y_BLOCK, _Y_HOST, _Y_RETURNED, _Y_HISTORY, _Y_JOINS = 3, 4, 8, 9, 10
 _L_COUNTS, _L_STATE, _L_EXECUTOR, _L_TRY = 0, 1, 2, 3
 _TRY_ENDS = frozenset({"exec_done", "failed", "cancelled"})
 _TASK, _STATE, _FINAL = R.TASK, R.STATE, R.FINAL
+_BY_TASK = itemgetter(0)  # of a status row: its task id
 
 
 @dataclass
@@ -360,6 +362,7 @@ class Writer:
         ins["task"].run(conn, list(b.tasks.values()))
         ins["plait_task"].run(conn, b.ptasks)
         ins["try"].run(conn, list(b.tries.values()))
+        b.status.sort(key=_BY_TASK)  # ~key order: each insert lands next to the last one
         ins["status"].run(conn, b.status)
         ins["plait_failure"].run(conn, b.failures)
         ins["resource"].run(conn, b.resources)
