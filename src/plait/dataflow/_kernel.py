@@ -12,7 +12,7 @@ stale (a cancel, a cleanup, another thread) is a no-op, never a wrong move.
 Threads: submit() runs in the user's thread; completions arrive on executor threads;
 delayed retries on the delayer's. No kernel lock is held while user code, an executor or a
 subscriber runs. Work triggered by a completion (launching dependents, failing them) goes
-through ``_soon`` (a Trampoline), so long chains never recurse on the stack.
+through ``_soon`` (a Trampoline's ``soon``), so long chains never recurse on the stack.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from plait.dataflow._book import TaskBook
 from plait.dataflow._decisions import (
     CANCELLED_AT_CLEANUP,
     CANCELLED_BY_USER,
+    DONE,
     Cancel,
     Finish,
     Join,
@@ -85,7 +86,7 @@ class DataFlowKernel:
         self._book = TaskBook(keep_finished=not config.garbage_collect)
         self.tasks = self._book.tasks
         self._ids = itertools.count()
-        self._soon = Trampoline(self._internal_error)
+        self._soon = Trampoline(self._internal_error).soon
         self._delayer: Delayer[Task] = Delayer(f"plait-retry-{self.run_id[:8]}",
                                                partial(self._soon, self._launch))
         self._failures = FailureLog()
@@ -292,7 +293,9 @@ class DataFlowKernel:
         try:  # an executor's callback: an error here would only be logged by the future
             action = after_try(task, exec_fu)
             running = task.launch_state  # launched, or a staging task's staging_in/out
-            if type(action) is Finish:
+            if action is DONE:
+                self._done.finish(task, DONE, running, exec_fu.result())
+            elif type(action) is Finish:
                 self._done.finish(task, action, running)
             elif type(action) is TryFailed:
                 if action.recorded:
