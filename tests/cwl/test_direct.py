@@ -220,3 +220,46 @@ outputs:
     greeting, home, tmpdir, path = runs.direct(env, {})["env"]["contents"].split()
     assert greeting == "hello" and path == os.environ["PATH"]
     assert home.startswith(str(tmp_path / "jobs")) and tmpdir.startswith(str(tmp_path / "tmp"))
+
+
+def test_templated_command_lines_are_cwltools(tmp_path: Path) -> None:
+    # A tool without expressions is built once per shape and filled in per job: every
+    # job's command line must be the one cwltool builds for that job itself.
+    process = load(tool_file(tmp_path, """
+baseCommand: [printf, "%s|"]
+arguments: [{valueFrom: fixed, position: 0}]
+inputs:
+  word: {type: string, inputBinding: {position: 1}}
+  glued: {type: "string?", inputBinding: {position: 2, prefix: "--name=", separate: false}}
+  count: {type: int, default: 3, inputBinding: {position: 3, prefix: -n}}
+  flag: {type: boolean, default: false, inputBinding: {position: 4, prefix: --flag}}
+stdout: out.txt
+outputs:
+  out: stdout
+"""))
+    runs = Runs(tmp_path)
+    tool = direct_tool(process, runs.context)
+    assert tool is not None
+    context = runs.context.copy()
+    context.name = "tool"
+    jobs = [{"word": "plain"}, {"word": "two words", "glued": "x y"},
+            {"word": "it's $HOME; `rm`", "count": 7, "flag": True},
+            {"word": "", "glued": None, "count": -1}, {"word": "plain", "flag": True}] * 2
+    for job in jobs:
+        templated = tool.spec(job, context, runs.dirs)
+        built = tool._build(job, context, "tool", "/out", "/tmp")
+        assert templated is not None and built is not None
+        assert templated.command == built.command, job
+    assert len(tool._templates) == 5  # one per shape, reused by the repeats
+    assert all(t is not None for t in tool._templates.values())
+    expr = load(tool_file(tmp_path, """
+requirements: {InlineJavascriptRequirement: {}}
+baseCommand: echo
+inputs:
+  word: {type: string, inputBinding: {position: 1, valueFrom: $(self.toUpperCase())}}
+outputs: []
+""", "expr.cwl"))
+    upper = direct_tool(expr, runs.context)
+    assert upper is not None
+    spec = upper.spec({"word": "loud"}, context, runs.dirs)
+    assert spec is not None and spec.command == ["echo", "LOUD"] and not upper._templates

@@ -96,20 +96,66 @@ class DirectTool:
 
     Build with :func:`direct_tool`; ``spec`` returns None for a job that needs the full
     path after all (an input File or Directory to stage, a stdin, or cwltool refusing it).
+
+    A tool without expressions or shell quoting places a string input's value verbatim
+    in its command line, so its jobs differ only there: cwltool builds the job once per
+    *shape* (which inputs are given, and the values of those that are not strings) with a
+    unique marker for each string, and each job of that shape is the template with its own
+    strings put in place of the markers (see :class:`_Template`).
     """
 
     def __init__(self, process: Any, outputs: list[OutputPlan] | None) -> None:
         import json
 
         self.process, self.outputs = process, outputs
-        self.any_tmpdir = "tmpdir" not in json.dumps(process.tool, default=str)
+        text = json.dumps(process.tool, default=str)
+        self.any_tmpdir = "tmpdir" not in text
+        shell, _ = process.get_requirement("ShellCommandRequirement")
+        self._strings: frozenset[str] | None = None  # inputs a template may fill in
+        if "$(" not in text and "${" not in text and shell is None:
+            from cwltool.process import shortname
+
+            self._strings = frozenset(shortname(i["id"]) for i in process.tool["inputs"]
+                                      if _is_string_type(i.get("type")))
+        self._templates: dict[tuple[Any, ...], _Template | None] = {}
+        self._numbers = itertools.count(1)
 
     def spec(self, job_order: Mapping[str, Any], context: Any, dirs: JobDirs) -> JobSpec | None:
         """The job of ``job_order``, built by cwltool with directories named by ``dirs``."""
         if _has_files(job_order):
             return None
+        n = next(self._numbers)
+        # cwltool's job names (step, step_2, ...), without its search of the names so far
+        name = context.name if n == 1 else f"{context.name}_{n}"
         outdir, tmpdir = dirs.allocate()
+        shape = self._shape(job_order)
+        if shape is not None and shape not in self._templates \
+                and len(self._templates) < _TEMPLATES_PER_TOOL:
+            self._templates[shape] = _Template.make(self, job_order, context, shape)
+        template = self._templates.get(shape) if shape is not None else None
+        if template is None:
+            return self._build(job_order, context, name, outdir, tmpdir)
+        return template.fill(job_order, name, outdir, tmpdir)
+
+    def _shape(self, job_order: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        """What decides a job's command line besides its strings; None: no template."""
+        if self._strings is None:
+            return None
+        shape: list[tuple[Any, ...]] = []
+        for key in sorted(job_order):
+            value = job_order[key]
+            if key in self._strings and type(value) is str:
+                shape.append((key, "string"))
+            elif value is None or type(value) in (bool, int, str):
+                shape.append((key, type(value).__name__, value))
+            else:
+                return None
+        return tuple(shape)
+
+    def _build(self, job_order: Mapping[str, Any], context: Any, name: str, outdir: str,
+               tmpdir: str) -> JobSpec | None:
         build = context.copy()
+        build.name = name
         build.outdir, build.tmpdir, build.stagedir = outdir, tmpdir, tmpdir + "-stage"
         build.mutation_manager = None  # readers are registered by the task that reads
         build.preserve_environment, build.preserve_entire_environment = None, False
@@ -130,6 +176,55 @@ class DirectTool:
             permanent_fail_codes=list(job.permanentFailCodes), outputs=self.outputs,
             compute_checksum=context.compute_checksum is not False,
             any_tmpdir=self.any_tmpdir)
+
+
+class _Template:
+    """One shape's job with a marker for each string input, and where the markers are."""
+
+    def __init__(self, spec: JobSpec, markers: dict[str, str]) -> None:
+        self.spec, self.markers = spec, markers
+
+    @classmethod
+    def make(cls, tool: DirectTool, job_order: Mapping[str, Any], context: Any,
+             shape: tuple[Any, ...]) -> _Template | None:
+        """Build the template; None if a marker turns up anywhere but the command line (or
+        cwltool refuses the job)."""
+        token = uuid.uuid4().hex
+        markers = {entry[0]: f"plait{token}{i}x" for i, entry in enumerate(shape)
+                   if entry[1:] == ("string",)}
+        marked = {k: markers.get(k, v) for k, v in job_order.items()}
+        spec = tool._build(marked, context, context.name, "/plait-template/out",
+                           "/plait-template/tmp")
+        if spec is None:
+            return None
+        elsewhere = (spec.stdout, spec.stderr, *spec.environment, *spec.environment.values())
+        if any(m in str(text) for m in markers.values() for text in elsewhere):
+            return None
+        return cls(spec, markers)
+
+    def fill(self, job_order: Mapping[str, Any], name: str, outdir: str,
+             tmpdir: str) -> JobSpec:
+        """The job of ``job_order`` (of this template's shape)."""
+        import dataclasses
+
+        command = self.spec.command
+        for key, marker in self.markers.items():
+            value = job_order[key]
+            command = [word.replace(marker, value) if marker in word else word
+                       for word in command]
+        return dataclasses.replace(self.spec, name=name, command=command, outdir=outdir,
+                                   tmpdir=tmpdir)
+
+
+#: templates kept per tool (shapes differ by their non-string values: a bound on memory)
+_TEMPLATES_PER_TOOL = 64
+
+
+def _is_string_type(cwl_type: Any) -> bool:
+    """``string`` or ``string?``."""
+    if isinstance(cwl_type, list):
+        return sorted(str(t) for t in cwl_type) == ["null", "string"]
+    return cwl_type == "string"
 
 
 def _ignore(outputs: Any, status: str) -> None:
