@@ -242,9 +242,10 @@ outputs:
     assert tool is not None
     context = runs.context.copy()
     context.name = "tool"
-    jobs = [{"word": "plain"}, {"word": "two words", "glued": "x y"},
-            {"word": "it's $HOME; `rm`", "count": 7, "flag": True},
-            {"word": "", "glued": None, "count": -1}, {"word": "plain", "flag": True}] * 2
+    jobs: list[dict[str, Any]] = [
+        {"word": "plain"}, {"word": "two words", "glued": "x y"},
+        {"word": "it's $HOME; `rm`", "count": 7, "flag": True},
+        {"word": "", "glued": None, "count": -1}, {"word": "plain", "flag": True}] * 2
     for job in jobs:
         templated = tool.spec(job, context, runs.dirs)
         built = tool._build(job, context, "tool", "/out", "/tmp")
