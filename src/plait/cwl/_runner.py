@@ -63,6 +63,10 @@ def main(argv: Sequence[str] | None = None, prog: str = "plait-cwl-runner") -> i
     # CWL allows any character in file names; cwltool's strict check refuses some (the
     # conformance test `filename_with_hash_mark`), so the runner relaxes it by default.
     args.relax_path_checks = True
+    if not args.version:
+        from plait.cwl import _schemas
+
+        _schemas.preload()
     early = EarlyKernel(config) if config is not None and _runs_jobs(args) else None
     try:
         status: int = cwltool.main.main(args=args, executor=make_executor(config, early),
