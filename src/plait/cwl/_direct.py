@@ -405,18 +405,22 @@ class _TemporaryDirs:
         self._local = threading.local()
 
     def take(self, parent: str) -> str:
-        kept: dict[str, str] = self._local.__dict__.setdefault("kept", {})
-        path = kept.pop(parent, None)
-        return path if path is not None else tempfile.mkdtemp(prefix="reused-", dir=parent)
+        kept: tuple[str, str] | None = getattr(self._local, "kept", None)
+        self._local.kept = None
+        if kept is not None and kept[0] == parent:
+            return kept[1]
+        return tempfile.mkdtemp(prefix="reused-", dir=parent)
 
     def give_back(self, parent: str, path: str) -> None:
+        """Keep ``path`` for this thread's next job if the job left it empty (one directory
+        per thread: the last run's, which that run removes with its temporary directory)."""
         try:
             with os.scandir(path) as entries:
                 empty = next(entries, None) is None
         except OSError:
             return
         if empty:
-            self._local.__dict__.setdefault("kept", {})[parent] = path
+            self._local.kept = (parent, path)
         else:
             _remove(path)
 

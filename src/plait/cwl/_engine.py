@@ -1,7 +1,8 @@
 """The CWL workflow engine on plait's dataflow: every step and every scattered job is a task.
 
     run(process, inputs) ─┬─ CommandLineTool / ExpressionTool ─▶ one `cwl_tool` task
-                          │      (python app on the user's executors: run_tool_job)
+                          │      (python app on the user's executors: run_direct for a
+                          │      plain CommandLineTool job, built here; else run_tool_job)
                           └─ Workflow ─▶ one `cwl_step` join task per step, in dependency
                                  order, each waiting on the futures of its sources;
                                  its body links inputs, scatters, evaluates valueFrom/when,

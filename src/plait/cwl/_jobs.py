@@ -1,4 +1,7 @@
-"""Running one CWL tool job where a task runs: the body of every CommandLineTool task.
+"""Running one CWL tool job where a task runs, on cwltool's own job runner.
+
+The body of every ExpressionTool task and of the CommandLineTool jobs that need that runner
+(files to stage, InitialWorkDir, containers, ...); plain ones run directly (``_direct``).
 
 cwltool is the reference for what happens inside one job (binding inputs to a command line,
 evaluating expressions, staging InitialWorkDir, environment, stdin/stdout/stderr, time
