@@ -10,9 +10,9 @@ that only change with cwltool itself:
   YAML parser reading cwltool's bundled schema files (``https://w3id.org/cwl/...``).
 
 Both are kept in plait's cache directory (``$XDG_CACHE_HOME/plait``, else ``~/.cache/plait``)
-per cwltool version: the records as they are, and each bundled schema file's parsed YAML
-keyed by the digest of its text (the parser's result, unpickled afresh for every read, since
-schema-salad edits what it gets). The user's own documents are always parsed. Any problem
+per cwltool (and ruamel.yaml) version: the records as they are, and each bundled schema
+file's parsed YAML keyed by the digest of its text (the parser's result, unpickled afresh
+for every read, since schema-salad edits what it gets). The user's own documents are always parsed. Any problem
 with the cache (unreadable, unwritable, stale, corrupt) just means parsing again.
 """
 
@@ -34,11 +34,13 @@ _BUNDLED = "https://w3id.org/cwl/"
 
 
 def cache_file(kind: str) -> Path:
-    """Where ``kind`` (``file-schemas``, ``parsed-schemas``) is kept for this cwltool."""
+    """Where ``kind`` (``file-schemas``, ``parsed-schemas``) is kept for this cwltool (and
+    the ruamel.yaml whose objects the pickles hold)."""
     from importlib.metadata import version
 
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache")
-    return Path(base) / "plait" / f"cwltool-{version('cwltool')}-{kind}.pickle"
+    tag = f"cwltool-{version('cwltool')}-ruamel.yaml-{version('ruamel.yaml')}"
+    return Path(base) / "plait" / f"{tag}-{kind}.pickle"
 
 
 def _read(path: Path) -> Any:
