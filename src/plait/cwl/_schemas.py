@@ -12,8 +12,9 @@ that only change with cwltool itself:
 Both are kept in plait's cache directory (``$XDG_CACHE_HOME/plait``, else ``~/.cache/plait``)
 per cwltool (and ruamel.yaml) version: the records as they are, and each bundled schema
 file's parsed YAML keyed by the digest of its text (the parser's result, unpickled afresh
-for every read, since schema-salad edits what it gets). The user's own documents are always parsed. Any problem
-with the cache (unreadable, unwritable, stale, corrupt) just means parsing again.
+for every read, since schema-salad edits what it gets). The user's own documents are always
+parsed. Any problem with the cache (unreadable, unwritable, stale, corrupt) just means
+parsing again.
 """
 
 from __future__ import annotations
