@@ -99,8 +99,7 @@ def test_docker_requirement_without_engine_exits_33_before_running(tmp_path: Pat
     assert "no working container engine" in out.stderr
 
 
-@pytest.mark.timeout(180)
-def test_config_runs_the_jobs_on_the_pilot_executor(tmp_path: Path) -> None:
+def pilot_config(tmp_path: Path) -> Path:
     config = tmp_path / "pilot.py"
     config.write_text(
         "from plait import Config, HighThroughputExecutor\n"
@@ -108,6 +107,12 @@ def test_config_runs_the_jobs_on_the_pilot_executor(tmp_path: Path) -> None:
         "config = Config(executors=[HighThroughputExecutor(label='pilot', "
         "max_workers_per_node=2, provider=LocalProvider(init_blocks=1, max_blocks=1))], "
         f"run_dir={str(tmp_path / 'runinfo')!r}, strategy='none')\n")
+    return config
+
+
+@pytest.mark.timeout(180)
+def test_config_runs_the_jobs_on_the_pilot_executor(tmp_path: Path) -> None:
+    config = pilot_config(tmp_path)
     job = tmp_path / "job.json"
     job.write_text(json.dumps({"messages": [f"m{i}" for i in range(6)]}))
     out = plait_cwl_run("--config", str(config), "--outdir", str(tmp_path / "out"),
@@ -117,6 +122,26 @@ def test_config_runs_the_jobs_on_the_pilot_executor(tmp_path: Path) -> None:
     assert joined.read_text() == "".join(f"m{i}\n" for i in range(6))
     logs = list((tmp_path / "runinfo").glob("*/pilot/**/*.log"))
     assert logs, "the pilot executor's logs are in the config's run_dir"
+
+
+@pytest.mark.timeout(180)
+def test_pilot_started_early_is_stopped_when_the_document_is_invalid(tmp_path: Path) -> None:
+    # --config starts the kernel (and the pilot's processes) while cwltool loads the
+    # document; a run that never gets to its jobs must still stop all of them.
+    import psutil
+
+    out = plait_cwl_run("--config", str(pilot_config(tmp_path)), str(DATA / "bad.cwl"),
+                        cwd=tmp_path)
+    assert out.returncode == 1 and "bad.cwl:6:5:" in out.stderr
+    run_dir = str(tmp_path / "runinfo")
+    left = []
+    for proc in psutil.process_iter(["cmdline"]):
+        if any(run_dir in part for part in proc.info["cmdline"] or ()):
+            left.append(proc)
+    # stopped by the runner before it exits (left alone, the manager would linger until its
+    # heartbeat to the gone interchange timed out, 8 s)
+    _, alive = psutil.wait_procs(left, timeout=3)
+    assert not alive, f"pilot processes left behind: {alive}"
 
 
 @pytest.mark.parametrize("content,message", [

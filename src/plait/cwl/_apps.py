@@ -68,7 +68,10 @@ def _load(path: str | os.PathLike[str]) -> Any:
     from cwltool.workflow import default_make_tool
     from schema_salad.exceptions import ValidationException
 
+    from plait.cwl import _schemas
+
     _quiet_cwltool()
+    _schemas.preload()
     text = os.fspath(path)
     # jshint lint of expressions only warns and costs seconds per document: skip it here
     # (`plait cwl run --validate` or cwltool --validate still lint).

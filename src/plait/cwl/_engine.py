@@ -1,7 +1,8 @@
 """The CWL workflow engine on plait's dataflow: every step and every scattered job is a task.
 
     run(process, inputs) ─┬─ CommandLineTool / ExpressionTool ─▶ one `cwl_tool` task
-                          │      (python app on the user's executors: run_tool_job)
+                          │      (python app on the user's executors: run_direct for a
+                          │      plain CommandLineTool job, built here; else run_tool_job)
                           └─ Workflow ─▶ one `cwl_step` join task per step, in dependency
                                  order, each waiting on the futures of its sources;
                                  its body links inputs, scatters, evaluates valueFrom/when,
@@ -26,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from plait.cwl import _steps
+from plait.cwl._direct import DirectTool, JobDirs, JobSpec, direct_tool, run_direct
 from plait.cwl._errors import CWLError, CWLInputError, CWLUnsupportedRequirement
 from plait.cwl._jobs import JobSettings, run_tool_job
 from plait.cwl._scatter import split
@@ -131,6 +133,9 @@ class Engine:
         # carries the tool, so the pilot executor sends the tool to each worker only once
         self._tool_apps: dict[int, Any] = {} if tool_apps is None else tool_apps
         self._plans: dict[int, WorkflowPlan] = {}
+        #: per tool: how its jobs run directly (None: on cwltool's runner); see _direct
+        self._direct: dict[int, DirectTool | None] = {}
+        self.job_dirs = JobDirs(context.tmp_outdir_prefix, context.tmpdir_prefix)
         self._cap = _resource_caps(dfk)
         self._executors = executors
         self._step = join_app(data_flow_kernel=dfk)(cwl_step)
@@ -168,15 +173,33 @@ class Engine:
             cache = bool(reuse.get("enableReuse", True)) if reuse else True
             app = self._tool_apps[id(process)] = python_app(
                 data_flow_kernel=self.dfk, executors=self._executors, cache=cache,
-                ignore_for_cache=["settings", "mutations"])(ToolTask(ref))
-        spec = self._resources(process)
-        extra = {"parsl_resource_specification": spec} if spec else {}
+                ignore_for_cache=["settings", "mutations", "spec"])(ToolTask(ref))
+        resources = self._resources(process)
+        extra: dict[str, Any] = {"parsl_resource_specification": resources} if resources else {}
+        spec = self._direct_spec(process, job_order, app.func.tool.name, toplevel)
+        if spec is not None:
+            extra["spec"] = spec
+        else:
+            extra["mutations"] = self.mutations
         fut = app(job_order, reuse_key=self._reuse_key(job_order), settings=self.settings,
-                  mutations=self.mutations, toplevel=toplevel, **extra)
+                  toplevel=toplevel, **extra)
         with self._lock:
             self._pending.add(fut)
         fut.add_done_callback(self._job_done)
         return fut
+
+    def _direct_spec(self, process: Any, job_order: dict[str, Any], name: str,
+                     toplevel: bool) -> JobSpec | None:
+        """The job built here to run directly (see _direct), or None for the full path."""
+        key = id(process)
+        if key not in self._direct:
+            self._direct[key] = direct_tool(process, self.context)
+        direct = self._direct[key]
+        if direct is None:
+            return None
+        context = (self.context if toplevel else self._nested).copy()
+        context.name = name
+        return direct.spec(job_order, context, self.job_dirs)
 
     def _job_done(self, fut: Any) -> None:
         with self._lock:
@@ -396,7 +419,10 @@ class ToolTask:
         self.tool = tool
 
     def __call__(self, job_order: dict[str, Any], *, reuse_key: Any, settings: JobSettings,
-                 mutations: Any = None, toplevel: bool = False) -> dict[str, Any]:
+                 mutations: Any = None, toplevel: bool = False,
+                 spec: JobSpec | None = None) -> dict[str, Any]:
+        if spec is not None:
+            return run_direct(self.tool, job_order, settings, spec, toplevel)
         return run_tool_job(self.tool, job_order, settings, mutations, toplevel)
 
     def __repr__(self) -> str:

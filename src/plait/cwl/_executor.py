@@ -13,6 +13,8 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
+from concurrent.futures import Future
 from typing import Any
 
 from plait.cwl._containers import check_containers, container_engine
@@ -20,9 +22,9 @@ from plait.cwl._errors import CWLError, CWLUnsupportedRequirement
 from plait.cwl._jobs import JobSettings
 
 
-def make_executor(config: Any = None) -> Any:
+def make_executor(config: Any = None, early: EarlyKernel | None = None) -> Any:
     """A cwltool JobExecutor that runs on ``config`` (a plait Config; None: the local
-    default, made per run)."""
+    default, made per run), on the kernel ``early`` started for it if given."""
     from cwltool.executors import JobExecutor
 
     class PlaitJobExecutor(JobExecutor):
@@ -31,11 +33,44 @@ def make_executor(config: Any = None) -> Any:
         def run_jobs(self, process: Any, job_order_object: Any, logger: Any,
                      runtime_context: Any) -> None:
             outputs, status = run_on_plait(process, job_order_object, runtime_context,
-                                           config, self.output_dirs, logger)
+                                           config, self.output_dirs, logger, early)
             self.final_output.append(outputs)
             self.final_status.append(status)
 
     return PlaitJobExecutor()
+
+
+class EarlyKernel:
+    """A DataFlowKernel for ``config``, started on a thread of its own while cwltool loads
+    and validates the document: the pilot's processes start meanwhile, not after.
+
+    ``take()`` hands the kernel to the run (which cleans it up); ``close()`` cleans up a
+    kernel nobody took (the document was invalid, say), so no process is left behind.
+    """
+
+    def __init__(self, config: Any) -> None:
+        self._kernel: Future[Any] = Future()
+        self._taken = False
+        threading.Thread(target=self._start, args=(config,), name="plait-cwl-kernel-start",
+                         daemon=True).start()
+
+    def _start(self, config: Any) -> None:
+        from plait.dataflow.dflow import DataFlowKernel
+
+        try:
+            self._kernel.set_result(DataFlowKernel(config))
+        except BaseException as exc:
+            self._kernel.set_exception(exc)
+
+    def take(self) -> Any:
+        """The started kernel (its start's error if it failed); the caller cleans it up."""
+        self._taken = True
+        return self._kernel.result()
+
+    def close(self) -> None:
+        """Clean up the kernel if no run took it."""
+        if not self._taken and self._kernel.exception() is None:
+            self._kernel.result().cleanup()
 
 
 def load_config(config_path: str) -> Any:
@@ -68,8 +103,10 @@ def local_config(run_dir: str) -> Any:
 
 
 def run_on_plait(process: Any, job_order: Any, runtime_context: Any, config: Any,
-                 output_dirs: set[str], logger: logging.Logger) -> tuple[Any, str]:
-    """Run ``process`` to completion on a new DataFlowKernel; return (outputs, status)."""
+                 output_dirs: set[str], logger: logging.Logger,
+                 early: EarlyKernel | None = None) -> tuple[Any, str]:
+    """Run ``process`` to completion on a new DataFlowKernel (or the one ``early`` started);
+    return (outputs, status)."""
     from cwltool.errors import UnsupportedRequirement
 
     from plait.cwl._engine import Engine
@@ -80,6 +117,7 @@ def run_on_plait(process: Any, job_order: Any, runtime_context: Any, config: Any
         check_containers(process, engine_name)
     except CWLUnsupportedRequirement as exc:
         raise UnsupportedRequirement(str(exc)) from None
+    kernel = early.take() if early is not None and config is not None else None
     out_prefix = runtime_context.tmp_outdir_prefix or runtime_context.tmpdir_prefix
     root = tempfile.mkdtemp(prefix=os.path.basename(out_prefix),
                             dir=os.path.dirname(out_prefix) or None)
@@ -96,13 +134,15 @@ def run_on_plait(process: Any, job_order: Any, runtime_context: Any, config: Any
         config = local_config(tempfile.mkdtemp(prefix="plait-run-",
                                                dir=os.path.dirname(root) or None))
     failure: BaseException | None = None
-    with DataFlowKernel(config) as dfk:
+    with kernel if kernel is not None else DataFlowKernel(config) as dfk:
         settings = JobSettings.from_runtime_context(context, os.path.join(dfk.run_dir, "cwl"))
         engine = Engine(dfk, context, settings)
         try:
             outputs = engine.run(process, job_order).result()
         except Exception as exc:
             failure = exc
+        if runtime_context.rm_tmpdir:
+            engine.job_dirs.remove_temporary()
     run_dir = config.run_dir if local else None
     if failure is None:
         if run_dir is not None and runtime_context.rm_tmpdir:

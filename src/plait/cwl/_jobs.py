@@ -1,4 +1,7 @@
-"""Running one CWL tool job where a task runs: the body of every CommandLineTool task.
+"""Running one CWL tool job where a task runs, on cwltool's own job runner.
+
+The body of every ExpressionTool task and of the CommandLineTool jobs that need that runner
+(files to stage, InitialWorkDir, containers, ...); plain ones run directly (``_direct``).
 
 cwltool is the reference for what happens inside one job (binding inputs to a command line,
 evaluating expressions, staging InitialWorkDir, environment, stdin/stdout/stderr, time
@@ -43,6 +46,9 @@ class JobSettings:
 
     runtime: dict[str, Any] = field(default_factory=dict)
     log_dir: str | None = None
+    #: cwltool objects of the context, as their attributes (unpickling the objects themselves
+    #: would import cwltool in every worker, direct jobs' included): name -> attributes
+    objects: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
     def from_runtime_context(cls, context: Any, log_dir: str | None) -> JobSettings:
@@ -54,10 +60,12 @@ class JobSettings:
         runtime = {k: v for k, v in vars(context).items()
                    if k not in _LOCAL_ONLY and _shareable(v)
                    and (k not in defaults or defaults[k] != v)}
-        for name in ("secret_store", "mpi_config"):
-            if getattr(context, name, None) is not None:
-                runtime[name] = getattr(context, name)
-        return cls(runtime, log_dir)
+        objects = {}
+        for name, default in _OBJECTS.items():
+            value = getattr(context, name, None)
+            if value is not None and vars(value) != vars(default()):
+                objects[name] = dict(vars(value))
+        return cls(runtime, log_dir, objects)
 
     def runtime_context(self, name: str) -> Any:
         """A fresh cwltool RuntimeContext for one job."""
@@ -65,11 +73,31 @@ class JobSettings:
         from cwltool.mutation import MutationManager
 
         context = RuntimeContext(dict(self.runtime))
+        for attribute, values in self.objects.items():
+            value = _OBJECTS[attribute]()
+            vars(value).update(values)
+            setattr(context, attribute, value)
         context.name = name
         context.workflow_eval_lock = threading.Condition(threading.RLock())
         if context.mutation_manager is None:
             context.mutation_manager = MutationManager()
         return context
+
+
+def _secret_store() -> Any:
+    from cwltool.secrets import SecretStore
+
+    return SecretStore()
+
+
+def _mpi_config() -> Any:
+    from cwltool.mpi import MpiConfig
+
+    return MpiConfig()
+
+
+#: the RuntimeContext's cwltool objects a job needs, and how to make a default one
+_OBJECTS = {"secret_store": _secret_store, "mpi_config": _mpi_config}
 
 
 def _shareable(value: Any) -> bool:
@@ -122,12 +150,19 @@ def run_tool_job(tool: ToolRef, job_order: dict[str, Any], settings: JobSettings
     outputs, status = results[-1]
     if status != "success":
         raise watch.failure(_status_reason(status, watch.exitcode))
-    escaped = _escaping_symlink(outputs, watch.job)
+    escaped = escaping_output(outputs, watch.job)
     if escaped:
-        raise watch.failure(f"output {escaped[0]} is a symlink to {escaped[1]}, outside the "
-                            "job's directory (a tool may only return files it made or was "
-                            "given)")
+        raise watch.failure(escaped)
     return dict(outputs or {})
+
+
+def escaping_output(outputs: Any, job: Any) -> str | None:
+    """Why ``outputs`` may not be returned: one is a symlink out of the job's directory."""
+    escaped = _escaping_symlink(outputs, job)
+    if escaped is None:
+        return None
+    return (f"output {escaped[0]} is a symlink to {escaped[1]}, outside the job's directory "
+            "(a tool may only return files it made or was given)")
 
 
 def _escaping_symlink(outputs: Any, job: Any) -> tuple[str, str] | None:

@@ -47,7 +47,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "plait-cwl-runner") -> i
               file=sys.stderr)
         return 1
     from plait.cwl._errors import CWLError
-    from plait.cwl._executor import load_config, make_executor
+    from plait.cwl._executor import EarlyKernel, load_config, make_executor
 
     parser = build_parser(prog)
     args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
@@ -63,9 +63,28 @@ def main(argv: Sequence[str] | None = None, prog: str = "plait-cwl-runner") -> i
     # CWL allows any character in file names; cwltool's strict check refuses some (the
     # conformance test `filename_with_hash_mark`), so the runner relaxes it by default.
     args.relax_path_checks = True
-    status: int = cwltool.main.main(args=args, executor=make_executor(config),
-                                    versionfunc=version)
+    if not args.version:
+        from plait.cwl import _schemas
+
+        _schemas.preload()
+    early = EarlyKernel(config) if config is not None and _runs_jobs(args) else None
+    try:
+        status: int = cwltool.main.main(args=args, executor=make_executor(config, early),
+                                        versionfunc=version)
+    finally:
+        if early is not None:
+            early.close()
     return status
+
+
+#: cwltool options that only load, print or check the document: no kernel for them
+_NO_RUN_OPTIONS = ("validate", "pack", "make_template", "version", "print_rdf", "print_dot",
+                   "print_pre", "print_deps", "print_input_deps", "print_supported_versions",
+                   "print_subgraph", "print_targets")
+
+
+def _runs_jobs(args: argparse.Namespace) -> bool:
+    return not any(getattr(args, option, False) for option in _NO_RUN_OPTIONS)
 
 
 def console_main() -> None:

@@ -1,0 +1,147 @@
+"""cwltool's own schema documents, parsed once and kept between runs.
+
+Two costs every ``plait cwl run`` (and every process that loads a tool) paid for files
+that only change with cwltool itself:
+
+* every cwltool ``Process`` needs three small records of the CWL v1.0 schema (File,
+  Directory, Any), and the first one built in a process got them by parsing that whole
+  schema (~0.3 s of CPU), whatever the document's version;
+* validating a document loads the CWL schema of its version: ~0.25 s of its ~0.4 s is the
+  YAML parser reading cwltool's bundled schema files (``https://w3id.org/cwl/...``).
+
+Both are kept in plait's cache directory (``$XDG_CACHE_HOME/plait``, else ``~/.cache/plait``)
+per cwltool (and ruamel.yaml) version: the records as they are, and each bundled schema
+file's parsed YAML keyed by the digest of its text (the parser's result, unpickled afresh
+for every read, since schema-salad edits what it gets). The user's own documents are always
+parsed. Any problem with the cache (unreadable, unwritable, stale, corrupt) just means
+parsing again.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import io
+import os
+import pickle
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+#: where cwltool's get_schema() says its bundled schema files come from
+_BUNDLED = "https://w3id.org/cwl/"
+
+
+def cache_file(kind: str) -> Path:
+    """Where ``kind`` (``file-schemas``, ``parsed-schemas``) is kept for this cwltool (and
+    the ruamel.yaml whose objects the pickles hold)."""
+    from importlib.metadata import version
+
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache")
+    tag = f"cwltool-{version('cwltool')}-ruamel.yaml-{version('ruamel.yaml')}"
+    return Path(base) / "plait" / f"{tag}-{kind}.pickle"
+
+
+def _read(path: Path) -> Any:
+    try:
+        with open(path, "rb") as kept:
+            return pickle.load(kept)
+    except (OSError, pickle.PickleError, EOFError, ValueError, TypeError, AttributeError,
+            ImportError, IndexError):
+        return None
+
+
+def _write(path: Path, value: Any) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".tmp-", delete=False) as f:
+            try:
+                pickle.dump(value, f)
+            except BaseException:
+                os.unlink(f.name)
+                raise
+        os.replace(f.name, path)  # whole or not at all, with runs in parallel
+    except (OSError, pickle.PickleError):
+        pass
+
+
+def preload() -> None:
+    """Use the kept parses of cwltool's schema files, and set its File/Directory/Any records
+    (from the cache, or parsed and kept)."""
+    from cwltool import process
+
+    _ParsedSchemas.install()
+    if process.SCHEMA_FILE is not None and process.SCHEMA_DIR is not None \
+            and process.SCHEMA_ANY is not None:
+        return
+    path = cache_file("file-schemas")
+    records = _read(path)
+    if isinstance(records, tuple) and len(records) == 3:
+        process.SCHEMA_FILE, process.SCHEMA_DIR, process.SCHEMA_ANY = records
+        return
+    loader = process.get_schema("v1.0")[3]
+    records = tuple(loader.idx[f"{_BUNDLED}{name}"]
+                    for name in ("cwl#File", "cwl#Directory", "salad#Any"))
+    process.SCHEMA_FILE, process.SCHEMA_DIR, process.SCHEMA_ANY = records
+    _write(path, records)
+
+
+class _ParsedSchemas:
+    """Serves the YAML parser's result for cwltool's bundled schema files from the cache.
+
+    schema-salad reads them with ruamel's ``YAML.load_all``; wrapped once per process, it
+    answers a stream named ``https://w3id.org/cwl/...`` whose text it has kept, and keeps
+    the parse of one it has not (written to the cache when the process ends).
+    """
+
+    _installed = False
+    _lock = threading.Lock()
+    _kept: dict[str, bytes] = {}    # digest of a file's text -> its pickled documents
+    _new = False
+
+    @classmethod
+    def install(cls) -> None:
+        with cls._lock:
+            if cls._installed:
+                return
+            cls._installed = True
+            kept = _read(cache_file("parsed-schemas"))
+            if isinstance(kept, dict):
+                cls._kept = kept
+            from ruamel.yaml.main import YAML
+
+            parse = YAML.load_all
+
+            def load_all(yaml: Any, stream: Any) -> Iterator[Any]:
+                name = getattr(stream, "name", "")
+                if not (isinstance(name, str) and name.startswith(_BUNDLED)
+                        and isinstance(stream, io.StringIO)):
+                    return parse(yaml, stream)
+                return cls._documents(yaml, stream, parse)
+
+            YAML.load_all = load_all  # type: ignore[method-assign,assignment]
+            atexit.register(cls._save)
+
+    @classmethod
+    def _documents(cls, yaml: Any, stream: io.StringIO, parse: Any) -> Iterator[Any]:
+        digest = hashlib.sha256(stream.getvalue().encode()).hexdigest()
+        kept = cls._kept.get(digest)
+        if kept is not None:
+            try:
+                return iter(pickle.loads(kept))
+            except Exception:
+                pass
+        documents = list(parse(yaml, stream))
+        try:
+            cls._kept[digest] = pickle.dumps(documents)  # before schema-salad edits them
+            cls._new = True
+        except (pickle.PickleError, TypeError, AttributeError):
+            pass
+        return iter(documents)
+
+    @classmethod
+    def _save(cls) -> None:
+        if cls._new:
+            _write(cache_file("parsed-schemas"), cls._kept)
