@@ -7,7 +7,8 @@
 Differences from Parsl (documented on the class): heartbeat defaults are short (2 s period,
 8 s threshold) so a lost manager is noticed within seconds; prefetch is automatic by default;
 the resource specification accepts ``cores``, ``memory`` (MB) and ``priority``. As in
-Parsl, ``encrypted=True`` by default (CurveZMQ on every socket).
+Parsl, ``encrypted=True`` by default (CurveZMQ on every network socket; the executor reaches
+its interchange over a socketpair the interchange inherits, which nothing else can reach).
 """
 
 from __future__ import annotations
@@ -20,8 +21,6 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
-
-import zmq
 
 from plait._lightfuture import LightFuture
 from plait._sampling import encode_spec
@@ -74,6 +73,9 @@ class HighThroughputExecutor(PilotBlocks):
       (lower runs first); other keys raise InvalidResourceSpecification at submit. Priority
       orders the interchange's queue; tasks already prefetched to a manager run in the order
       they came, so ``prefetch_capacity=0`` makes the order strict.
+
+    * ``interchange_port_range`` is accepted (and checked) but not used: the executor and
+      its interchange talk over a socketpair, with no port to bind or to protect.
 
     plait additions: ``start_timeout`` (seconds to wait for the interchange to start);
     ``sandbox=True`` runs each task in a fresh directory under ``working_dir`` (its cwd,
@@ -185,12 +187,11 @@ class HighThroughputExecutor(PilotBlocks):
 
             self.cert_dir = create_certificates(os.path.join(ix_logdir, "certificates"))
         self._client = InterchangeClient(
-            self.label, ix_logdir, self.loopback_address, self.interchange_port_range,
-            self.cert_dir, self.interchange_launch_cmd, self._on_message, self._on_lost,
+            self.label, ix_logdir, self.interchange_launch_cmd, self._on_message, self._on_lost,
             heartbeat_period=self.heartbeat_period, heartbeat_threshold=self.heartbeat_threshold)
         bind = worker_bind(self)
         cfg = {"worker_port": self.worker_port, "worker_port_range": self.worker_port_range,
-               "worker_bind": bind,
+               "worker_bind": bind, "cert_dir": self.cert_dir,
                "heartbeat_period": self.heartbeat_period,
                "heartbeat_threshold": self.heartbeat_threshold, "debug": self.worker_debug,
                "versions": P.local_versions(),
@@ -323,7 +324,7 @@ class HighThroughputExecutor(PilotBlocks):
         return TaskCount(len(self._tasks))
 
     # -- messages from the interchange (result thread) -----------------------------------------
-    def _on_message(self, kind: bytes, frames: list[zmq.Frame]) -> None:
+    def _on_message(self, kind: bytes, frames: list[memoryview]) -> None:
         if kind == P.RESULTS:
             self._results(frames)
         elif kind == P.LOST:
@@ -356,7 +357,7 @@ class HighThroughputExecutor(PilotBlocks):
         if found:
             sink(found)
 
-    def _results(self, frames: list[zmq.Frame]) -> None:
+    def _results(self, frames: list[memoryview]) -> None:
         tasks = self._tasks
         pos = 2
         for tid, status, n in P.loads(frames[1]):
@@ -368,7 +369,7 @@ class HighThroughputExecutor(PilotBlocks):
             if fut is None:
                 continue
             try:
-                value = unpack_value([f.buffer for f in part])
+                value = unpack_value(part)
             except Exception as exc:
                 fut.set_exception(exc)
                 continue

@@ -1,13 +1,14 @@
 """Interchange: one process per executor; queues tasks and hands them to managers in batches.
 
-    executor ──tasks DEALER──▶ interchange ◀──ROUTER (tcp)──▶ managers
-    executor ◀─results DEALER─ interchange
-    waits on: both executor sockets, the ROUTER, its monitor (disconnects), stdin (lifeline),
-    and the next heartbeat deadline (to managers and to the executor, every period)
+    executor ⇄ channel (inherited socketpair) ⇄ interchange ◀──ROUTER (tcp)──▶ managers
+    waits on: the channel (and for room on it while bytes wait), the ROUTER, its monitor
+    (disconnects), stdin (lifeline), and the next heartbeat deadline (to managers and to the
+    executor, every period)
 
 Started by the executor as ``python -m plait.executors.pilot._interchange`` with its settings
-pickled on stdin. The executor keeps stdin open; EOF means the submitting process is gone and
-the interchange exits. Decisions are made by :class:`DispatchCore`; this module only moves
+pickled on stdin and its end of the channel inherited (``executor_fd``). The executor keeps
+stdin open; EOF there, or on the channel, means the submitting process is gone and the
+interchange exits. Decisions are made by :class:`DispatchCore`; this module only moves
 bytes and events. Payload frames are forwarded as received (``copy=False``): never re-pickled.
 
 The managers' port takes whatever reaches it: a peer that is not a registered manager may
@@ -19,6 +20,7 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import socket
 import sys
 import time
 from typing import Any
@@ -28,6 +30,7 @@ from zmq.utils.monitor import parse_monitor_message
 
 from plait.executors._errors import ManagerLost, VersionMismatch
 from plait.executors.pilot import _protocol as P
+from plait.executors.pilot._channel import Channel
 from plait.executors.pilot._dispatch import DispatchCore, ManagerSlot, QueuedTask
 from plait.executors.pilot._sockets import drain, new_socket, tcp_url
 from plait.serialize._shared import Ledger
@@ -65,16 +68,7 @@ class Interchange:
     def _open_sockets(self) -> None:
         cfg, ctx = self.cfg, self.ctx
         cert_dir = cfg.get("cert_dir")
-        host = cfg["loopback_address"]
-        self.tasks_in = new_socket(ctx, zmq.DEALER, ":" in host)
-        self.results_out = new_socket(ctx, zmq.DEALER, ":" in host)
-        for sock, port in ((self.tasks_in, cfg["task_port"]),
-                           (self.results_out, cfg["result_port"])):
-            if cert_dir:
-                from plait.executors.pilot._curve import make_client
-
-                make_client(sock, cert_dir)
-            sock.connect(tcp_url(host, port))
+        self.exe = Channel(socket.socket(fileno=cfg["executor_fd"]))
         bind = cfg.get("worker_bind", "*")
         self.router = new_socket(ctx, zmq.ROUTER, bind == "*" or ":" in bind)
         self.router.setsockopt(zmq.ROUTER_MANDATORY, 1)
@@ -97,7 +91,7 @@ class Interchange:
 
     # -- executor side ----------------------------------------------------------------------
     def _to_executor(self, frames: list[Any]) -> None:
-        P.send(self.results_out, frames)
+        self.exe.send(frames)  # what the socket has no room for waits in the channel
 
     def _event(self, *event: Any) -> None:
         self._to_executor([P.EVENT, P.dumps(event)])
@@ -106,8 +100,8 @@ class Interchange:
         if failures:
             self._to_executor([P.LOST, P.dumps(failures)])
 
-    def _on_executor(self, frames: list[zmq.Frame]) -> None:
-        kind = frames[0].bytes
+    def _on_executor(self, frames: list[memoryview]) -> None:
+        kind = frames[0].tobytes()
         if kind == P.TASKS:
             meta = P.loads(frames[1])
             pos = 2
@@ -117,12 +111,12 @@ class Interchange:
                                    refs=refs))
                 pos += n
         elif kind == P.FUNC:
-            self.bodies[frames[1].bytes] = frames[2]
+            self.bodies[frames[1].tobytes()] = frames[2]
         elif kind == P.SHARED:
-            self.shared[frames[1].bytes] = frames[2:]
+            self.shared[frames[1].tobytes()] = frames[2:]
         elif kind == P.FORGET:
             for ref in frames[1:]:
-                self.shared.pop(ref.bytes, None)
+                self.shared.pop(ref.tobytes(), None)
         elif kind == P.COMMAND:
             req_id, name, args = P.loads(frames[1])
             self._to_executor([P.COMMAND, P.dumps((req_id, self._command(name, args)))])
@@ -290,11 +284,6 @@ class Interchange:
         for mid in list(self.core.managers):
             self._send(mid, [P.HEARTBEAT])
         self._to_executor([P.HEARTBEAT])  # the executor gives up on a silent interchange
-        # and on the tasks socket too, which no large result can hold up
-        try:
-            P.send(self.tasks_in, [P.HEARTBEAT], zmq.NOBLOCK)
-        except zmq.Again:  # the executor is not connected (any more): nobody to tell
-            pass
         self._check_executor(now)
         return now + self.hb_period
 
@@ -313,25 +302,35 @@ class Interchange:
         """Serve until the executor says SHUTDOWN or goes away."""
         self._to_executor([P.STARTED, P.dumps({"worker_port": self.worker_port,
                                                "pid": os.getpid()})])
+        exe = self.exe
         poller = zmq.Poller()
-        poller.register(self.tasks_in, zmq.POLLIN)
+        poller.register(exe.fd, zmq.POLLIN)
         poller.register(self.router, zmq.POLLIN)
         poller.register(self.monitor, zmq.POLLIN)
         stdin = sys.stdin.fileno()
         poller.register(stdin, zmq.POLLIN)
+        watching_room = False
         next_beat = time.monotonic() + self.hb_period
         while self.running:
             now = time.monotonic()
-            deadline = next_beat
-            timeout = int(max(0.0, deadline - now) * 1000) + 1
+            # Messages already read but not yet handled: no waiting for more.
+            timeout = 0 if exe.backlog else int(max(0.0, next_beat - now) * 1000) + 1
             ready = dict(poller.poll(timeout))
             if self.router in ready:
                 drain(self.router, self._on_manager)
-            if self.tasks_in in ready:
-                self.executor_heard = time.monotonic()
+            events = ready.get(exe.fd, 0)
+            if events & zmq.POLLIN or exe.backlog:
+                if events & zmq.POLLIN:
+                    self.executor_heard = time.monotonic()
                 # A few messages (of up to 2,000 tasks each) per turn: dispatch, results and
                 # heartbeats keep flowing while a burst of a million tasks arrives.
-                drain(self.tasks_in, self._on_executor, 8)
+                for frames in exe.recv(8):
+                    self._on_executor(frames)
+            if events & zmq.POLLOUT:
+                exe.flush()
+            if exe.eof or exe.broken:
+                log.warning("the executor's process is gone (its channel closed); exiting")
+                self.running = False
             if self.monitor in ready:
                 self._on_disconnect()
             if stdin in ready:
@@ -339,6 +338,9 @@ class Interchange:
                 self.running = False
             self._dispatch()
             next_beat = self._timers(time.monotonic(), next_beat)
+            if exe.pending != watching_room:  # watch for room only while bytes wait
+                watching_room = exe.pending
+                poller.register(exe.fd, zmq.POLLIN | (zmq.POLLOUT if watching_room else 0))
         self.close()
 
 
@@ -349,6 +351,7 @@ class Interchange:
         if self.auth is not None:
             self.auth.stop()
         self.ctx.destroy(linger=0)
+        self.exe.sock.close()
 
 
 def main() -> None:
