@@ -17,7 +17,9 @@ Not thread-safe: the owner serialises sends (the executor under its lock); one t
 
 from __future__ import annotations
 
+import select
 import socket
+import time
 from collections import deque
 from collections.abc import Sequence
 from itertools import islice
@@ -82,6 +84,19 @@ class Channel:
                     out[0] = memoryview(head).cast("B")[sent:]
                     sent = 0
         return False
+
+    def flush_for(self, seconds: float) -> None:
+        """Write what waits, blocking up to ``seconds`` (before closing: last results)."""
+        deadline = time.monotonic() + seconds
+        while self.flush():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([], [self.fd], [], remaining)[1]:
+                return
+
+    def close(self) -> None:
+        """Close the socket (what still waits to be written is dropped)."""
+        self._out.clear()
+        self.sock.close()
 
     # -- reading -------------------------------------------------------------------------------
     @property

@@ -16,8 +16,10 @@ from __future__ import annotations
 import itertools
 import logging
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -158,6 +160,7 @@ class HighThroughputExecutor(PilotBlocks):
         self._lost_manager_block: dict[str, str] = {}  # lost manager id -> its block
         self._unexplained: dict[str, tuple[float, list[Any]]] = {}  # see _task_lost
         self._block_thread: threading.Thread | None = None
+        self._manager_ipc: str | None = None  # the interchange's Unix socket (local blocks)
         self._started = self._shut_down = False
 
     def __repr__(self) -> str:
@@ -196,7 +199,8 @@ class HighThroughputExecutor(PilotBlocks):
                "heartbeat_threshold": self.heartbeat_threshold, "debug": self.worker_debug,
                "versions": P.local_versions(),
                "by_block_id": "BlockId" in type(self.manager_selector).__name__,
-               "shared_cache_bytes": self.shared_cache_bytes}
+               "shared_cache_bytes": self.shared_cache_bytes,
+               "manager_ipc": self._local_socket()}
         try:
             info = self._client.start(cfg, self.start_timeout)
         except Exception as exc:
@@ -216,6 +220,21 @@ class HighThroughputExecutor(PilotBlocks):
         init = int(getattr(self.provider, "init_blocks", 1) or 0)
         if init:
             self.scale_out(init)
+
+    def _local_socket(self) -> str | None:
+        """Where managers on this host reach the interchange: a Unix socket in a directory
+        only this user can enter. None (managers use the TCP port) for blocks elsewhere, for
+        an ``address`` other than loopback (the user's choice of route stands), or when the
+        temporary directory's path is too long for a socket's name."""
+        if not blocks_are_local(self.provider) or not (self.address is None
+                                                       or is_loopback(self.address)):
+            return None
+        path = os.path.join(tempfile.mkdtemp(prefix="plait-"), "managers")  # mode 0700
+        if len(path.encode()) > 100:  # sun_path holds 108 bytes
+            shutil.rmtree(os.path.dirname(path), ignore_errors=True)
+            return None
+        self._manager_ipc = path
+        return path
 
     def _get_launch_command(self, block_id: str) -> str:
         local = blocks_are_local(self.provider)
@@ -240,7 +259,8 @@ class HighThroughputExecutor(PilotBlocks):
             cpu_affinity=self.cpu_affinity,
             accelerators=" ".join(self.available_accelerators),
             monitoring=(f"--monitoring={encode_spec(self.monitoring_spec)}"
-                        if self.monitoring_spec else ""))
+                        if self.monitoring_spec else ""),
+            ipc=f"--ipc={self._manager_ipc}" if self._manager_ipc else "")
 
     # -- submit --------------------------------------------------------------------------------
     def submit(self, func: Callable[..., Any], resource_specification: dict[str, Any],
@@ -411,6 +431,8 @@ class HighThroughputExecutor(PilotBlocks):
         if client is not None:
             client.stop(timeout=5.0 if wait else 1.0)
         self.cancel_all_blocks()
+        if self._manager_ipc is not None:
+            shutil.rmtree(os.path.dirname(self._manager_ipc), ignore_errors=True)
         if self._block_thread is not None:
             self._block_thread.join(timeout=5)
         self._fail_all(BadStateException(self, "it was shut down before the task finished"))

@@ -1,6 +1,8 @@
 """Manager: one per node; runs N worker processes and holds one socket to the interchange.
 
-    interchange ⇄ DEALER (task batches in, result batches out) ⇄ manager
+    interchange ⇄ link (task batches in, result batches out) ⇄ manager
+    the link: the interchange's Unix socket for a manager on the submitting host, else a
+    DEALER on TCP (see _connect)
     manager ⇄ one socketpair each ⇄ worker[0..N-1]; each worker's pidfd tells it died
     waits on: interchange socket, worker sockets, worker death descriptors; deadlines for
     heartbeats, drain and a silent interchange
@@ -29,11 +31,10 @@ import zmq
 from plait._sampling import TaskSampling, decode_spec
 from plait.executors._errors import WorkerLost
 from plait.executors.pilot import _protocol as P
-from plait.executors.pilot._connect import connect_to_interchange
+from plait.executors.pilot._connect import UnixLink, ZmqLink, connect
 from plait.executors.pilot._options import parse_args
 from plait.executors.pilot._pipe import recv_msg, send_msg
 from plait.executors.pilot._pool import WorkerPool
-from plait.executors.pilot._sockets import drain
 from plait.serialize._pack import pack_value
 
 log = logging.getLogger("plait.manager")
@@ -61,13 +62,13 @@ class Manager:
         self.exit_code = 0
         self.last_heard = 0.0
         self.held_since = 0.0
-        self.ix: zmq.Socket[Any]
+        self.ix: ZmqLink | UnixLink
         self.pool: WorkerPool
         self.sampling: TaskSampling | None = None  # resource monitoring, when asked for
 
     # -- interchange side --------------------------------------------------------------------
-    def _on_interchange(self, frames: list[zmq.Frame]) -> None:
-        kind = frames[0].bytes
+    def _on_interchange(self, frames: list[Any]) -> None:
+        kind = bytes(frames[0])
         self.last_heard = time.monotonic()
         if kind == P.TASKS:
             new, tasks, sent, dropped = P.loads(frames[1])
@@ -170,7 +171,7 @@ class Manager:
 
     def _flush_results(self) -> None:
         if self.meta:
-            P.send(self.ix, [P.RESULTS, P.dumps(self.meta), *self.results])
+            self.ix.send([P.RESULTS, P.dumps(self.meta), *self.results])
             self.meta, self.results = [], []
             self.held_since = 0.0
 
@@ -183,7 +184,7 @@ class Manager:
         BlockFailed with this manager's stderr (the worker's log tail).
         """
         opts = self.opts
-        ix = connect_to_interchange(self.ctx, opts, self.uid)
+        ix = connect(self.ctx, opts, self.uid)
         if ix is None:
             self.ctx.destroy(linger=0)
             return 2
@@ -192,7 +193,7 @@ class Manager:
         if opts.monitoring:
             self.sampling = TaskSampling(
                 decode_spec(opts.monitoring), self.hostname, opts.block_id,
-                lambda samples: P.send(self.ix, [P.MONITOR, P.dumps(samples)]))
+                lambda samples: self.ix.send([P.MONITOR, P.dumps(samples)]))
         try:
             self.pool.start_all()
             if not self._await_first_worker():
@@ -203,6 +204,7 @@ class Manager:
         finally:
             self.pool.stop()
             self._flush_results()
+            self.ix.close()
             self.ctx.destroy(linger=500)
         return self.exit_code
 
@@ -235,13 +237,13 @@ class Manager:
                "cores_total": pool.cores_total, "mem_total": pool.mem_total_mb,
                "python_version": sys.version.split()[0], "pid": os.getpid(),
                "start_time": time.time()}
-        self.ix.send_multipart([P.REGISTER, P.dumps(reg)])
-        if not self.ix.poll(int(opts.heartbeat_threshold * 1000)):
+        self.ix.send([P.REGISTER, P.dumps(reg)])
+        frames = self.ix.receive(opts.heartbeat_threshold)
+        if frames is None:
             log.error("the interchange did not answer the registration within %s s",
                       opts.heartbeat_threshold)
             return False
-        frames = self.ix.recv_multipart()
-        if frames[0] == P.REFUSE:
+        if bytes(frames[0]) == P.REFUSE:
             table = P.loads(frames[1])
             log.error("the interchange refused this manager: versions differ\n%s", table)
             sys.stderr.write(f"plait manager refused: versions differ\n{table}\n")
@@ -252,9 +254,10 @@ class Manager:
         return True
 
     def _serve(self) -> None:
-        opts = self.opts
+        opts, ix = self.opts, self.ix
         poller = zmq.Poller()
-        poller.register(self.ix, zmq.POLLIN)
+        poller.register(ix.pollable, zmq.POLLIN)
+        watching_room = False
         pool = self.pool
         pool.attach(poller)
         next_beat = time.monotonic() + opts.heartbeat_period
@@ -271,9 +274,13 @@ class Manager:
             timeout = int(max(0.0, min(deadlines) - now) * 1000) + 1
             ready = poller.poll(timeout)
             deaths = []
-            for fd, _ in ready:
-                if fd is self.ix:
-                    drain(self.ix, self._on_interchange)
+            for fd, events in ready:
+                if fd == ix.pollable:
+                    if events & zmq.POLLOUT:
+                        ix.flush()
+                    if events & zmq.POLLIN:
+                        for frames in ix.messages():
+                            self._on_interchange(frames)
                 elif fd in pool.data:
                     self._on_worker(pool.data[fd])
                 elif fd in pool.fds:
@@ -288,7 +295,7 @@ class Manager:
                 # Memory is sampled here, on the heartbeat deadline: no thread or timer of
                 # its own, and the interchange shows it (connected_managers()).
                 rss = self.pool.sample_memory()
-                self.ix.send_multipart([P.HEARTBEAT, P.dumps(rss)])
+                ix.send([P.HEARTBEAT, P.dumps(rss)])
                 next_beat = now + opts.heartbeat_period
             if self.sampling is not None:
                 self.sampling.maybe_sample(now, {pool.children[r].pid: tid for r, tid in
@@ -296,14 +303,20 @@ class Manager:
                                                  if tid is not None and r in pool.children})
             if drain_at is not None and now >= drain_at:
                 log.info("drain period over: asking the interchange for no more tasks")
-                self.ix.send(P.DRAIN)
+                ix.send([P.DRAIN])
                 drain_at = None
-            if now - self.last_heard > opts.heartbeat_threshold:
+            if ix.eof and self.running:  # (after an EXIT it closes the connection)
+                log.error("the interchange closed the connection; exiting")
+                self.exit_code = 5
+                self.running = False
+            elif now - self.last_heard > opts.heartbeat_threshold:
                 log.error("no message from the interchange for %s s; exiting",
                           opts.heartbeat_threshold)
                 self.exit_code = 5
                 self.running = False
-
+            if ix.pending != watching_room:  # watch for room only while bytes wait
+                watching_room = ix.pending
+                poller.register(ix.pollable, zmq.POLLIN | (zmq.POLLOUT if watching_room else 0))
 
 
 def _on_sigterm(signum: int, frame: Any) -> None:
