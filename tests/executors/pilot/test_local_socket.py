@@ -101,3 +101,12 @@ def test_another_users_process_is_refused(make_htex):
     with open(os.path.join(ex.run_dir, ex.label, "interchange.log")) as fh:
         assert "from user id 65534 was refused" in fh.read()
     assert ex.submit(add, {}, 2, 2).result(timeout=30) == 4
+
+
+@pytest.mark.timeout(60)
+def test_a_task_sent_with_the_registration_reply_runs_at_once(make_htex):
+    # The task and the registration's reply reach the manager in one read: the task must
+    # not wait for the next message to wake the manager (a heartbeat, 30 s away here).
+    ex, _ = make_htex(heartbeat_period=30.0, heartbeat_threshold=120.0)
+    fut = ex.submit(add, {}, 1, 2)  # before the manager has registered
+    assert fut.result(timeout=20) == 3

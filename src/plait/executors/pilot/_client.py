@@ -229,7 +229,8 @@ class InterchangeClient:
         next_beat = tick = now + period
         try:
             while True:
-                ready = dict(poller.poll(int(max(0.0, tick - now) * 1000) + 1))
+                wait = 0 if chan.backlog else int(max(0.0, tick - now) * 1000) + 1
+                ready = dict(poller.poll(wait))
                 woke, now = now, time.monotonic()
                 if now - woke > self.heartbeat_threshold:
                     # This process was stopped or starved (Ctrl-Z, swap), not only the
@@ -238,7 +239,7 @@ class InterchangeClient:
                     if self._stalled_since:
                         self._stalled_since = now
                 events = ready.get(chan.fd, 0)
-                if events & zmq.POLLIN:
+                if events & zmq.POLLIN or chan.backlog:
                     self._last_heard = now
                     self._receive()
                     if chan.eof:  # its end closed: it exited, or is about to

@@ -44,7 +44,8 @@ def _dealer(ctx: zmq.Context[Any], opts: Any, identity: bytes, address: str) -> 
 class ZmqLink:
     """The manager's link to the interchange: a DEALER (identity: the manager's id)."""
 
-    pending = eof = False  # ZeroMQ queues what it cannot send yet; closing is never seen
+    pending = eof = backlog = False  # ZeroMQ queues what it cannot send yet, says when a
+    # message waits, and never shows the other side closing
 
     def __init__(self, sock: zmq.Socket[Any]) -> None:
         self.sock = sock
@@ -85,6 +86,11 @@ class UnixLink:
     def pending(self) -> bool:
         """Bytes wait for room: poll for POLLOUT, then :meth:`flush`."""
         return self.chan.pending
+
+    @property
+    def backlog(self) -> bool:
+        """A message was read along with an earlier one and waits (poll would not say)."""
+        return self.chan.backlog
 
     @property
     def eof(self) -> bool:

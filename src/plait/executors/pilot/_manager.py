@@ -271,8 +271,11 @@ class Manager:
                 deadlines.append(drain_at)
             if self.sampling is not None:
                 deadlines.append(self.sampling.due)
-            timeout = int(max(0.0, min(deadlines) - now) * 1000) + 1
+            timeout = 0 if ix.backlog else int(max(0.0, min(deadlines) - now) * 1000) + 1
             ready = poller.poll(timeout)
+            if ix.backlog:  # read before, with the registration's reply or a full batch
+                for frames in ix.messages():
+                    self._on_interchange(frames)
             deaths = []
             for fd, events in ready:
                 if fd == ix.pollable:
