@@ -18,6 +18,7 @@ import logging
 import os
 import shutil
 import signal
+import socket
 import sys
 import tempfile
 import threading
@@ -224,10 +225,13 @@ class HighThroughputExecutor(PilotBlocks):
     def _local_socket(self) -> str | None:
         """Where managers on this host reach the interchange: a Unix socket in a directory
         only this user can enter. None (managers use the TCP port) for blocks elsewhere, for
-        an ``address`` other than loopback (the user's choice of route stands), or when the
-        temporary directory's path is too long for a socket's name."""
+        an ``address`` other than loopback (the user's choice of route stands), on a system
+        that cannot tell a peer's user (no SO_PEERCRED), or when the temporary directory's
+        path is too long for a socket's name."""
         if not blocks_are_local(self.provider) or not (self.address is None
                                                        or is_loopback(self.address)):
+            return None
+        if not hasattr(socket, "SO_PEERCRED"):
             return None
         path = os.path.join(tempfile.mkdtemp(prefix="plait-"), "managers")  # mode 0700
         if len(path.encode()) > 100:  # sun_path holds 108 bytes
