@@ -34,20 +34,28 @@ log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 _CREATE = threading.Lock()
 _DONE_STATES = frozenset({CANCELLED, CANCELLED_AND_NOTIFIED, FINISHED})
+Callback = Callable[[Future[Any]], object]
 
 
 class LightFuture(Future[_T]):
-    """A Future that allocates its Condition lazily; see the module docstring."""
+    """A Future that allocates its Condition lazily; see the module docstring.
 
-    __slots__ = ("_cond", "_done_callbacks", "_exception", "_result", "_state", "_wl")
+    ``task`` is the kernel's record of the task the future belongs to (an AppFuture's own;
+    on an executor's future, set by the kernel at launch), so the kernel's completion
+    callback is one shared bound method, not a closure per task.
+    """
+
+    __slots__ = ("_cond", "_done_callbacks", "_exception", "_result", "_state", "_wl", "task")
 
     def __init__(self) -> None:  # no super().__init__(): it would allocate the Condition
         self._state = PENDING
         self._result: Any = None
         self._exception: BaseException | None = None
-        self._done_callbacks: list[Callable[[Future[Any]], object]] | None = None
+        # None, one callback, or a list of them: most futures get exactly one
+        self._done_callbacks: Callback | list[Callback] | None = None
         self._cond: threading.Condition | None = None
         self._wl: list[Any] | None = None
+        self.task: Any = None
 
     # -- the two attributes the stdlib's wait()/as_completed() touch directly ------------
     @property
@@ -132,10 +140,13 @@ class LightFuture(Future[_T]):
         lock = self._acquire()
         try:
             if self._state not in _DONE_STATES:
-                if self._done_callbacks is None:
-                    self._done_callbacks = [fn]
+                callbacks = self._done_callbacks
+                if callbacks is None:
+                    self._done_callbacks = fn
+                elif isinstance(callbacks, list):
+                    callbacks.append(fn)
                 else:
-                    self._done_callbacks.append(fn)
+                    self._done_callbacks = [callbacks, fn]
                 return
         finally:
             lock.release()
@@ -187,7 +198,9 @@ class LightFuture(Future[_T]):
 
     def _run_callbacks(self) -> None:
         callbacks, self._done_callbacks = self._done_callbacks, None
-        for fn in callbacks or ():
+        if callbacks is None:
+            return
+        for fn in callbacks if isinstance(callbacks, list) else (callbacks,):
             try:
                 fn(self)
             except Exception:

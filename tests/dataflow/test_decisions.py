@@ -15,6 +15,7 @@ import pytest
 from plait.dataflow._book import TaskBook
 from plait.dataflow._decisions import (
     CANCELLED_AT_CLEANUP,
+    DONE,
     Cancel,
     Finish,
     Join,
@@ -86,7 +87,8 @@ def test_failed_and_cancelled_dependencies_fail_the_task_naming_them() -> None:
 
 # -- a try's outcome ------------------------------------------------------------------------
 def test_a_result_finishes_the_task() -> None:
-    assert after_try(record(state=S.launched), done(42)) == Finish(S.exec_done, "done", 42)
+    assert after_try(record(state=S.launched), done(42)) is DONE  # the kernel passes 42 on
+    assert (DONE.state, DONE.result) == (S.exec_done, None)
 
 
 def test_an_exception_is_a_failed_try() -> None:

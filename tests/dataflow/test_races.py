@@ -164,3 +164,23 @@ def test_cleanup_at_any_point_of_a_retry_completes_the_future(
                 getattr(info.value, "__notes__", []))
         assert fut.task_record.state in (States.failed, States.cancelled)
         dfk.wait_for_current_tasks(timeout=20)
+
+
+@python_app
+def same(x: int) -> int:
+    return x
+
+
+def test_waiting_for_tasks_finishing_on_many_threads_never_misses_the_last(
+    dfk: DataFlowKernel,
+) -> None:
+    """The counts live per lock stripe and a move takes no lock of its own: a waiter must
+    still wake when the last task of any stripe finishes, and every task counts once."""
+    total = 0
+    for round_ in range(200):
+        futs = [same(i) for i in range(round_ % 97 + 1)]  # every stripe, often one task
+        total += len(futs)
+        dfk.wait_for_current_tasks(timeout=20)
+        assert all(f.done() for f in futs)
+        counts = dfk.task_state_counts
+        assert counts[States.exec_done] == total == sum(counts.values())

@@ -63,3 +63,29 @@ def test_submit_racing_shutdown_runs_or_fails(fast_switching: None, wait_for_tas
     for fut in done:
         assert fut.cancelled() or fut.result() == 7
     assert refused, "the race was never hit: no submit saw the executor shut down"
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("wait_for_tasks", [True, False], ids=["wait", "nowait"])
+def test_a_task_queued_behind_the_stop_markers_is_cancelled(
+        monkeypatch: pytest.MonkeyPatch, wait_for_tasks: bool) -> None:
+    """The interleaving the race above needs, forced: shutdown() runs between submit()'s
+    check and its put, so the task lands behind the stop markers. It must be cancelled (by
+    the last worker to stop, or by submit() once every worker is gone), not left."""
+    from plait._lightfuture import LightFuture
+    from plait.executors import _threads
+
+    ex = ThreadPoolExecutor(max_threads=2)
+    ex.start()
+    assert ex.submit(int, {}, 7).result(timeout=10) == 7
+
+    def future_after_shutdown() -> LightFuture[int]:
+        ex.shutdown(wait=wait_for_tasks)
+        return LightFuture()
+
+    monkeypatch.setattr(_threads, "LightFuture", future_after_shutdown)
+    late = ex.submit(int, {}, 7)
+    done, _ = wait([late], timeout=10)
+    assert done and late.cancelled()
+    with pytest.raises(BadStateException):
+        ex.submit(int, {}, 7)

@@ -9,7 +9,7 @@ import time
 from collections import deque
 
 from plait.dataflow._events import Subscriber, Subscribers, TaskStateChanged
-from plait.dataflow._states import FINAL_STATES, LEGAL_MOVES, InvalidTransition, States, Story
+from plait.dataflow._states import FINAL_STATES, MOVES_FROM, InvalidTransition, States, Story
 from plait.dataflow._task import Task
 
 # Events are built as plain tuples of the NamedTuple's type: half the cost of its generated
@@ -33,17 +33,17 @@ class TaskBook:
     """Live tasks by id, counts per state, and state moves.
 
     ``lock_for(task)`` guards a task's ``state`` and countdown fields; ``move`` must be
-    called with it held, and returns what to ``emit`` once it is released.
+    called with it held, and returns what to ``emit`` once it is released. The counts are
+    kept per lock stripe, under the stripe's lock, so a move takes no lock of its own.
     """
 
     def __init__(self, keep_finished: bool) -> None:
         self.tasks: dict[int, Task] = {}
         self.keep_finished = keep_finished
         self.stripes = [threading.Lock() for _ in range(_STRIPES)]
-        self._counts_lock = threading.Lock()
-        self._idle = threading.Condition(self._counts_lock)
-        self._counts = dict.fromkeys(States, 0)
-        self._live = 0
+        self._counts = [dict.fromkeys(States, 0) for _ in range(_STRIPES)]
+        self._live = [0] * _STRIPES  # tasks not yet final, per stripe
+        self._idle = threading.Condition()
         self._waiters = 0
         self.events = Subscribers()
         self._journal: deque[tuple[int, States, States, str]] = deque(maxlen=_JOURNAL)
@@ -54,9 +54,10 @@ class TaskBook:
 
     def add(self, task: Task) -> None:
         """Register a new task in state ``pending``."""
-        with self._counts_lock:
-            self._counts[States.pending] += 1
-            self._live += 1
+        stripe = task.id % _STRIPES
+        with self.stripes[stripe]:
+            self._counts[stripe][States.pending] += 1
+            self._live[stripe] += 1
         self.tasks[task.id] = task
         if self.events.callbacks:
             self.events.emit(_event(TaskStateChanged, (task.id, task.func_name, States.pending,
@@ -81,20 +82,22 @@ class TaskBook:
                 log.debug("task %d: stale move %s -> %s ignored, it is %s (%s)", task.id,
                           expect.name, new.name, old.name, why)
             return False
-        if (old, new) not in LEGAL_MOVES:
+        if new not in MOVES_FROM[old]:
             raise InvalidTransition(task.id, old, new, why, self.story_of(task.id))
         task.state = new
         self._note((task.id, old, new, why))
-        final = new in FINAL_STATES
-        with self._counts_lock:
-            self._counts[old] -= 1
-            self._counts[new] += 1
-            if final:
-                self._live -= 1
-                if self._live == 0 and self._waiters:
+        stripe = task.id % _STRIPES
+        counts = self._counts[stripe]
+        counts[old] -= 1
+        counts[new] += 1
+        if new in FINAL_STATES:
+            live = self._live
+            live[stripe] -= 1
+            if self._waiters and not live[stripe]:  # maybe the last: let wait_idle() look
+                with self._idle:
                     self._idle.notify_all()
-        if final and not self.keep_finished:
-            self.tasks.pop(task.id, None)
+            if not self.keep_finished:
+                self.tasks.pop(task.id, None)
         if log.isEnabledFor(logging.DEBUG):
             log.debug("task %d: %s -> %s (%s)", task.id, old.name, new.name, why)
         if not self.events.callbacks:
@@ -116,15 +119,21 @@ class TaskBook:
         return self.events.add(callback)
 
     def counts(self) -> dict[States, int]:
-        with self._counts_lock:
-            return dict(self._counts)
+        """Tasks per state: each stripe read under its lock, so every task counts once."""
+        total = dict.fromkeys(States, 0)
+        for lock, counts in zip(self.stripes, self._counts, strict=True):
+            with lock:
+                for state, n in counts.items():
+                    total[state] += n
+        return total
 
     def wait_idle(self, timeout: float | None) -> None:
         """Block until no task is left in a non-final state."""
-        with self._idle:
+        with self._idle:  # a move that may leave none notifies under it: no lost wake-up
             self._waiters += 1
             try:
-                if not self._idle.wait_for(lambda: self._live == 0, timeout):
-                    raise TimeoutError(f"{self._live} tasks still unfinished after {timeout} s")
+                if not self._idle.wait_for(lambda: not any(self._live), timeout):
+                    raise TimeoutError(f"{sum(self._live)} tasks still unfinished after "
+                                       f"{timeout} s")
             finally:
                 self._waiters -= 1

@@ -30,15 +30,16 @@ class Finisher:
     def __init__(self, book: TaskBook, memoizer: Memoizer | None, failures: FailureLog) -> None:
         self._book, self._memoizer, self._failures = book, memoizer, failures
 
-    def finish(self, task: Task, finish: Finish, expect: States) -> bool:
+    def finish(self, task: Task, finish: Finish, expect: States, result: Any = None) -> bool:
         """Move ``task`` from ``expect`` to ``finish.state`` and complete its future; False
-        (nothing done) if it is no longer in ``expect``."""
+        (nothing done) if it is no longer in ``expect``. ``result`` stands in for
+        ``finish.result`` when given (the shared ``DONE`` carries none)."""
         with self._book.lock_for(task):  # settle(), inlined: this is every task's path
             moved = self._book.move(task, finish.state, finish.why, expect)
             if not moved:
                 return False
             fut, task.future = task.future, None
-        self.complete(task, fut, moved, finish)
+        self.complete(task, fut, moved, finish, result)
         return True
 
     def settle(self, task: Task, finish: Finish,
@@ -52,13 +53,15 @@ class Finisher:
         return moved, fut
 
     def complete(self, task: Task, fut: LightFuture[Any] | None, moved: Moved,
-                 finish: Finish) -> None:
+                 finish: Finish, result: Any = None) -> None:
         """The unlocked half: record, tell subscribers, and complete the future."""
         state, exc = finish.state, finish.exception
+        if result is None:
+            result = finish.result
         task.time_returned = time.time()
         task.args = task.kwargs = task.depends = None
         if task.hashsum is not None and self._memoizer is not None and state is not S.cancelled:
-            self._record_memo(task, finish)
+            self._record_memo(task, state, result, exc)
         if state is S.failed or state is S.cancelled:
             self._failures.task_failed(task, exc)
         if moved is not True:  # True: nobody subscribed (emit() inlined on the hot path)
@@ -67,17 +70,18 @@ class Finisher:
         if state is S.cancelled:
             LightFuture.cancel(fut)  # the future's own cancel, not AppFuture's (the kernel's)
         elif exc is None:
-            fut.set_result(finish.result)
+            fut.set_result(result)
         else:
             fut.set_exception(exc)
 
-    def _record_memo(self, task: Task, finish: Finish) -> None:
+    def _record_memo(self, task: Task, state: States, result: Any,
+                     exc: BaseException | None) -> None:
         assert self._memoizer is not None
         try:
-            if finish.state is S.exec_done:
-                self._memoizer.update_memo_result(task, finish.result)
-            elif finish.exception is not None:
-                self._memoizer.update_memo_exception(task, finish.exception)
+            if state is S.exec_done:
+                self._memoizer.update_memo_result(task, result)
+            elif exc is not None:
+                self._memoizer.update_memo_exception(task, exc)
         except Exception:
             log.exception("could not record the result of %s for memoization",
                           task.describe())

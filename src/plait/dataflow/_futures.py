@@ -31,7 +31,8 @@ class AppFuture(LightFuture[Any]):
     will be retried never show here. ``cancel()`` cancels a task that has not started.
     """
 
-    __slots__ = ("_control", "task")
+    __slots__ = ("_control",)
+    task: Task  # LightFuture's slot: this future's task record
 
     def __init__(self, task: Task, control: TaskControl) -> None:
         super().__init__()

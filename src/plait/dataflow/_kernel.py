@@ -12,7 +12,7 @@ stale (a cancel, a cleanup, another thread) is a no-op, never a wrong move.
 Threads: submit() runs in the user's thread; completions arrive on executor threads;
 delayed retries on the delayer's. No kernel lock is held while user code, an executor or a
 subscriber runs. Work triggered by a completion (launching dependents, failing them) goes
-through ``_soon`` (a Trampoline), so long chains never recurse on the stack.
+through ``_soon`` (a Trampoline's ``soon``), so long chains never recurse on the stack.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from plait._config import Config
 from plait._errors import ConfigurationError, NoDataFlowKernelError
+from plait._lightfuture import LightFuture
 from plait.data._files import File
 from plait.data._manager import INHIBIT_KWARG, DataManager, involves
 from plait.dataflow import _deps
@@ -35,6 +36,7 @@ from plait.dataflow._book import TaskBook
 from plait.dataflow._decisions import (
     CANCELLED_AT_CLEANUP,
     CANCELLED_BY_USER,
+    DONE,
     Cancel,
     Finish,
     Join,
@@ -85,7 +87,8 @@ class DataFlowKernel:
         self._book = TaskBook(keep_finished=not config.garbage_collect)
         self.tasks = self._book.tasks
         self._ids = itertools.count()
-        self._soon = Trampoline(self._internal_error)
+        self._soon = Trampoline(self._internal_error).soon
+        self._on_exec_done = self._exec_done  # bound once: every launch registers it
         self._delayer: Delayer[Task] = Delayer(f"plait-retry-{self.run_id[:8]}",
                                                partial(self._soon, self._launch))
         self._failures = FailureLog()
@@ -265,7 +268,11 @@ class DataFlowKernel:
             exec_fu = Future()
             exec_fu.set_exception(exc)
         task.exec_future = exec_fu
-        exec_fu.add_done_callback(partial(self._exec_done, task))
+        if type(exec_fu) is LightFuture:  # plait's executors: no closure per task
+            exec_fu.task = task
+            exec_fu.add_done_callback(self._on_exec_done)
+        else:
+            exec_fu.add_done_callback(partial(self._exec_done, task=task))
 
     def _memo_hit(self, task: Task) -> bool:
         """Finish ``task`` from the memo table if its result is known; report whether."""
@@ -286,13 +293,18 @@ class DataFlowKernel:
         return True
 
     # -- completion ---------------------------------------------------------------------------
-    def _exec_done(self, task: Task, exec_fu: Future[Any]) -> None:
+    def _exec_done(self, exec_fu: Future[Any], task: Task | None = None) -> None:
+        if task is None:  # a LightFuture carries its task (see _launch)
+            task = cast(LightFuture[Any], exec_fu).task
+            cast(LightFuture[Any], exec_fu).task = None
         task.exec_future = None
         task.try_time_returned = time.time()
         try:  # an executor's callback: an error here would only be logged by the future
             action = after_try(task, exec_fu)
             running = task.launch_state  # launched, or a staging task's staging_in/out
-            if type(action) is Finish:
+            if action is DONE:
+                self._done.finish(task, DONE, running, exec_fu.result())
+            elif type(action) is Finish:
                 self._done.finish(task, action, running)
             elif type(action) is TryFailed:
                 if action.recorded:

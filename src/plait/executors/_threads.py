@@ -4,6 +4,10 @@
 
 Workers are started with the executor and end when they read the stop marker. They are
 daemon threads so that an interrupted script can exit while a task is still running.
+
+submit() takes no lock (it is every task's path). A submit racing shutdown() may queue its
+task behind the stop markers, where no worker will take it; such a task is cancelled, never
+left: by the last worker to stop, or by the submit itself if it finds every worker gone.
 """
 
 from __future__ import annotations
@@ -72,6 +76,7 @@ class ThreadPoolExecutor(Executor):
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
         self._shut_down = False
+        self._workers_left = 0  # started and not yet stopped
 
     tasks_can_be_lost = False
 
@@ -87,6 +92,7 @@ class ThreadPoolExecutor(Executor):
                                      daemon=True)
                 t.start()
                 self._threads.append(t)
+            self._workers_left = len(self._threads)
 
     def submit(
         self, func: Callable[..., Any], resource_specification: dict[str, Any],
@@ -97,16 +103,14 @@ class ThreadPoolExecutor(Executor):
                 list(resource_specification),
                 "ThreadPoolExecutor accepts no resource specification; run the task on a "
                 "HighThroughputExecutor, or drop parsl_resource_specification")
+        if self._shut_down:
+            raise BadStateException(self, "it has been shut down; load a new config")
         if not self._threads:
             self.start()
         fut: LightFuture[Any] = LightFuture()
-        # The check and the put under one hold of the lock that shutdown() takes to set the
-        # flag: an accepted task is queued before the stop markers, so it runs (or, without
-        # wait, is cancelled); never left behind them.
-        with self._lock:
-            if self._shut_down:
-                raise BadStateException(self, "it has been shut down; load a new config")
-            self._queue.put((fut, func, args, kwargs))
+        self._queue.put((fut, func, args, kwargs))
+        if self._shut_down and not self._workers_left:  # raced shutdown(), every worker gone:
+            self._cancel_queued()  # nobody else will see the task (see the module docstring)
         return fut
 
     def _work(self) -> None:
@@ -114,6 +118,11 @@ class ThreadPoolExecutor(Executor):
         while True:
             item = get()  # waits forever by design: shutdown() always sends the stop marker
             if item is _STOP:
+                with self._lock:
+                    self._workers_left -= 1
+                    last = not self._workers_left
+                if last:  # what is still queued came after the stop markers
+                    self._cancel_queued()
                 return
             self._run(*item)
             del item  # drop the task's references before blocking again
