@@ -56,10 +56,12 @@ class Channel:
         """Bytes wait for room on the socket: poll for POLLOUT and call :meth:`flush`."""
         return bool(self._out)
 
-    def send(self, frames: Sequence[Any]) -> bool:
-        """Queue one message and write what the socket takes; returns :attr:`pending`."""
+    def send(self, frames: Sequence[Any], flush: bool = True) -> bool:
+        """Queue one message and (``flush``) write what the socket takes; returns
+        :attr:`pending`. Messages queued without flushing leave together, with one system
+        call for many, at the next :meth:`flush`."""
         self._out.extend(encode(frames))
-        return self.flush()
+        return self.flush() if flush else True
 
     def flush(self) -> bool:
         """Write queued bytes until the socket is full; returns :attr:`pending`."""

@@ -122,7 +122,9 @@ class Interchange:
 
     # -- executor side ----------------------------------------------------------------------
     def _to_executor(self, frames: list[Any]) -> None:
-        self.exe.send(frames)  # what the socket has no room for waits in the channel
+        # Written once per loop turn (and after each batch of manager messages): many
+        # messages, few system calls. What the socket has no room for waits in the channel.
+        self.exe.send(frames, flush=False)
 
     def _event(self, *event: Any) -> None:
         self._to_executor([P.EVENT, P.dumps(event)])
@@ -409,6 +411,7 @@ class Interchange:
         self._to_executor([P.STARTED, P.dumps({"worker_port": self.worker_port,
                                                "pid": os.getpid()})])
         exe, poller, links = self.exe, self.poller, self.links
+        exe.flush()
         poller.register(exe.fd, zmq.POLLIN)
         if self.listener is not None:
             poller.register(self.listener.fileno(), zmq.POLLIN)
@@ -430,6 +433,7 @@ class Interchange:
                     link = links.get(fd)
                     if link is not None:
                         self._on_link(link, link_events)
+            exe.flush()  # the results first: the executor's futures need not wait
             if self.listener is not None and self.listener.fileno() in ready:
                 self._accept()
             events = ready.get(exe.fd, 0)
@@ -440,8 +444,6 @@ class Interchange:
                 # heartbeats keep flowing while a burst of a million tasks arrives.
                 for frames in exe.recv(8):
                     self._on_executor(frames)
-            if events & zmq.POLLOUT:
-                exe.flush()
             if exe.eof or exe.broken:
                 log.warning("the executor's process is gone (its channel closed); exiting")
                 self.running = False
@@ -452,6 +454,7 @@ class Interchange:
                 self.running = False
             self._dispatch()
             next_beat = self._timers(time.monotonic(), next_beat)
+            exe.flush()
             if exe.pending != watching_room:  # watch for room only while bytes wait
                 watching_room = exe.pending
                 poller.register(exe.fd, zmq.POLLIN | (zmq.POLLOUT if watching_room else 0))
