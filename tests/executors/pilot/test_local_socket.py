@@ -17,10 +17,11 @@ import sys
 
 import psutil
 import pytest
-from pilot_tasks import add
+from pilot_tasks import add, echo
 
 from plait.executors.pilot._pipe import send_msg
 from plait.executors.pilot._settings import local_addresses
+from waiting import wait_until
 
 
 def manager_of(ex) -> psutil.Process:
@@ -110,3 +111,25 @@ def test_a_task_sent_with_the_registration_reply_runs_at_once(make_htex):
     ex, _ = make_htex(heartbeat_period=30.0, heartbeat_threshold=120.0)
     fut = ex.submit(add, {}, 1, 2)  # before the manager has registered
     assert fut.result(timeout=20) == 3
+
+
+@pytest.mark.timeout(90)
+@pytest.mark.parametrize("shared", [0, 1 << 30])
+def test_a_large_argument_is_not_kept_after_its_task(make_htex, shared):
+    # Over the Unix socket a frame is a view into its whole message: the function body (new
+    # with this first task) or a cached shared argument must not keep the task's 64 MB.
+    ex, _ = make_htex(shared_cache_bytes=shared)
+    ix = psutil.Process(ex._client.child.pid)
+    wait_until(lambda: ex.connected_managers(), 30, "a manager")
+    mgr = manager_of(ex)
+    base = {"interchange": ix.memory_info().rss, "manager": mgr.memory_info().rss}
+    blob = bytes(64 * 2**20)
+    assert len(ex.submit(echo, {}, blob).result(timeout=60)) == len(blob)
+    kept = {"interchange": 1.0 if shared else 0.0, "manager": 1.0 if shared else 0.0}
+
+    def settled() -> bool:
+        now = {"interchange": ix.memory_info().rss, "manager": mgr.memory_info().rss}
+        return all(now[k] - base[k] < (kept[k] + 0.5) * len(blob) for k in now)
+
+    wait_until(settled, 20, lambda: f"memory back to the baseline: base {base}, now "
+               f"{ix.memory_info().rss}, {mgr.memory_info().rss}")

@@ -154,6 +154,14 @@ class Interchange:
             req_id, name, args = P.loads(frames[1])
             self._to_executor([P.COMMAND, P.dumps((req_id, self._command(name, args)))])
 
+    def _from_executor(self) -> None:
+        # A few messages (of up to 2,000 tasks each) per turn: dispatch, results and
+        # heartbeats keep flowing while a burst of a million tasks arrives. (In a method of
+        # its own: a loop variable in run() would keep the last message, and a large
+        # argument's memory, alive until the next one.)
+        for frames in self.exe.recv(8):
+            self._on_executor(frames)
+
     def _command(self, name: str, args: Any) -> Any:
         now = time.monotonic()
         if name == "WORKER_BINDS":
@@ -440,10 +448,7 @@ class Interchange:
             if events & zmq.POLLIN or exe.backlog:
                 if events & zmq.POLLIN:
                     self.executor_heard = time.monotonic()
-                # A few messages (of up to 2,000 tasks each) per turn: dispatch, results and
-                # heartbeats keep flowing while a burst of a million tasks arrives.
-                for frames in exe.recv(8):
-                    self._on_executor(frames)
+                self._from_executor()
             if exe.eof or exe.broken:
                 log.warning("the executor's process is gone (its channel closed); exiting")
                 self.running = False

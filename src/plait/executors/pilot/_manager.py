@@ -43,6 +43,11 @@ _WORKER_START_S = 300  # imports on a slow shared file system can take minutes
 _HOLD_S, _HOLD_MAX = 0.002, 64  # how long / how many results may wait to leave together
 
 
+def _own(frame: Any) -> Any:
+    """A frame that holds only its own bytes (a view is copied out of its message)."""
+    return frame.tobytes() if isinstance(frame, memoryview) else frame
+
+
 class Manager:
     """The manager's state and event loop."""
 
@@ -73,13 +78,15 @@ class Manager:
         if kind == P.TASKS:
             new, tasks, sent, dropped = P.loads(frames[1])
             pos = 2
+            # What is kept beyond this message is copied out of it: over the Unix socket a
+            # frame is a view into the whole message, whose every argument it would keep.
             for digest in new:
-                self.bodies[digest] = frames[pos]
+                self.bodies[digest] = _own(frames[pos])
                 pos += 1
             for ref in dropped:  # the interchange decides what this manager holds
                 self.shared.pop(ref, None)
             for ref, n in sent:
-                self.shared[ref] = frames[pos:pos + n]
+                self.shared[ref] = [_own(f) for f in frames[pos:pos + n]]
                 pos += n
             for tid, digest, n, refs in tasks:
                 self.queue.append((P.pack_tid(tid), digest, frames[pos:pos + n], refs))
@@ -87,6 +94,12 @@ class Manager:
         elif kind == P.EXIT:
             log.info("the interchange told this manager to exit")
             self.running = False
+
+    def _from_interchange(self) -> None:
+        # A method of its own: a loop variable in _serve would keep the last message (and a
+        # large argument's memory) alive until the next one.
+        for frames in self.ix.messages():
+            self._on_interchange(frames)
 
     # -- worker side --------------------------------------------------------------------------
     def _on_worker(self, rank: int) -> None:
@@ -274,16 +287,14 @@ class Manager:
             timeout = 0 if ix.backlog else int(max(0.0, min(deadlines) - now) * 1000) + 1
             ready = poller.poll(timeout)
             if ix.backlog:  # read before, with the registration's reply or a full batch
-                for frames in ix.messages():
-                    self._on_interchange(frames)
+                self._from_interchange()
             deaths = []
             for fd, events in ready:
                 if fd == ix.pollable:
                     if events & zmq.POLLOUT:
                         ix.flush()
                     if events & zmq.POLLIN:
-                        for frames in ix.messages():
-                            self._on_interchange(frames)
+                        self._from_interchange()
                 elif fd in pool.data:
                     self._on_worker(pool.data[fd])
                 elif fd in pool.fds:
