@@ -178,3 +178,25 @@ def test_live_jobs_lists_blocks_until_confirmed_gone(provider: LocalProvider,
     # cancelling a block that had already ended does not rewrite how it ended
     assert [s.state for s in provider.status([running, done])] == [
         JobState.CANCELLED, JobState.COMPLETED]
+
+
+def test_a_finished_block_is_never_signalled_again(provider: LocalProvider,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once a block's wrapper is reaped, its pid (the session's id) may go to any process:
+    pid_max wraps within minutes on a busy machine. Before the fix, cancel() of a finished
+    block stopped "session <pid>" again, and on a shared machine that killed a Grid Engine
+    execd holding the recycled pid. Until the reaping, the zombie wrapper keeps the id."""
+    from plait.providers import _local
+
+    job = provider.submit("exit 0", 1)
+    wait_block_exit(job)
+    assert psutil.Process(int(job)).status() == psutil.STATUS_ZOMBIE  # not reaped yet
+    assert status_of(provider, job).state is JobState.COMPLETED
+    assert not psutil.pid_exists(int(job))  # reaped by the status call
+    signalled: list[int] = []
+    monkeypatch.setattr(_local, "stop_session",
+                        lambda sid, grace: signalled.append(sid) or [])
+    assert provider.cancel([job]) == [True]
+    assert provider.live_jobs() == []
+    assert status_of(provider, job).state is JobState.COMPLETED
+    assert signalled == []

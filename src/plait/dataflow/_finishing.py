@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any, cast
+from typing import Any
 
 from plait._lightfuture import LightFuture
 from plait.dataflow._book import Moved, TaskBook
 from plait.dataflow._decisions import Finish
-from plait.dataflow._events import TaskStateChanged
 from plait.dataflow._failures import FailureLog
 from plait.dataflow._memoizer import Memoizer
 from plait.dataflow._states import States
@@ -64,8 +63,9 @@ class Finisher:
             self._record_memo(task, state, result, exc)
         if state is S.failed or state is S.cancelled:
             self._failures.task_failed(task, exc)
-        if moved is not True:  # True: nobody subscribed (emit() inlined on the hot path)
-            self._book.events.emit(cast(TaskStateChanged, moved))
+        if moved is not True and moved is not False:  # True: nobody subscribed (emit()
+            # inlined on the hot path; no typing.cast, a call per event)
+            self._book.events.emit(moved)
         assert fut is not None
         if state is S.cancelled:
             LightFuture.cancel(fut)  # the future's own cancel, not AppFuture's (the kernel's)

@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from functools import partial
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from plait._config import Config
 from plait._errors import ConfigurationError, NoDataFlowKernelError
@@ -49,7 +49,7 @@ from plait.dataflow._decisions import (
     retry_cut_short,
 )
 from plait.dataflow._delayer import Delayer
-from plait.dataflow._events import Subscriber, TaskStateChanged
+from plait.dataflow._events import Subscriber
 from plait.dataflow._failures import FailedTask, FailureLog
 from plait.dataflow._finishing import Finisher
 from plait.dataflow._futures import AppFuture
@@ -246,10 +246,10 @@ class DataFlowKernel:
         book = self._book
         with book.lock_for(task):
             moved = book.move(task, task.launch_state, "handed to its executor", S.pending)
-        if not moved:  # cancelled or cleaned up since the launch was decided
+        if moved is False:  # cancelled or cleaned up since the launch was decided
             return
         if moved is not True:  # an event for subscribers (emit() inlined: every task's path)
-            book.events.emit(cast(TaskStateChanged, moved))
+            book.events.emit(moved)
         task.try_time_launched = time.time()
         args, kwargs = task.args or (), task.kwargs or {}
         executor = self.executors.get(task.executor)
@@ -295,8 +295,8 @@ class DataFlowKernel:
     # -- completion ---------------------------------------------------------------------------
     def _exec_done(self, exec_fu: Future[Any], task: Task | None = None) -> None:
         if task is None:  # a LightFuture carries its task (see _launch)
-            task = cast(LightFuture[Any], exec_fu).task
-            cast(LightFuture[Any], exec_fu).task = None
+            light: LightFuture[Any] = exec_fu  # type: ignore[assignment]
+            task, light.task = light.task, None
         task.exec_future = None
         task.try_time_returned = time.time()
         try:  # an executor's callback: an error here would only be logged by the future

@@ -2,24 +2,23 @@
 
 SQLite is opened in WAL mode: readers (``plait status``, the dashboard) never block the
 writer, and a committed batch survives a crash of the process that wrote it. The writer
-inserts through the driver's ``executemany`` with statements SQLAlchemy compiled for the
-database's dialect, which is four times faster than Core's per-row parameter processing.
+inserts through the driver's ``executemany`` (see :mod:`._dbapi`) with statements
+SQLAlchemy compiled for the database's dialect, four times faster than Core's per-row
+parameter processing; for a plain SQLite file it does without SQLAlchemy (``_dbapi``).
 """
 
 from __future__ import annotations
 
-import datetime
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from plait.monitoring import _schema as s
+from plait.monitoring._dbapi import Statement, set_pragmas
 from plait.monitoring._errors import MonitoringDatabaseError
-
-_BUSY_MS = 30_000  # another run's writer may hold SQLite's write lock for one batch
 
 
 def default_url(base_run_dir: str) -> str:
@@ -46,14 +45,6 @@ def resolve_url(target: str) -> str:
     return f"sqlite:///{path}"
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=NORMAL")  # WAL: committed data survives a process crash
-    cur.execute(f"PRAGMA busy_timeout={_BUSY_MS}")
-    cur.close()
-
-
 def open_engine(url: str, *, create_dirs: bool = False) -> Engine:
     """An engine for ``url``; SQLite in WAL mode. Positional parameters for the writer."""
     if url.startswith("sqlite") and create_dirs:
@@ -65,7 +56,7 @@ def open_engine(url: str, *, create_dirs: bool = False) -> Engine:
         kwargs["paramstyle"] = "format"
     engine = sa.create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
-        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        sa.event.listen(engine, "connect", lambda dbapi, _record: set_pragmas(dbapi))
     return engine
 
 
@@ -87,57 +78,19 @@ def ensure_schema(engine: Engine) -> None:
                 f"{s.SCHEMA_VERSION}; upgrade plait or use another logging_endpoint")
 
 
-def timestamp_converter(backend: str) -> Callable[[float | None], Any]:
-    """Epoch seconds → what the ``backend`` driver stores for a DateTime column.
-
-    SQLite stores text in SQLAlchemy's format (so Core reads it back as datetimes); the
-    string for each whole second is cached, since a batch's timestamps share most of them.
-    """
-    if backend != "sqlite":
-        def to_datetime(t: float | None) -> datetime.datetime | None:
-            return None if t is None else datetime.datetime.fromtimestamp(t)
-        return to_datetime
-
-    seconds: dict[int, str] = {}
-
-    def to_text(t: float | None) -> str | None:
-        if t is None:
-            return None
-        whole = int(t)
-        prefix = seconds.get(whole)
-        if prefix is None:
-            if len(seconds) > 4096:
-                seconds.clear()
-            prefix = seconds[whole] = datetime.datetime.fromtimestamp(whole).strftime(
-                "%Y-%m-%d %H:%M:%S.")
-        return f"{prefix}{int((t - whole) * 1e6):06d}"
-
-    return to_text
-
-
-class Statement:
-    """A compiled statement; ``run`` takes rows with values in the order of ``names``."""
-
-    def __init__(self, engine: Engine, stmt: sa.ClauseElement, names: Sequence[str]) -> None:
-        compiled = stmt.compile(dialect=engine.dialect)
-        self.sql = str(compiled)
-        params = tuple(getattr(compiled, "positiontup", None) or ())
-        # the dialect orders parameters its own way (SET columns in table order, ...)
-        order = [list(names).index(p) for p in params]
-        self._order = None if order == list(range(len(names))) else order
-
-    def run(self, conn: sa.Connection, rows: Sequence[Sequence[Any]]) -> None:
-        if not rows:
-            return
-        order = self._order
-        if order is None:
-            conn.exec_driver_sql(self.sql, [tuple(r) for r in rows])
-        else:
-            conn.exec_driver_sql(self.sql, [tuple(r[i] for i in order) for r in rows])
+def _statement(engine: Engine, stmt: sa.ClauseElement, names: Sequence[str],
+               group: int = 1) -> Statement:
+    """``stmt`` compiled for the engine's dialect; rows give values in ``names`` order."""
+    compiled = stmt.compile(dialect=engine.dialect)
+    params = tuple(getattr(compiled, "positiontup", None) or ())
+    # the dialect orders parameters its own way (SET columns in table order, ...)
+    order = [list(names).index(p) for p in params]
+    return Statement(str(compiled), None if order == list(range(len(names))) else order,
+                     group)
 
 
 def insert_ignoring_duplicates(engine: Engine, table: sa.Table,
-                               columns: Sequence[str]) -> Statement:
+                               columns: Sequence[str], group: int = 1) -> Statement:
     """``INSERT`` of ``columns`` (rows given in that order) that skips rows whose primary key
     exists: a record delivered twice must not fail the whole batch."""
     values: dict[str, Any] = {c: sa.bindparam(c) for c in columns}
@@ -153,7 +106,7 @@ def insert_ignoring_duplicates(engine: Engine, table: sa.Table,
         stmt = pg_insert(table).values(values).on_conflict_do_nothing()
     else:
         stmt = table.insert().values(values)
-    return Statement(engine, stmt, columns)
+    return _statement(engine, stmt, columns, group)
 
 
 def update_by_key(engine: Engine, table: sa.Table, key: Sequence[str],
@@ -161,5 +114,11 @@ def update_by_key(engine: Engine, table: sa.Table, key: Sequence[str],
     """``UPDATE table SET columns WHERE key``; rows give ``columns`` then ``key`` values."""
     where = [table.c[k] == sa.bindparam(f"k_{k}") for k in key]
     values: dict[str, Any] = {c: sa.bindparam(f"v_{c}") for c in columns}
-    return Statement(engine, sa.update(table).where(*where).values(values),
-                     [f"v_{c}" for c in columns] + [f"k_{k}" for k in key])
+    return _statement(engine, sa.update(table).where(*where).values(values),
+                      [f"v_{c}" for c in columns] + [f"k_{k}" for k in key])
+
+
+def delete_by_key(engine: Engine, table: sa.Table, key: Sequence[str]) -> Statement:
+    """``DELETE FROM table WHERE key``; rows give the ``key`` values."""
+    where = [table.c[k] == sa.bindparam(f"k_{k}") for k in key]
+    return _statement(engine, sa.delete(table).where(*where), [f"k_{k}" for k in key])

@@ -232,3 +232,43 @@ INDEXES = [
              postgresql_where=task.c.task_hashsum.is_not(None)),
     sa.Index("ix_node_run", node.c.run_id),
 ]
+
+
+def sqlite_ddl_module() -> str:
+    """The source of :mod:`plait.monitoring._sqlite_ddl`: this schema's SQLite DDL (tables
+    and indexes, ``IF NOT EXISTS``), columns and version, for the writer's path without
+    SQLAlchemy. Regenerate with ``python -m plait.monitoring._schema`` after a change here
+    (a test fails until then)."""
+    from sqlalchemy.dialects import sqlite
+    from sqlalchemy.schema import CreateIndex, CreateTable
+
+    dialect = sqlite.dialect()
+    ddl = [str(CreateTable(t, if_not_exists=True).compile(dialect=dialect))
+           for t in metadata.sorted_tables]
+    ddl += [str(CreateIndex(i, if_not_exists=True).compile(dialect=dialect))
+            for i in INDEXES]
+    columns = {t.name: tuple(c.name for c in t.columns) for t in metadata.sorted_tables}
+    lines = ['"""Generated from plait.monitoring._schema by ``python -m',
+             'plait.monitoring._schema``: do not edit (a test compares the two)."""', "",
+             "# ruff: noqa: E501", "",
+             f"SCHEMA_VERSION = {SCHEMA_VERSION}", "",
+             "COLUMNS: dict[str, tuple[str, ...]] = {"]
+    for name, cols in columns.items():
+        lines.append(f"    {name!r}: (")
+        lines += [f"        {c!r}," for c in cols]
+        lines.append("    ),")
+    lines += ["}", "", "DDL: tuple[str, ...] = ("]
+    for statement in ddl:
+        lines.append("    (")
+        lines += [f"        {line!r}" for line in statement.splitlines(keepends=True)]
+        lines.append("    ),")
+    lines.append(")")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    import pathlib
+
+    target = pathlib.Path(__file__).with_name("_sqlite_ddl.py")
+    target.write_text(sqlite_ddl_module())
+    print(f"wrote {target}")

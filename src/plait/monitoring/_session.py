@@ -96,7 +96,7 @@ class _Session:
         self.control = self._start_control(dfk) if hub.live_retry else None
         self.sender.put(self._workflow_record(hub, dfk, self.control))
         self._receivers = self._wire_executors(hub, dfk)
-        self._unsubscribe = dfk.subscribe(self.recorder)
+        self._unsubscribe = dfk.subscribe(self.recorder.on_event)
         from plait.dataflow._summary import use_counter
 
         use_counter(dfk, self.recorder.counter)  # dfk.task_summary() per app, from the start

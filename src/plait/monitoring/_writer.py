@@ -15,18 +15,22 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
-
-import sqlalchemy as sa
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any
 
 from plait.dataflow._states import States
-from plait.monitoring import _db
+from plait.monitoring import _dbapi
 from plait.monitoring import _records as R
-from plait.monitoring import _schema as s
+from plait.monitoring._sqlite_ddl import COLUMNS
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
 
 log = logging.getLogger("plait.monitoring.writer")
 RETRY_S = 10.0
+_GROUP = 32  # rows per multi-row INSERT in the tables every task writes to
 _NAMES = {int(state): state.name for state in States}
 
 _TASK_COLS = ("task_id", "run_id", "task_depends", "task_func_name", "task_memoize",
@@ -40,10 +44,10 @@ _STATUS_COLS = ("task_id", "task_status_name", "timestamp", "run_id", "try_id")
 _PTASK_COLS = ("run_id", "task_id", "task_args", "task_walltime")
 _FAILURE_COLS = ("run_id", "task_id", "try_id", "timestamp", "exception_type", "message",
                  "traceback", "root_cause_task")
-_RESOURCE_COLS = tuple(c.name for c in s.resource.columns)
-_NODE_COLS = tuple(c.name for c in s.node.columns if c.name != "id")
+_RESOURCE_COLS = COLUMNS["resource"]
+_NODE_COLS = tuple(c for c in COLUMNS["node"] if c != "id")
 _BLOCK_COLS = ("run_id", "executor_label", "block_id", "job_id", "timestamp", "status")
-_WORKFLOW_COLS = tuple(c.name for c in s.workflow.columns)
+_WORKFLOW_COLS = COLUMNS["workflow"]
 _PWORKFLOW_COLS = ("run_id", "script", "argv", "cwd", "retry_of", "control", "pid",
                    "python_version", "plait_version", "executors", "outcome", "last_update",
                    "records_dropped")
@@ -57,6 +61,8 @@ _Y_BLOCK, _Y_HOST, _Y_RETURNED, _Y_HISTORY, _Y_JOINS = 3, 4, 8, 9, 10
 # a live task: [its app's counts per state, its state, its executor, its latest try or -1]
 _L_COUNTS, _L_STATE, _L_EXECUTOR, _L_TRY = 0, 1, 2, 3
 _TRY_ENDS = frozenset({"exec_done", "failed", "cancelled"})
+_TASK, _STATE, _FINAL = R.TASK, R.STATE, R.FINAL
+_BY_TASK = itemgetter(0)  # of a status row: its task id
 
 
 @dataclass
@@ -83,7 +89,8 @@ class Writer:
 
     def __init__(self, url: str, run_id: str, warn: Callable[[str], None]) -> None:
         self.url, self.run_id, self.warn = url, run_id, warn
-        self.engine: sa.Engine | None = None
+        self.engine: Any = None  # a SQLAlchemy Engine, if the URL is not a plain SQLite file
+        self.sqlite: Any = None  # else the sqlite3 connection (see _dbapi)
         self.live: dict[int, list[Any]] = {}
         self.placed: set[tuple[int, int]] = set()  # tries whose host is recorded; live ones
         self.counts: dict[str, dict[str, int]] = {}  # app -> state -> tasks in it now
@@ -96,23 +103,83 @@ class Writer:
         self.retry_at = 0.0
         self.newest = 0.0  # the latest event time seen: how far behind the writer is
         self.max_lag = 0.0
-        self.ts = _db.timestamp_converter(sa.make_url(url).get_backend_name())
+        self.ts = _dbapi.timestamp_converter(_dbapi.backend_of(url))
 
     # -- records → rows -----------------------------------------------------------------------
     def add(self, records: list[tuple[Any, ...]]) -> None:
-        """Turn records into rows of the current batch (the hot kinds inline)."""
-        handlers, state, task, final = self._handlers, self._state, self._task, self._final
+        """Turn records into rows of the current batch. The three kinds every task sends
+        (TASK, STATE, FINAL: ~100,000 a second on a busy run) are handled inline, in one
+        loop over locals; the others by their handler."""
+        b, run, ts, names, live = self.batch, self.run_id, self.ts, _NAMES, self.live
+        tasks, tries, status = b.tasks, b.tries, b.status.append
+        handlers, counts_of, end_try = self._handlers, self.counts, self._end_try
+        newest = self.newest
         for rec in records:
             kind = rec[0]
-            if kind == R.STATE:
-                state(rec)
-            elif kind == R.TASK:
-                task(rec)
-            elif kind == R.FINAL:
-                final(rec)
+            if kind == _STATE:
+                _, tid, code, t, try_id = rec
+                name = names[code]
+                when = ts(t)
+                status((tid, name, when, run, try_id))
+                newest = t
+                entry = live.get(tid)
+                if entry is None:
+                    continue
+                counts = entry[_L_COUNTS]
+                counts[entry[_L_STATE]] -= 1
+                counts[name] += 1
+                entry[_L_STATE] = name
+                if name == "launched":
+                    entry[_L_TRY] = try_id
+                    tries[(tid, try_id)] = [try_id, tid, run, None, None, entry[_L_EXECUTOR],
+                                            when, None, None, None, None]
+                elif name == "fail_retryable" and entry[_L_TRY] >= 0:
+                    end_try(tid, entry[_L_TRY], when, None)
+            elif kind == _TASK:
+                (_, tid, func, t, executor, memoize, depends, stdout, stderr, inputs, outputs,
+                 args, walltime) = rec
+                when = ts(t)
+                tasks[tid] = [tid, run, depends, func, "True" if memoize else "False", None,
+                              inputs, outputs, None, stdout, stderr, when, None, 0, 0.0]
+                if args is not None or walltime is not None:
+                    b.ptasks.append((run, tid, args, walltime))
+                status((tid, "pending", when, run, 0))
+                counts = counts_of.get(func)
+                if counts is None:
+                    counts = counts_of[func] = dict.fromkeys(names.values(), 0)
+                counts["pending"] += 1
+                live[tid] = [counts, "pending", executor, -1]
+                newest = t
+            elif kind == _FINAL:
+                _, tid, code, t, try_id, fails, cost, hashsum, joins = rec
+                name = names[code]
+                when = ts(t)
+                status((tid, name, when, run, try_id))
+                newest = t
+                row = tasks.get(tid)
+                if row is not None:
+                    row[_T_HASH], row[_T_RETURNED], row[_T_FAILS], row[_T_COST] = (
+                        hashsum, when, fails, cost)
+                else:
+                    b.task_ends.append((hashsum, when, fails, cost, tid, run))
+                entry = live.pop(tid, None)
+                if entry is None:
+                    continue
+                last_try = entry[_L_TRY]
+                if last_try >= 0 and self.placed:
+                    for k in range(last_try + 1):
+                        self.placed.discard((tid, k))
+                counts = entry[_L_COUNTS]
+                counts[entry[_L_STATE]] -= 1
+                counts[name] += 1
+                if last_try == try_id and name in _TRY_ENDS:
+                    end_try(tid, try_id, when, joins)
             else:
+                self.newest = newest
                 handlers[kind](self, rec)
-        self.batch.records += len(records)
+                newest = self.newest
+        self.newest = newest
+        b.records += len(records)
 
     def _workflow(self, r: tuple[Any, ...]) -> None:
         (_, run_id, name, version, began, host, user, rundir, script, argv, cwd, retry_of,
@@ -123,68 +190,6 @@ class Writer:
             (run_id, script, argv, cwd, retry_of, control, pid, python, version_plait,
              executors, "running", when, 0))
         self.newest = max(self.newest, began)
-
-    def _task(self, r: tuple[Any, ...]) -> None:
-        (_, tid, func, invoked, executor, memoize, depends, stdout, stderr, inputs, outputs,
-         args, walltime) = r
-        b, run = self.batch, self.run_id
-        when = self.ts(invoked)
-        b.tasks[tid] = [tid, run, depends, func, "True" if memoize else "False", None, inputs,
-                        outputs, None, stdout, stderr, when, None, 0, 0.0]
-        if args is not None or walltime is not None:
-            b.ptasks.append((run, tid, args, walltime))
-        b.status.append((tid, "pending", when, run, 0))
-        counts = self.counts.get(func)
-        if counts is None:
-            counts = self.counts[func] = dict.fromkeys(_NAMES.values(), 0)
-        counts["pending"] += 1
-        self.live[tid] = [counts, "pending", executor, -1]
-        self.newest = invoked
-
-    def _state(self, r: tuple[Any, ...]) -> None:
-        _, tid, code, t, try_id = r
-        name = _NAMES[code]
-        when = self.ts(t)
-        b = self.batch
-        b.status.append((tid, name, when, self.run_id, try_id))
-        self.newest = t
-        live = self.live.get(tid)
-        if live is None:
-            return
-        counts = live[_L_COUNTS]
-        counts[live[_L_STATE]] -= 1
-        counts[name] += 1
-        live[_L_STATE] = name
-        if name == "launched":
-            live[_L_TRY] = try_id
-            b.tries[(tid, try_id)] = [try_id, tid, self.run_id, None, None, live[_L_EXECUTOR],
-                                      when, None, None, None, None]
-        elif name == "fail_retryable" and live[_L_TRY] >= 0:
-            self._end_try(tid, live[_L_TRY], when, None)
-
-    def _final(self, r: tuple[Any, ...]) -> None:
-        _, tid, code, t, try_id, fails, cost, hashsum, joins = r
-        name = _NAMES[code]
-        b, run = self.batch, self.run_id
-        when = self.ts(t)
-        b.status.append((tid, name, when, run, try_id))
-        self.newest = t
-        row = b.tasks.get(tid)
-        if row is not None:
-            row[_T_HASH], row[_T_RETURNED], row[_T_FAILS], row[_T_COST] = (hashsum, when,
-                                                                         fails, cost)
-        else:
-            b.task_ends.append((hashsum, when, fails, cost, tid, run))
-        live = self.live.pop(tid, None)
-        if live is None:
-            return
-        for k in range(live[_L_TRY] + 1):
-            self.placed.discard((tid, k))
-        counts = live[_L_COUNTS]
-        counts[live[_L_STATE]] -= 1
-        counts[name] += 1
-        if live[_L_TRY] == try_id and name in _TRY_ENDS:
-            self._end_try(tid, try_id, when, joins)
 
     def _end_try(self, tid: int, try_id: int, when: Any, joins: str | None) -> None:
         row = self.batch.tries.get((tid, try_id))
@@ -233,9 +238,8 @@ class Writer:
         pass  # handled by the loop, which commits before answering
 
     _handlers: dict[int, Callable[[Writer, tuple[Any, ...]], None]] = {
-        R.WORKFLOW: _workflow, R.TASK: _task, R.STATE: _state, R.FINAL: _final,
-        R.FAILURE: _failure, R.RESOURCE: _resource, R.NODE: _node, R.BLOCK: _block,
-        R.WORKFLOW_END: _workflow_end, R.FLUSH: _flush,
+        R.WORKFLOW: _workflow, R.FAILURE: _failure, R.RESOURCE: _resource, R.NODE: _node,
+        R.BLOCK: _block, R.WORKFLOW_END: _workflow_end, R.FLUSH: _flush,
     }
 
     # -- rows → database ----------------------------------------------------------------------
@@ -253,10 +257,8 @@ class Writer:
             self.dropped += batch.records
             return
         try:
-            self._connect()
-            assert self.engine is not None
-            with self.engine.begin() as conn:
-                self._write(conn, batch, now)
+            with self._transaction() as dbapi:
+                self._write(dbapi, batch, now)
         except Exception as exc:
             self.dropped += batch.records
             self.retry_at = now + RETRY_S
@@ -277,11 +279,41 @@ class Writer:
             self.max_lag = max(self.max_lag, time.time() - self.newest)
 
     def _shown_url(self) -> str:
+        if _dbapi.sqlite_path(self.url) is not None:
+            return self.url  # no password to hide
+        import sqlalchemy as sa
+
         return sa.make_url(self.url).render_as_string(hide_password=True)
 
-    def _connect(self) -> None:
-        if self.engine is not None:
+    @contextmanager
+    def _transaction(self) -> Iterator[Any]:
+        """A driver connection in a transaction: committed on leaving, rolled back on an
+        error (connecting first if needed)."""
+        self._connect()
+        if self.sqlite is not None:
+            conn = self.sqlite
+            conn.execute("BEGIN")
+            try:
+                yield conn
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
             return
+        with self.engine.begin() as conn:
+            yield conn.connection.dbapi_connection
+
+    def _connect(self) -> None:
+        if self.engine is not None or self.sqlite is not None:
+            return
+        path = _dbapi.sqlite_path(self.url)
+        if path is not None:
+            self.sqlite = _dbapi.open_sqlite(path)
+            self._prepare(_dbapi.sqlite_insert, _dbapi.sqlite_update, _dbapi.sqlite_delete)
+            return
+        from plait.monitoring import _db
+        from plait.monitoring import _schema as s
+
         engine = _db.open_engine(self.url, create_dirs=True)
         try:
             _db.ensure_schema(engine)
@@ -289,34 +321,40 @@ class Writer:
             engine.dispose()
             raise
         self.engine = engine
-        self._prepare(engine)
+        tables = s.metadata.tables
+        self._prepare(lambda table, cols, group=1: _db.insert_ignoring_duplicates(
+                          engine, tables[table], cols, group),
+                      lambda table, key, cols: _db.update_by_key(engine, tables[table], key,
+                                                                 cols),
+                      lambda table, key: _db.delete_by_key(engine, tables[table], key))
 
-    def _prepare(self, engine: sa.Engine) -> None:
-        ins, upd = _db.insert_ignoring_duplicates, _db.update_by_key
-        self.ins = {name: ins(engine, table, cols) for name, table, cols in (
-            ("workflow", s.workflow, _WORKFLOW_COLS),
-            ("plait_workflow", s.plait_workflow, _PWORKFLOW_COLS),
-            ("task", s.task, _TASK_COLS), ("plait_task", s.plait_task, _PTASK_COLS),
-            ("try", s.try_, _TRY_COLS), ("status", s.status, _STATUS_COLS),
-            ("failure", s.plait_failure, _FAILURE_COLS),
-            ("resource", s.resource, _RESOURCE_COLS), ("node", s.node, _NODE_COLS),
-            ("block", s.block, _BLOCK_COLS), ("progress", s.plait_progress, _PROGRESS_COLS))}
-        self.task_end = upd(engine, s.task, ("task_id", "run_id"),
+    def _prepare(self, ins: Callable[..., _dbapi.Statement],
+                 upd: Callable[[str, Sequence[str], Sequence[str]], _dbapi.Statement],
+                 delete: Callable[[str, Sequence[str]], _dbapi.Statement]) -> None:
+        """The writer's statements, made by ``ins(table, columns, group)``,
+        ``upd(table, key, columns)`` and ``delete(table, key)``."""
+        self.ins = {table: ins(table, cols, group) for table, cols, group in (
+            ("workflow", _WORKFLOW_COLS, 1), ("plait_workflow", _PWORKFLOW_COLS, 1),
+            ("task", _TASK_COLS, _GROUP), ("plait_task", _PTASK_COLS, _GROUP),
+            ("try", _TRY_COLS, _GROUP), ("status", _STATUS_COLS, _GROUP),
+            ("plait_failure", _FAILURE_COLS, 1), ("resource", _RESOURCE_COLS, _GROUP),
+            ("node", _NODE_COLS, 1), ("block", _BLOCK_COLS, 1),
+            ("plait_progress", _PROGRESS_COLS, 1))}
+        self.task_end = upd("task", ("task_id", "run_id"),
                             ("task_hashsum", "task_time_returned", "task_fail_count",
                              "task_fail_cost"))
-        self.try_end = upd(engine, s.try_, ("try_id", "task_id", "run_id"),
+        self.try_end = upd("try", ("try_id", "task_id", "run_id"),
                            ("task_try_time_returned", "task_joins"))
-        self.try_host = upd(engine, s.try_, ("try_id", "task_id", "run_id"),
-                            ("hostname", "block_id"))
-        self.workflow_done = upd(engine, s.workflow, ("run_id",),
+        self.try_host = upd("try", ("try_id", "task_id", "run_id"), ("hostname", "block_id"))
+        self.workflow_done = upd("workflow", ("run_id",),
                                  ("time_completed", "tasks_completed_count",
                                   "tasks_failed_count"))
-        self.pworkflow_update = upd(engine, s.plait_workflow, ("run_id",),
+        self.pworkflow_update = upd("plait_workflow", ("run_id",),
                                     ("outcome", "last_update", "records_dropped"))
-        self.progress_clear = sa.delete(s.plait_progress).where(
-            s.plait_progress.c.run_id == self.run_id)
+        self.progress_clear = delete("plait_progress", ("run_id",))
 
-    def _write(self, conn: sa.Connection, b: _Batch, now: float) -> None:
+    def _write(self, conn: Any, b: _Batch, now: float) -> None:
+        """The batch's rows, on the driver connection ``conn`` in a transaction."""
         ins = self.ins
         if not self.workflow_committed and self.workflow_rows is not None:
             ins["workflow"].run(conn, [self.workflow_rows[0]])
@@ -324,16 +362,17 @@ class Writer:
         ins["task"].run(conn, list(b.tasks.values()))
         ins["plait_task"].run(conn, b.ptasks)
         ins["try"].run(conn, list(b.tries.values()))
+        b.status.sort(key=_BY_TASK)  # ~key order: each insert lands next to the last one
         ins["status"].run(conn, b.status)
-        ins["failure"].run(conn, b.failures)
+        ins["plait_failure"].run(conn, b.failures)
         ins["resource"].run(conn, b.resources)
         ins["node"].run(conn, b.nodes)
         ins["block"].run(conn, b.blocks)
         self.task_end.run(conn, b.task_ends)
         self.try_end.run(conn, b.try_ends)
         self.try_host.run(conn, b.try_hosts)
-        conn.execute(self.progress_clear)
-        ins["progress"].run(conn, [(self.run_id, func, state, n)
+        self.progress_clear.run(conn, [(self.run_id,)])
+        ins["plait_progress"].run(conn, [(self.run_id, func, state, n)
                                    for func, states in self.counts.items()
                                    for state, n in states.items() if n])
         outcome, dropped = "running", self.dropped
@@ -353,6 +392,8 @@ class Writer:
     def close(self) -> None:
         if self.engine is not None:
             self.engine.dispose()
+        if self.sqlite is not None:
+            self.sqlite.close()
 
     def stats(self) -> str:
         return json.dumps({"committed": self.committed, "dropped": self.dropped,

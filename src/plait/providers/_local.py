@@ -11,14 +11,15 @@ exited, the .ec file. cancel() stops the whole session: SIGTERM, a short grace, 
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import shlex
 import subprocess
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+import psutil
 
 from plait._errors import PlaitError, describe_exit
 from plait._validate import check_number
@@ -27,7 +28,7 @@ from plait.providers._base import ExecutionProvider
 from plait.providers._cluster import walltime_to_seconds, worker_init_lines
 from plait.providers._errors import ScriptPathError, SubmitException
 from plait.providers._jobs import JobState, JobStatus
-from plait.providers._procs import session_processes, stop_session
+from plait.providers._procs import stop_session
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,17 @@ log = logging.getLogger(__name__)
 # had to SIGKILL it).
 _TIMEOUT_CODES = (124, 137)
 _TAIL_CHARS = 600
+
+
+def _has_exited(proc: subprocess.Popen[bytes]) -> bool:
+    """Whether a block's wrapper has exited, without reaping it (see ``_LocalJob.lock``)."""
+    if proc.returncode is not None:
+        return True
+    try:
+        return os.waitid(os.P_PID, proc.pid,
+                         os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except ChildProcessError:  # reaped already
+        return True
 
 
 @dataclass(slots=True)
@@ -47,6 +59,11 @@ class _LocalJob:
     walltime: int | None
     cancelled: bool = False
     final: JobStatus | None = None
+    # Held while the block's session is signalled or its wrapper reaped. Until reaped, the
+    # wrapper (running or a zombie) keeps its pid, the session's id, from going to another
+    # process: signalling "session <pid>" after that could hit a stranger's daemon.
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    survivors: list[psutil.Process] = field(default_factory=list)  # outlived SIGKILL
 
 
 class LocalProvider(ExecutionProvider):
@@ -160,20 +177,23 @@ class LocalProvider(ExecutionProvider):
     def _status_of(self, job: _LocalJob) -> JobStatus:
         if job.final is not None:
             return job.final
-        code = job.proc.poll()
-        if code is None:
-            return JobStatus(JobState.RUNNING)
-        # Ended: make sure nothing the block started outlives it, then record how it ended.
-        left = stop_session(job.proc.pid, grace=0.5)
-        if left:
-            log.error("%s: block %s left processes that survived SIGKILL: %s",
-                      self.label, job.name, [p.pid for p in left])
-        final = self._ended(job, code)
-        with self._lock:
-            if job.final is None:
-                job.final = final
+        with job.lock:
+            if job.final is not None:
+                return job.final
+            if not _has_exited(job.proc):
+                return JobStatus(JobState.RUNNING)
+            # Ended: stop what the block left in its session while the unreaped wrapper still
+            # holds the session id, then reap the wrapper and record how the block ended.
+            left = stop_session(job.proc.pid, grace=0.5)
+            if left:
+                log.error("%s: block %s left processes that survived SIGKILL: %s",
+                          self.label, job.name, [p.pid for p in left])
+            job.survivors = left
+            final = self._ended(job, job.proc.wait())
+            with self._lock:
                 self.resources[job.job_id]["status"] = final
-            return job.final
+            job.final = final
+            return final
 
     def _ended(self, job: _LocalJob, wrapper_code: int) -> JobStatus:
         out, err = f"{job.script}.stdout", f"{job.script}.stderr"
@@ -205,19 +225,18 @@ class LocalProvider(ExecutionProvider):
         for job_id in job_ids:
             with self._lock:
                 job = self._jobs.get(job_id)
-                # a block that already ended keeps its own outcome
-                if job is not None and job.final is None and job.proc.poll() is None:
-                    job.cancelled = True
             if job is None:
                 results.append(False)
                 continue
-            left = stop_session(job.proc.pid, grace=self.cancel_grace)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                job.proc.wait(timeout=5)  # killed above: returns at once
-            if left:
-                log.error("%s: block %s: processes survived SIGKILL: %s", self.label, job.name,
-                          [p.pid for p in left])
-            self._status_of(job)
+            with job.lock:
+                if job.final is None:  # not reaped yet: its session id is still the block's
+                    if not _has_exited(job.proc):  # one that ended keeps its own outcome
+                        job.cancelled = True
+                    left = stop_session(job.proc.pid, grace=self.cancel_grace)
+                    if left:
+                        log.error("%s: block %s: processes survived SIGKILL: %s",
+                                  self.label, job.name, [p.pid for p in left])
+            self._status_of(job)  # reaps the wrapper (killed above) and records the end
             results.append(True)
         return results
 
@@ -226,7 +245,7 @@ class LocalProvider(ExecutionProvider):
         with self._lock:
             jobs = list(self._jobs.values())
         return [j.job_id for j in jobs if self._status_of(j).state is JobState.RUNNING
-                or session_processes(j.proc.pid)]
+                or any(p.is_running() for p in j.survivors)]
 
     def __repr__(self) -> str:
         return (f"LocalProvider(nodes_per_block={self.nodes_per_block}, "
