@@ -3,7 +3,6 @@ its own frames (one huge message kept the interchange from its heartbeats)."""
 
 from __future__ import annotations
 
-import os
 import pickle
 from typing import Any
 
@@ -13,24 +12,28 @@ from plait.executors.pilot._client import InterchangeClient
 
 
 class Recorder:
-    """Stands in for the tasks socket: keeps each multipart message sent."""
+    """Stands in for the channel to the interchange: keeps each message sent."""
+
+    pending = False
+    written = 0
 
     def __init__(self) -> None:
         self.messages: list[list[Any]] = []
-        self._current: list[Any] = []
 
-    def send(self, frame: Any, flags: int = 0, copy: bool = True) -> None:
-        self._current.append(frame)
-        if not flags & P._SNDMORE:
-            self.messages.append(self._current)
-            self._current = []
+    def send(self, frames: list[Any]) -> bool:
+        self.messages.append(list(frames))
+        return False
+
+    def flush(self) -> bool:
+        return False
 
 
 def test_a_burst_leaves_in_bounded_messages(tmp_path):
-    client = InterchangeClient("t", str(tmp_path), "127.0.0.1", (50000, 50100), None, None,
-                               lambda kind, frames: None, lambda exc: None)
+    client = InterchangeClient("t", str(tmp_path), None, lambda kind, frames: None,
+                               lambda exc: None)
+    real = client.chan
     try:
-        client.tasks = Recorder()  # type: ignore[assignment]
+        client.chan = Recorder()  # type: ignore[assignment]
         n = 2 * _client._CHUNK + 7
         with client.lock:
             for tid in range(n):
@@ -38,7 +41,7 @@ def test_a_burst_leaves_in_bounded_messages(tmp_path):
                 client.post_task((tid, b"d", None, None, None, len(frames), ()), frames,
                                  alone=False)
         client._flush()
-        tasks = [m for m in client.tasks.messages if m[0] == P.TASKS]
+        tasks = [m for m in client.chan.messages if m[0] == P.TASKS]
         assert len(tasks) >= 3 and all(len(pickle.loads(m[1])) <= _client._CHUNK
                                        for m in tasks)
         seen = []
@@ -53,6 +56,5 @@ def test_a_burst_leaves_in_bounded_messages(tmp_path):
             assert pos == len(msg)
         assert seen == sorted(seen) and len(seen) >= n - 1  # the first may have gone direct
     finally:
-        client.ctx.destroy(linger=0)
-        os.close(client._wake_r)
-        os.close(client._wake_w)
+        client.chan = real
+        client.stop(timeout=1)

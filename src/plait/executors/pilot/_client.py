@@ -1,22 +1,26 @@
-"""The executor's end of the interchange: its process, its two sockets and the I/O thread.
+"""The executor's end of the interchange: its process, its channel and the I/O thread.
 
-    submit() ──(lock) outbox + wake-up pipe──▶ I/O thread ──tasks DEALER──▶ interchange
-    I/O thread ◀── results DEALER ◀── interchange (results, events, replies, heartbeats)
-    the I/O thread waits on: results socket, the interchange's death descriptor, wake-up pipe,
-    the tasks socket becoming writable (only while a message waits for room), and a deadline
+    submit() ──(lock) outbox + wake-up pipe──▶ I/O thread ──▶ channel ──▶ interchange
+    I/O thread ◀── channel ◀── interchange (results, events, replies, heartbeats)
+    the I/O thread waits on: the channel, the interchange's death descriptor, wake-up pipe,
+    the channel becoming writable (only while bytes wait for room), and a deadline
     (the next heartbeat to send, or the interchange's silence reaching the threshold)
 
-Submitting threads append to an outbox and wake the I/O thread when the outbox was empty, so
-tasks submitted in a burst leave as one multipart message; a lone task is sent directly. Every
-use of the tasks socket happens under ``lock`` and never blocks: a message the socket has no
-room for (no interchange connected to it) stays in the outbox, and the I/O thread sends it
-once the socket is writable. ``on_lost`` is called only by the I/O thread, with no lock held.
+The channel (:mod:`._channel`) is a socketpair whose other end the interchange inherits: no
+port, no keys, and a message wakes only the thread that reads it. Submitting threads append
+to an outbox and wake the I/O thread when the outbox was empty, so tasks submitted in a
+burst leave as one message; a lone task is sent directly. Every write to the channel happens
+under ``lock`` and never blocks: what the socket has no room for waits in the channel, and
+the I/O thread writes it once the socket is writable. ``on_lost`` is called only by the I/O
+thread, with no lock held.
 
-Supervision: the interchange's death wakes the I/O thread through its death descriptor. An
-interchange that is alive but unresponsive (stopped, frozen, swapping) is found by heartbeats:
-each side sends one every ``heartbeat_period``; when nothing has come from the interchange for
-``heartbeat_threshold`` seconds, or it has taken no message for ``_CONNECT_GRACE`` seconds,
-the client kills it and reports InterchangeLost naming it, as for a death.
+Supervision: the interchange's death wakes the I/O thread through its death descriptor (and
+its end of the channel closing). An interchange that is alive but unresponsive (stopped,
+frozen, swapping) is found by heartbeats: each side sends one every ``heartbeat_period``;
+when nothing has come from it for ``heartbeat_threshold`` seconds, or bytes have waited for
+it to read for as long, the client kills it and reports InterchangeLost naming it, as for a
+death. Any bytes read count as hearing from it, so a large result in transit never hides a
+live interchange.
 
 The interchange is a fresh interpreter in its own session (so a terminal's Ctrl-C reaches the
 script, whose shutdown then stops it). Its stdin stays open as a lifeline: when this process
@@ -42,11 +46,11 @@ import zmq
 from plait._lightfuture import LightFuture
 from plait.executors._errors import InterchangeLost
 from plait.executors.pilot import _protocol as P
-from plait.executors.pilot._sockets import BATCH, drain, new_socket, tcp_url
+from plait.executors.pilot._channel import Channel
+from plait.executors.pilot._sockets import BATCH
 from plait.executors.pilot._spawn import Child
 
 log = logging.getLogger(__name__)
-_CONNECT_GRACE = 5.0  # seconds a live interchange may take to accept the tasks socket
 # Tasks per message at most: the interchange handles one message at a time, and a message of
 # a million tasks would keep it from its heartbeats for longer than the threshold.
 _CHUNK = 2000
@@ -56,26 +60,22 @@ _Message = list[Any]
 class InterchangeClient:
     """Starts the interchange and carries messages to and from it."""
 
-    def __init__(self, label: str, logdir: str, loopback: str, port_range: tuple[int, int],
-                 cert_dir: str | None, launch_cmd: list[str] | None,
-                 on_message: Callable[[bytes, list[zmq.Frame]], None],
+    def __init__(self, label: str, logdir: str, launch_cmd: list[str] | None,
+                 on_message: Callable[[bytes, list[memoryview]], None],
                  on_lost: Callable[[BaseException], None], *,
                  heartbeat_period: float = 2.0, heartbeat_threshold: float = 8.0) -> None:
-        self.label, self.logdir, self.loopback = label, logdir, loopback
-        self.port_range, self.cert_dir = port_range, cert_dir
+        self.label, self.logdir = label, logdir
         self.launch_cmd = launch_cmd or [sys.executable, "-m",
                                          "plait.executors.pilot._interchange"]
         self.on_message, self.on_lost = on_message, on_lost
         self.heartbeat_period, self.heartbeat_threshold = heartbeat_period, heartbeat_threshold
-        self.ctx = zmq.Context()
-        # Guards the outbox and the tasks socket: submit may run on any thread.
+        # Guards the outbox and writing to the channel: submit may run on any thread.
         self.lock = threading.Lock()
         self._out_funcs: list[_Message] = []
         self._out_metas: list[tuple[Any, ...]] = []
         self._out_frames: list[Any] = []
         self._out_other: list[_Message] = []
-        self._parked: list[_Message] = []  # built, but the socket had no room: sent first
-        self._parked_since = 0.0
+        self._stalled_since = 0.0  # since when written bytes wait for the interchange to read
         self._last_heard = 0.0  # when the interchange was last heard from (I/O thread only)
         self._lost: BaseException | None = None  # why the interchange is gone, once it is
         self._stopping = False
@@ -85,6 +85,8 @@ class InterchangeClient:
         self._replies: dict[int, LightFuture[Any]] = {}
         self._req = itertools.count(1)
         self._wake_r, self._wake_w = os.pipe()
+        mine, self._theirs = socket.socketpair()
+        self.chan = Channel(mine)
         self._thread: threading.Thread | None = None
         self._closed = False
 
@@ -92,31 +94,17 @@ class InterchangeClient:
     def log_path(self) -> str:
         return os.path.join(self.logdir, "interchange.log")
 
-    def _bind(self) -> tuple[zmq.Socket[Any], zmq.Socket[Any], int, int]:
-        host = self.loopback
-        url = tcp_url(host)
-        socks, ports = [], []
-        for _ in range(2):
-            sock = new_socket(self.ctx, zmq.DEALER, ":" in host)
-            if self.cert_dir:
-                from plait.executors.pilot._curve import make_server
-
-                make_server(sock, self.cert_dir)
-            lo, hi = self.port_range
-            ports.append(sock.bind_to_random_port(url, min_port=lo, max_port=hi, max_tries=200))
-            socks.append(sock)
-        return socks[0], socks[1], ports[0], ports[1]
-
     def start(self, cfg: dict[str, Any], timeout: float) -> dict[str, Any]:
         """Start the interchange with ``cfg``; returns its STARTED info or raises why not."""
-        self.tasks, self.results, task_port, result_port = self._bind()
-        cfg = {**cfg, "task_port": task_port, "result_port": result_port,
-               "loopback_address": self.loopback, "logdir": self.logdir,
-               "cert_dir": self.cert_dir}
+        theirs = self._theirs.fileno()
+        cfg = {**cfg, "executor_fd": theirs, "logdir": self.logdir}
         os.makedirs(self.logdir, exist_ok=True)
-        with open(os.path.join(self.logdir, "interchange.stderr"), "ab") as err:
-            self.child = Child(self.launch_cmd, stdin=subprocess.PIPE, stdout=err, stderr=err,
-                               start_new_session=True)
+        try:
+            with open(os.path.join(self.logdir, "interchange.stderr"), "ab") as err:
+                self.child = Child(self.launch_cmd, stdin=subprocess.PIPE, stdout=err,
+                                   stderr=err, start_new_session=True, pass_fds=(theirs,))
+        finally:
+            self._theirs.close()  # the child's now: its death or exit closes the channel
         assert self.child.popen.stdin is not None
         self.child.popen.stdin.write(pickle.dumps(cfg))
         self.child.popen.stdin.flush()
@@ -136,7 +124,7 @@ class InterchangeClient:
 
     # -- sending (any thread, under self.lock) -------------------------------------------------
     def _outbox_empty(self) -> bool:
-        return not (self._out_metas or self._out_other or self._out_funcs or self._parked)
+        return not (self._out_metas or self._out_other or self._out_funcs)
 
     def post_task(self, meta: tuple[Any, ...], frames: list[Any],
                   before: list[_Message] | None = None, alone: bool = False) -> None:
@@ -152,10 +140,7 @@ class InterchangeClient:
         if wake and (alone or now - self._last_direct > 1e-3) and not self._stopping:
             self._last_direct = now
             task = [P.TASKS, P.dumps([meta]), *frames]
-            refused = self._send_all([*before, task] if before else [task])
-            if refused:  # no interchange connected: the I/O thread waits for room
-                self._parked, self._parked_since = refused, time.monotonic()
-                os.write(self._wake_w, b"p")
+            self._send_all([*before, task] if before else [task])
             return
         self._last_direct = now
         if before:
@@ -172,24 +157,26 @@ class InterchangeClient:
         if wake:
             os.write(self._wake_w, b"s")
 
-    def _send_all(self, messages: list[_Message]) -> list[_Message]:
-        """Send in order without blocking (lock held); returns those the socket had no room for.
+    def _send_all(self, messages: list[_Message]) -> bool:
+        """Write in order without blocking (lock held); True if bytes wait for room.
 
-        The tasks socket is bound here, so it has room only while an interchange is connected
-        (the high-water mark is off): just after start, or with a stuck interchange, it has
-        none, and a blocking send would hold the lock, and every submitter, indefinitely.
+        The first time bytes have to wait, the I/O thread is woken to watch for room: a
+        blocking write would hold the lock, and every submitter, as long as the interchange
+        does not read (stopped, stuck).
         """
-        for i, msg in enumerate(messages):
-            try:
-                P.send(self.tasks, msg, zmq.NOBLOCK)
-            except zmq.Again:
-                return messages[i:]
-        return []
+        was = self.chan.pending
+        for msg in messages:
+            self.chan.send(msg)
+        waiting = self.chan.pending
+        if waiting and not was:
+            self._stalled_since = time.monotonic()
+            os.write(self._wake_w, b"p")
+        return waiting
 
     def _flush(self) -> bool:
-        """Send the outbox (I/O thread); True if messages still wait for room on the socket."""
+        """Send the outbox (I/O thread); True if bytes still wait for room on the channel."""
         with self.lock:
-            messages = [*self._parked, *self._out_funcs]
+            messages = self._out_funcs
             metas, frames = self._out_metas, self._out_frames
             pos = 0
             for i in range(0, len(metas), _CHUNK):  # a burst leaves in bounded messages
@@ -199,17 +186,16 @@ class InterchangeClient:
                 pos += n
             messages += self._out_other
             self._out_funcs, self._out_metas, self._out_frames, self._out_other = [], [], [], []
-            self._parked = self._send_all(messages)
-            if not self._parked:
-                self._parked_since = 0.0
-            elif not self._parked_since:
-                self._parked_since = time.monotonic()
-            return bool(self._parked)
+            written = self.chan.written
+            if not self.chan.flush():
+                self._stalled_since = 0.0
+            elif self.chan.written != written:  # progress: it reads, slowly
+                self._stalled_since = time.monotonic()
+            return self._send_all(messages)
 
     def _heartbeat(self) -> None:
         with self.lock:
-            if not self._parked:  # else the socket has no room, and the message waits anyway
-                self._send_all([[P.HEARTBEAT]])
+            self._send_all([[P.HEARTBEAT]])
 
     def command(self, name: str, args: Any = None, timeout: float = 10.0) -> Any:
         """Run a command in the interchange and return its reply."""
@@ -230,13 +216,11 @@ class InterchangeClient:
     # -- the I/O thread ------------------------------------------------------------------------
     def _loop(self) -> None:
         assert self.child is not None
+        chan = self.chan
         poller = zmq.Poller()
-        poller.register(self.results, zmq.POLLIN)
+        poller.register(chan.fd, zmq.POLLIN)
         poller.register(self.child.fd, zmq.POLLIN)
         poller.register(self._wake_r, zmq.POLLIN)
-        # The tasks socket is read too: the interchange's heartbeats also come back on it, so
-        # a large result queued on the results socket does not hide that it is alive.
-        poller.register(self.tasks, zmq.POLLIN)
         watching_room = False
         period = self.heartbeat_period
         now = self._last_heard = time.monotonic()
@@ -245,28 +229,31 @@ class InterchangeClient:
         next_beat = tick = now + period
         try:
             while True:
-                ready = dict(poller.poll(int(max(0.0, tick - now) * 1000) + 1))
+                wait = 0 if chan.backlog else int(max(0.0, tick - now) * 1000) + 1
+                ready = dict(poller.poll(wait))
                 woke, now = now, time.monotonic()
                 if now - woke > self.heartbeat_threshold:
                     # This process was stopped or starved (Ctrl-Z, swap), not only the
                     # interchange: give the interchange a full threshold from now.
                     self._last_heard = now
-                if self.results in ready:
+                    if self._stalled_since:
+                        self._stalled_since = now
+                events = ready.get(chan.fd, 0)
+                if events & zmq.POLLIN or chan.backlog:
                     self._last_heard = now
                     self._receive()
-                tasks_ready = ready.get(self.tasks, 0)
-                if tasks_ready & zmq.POLLIN:
-                    self._last_heard = now
-                    self._beats_in()
-                if self._wake_r in ready or tasks_ready & zmq.POLLOUT:
+                    if chan.eof:  # its end closed: it exited, or is about to
+                        self._interchange_died()
+                        return
+                if self._wake_r in ready or events & zmq.POLLOUT:
                     if self._wake_r in ready:
                         os.read(self._wake_r, 65536)
                     waiting = self._flush()
-                    if waiting != watching_room:  # watch for room only while a message waits
-                        poller.register(self.tasks, zmq.POLLIN | (zmq.POLLOUT if waiting else 0))
+                    if waiting != watching_room:  # watch for room only while bytes wait
+                        poller.register(chan.fd, zmq.POLLIN | (zmq.POLLOUT if waiting else 0))
                         watching_room = waiting
                     if waiting:
-                        tick = min(tick, self._parked_since + _CONNECT_GRACE)
+                        tick = min(tick, self._stalled_since + self.heartbeat_threshold)
                     if self._stopping:
                         self._receive()  # deliver what already arrived, then stop
                         return
@@ -291,8 +278,8 @@ class InterchangeClient:
         tick = next_beat
         if self.started.done():
             tick = min(tick, self._last_heard + self.heartbeat_threshold)
-        if self._parked_since:
-            tick = min(tick, self._parked_since + _CONNECT_GRACE)
+        if self._stalled_since:
+            tick = min(tick, self._stalled_since + self.heartbeat_threshold)
         return tick
 
     def _unresponsive(self, now: float) -> str | None:
@@ -301,26 +288,17 @@ class InterchangeClient:
         if self.started.done() and silent > self.heartbeat_threshold:
             return (f"nothing came from it for {silent:.1f} s "
                     f"(heartbeat_threshold={self.heartbeat_threshold:g})")
-        parked = self._parked_since
-        if parked and now - parked > _CONNECT_GRACE:
-            return f"it took no message for {now - parked:.1f} s"
+        stalled = self._stalled_since
+        if stalled and now - stalled > self.heartbeat_threshold:
+            return f"it read nothing sent to it for {now - stalled:.1f} s"
         return None
 
-    def _beats_in(self) -> None:
-        """Read the heartbeats that came back on the tasks socket (under the lock: submitting
-        threads send on that socket)."""
-        with self.lock:
-            try:
-                while True:
-                    self.tasks.recv(zmq.NOBLOCK)
-            except zmq.Again:
-                pass
-
     def _receive(self) -> None:
-        drain(self.results, self._on_frames, BATCH * 10)
+        for frames in self.chan.recv(BATCH * 10):
+            self._on_frames(frames)
 
-    def _on_frames(self, frames: list[zmq.Frame]) -> None:
-        kind = frames[0].bytes
+    def _on_frames(self, frames: list[memoryview]) -> None:
+        kind = frames[0].tobytes()
         if kind == P.COMMAND:
             req, value = P.loads(frames[1])
             fut = self._replies.get(req)
@@ -335,6 +313,8 @@ class InterchangeClient:
     def _interchange_died(self) -> None:
         assert self.child is not None
         code = self.child.exitcode(timeout=2)
+        if code is None:  # alive with its end of the channel closed: broken, end it
+            self.child.kill()
         tail = self.stderr_tail()
         if tail:
             log.error("interchange of %s died (%s); stderr:\n%s", self.label, code, tail)
@@ -398,7 +378,8 @@ class InterchangeClient:
                 except OSError:
                     pass
             child.close()
-        self.ctx.destroy(linger=0)
+        self.chan.sock.close()
+        self._theirs.close()  # if start() never ran
         for fd in (self._wake_r, self._wake_w):
             try:
                 os.close(fd)

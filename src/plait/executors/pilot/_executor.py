@@ -7,7 +7,8 @@
 Differences from Parsl (documented on the class): heartbeat defaults are short (2 s period,
 8 s threshold) so a lost manager is noticed within seconds; prefetch is automatic by default;
 the resource specification accepts ``cores``, ``memory`` (MB) and ``priority``. As in
-Parsl, ``encrypted=True`` by default (CurveZMQ on every socket).
+Parsl, ``encrypted=True`` by default (CurveZMQ on every network socket; the executor reaches
+its interchange over a socketpair the interchange inherits, which nothing else can reach).
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ from __future__ import annotations
 import itertools
 import logging
 import os
+import shutil
 import signal
+import socket
 import sys
+import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
-
-import zmq
 
 from plait._lightfuture import LightFuture
 from plait._sampling import encode_spec
@@ -74,6 +76,9 @@ class HighThroughputExecutor(PilotBlocks):
       (lower runs first); other keys raise InvalidResourceSpecification at submit. Priority
       orders the interchange's queue; tasks already prefetched to a manager run in the order
       they came, so ``prefetch_capacity=0`` makes the order strict.
+
+    * ``interchange_port_range`` is accepted (and checked) but not used: the executor and
+      its interchange talk over a socketpair, with no port to bind or to protect.
 
     plait additions: ``start_timeout`` (seconds to wait for the interchange to start);
     ``sandbox=True`` runs each task in a fresh directory under ``working_dir`` (its cwd,
@@ -156,6 +161,7 @@ class HighThroughputExecutor(PilotBlocks):
         self._lost_manager_block: dict[str, str] = {}  # lost manager id -> its block
         self._unexplained: dict[str, tuple[float, list[Any]]] = {}  # see _task_lost
         self._block_thread: threading.Thread | None = None
+        self._manager_ipc: str | None = None  # the interchange's Unix socket (local blocks)
         self._started = self._shut_down = False
 
     def __repr__(self) -> str:
@@ -185,17 +191,17 @@ class HighThroughputExecutor(PilotBlocks):
 
             self.cert_dir = create_certificates(os.path.join(ix_logdir, "certificates"))
         self._client = InterchangeClient(
-            self.label, ix_logdir, self.loopback_address, self.interchange_port_range,
-            self.cert_dir, self.interchange_launch_cmd, self._on_message, self._on_lost,
+            self.label, ix_logdir, self.interchange_launch_cmd, self._on_message, self._on_lost,
             heartbeat_period=self.heartbeat_period, heartbeat_threshold=self.heartbeat_threshold)
         bind = worker_bind(self)
         cfg = {"worker_port": self.worker_port, "worker_port_range": self.worker_port_range,
-               "worker_bind": bind,
+               "worker_bind": bind, "cert_dir": self.cert_dir,
                "heartbeat_period": self.heartbeat_period,
                "heartbeat_threshold": self.heartbeat_threshold, "debug": self.worker_debug,
                "versions": P.local_versions(),
                "by_block_id": "BlockId" in type(self.manager_selector).__name__,
-               "shared_cache_bytes": self.shared_cache_bytes}
+               "shared_cache_bytes": self.shared_cache_bytes,
+               "manager_ipc": self._local_socket()}
         try:
             info = self._client.start(cfg, self.start_timeout)
         except Exception as exc:
@@ -215,6 +221,24 @@ class HighThroughputExecutor(PilotBlocks):
         init = int(getattr(self.provider, "init_blocks", 1) or 0)
         if init:
             self.scale_out(init)
+
+    def _local_socket(self) -> str | None:
+        """Where managers on this host reach the interchange: a Unix socket in a directory
+        only this user can enter. None (managers use the TCP port) for blocks elsewhere, for
+        an ``address`` other than loopback (the user's choice of route stands), on a system
+        that cannot tell a peer's user (no SO_PEERCRED), or when the temporary directory's
+        path is too long for a socket's name."""
+        if not blocks_are_local(self.provider) or not (self.address is None
+                                                       or is_loopback(self.address)):
+            return None
+        if not hasattr(socket, "SO_PEERCRED"):
+            return None
+        path = os.path.join(tempfile.mkdtemp(prefix="plait-"), "managers")  # mode 0700
+        if len(path.encode()) > 100:  # sun_path holds 108 bytes
+            shutil.rmtree(os.path.dirname(path), ignore_errors=True)
+            return None
+        self._manager_ipc = path
+        return path
 
     def _get_launch_command(self, block_id: str) -> str:
         local = blocks_are_local(self.provider)
@@ -239,7 +263,8 @@ class HighThroughputExecutor(PilotBlocks):
             cpu_affinity=self.cpu_affinity,
             accelerators=" ".join(self.available_accelerators),
             monitoring=(f"--monitoring={encode_spec(self.monitoring_spec)}"
-                        if self.monitoring_spec else ""))
+                        if self.monitoring_spec else ""),
+            ipc=f"--ipc={self._manager_ipc}" if self._manager_ipc else "")
 
     # -- submit --------------------------------------------------------------------------------
     def submit(self, func: Callable[..., Any], resource_specification: dict[str, Any],
@@ -323,7 +348,7 @@ class HighThroughputExecutor(PilotBlocks):
         return TaskCount(len(self._tasks))
 
     # -- messages from the interchange (result thread) -----------------------------------------
-    def _on_message(self, kind: bytes, frames: list[zmq.Frame]) -> None:
+    def _on_message(self, kind: bytes, frames: list[memoryview]) -> None:
         if kind == P.RESULTS:
             self._results(frames)
         elif kind == P.LOST:
@@ -356,7 +381,7 @@ class HighThroughputExecutor(PilotBlocks):
         if found:
             sink(found)
 
-    def _results(self, frames: list[zmq.Frame]) -> None:
+    def _results(self, frames: list[memoryview]) -> None:
         tasks = self._tasks
         pos = 2
         for tid, status, n in P.loads(frames[1]):
@@ -368,7 +393,7 @@ class HighThroughputExecutor(PilotBlocks):
             if fut is None:
                 continue
             try:
-                value = unpack_value([f.buffer for f in part])
+                value = unpack_value(part)
             except Exception as exc:
                 fut.set_exception(exc)
                 continue
@@ -410,6 +435,8 @@ class HighThroughputExecutor(PilotBlocks):
         if client is not None:
             client.stop(timeout=5.0 if wait else 1.0)
         self.cancel_all_blocks()
+        if self._manager_ipc is not None:
+            shutil.rmtree(os.path.dirname(self._manager_ipc), ignore_errors=True)
         if self._block_thread is not None:
             self._block_thread.join(timeout=5)
         self._fail_all(BadStateException(self, "it was shut down before the task finished"))

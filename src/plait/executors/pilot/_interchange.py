@@ -1,13 +1,21 @@
 """Interchange: one process per executor; queues tasks and hands them to managers in batches.
 
-    executor ──tasks DEALER──▶ interchange ◀──ROUTER (tcp)──▶ managers
-    executor ◀─results DEALER─ interchange
-    waits on: both executor sockets, the ROUTER, its monitor (disconnects), stdin (lifeline),
+    executor ⇄ channel (inherited socketpair) ⇄ interchange ◀──ROUTER (tcp)──▶ managers
+                                                 interchange ◀──Unix socket──▶ local managers
+    waits on: the channel (and for room on it while bytes wait), the ROUTER, its monitor
+    (disconnects), the Unix socket and each local manager's connection, stdin (lifeline),
     and the next heartbeat deadline (to managers and to the executor, every period)
 
+Managers on the submitting host (LocalProvider blocks) connect to a Unix socket in a private
+directory the executor made (``manager_ipc``) instead of the ROUTER: each message wakes only
+its reader, with no ZeroMQ I/O thread on either side. Only this user's processes are
+accepted (SO_PEERCRED); each message starts with the manager's id, checked against the one
+it registered with; its connection closing is its loss, as a ROUTER disconnect is.
+
 Started by the executor as ``python -m plait.executors.pilot._interchange`` with its settings
-pickled on stdin. The executor keeps stdin open; EOF means the submitting process is gone and
-the interchange exits. Decisions are made by :class:`DispatchCore`; this module only moves
+pickled on stdin and its end of the channel inherited (``executor_fd``). The executor keeps
+stdin open; EOF there, or on the channel, means the submitting process is gone and the
+interchange exits. Decisions are made by :class:`DispatchCore`; this module only moves
 bytes and events. Payload frames are forwarded as received (``copy=False``): never re-pickled.
 
 The managers' port takes whatever reaches it: a peer that is not a registered manager may
@@ -19,6 +27,8 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import socket
+import struct
 import sys
 import time
 from typing import Any
@@ -28,14 +38,25 @@ from zmq.utils.monitor import parse_monitor_message
 
 from plait.executors._errors import ManagerLost, VersionMismatch
 from plait.executors.pilot import _protocol as P
+from plait.executors.pilot._channel import Channel
 from plait.executors.pilot._dispatch import DispatchCore, ManagerSlot, QueuedTask
-from plait.executors.pilot._sockets import drain, new_socket, tcp_url
+from plait.executors.pilot._sockets import BATCH, drain, new_socket, tcp_url
 from plait.serialize._shared import Ledger
 
 log = logging.getLogger("plait.interchange")
 # What a manager's registration holds (see _manager.Manager._register).
 _REGISTRATION = frozenset({"versions", "hostname", "block_id", "workers", "prefetch_capacity",
                            "cores_per_worker", "mem_per_worker", "cores_total", "mem_total"})
+_PEERCRED = struct.Struct("3i")  # pid, uid, gid
+
+
+class _Link:
+    """A local manager's connection to the Unix socket; ``mid`` once it has said who it is."""
+
+    __slots__ = ("chan", "mid")
+
+    def __init__(self, chan: Channel) -> None:
+        self.chan, self.mid = chan, b""
 
 
 class Interchange:
@@ -59,22 +80,18 @@ class Interchange:
         self.refused_warned = -1e9
         self.executor_heard = time.monotonic()
         self.executor_silent = False
+        self.poller = zmq.Poller()
+        self.listener: socket.socket | None = None  # local managers' Unix socket
+        self.links: dict[int, _Link] = {}  # by descriptor
+        self.link_of: dict[bytes, _Link] = {}  # by manager id
+        self.links_waiting: set[_Link] = set()  # bytes wait for room on these
         self._open_sockets()
 
     # -- setup -------------------------------------------------------------------------------
     def _open_sockets(self) -> None:
         cfg, ctx = self.cfg, self.ctx
         cert_dir = cfg.get("cert_dir")
-        host = cfg["loopback_address"]
-        self.tasks_in = new_socket(ctx, zmq.DEALER, ":" in host)
-        self.results_out = new_socket(ctx, zmq.DEALER, ":" in host)
-        for sock, port in ((self.tasks_in, cfg["task_port"]),
-                           (self.results_out, cfg["result_port"])):
-            if cert_dir:
-                from plait.executors.pilot._curve import make_client
-
-                make_client(sock, cert_dir)
-            sock.connect(tcp_url(host, port))
+        self.exe = Channel(socket.socket(fileno=cfg["executor_fd"]))
         bind = cfg.get("worker_bind", "*")
         self.router = new_socket(ctx, zmq.ROUTER, bind == "*" or ":" in bind)
         self.router.setsockopt(zmq.ROUTER_MANDATORY, 1)
@@ -94,10 +111,20 @@ class Interchange:
             self.worker_port = self.router.bind_to_random_port(
                 tcp_url(bind), min_port=lo, max_port=hi, max_tries=200)
         log.info("managers connect to port %d (listening on %s)", self.worker_port, bind)
+        path = cfg.get("manager_ipc")
+        if path:
+            self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.listener.bind(path)
+            os.chmod(path, 0o600)
+            self.listener.listen(128)
+            self.listener.setblocking(False)
+            log.info("local managers connect to %s", path)
 
     # -- executor side ----------------------------------------------------------------------
     def _to_executor(self, frames: list[Any]) -> None:
-        P.send(self.results_out, frames)
+        # Written once per loop turn (and after each batch of manager messages): many
+        # messages, few system calls. What the socket has no room for waits in the channel.
+        self.exe.send(frames, flush=False)
 
     def _event(self, *event: Any) -> None:
         self._to_executor([P.EVENT, P.dumps(event)])
@@ -106,8 +133,8 @@ class Interchange:
         if failures:
             self._to_executor([P.LOST, P.dumps(failures)])
 
-    def _on_executor(self, frames: list[zmq.Frame]) -> None:
-        kind = frames[0].bytes
+    def _on_executor(self, frames: list[memoryview]) -> None:
+        kind = frames[0].tobytes()
         if kind == P.TASKS:
             meta = P.loads(frames[1])
             pos = 2
@@ -117,15 +144,23 @@ class Interchange:
                                    refs=refs))
                 pos += n
         elif kind == P.FUNC:
-            self.bodies[frames[1].bytes] = frames[2]
+            self.bodies[frames[1].tobytes()] = frames[2]
         elif kind == P.SHARED:
-            self.shared[frames[1].bytes] = frames[2:]
+            self.shared[frames[1].tobytes()] = frames[2:]
         elif kind == P.FORGET:
             for ref in frames[1:]:
-                self.shared.pop(ref.bytes, None)
+                self.shared.pop(ref.tobytes(), None)
         elif kind == P.COMMAND:
             req_id, name, args = P.loads(frames[1])
             self._to_executor([P.COMMAND, P.dumps((req_id, self._command(name, args)))])
+
+    def _from_executor(self) -> None:
+        # A few messages (of up to 2,000 tasks each) per turn: dispatch, results and
+        # heartbeats keep flowing while a burst of a million tasks arrives. (In a method of
+        # its own: a loop variable in run() would keep the last message, and a large
+        # argument's memory, alive until the next one.)
+        for frames in self.exe.recv(8):
+            self._on_executor(frames)
 
     def _command(self, name: str, args: Any) -> Any:
         now = time.monotonic()
@@ -152,6 +187,11 @@ class Interchange:
 
     # -- manager side -----------------------------------------------------------------------
     def _send(self, mid: bytes, frames: list[Any]) -> None:
+        link = self.link_of.get(mid)
+        if link is not None:
+            if link.chan.send(frames):
+                self.links_waiting.add(link)
+            return
         try:
             P.send(self.router, [mid, *frames])
         except zmq.ZMQError as exc:  # EHOSTUNREACH: the manager's connection is gone
@@ -159,16 +199,16 @@ class Interchange:
                 raise
             self._lose(mid, "its connection closed")
 
-    def _on_manager(self, frames: list[zmq.Frame]) -> None:
+    def _on_manager(self, frames: list[Any], local: bool = False) -> None:
         try:
-            self._manager_message(frames)
+            self._manager_message(frames, local)
         except Exception as exc:  # anyone may reach the port: junk must not stop the loop
             self._refuse("a malformed message from %r was dropped (%s: %s)",
-                         frames[0].bytes, type(exc).__name__, exc)
+                         bytes(frames[0]), type(exc).__name__, exc)
 
-    def _manager_message(self, frames: list[zmq.Frame]) -> None:
-        mid = frames[0].bytes
-        kind = frames[1].bytes
+    def _manager_message(self, frames: list[Any], local: bool) -> None:
+        mid = bytes(frames[0])
+        kind = bytes(frames[1])
         now = time.monotonic()
         if kind == P.RESULTS:
             if mid not in self.core.managers:
@@ -189,13 +229,14 @@ class Interchange:
         elif kind == P.PROBE:
             self._send(mid, [P.PROBE])
         elif kind == P.REGISTER:
-            self._register(mid, P.loads(frames[2]), frames[2].get(zmq.SRCFD), now)
+            self._register(mid, P.loads(frames[2]), None if local else frames[2].get(zmq.SRCFD),
+                           now)
         elif kind == P.DRAIN:
             self.core.drain(mid)
         elif kind == P.MONITOR and mid in self.core.managers:
             self._to_executor([P.MONITOR, frames[2]])
 
-    def _register(self, mid: bytes, reg: dict[str, Any], fd: int, now: float) -> None:
+    def _register(self, mid: bytes, reg: dict[str, Any], fd: int | None, now: float) -> None:
         if not isinstance(reg, dict) or not reg.keys() >= _REGISTRATION:
             raise ValueError("a registration without a manager's fields")
         who = f"manager {mid.decode(errors='replace')} on {reg.get('hostname')}"
@@ -212,8 +253,9 @@ class Interchange:
                           reg["mem_total"], info=reg, auto_prefetch=auto)
         self.core.manager_registered(mgr, now)
         self.ledgers[mid] = Ledger(self.cfg.get("shared_cache_bytes", 0))
-        self.fd_of[mid] = fd
-        self.mid_of_fd[fd] = mid
+        if fd is not None:  # on the ROUTER: its disconnect event names the descriptor
+            self.fd_of[mid] = fd
+            self.mid_of_fd[fd] = mid
         self.blocks_seen.add(mgr.block_id)
         log.info("%s registered: block %s, %d workers", who, mgr.block_id, mgr.workers)
         self._send(mid, [P.ACCEPT, P.dumps({"heartbeat_period": self.hb_period,
@@ -228,6 +270,9 @@ class Interchange:
         fd = self.fd_of.pop(mid, None)
         if fd is not None and self.mid_of_fd.get(fd) == mid:
             del self.mid_of_fd[fd]
+        link = self.link_of.pop(mid, None)
+        if link is not None:  # what was sent last (EXIT) is still read by the manager
+            self._close_link(link)
         if mgr is None:
             return
         log.warning("manager %s (block %s) lost: %s; failing %d task(s)",
@@ -256,6 +301,71 @@ class Interchange:
         if now - self.refused_warned >= 60:
             self.refused_warned = now
             log.warning(what + " [%d refused so far]", *args, self.refused)
+
+    # -- local managers (Unix socket) -------------------------------------------------------
+    def _accept(self) -> None:
+        assert self.listener is not None
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            _, uid, _ = _PEERCRED.unpack(conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
+                                                         _PEERCRED.size))
+            if uid != os.getuid():
+                self._refuse("a connection to the local socket from user id %d was refused",
+                             uid)
+                conn.close()
+                continue
+            link = _Link(Channel(conn))
+            self.links[link.chan.fd] = link
+            self.poller.register(link.chan.fd, zmq.POLLIN)
+
+    def _on_link(self, link: _Link, events: int) -> None:
+        if events & zmq.POLLOUT and not link.chan.flush():
+            self.links_waiting.discard(link)
+            self.poller.register(link.chan.fd, zmq.POLLIN)
+        if not events & zmq.POLLIN:
+            return
+        try:
+            messages = link.chan.recv(BATCH)
+        except Exception as exc:  # not this format at all (sizes that cannot be)
+            self._refuse("a connection to the local socket sent no message (%s: %s); it was "
+                         "closed", type(exc).__name__, exc)
+            link.chan.eof = True
+            messages = []
+        for frames in messages:
+            if len(frames) < 2:
+                self._refuse("a malformed message on the local socket was dropped")
+                continue
+            mid = bytes(frames[0])
+            if not link.mid:
+                if mid in self.link_of or mid in self.core.managers:
+                    self._refuse("a second connection as manager %r was refused", mid)
+                    self._close_link(link)
+                    return
+                link.mid = mid
+                self.link_of[mid] = link
+            elif mid != link.mid:
+                self._refuse("a message naming manager %r on the connection of %r was "
+                             "dropped", mid, link.mid)
+                continue
+            self._on_manager(frames, local=True)
+            if link.chan.fd < 0:  # closed while handling the message (lost, refused)
+                return
+        if link.chan.eof or link.chan.broken:
+            self._close_link(link)
+            if self.link_of.get(link.mid) is link:
+                del self.link_of[link.mid]
+                self._lose(link.mid, "its connection closed (the process died)")
+
+    def _close_link(self, link: _Link) -> None:
+        fd = link.chan.fd
+        if self.links.pop(fd, None) is not None:
+            self.poller.unregister(fd)
+        self.links_waiting.discard(link)
+        link.chan.close()
+        link.chan.fd = -1
 
     # -- loop --------------------------------------------------------------------------------
     def _dispatch(self) -> None:
@@ -290,11 +400,6 @@ class Interchange:
         for mid in list(self.core.managers):
             self._send(mid, [P.HEARTBEAT])
         self._to_executor([P.HEARTBEAT])  # the executor gives up on a silent interchange
-        # and on the tasks socket too, which no large result can hold up
-        try:
-            P.send(self.tasks_in, [P.HEARTBEAT], zmq.NOBLOCK)
-        except zmq.Again:  # the executor is not connected (any more): nobody to tell
-            pass
         self._check_executor(now)
         return now + self.hb_period
 
@@ -313,25 +418,40 @@ class Interchange:
         """Serve until the executor says SHUTDOWN or goes away."""
         self._to_executor([P.STARTED, P.dumps({"worker_port": self.worker_port,
                                                "pid": os.getpid()})])
-        poller = zmq.Poller()
-        poller.register(self.tasks_in, zmq.POLLIN)
+        exe, poller, links = self.exe, self.poller, self.links
+        exe.flush()
+        poller.register(exe.fd, zmq.POLLIN)
+        if self.listener is not None:
+            poller.register(self.listener.fileno(), zmq.POLLIN)
         poller.register(self.router, zmq.POLLIN)
         poller.register(self.monitor, zmq.POLLIN)
         stdin = sys.stdin.fileno()
         poller.register(stdin, zmq.POLLIN)
+        watching_room = False
         next_beat = time.monotonic() + self.hb_period
         while self.running:
             now = time.monotonic()
-            deadline = next_beat
-            timeout = int(max(0.0, deadline - now) * 1000) + 1
+            # Messages already read but not yet handled: no waiting for more.
+            timeout = 0 if exe.backlog else int(max(0.0, next_beat - now) * 1000) + 1
             ready = dict(poller.poll(timeout))
             if self.router in ready:
                 drain(self.router, self._on_manager)
-            if self.tasks_in in ready:
-                self.executor_heard = time.monotonic()
-                # A few messages (of up to 2,000 tasks each) per turn: dispatch, results and
-                # heartbeats keep flowing while a burst of a million tasks arrives.
-                drain(self.tasks_in, self._on_executor, 8)
+            if links:
+                for fd, link_events in ready.items():
+                    link = links.get(fd)
+                    if link is not None:
+                        self._on_link(link, link_events)
+            exe.flush()  # the results first: the executor's futures need not wait
+            if self.listener is not None and self.listener.fileno() in ready:
+                self._accept()
+            events = ready.get(exe.fd, 0)
+            if events & zmq.POLLIN or exe.backlog:
+                if events & zmq.POLLIN:
+                    self.executor_heard = time.monotonic()
+                self._from_executor()
+            if exe.eof or exe.broken:
+                log.warning("the executor's process is gone (its channel closed); exiting")
+                self.running = False
             if self.monitor in ready:
                 self._on_disconnect()
             if stdin in ready:
@@ -339,6 +459,12 @@ class Interchange:
                 self.running = False
             self._dispatch()
             next_beat = self._timers(time.monotonic(), next_beat)
+            exe.flush()
+            if exe.pending != watching_room:  # watch for room only while bytes wait
+                watching_room = exe.pending
+                poller.register(exe.fd, zmq.POLLIN | (zmq.POLLOUT if watching_room else 0))
+            for link in self.links_waiting:
+                poller.register(link.chan.fd, zmq.POLLIN | zmq.POLLOUT)
         self.close()
 
 
@@ -346,9 +472,21 @@ class Interchange:
         """Tell every manager to exit, then close the sockets."""
         for mid in list(self.core.managers):
             self._send(mid, [P.EXIT])
+        for link in list(self.links.values()):
+            link.chan.flush_for(0.2)
+            self._close_link(link)
+        if self.listener is not None:
+            self.listener.close()
+            path = self.cfg["manager_ipc"]
+            try:  # the executor removes them too, unless its process was killed
+                os.unlink(path)
+                os.rmdir(os.path.dirname(path))
+            except OSError:
+                pass
         if self.auth is not None:
             self.auth.stop()
         self.ctx.destroy(linger=0)
+        self.exe.sock.close()
 
 
 def main() -> None:

@@ -1,6 +1,8 @@
 """Manager: one per node; runs N worker processes and holds one socket to the interchange.
 
-    interchange ⇄ DEALER (task batches in, result batches out) ⇄ manager
+    interchange ⇄ link (task batches in, result batches out) ⇄ manager
+    the link: the interchange's Unix socket for a manager on the submitting host, else a
+    DEALER on TCP (see _connect)
     manager ⇄ one socketpair each ⇄ worker[0..N-1]; each worker's pidfd tells it died
     waits on: interchange socket, worker sockets, worker death descriptors; deadlines for
     heartbeats, drain and a silent interchange
@@ -29,17 +31,21 @@ import zmq
 from plait._sampling import TaskSampling, decode_spec
 from plait.executors._errors import WorkerLost
 from plait.executors.pilot import _protocol as P
-from plait.executors.pilot._connect import connect_to_interchange
+from plait.executors.pilot._connect import UnixLink, ZmqLink, connect
 from plait.executors.pilot._options import parse_args
 from plait.executors.pilot._pipe import recv_msg, send_msg
 from plait.executors.pilot._pool import WorkerPool
-from plait.executors.pilot._sockets import drain
 from plait.serialize._pack import pack_value
 
 log = logging.getLogger("plait.manager")
 _START_FAILURES = 3
 _WORKER_START_S = 300  # imports on a slow shared file system can take minutes
 _HOLD_S, _HOLD_MAX = 0.002, 64  # how long / how many results may wait to leave together
+
+
+def _own(frame: Any) -> Any:
+    """A frame that holds only its own bytes (a view is copied out of its message)."""
+    return frame.tobytes() if isinstance(frame, memoryview) else frame
 
 
 class Manager:
@@ -61,24 +67,26 @@ class Manager:
         self.exit_code = 0
         self.last_heard = 0.0
         self.held_since = 0.0
-        self.ix: zmq.Socket[Any]
+        self.ix: ZmqLink | UnixLink
         self.pool: WorkerPool
         self.sampling: TaskSampling | None = None  # resource monitoring, when asked for
 
     # -- interchange side --------------------------------------------------------------------
-    def _on_interchange(self, frames: list[zmq.Frame]) -> None:
-        kind = frames[0].bytes
+    def _on_interchange(self, frames: list[Any]) -> None:
+        kind = bytes(frames[0])
         self.last_heard = time.monotonic()
         if kind == P.TASKS:
             new, tasks, sent, dropped = P.loads(frames[1])
             pos = 2
+            # What is kept beyond this message is copied out of it: over the Unix socket a
+            # frame is a view into the whole message, whose every argument it would keep.
             for digest in new:
-                self.bodies[digest] = frames[pos]
+                self.bodies[digest] = _own(frames[pos])
                 pos += 1
             for ref in dropped:  # the interchange decides what this manager holds
                 self.shared.pop(ref, None)
             for ref, n in sent:
-                self.shared[ref] = frames[pos:pos + n]
+                self.shared[ref] = [_own(f) for f in frames[pos:pos + n]]
                 pos += n
             for tid, digest, n, refs in tasks:
                 self.queue.append((P.pack_tid(tid), digest, frames[pos:pos + n], refs))
@@ -86,6 +94,12 @@ class Manager:
         elif kind == P.EXIT:
             log.info("the interchange told this manager to exit")
             self.running = False
+
+    def _from_interchange(self) -> None:
+        # A method of its own: a loop variable in _serve would keep the last message (and a
+        # large argument's memory) alive until the next one.
+        for frames in self.ix.messages():
+            self._on_interchange(frames)
 
     # -- worker side --------------------------------------------------------------------------
     def _on_worker(self, rank: int) -> None:
@@ -170,7 +184,7 @@ class Manager:
 
     def _flush_results(self) -> None:
         if self.meta:
-            P.send(self.ix, [P.RESULTS, P.dumps(self.meta), *self.results])
+            self.ix.send([P.RESULTS, P.dumps(self.meta), *self.results])
             self.meta, self.results = [], []
             self.held_since = 0.0
 
@@ -183,7 +197,7 @@ class Manager:
         BlockFailed with this manager's stderr (the worker's log tail).
         """
         opts = self.opts
-        ix = connect_to_interchange(self.ctx, opts, self.uid)
+        ix = connect(self.ctx, opts, self.uid)
         if ix is None:
             self.ctx.destroy(linger=0)
             return 2
@@ -192,7 +206,7 @@ class Manager:
         if opts.monitoring:
             self.sampling = TaskSampling(
                 decode_spec(opts.monitoring), self.hostname, opts.block_id,
-                lambda samples: P.send(self.ix, [P.MONITOR, P.dumps(samples)]))
+                lambda samples: self.ix.send([P.MONITOR, P.dumps(samples)]))
         try:
             self.pool.start_all()
             if not self._await_first_worker():
@@ -203,6 +217,7 @@ class Manager:
         finally:
             self.pool.stop()
             self._flush_results()
+            self.ix.close()
             self.ctx.destroy(linger=500)
         return self.exit_code
 
@@ -235,13 +250,13 @@ class Manager:
                "cores_total": pool.cores_total, "mem_total": pool.mem_total_mb,
                "python_version": sys.version.split()[0], "pid": os.getpid(),
                "start_time": time.time()}
-        self.ix.send_multipart([P.REGISTER, P.dumps(reg)])
-        if not self.ix.poll(int(opts.heartbeat_threshold * 1000)):
+        self.ix.send([P.REGISTER, P.dumps(reg)])
+        frames = self.ix.receive(opts.heartbeat_threshold)
+        if frames is None:
             log.error("the interchange did not answer the registration within %s s",
                       opts.heartbeat_threshold)
             return False
-        frames = self.ix.recv_multipart()
-        if frames[0] == P.REFUSE:
+        if bytes(frames[0]) == P.REFUSE:
             table = P.loads(frames[1])
             log.error("the interchange refused this manager: versions differ\n%s", table)
             sys.stderr.write(f"plait manager refused: versions differ\n{table}\n")
@@ -252,9 +267,10 @@ class Manager:
         return True
 
     def _serve(self) -> None:
-        opts = self.opts
+        opts, ix = self.opts, self.ix
         poller = zmq.Poller()
-        poller.register(self.ix, zmq.POLLIN)
+        poller.register(ix.pollable, zmq.POLLIN)
+        watching_room = False
         pool = self.pool
         pool.attach(poller)
         next_beat = time.monotonic() + opts.heartbeat_period
@@ -268,12 +284,17 @@ class Manager:
                 deadlines.append(drain_at)
             if self.sampling is not None:
                 deadlines.append(self.sampling.due)
-            timeout = int(max(0.0, min(deadlines) - now) * 1000) + 1
+            timeout = 0 if ix.backlog else int(max(0.0, min(deadlines) - now) * 1000) + 1
             ready = poller.poll(timeout)
+            if ix.backlog:  # read before, with the registration's reply or a full batch
+                self._from_interchange()
             deaths = []
-            for fd, _ in ready:
-                if fd is self.ix:
-                    drain(self.ix, self._on_interchange)
+            for fd, events in ready:
+                if fd == ix.pollable:
+                    if events & zmq.POLLOUT:
+                        ix.flush()
+                    if events & zmq.POLLIN:
+                        self._from_interchange()
                 elif fd in pool.data:
                     self._on_worker(pool.data[fd])
                 elif fd in pool.fds:
@@ -288,7 +309,7 @@ class Manager:
                 # Memory is sampled here, on the heartbeat deadline: no thread or timer of
                 # its own, and the interchange shows it (connected_managers()).
                 rss = self.pool.sample_memory()
-                self.ix.send_multipart([P.HEARTBEAT, P.dumps(rss)])
+                ix.send([P.HEARTBEAT, P.dumps(rss)])
                 next_beat = now + opts.heartbeat_period
             if self.sampling is not None:
                 self.sampling.maybe_sample(now, {pool.children[r].pid: tid for r, tid in
@@ -296,14 +317,20 @@ class Manager:
                                                  if tid is not None and r in pool.children})
             if drain_at is not None and now >= drain_at:
                 log.info("drain period over: asking the interchange for no more tasks")
-                self.ix.send(P.DRAIN)
+                ix.send([P.DRAIN])
                 drain_at = None
-            if now - self.last_heard > opts.heartbeat_threshold:
+            if ix.eof and self.running:  # (after an EXIT it closes the connection)
+                log.error("the interchange closed the connection; exiting")
+                self.exit_code = 5
+                self.running = False
+            elif now - self.last_heard > opts.heartbeat_threshold:
                 log.error("no message from the interchange for %s s; exiting",
                           opts.heartbeat_threshold)
                 self.exit_code = 5
                 self.running = False
-
+            if ix.pending != watching_room:  # watch for room only while bytes wait
+                watching_room = ix.pending
+                poller.register(ix.pollable, zmq.POLLIN | (zmq.POLLOUT if watching_room else 0))
 
 
 def _on_sigterm(signum: int, frame: Any) -> None:

@@ -18,7 +18,7 @@ def _prefetch(text: str) -> int | None:
     return None if text in ("auto", "None", "none", "") else int(text)
 
 
-def _cert_dir(text: str) -> str | None:
+def _optional_path(text: str) -> str | None:
     return None if text in ("None", "none", "") else text
 
 
@@ -29,8 +29,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-a", "--addresses", required=True,
                    help="comma-separated addresses of the interchange; the first to answer wins")
     p.add_argument("--port", type=int, required=True, help="the interchange's worker port")
-    p.add_argument("--cert_dir", type=_cert_dir, default=None,
+    p.add_argument("--cert_dir", type=_optional_path, default=None,
                    help="CurveZMQ key directory (encrypted executors)")
+    p.add_argument("--ipc", type=_optional_path, default=None,
+                   help="the interchange's Unix socket (a manager on the submitting host)")
     p.add_argument("--logdir", default=".", help="log directory root")
     p.add_argument("-b", "--block_id", default="0", help="the block this manager belongs to")
     p.add_argument("--uid", default=None, help="manager id (default: random)")

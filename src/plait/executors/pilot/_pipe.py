@@ -4,7 +4,7 @@ A message is a list of frames sent as ``[u64 size][u32 n][u64 len]*n [frame]*n``
 takes the size, then the rest in one buffer, and hands back memoryviews into it, so a large
 argument is copied once by the kernel and never by Python. ZeroMQ is not used here: between
 two processes on one node a plain stream socket is cheaper (each ZeroMQ message would also
-cross its I/O thread on both sides).
+cross its I/O thread on both sides). :mod:`._channel` uses the same format, non-blocking.
 """
 
 from __future__ import annotations
@@ -14,22 +14,40 @@ import struct
 from collections.abc import Sequence
 from typing import Any
 
-_SIZE = struct.Struct("<Q")
+SIZE = struct.Struct("<Q")
 _SMALL = 1 << 16  # below this, join the frames and send them with one call
+
+
+def encode(frames: Sequence[Any]) -> list[Any]:
+    """The buffers that carry ``frames`` (anything with the buffer protocol) as one message:
+    one joined buffer for a small message; else the header, then each frame uncopied."""
+    views = [f if isinstance(f, (bytes, bytearray)) else memoryview(f).cast("B")
+             for f in frames]
+    lens = [len(v) for v in views]
+    head = struct.pack(f"<I{len(lens)}Q", len(lens), *lens)
+    size = len(head) + sum(lens)
+    if size < _SMALL:
+        return [b"".join([SIZE.pack(size), head, *views])]
+    return [SIZE.pack(size) + head, *views]
+
+
+def decode(body: bytes | bytearray) -> list[memoryview]:
+    """The frames of one message's body (what follows its size): views into ``body``."""
+    (n,) = struct.unpack_from("<I", body)
+    lens = struct.unpack_from(f"<{n}Q", body, 4)
+    view = memoryview(body)
+    pos = 4 + 8 * n
+    frames = []
+    for length in lens:
+        frames.append(view[pos:pos + length])
+        pos += length
+    return frames
 
 
 def send_msg(sock: socket.socket, frames: Sequence[Any]) -> None:
     """Send ``frames`` (anything with the buffer protocol) as one message."""
-    views = [f if isinstance(f, (bytes, bytearray)) else memoryview(f) for f in frames]
-    lens = [v.nbytes if isinstance(v, memoryview) else len(v) for v in views]
-    head = struct.pack(f"<I{len(lens)}Q", len(lens), *lens)
-    size = len(head) + sum(lens)
-    if size < _SMALL:
-        sock.sendall(b"".join([_SIZE.pack(size), head, *views]))
-        return
-    sock.sendall(_SIZE.pack(size) + head)
-    for v in views:
-        sock.sendall(v)
+    for buf in encode(frames):
+        sock.sendall(buf)
 
 
 def _read_exact(sock: socket.socket, n: int) -> bytearray | None:
@@ -49,15 +67,7 @@ def recv_msg(sock: socket.socket) -> list[memoryview] | None:
     size = _read_exact(sock, 8)
     if size is None:
         return None
-    body = _read_exact(sock, _SIZE.unpack(size)[0])
+    body = _read_exact(sock, SIZE.unpack(size)[0])
     if body is None:
         return None
-    (n,) = struct.unpack_from("<I", body)
-    lens = struct.unpack_from(f"<{n}Q", body, 4)
-    view = memoryview(body)
-    pos = 4 + 8 * n
-    frames = []
-    for length in lens:
-        frames.append(view[pos:pos + length])
-        pos += length
-    return frames
+    return decode(body)

@@ -1,9 +1,10 @@
 """The pilot executor's wire protocol: message kinds, frame layouts and the version check.
 
-    executor ⇄ (2 DEALER pairs, loopback TCP) ⇄ interchange ⇄ (ROUTER/DEALER TCP) ⇄ managers
-    manager ⇄ (ROUTER/DEALER over ipc) ⇄ workers
+    executor ⇄ (channel: inherited socketpair) ⇄ interchange ⇄ (ROUTER/DEALER TCP) ⇄ managers
+    manager ⇄ (socketpair each) ⇄ workers
 
-Every message is a ZeroMQ multipart message whose first frame is one kind byte. Payload frames
+Every message is a list of frames (a ZeroMQ multipart message, or one of :mod:`._pipe` on a
+socketpair) whose first frame is one kind byte. Payload frames
 (pickled functions, arguments and results) are forwarded as they are, never re-pickled; only the
 small ``meta`` frames are decoded on the way.
 

@@ -35,7 +35,7 @@ def default_launch_cmd() -> str:
             "--cert_dir {cert_dir} --logdir={logdir} --block_id={block_id} "
             "--hb_period={heartbeat_period} {address_probe_timeout_string} "
             "--hb_threshold={heartbeat_threshold} --drain_period={drain_period} "
-            "--cpu-affinity {cpu_affinity} {monitoring} "
+            "--cpu-affinity {cpu_affinity} {monitoring} {ipc} "
             "--available-accelerators {accelerators}")
 
 
@@ -44,7 +44,7 @@ LAUNCH_FIELDS = frozenset({
     "python", "debug", "max_workers_per_node", "addresses", "prefetch_capacity",
     "cores_per_worker", "mem_per_worker", "poll_period", "worker_port", "cert_dir", "logdir",
     "block_id", "heartbeat_period", "heartbeat_threshold", "address_probe_timeout_string",
-    "drain_period", "cpu_affinity", "accelerators", "monitoring"})
+    "drain_period", "cpu_affinity", "accelerators", "monitoring", "ipc"})
 
 
 def check_launch_cmd(launch_cmd: str | None, owner: str) -> None:
