@@ -69,8 +69,10 @@ def _load(path: str | os.PathLike[str]) -> Any:
     from schema_salad.exceptions import ValidationException
 
     from plait.cwl import _schemas
+    from plait.cwl._javascript import use_tracked_engine
 
     _quiet_cwltool()
+    use_tracked_engine()  # a Node.js process loading starts is stopped with the kernel
     _schemas.preload()
     text = os.fspath(path)
     # jshint lint of expressions only warns and costs seconds per document: skip it here

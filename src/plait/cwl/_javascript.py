@@ -34,10 +34,17 @@ class TrackedNodeJSEngine(sandboxjs.NodeJSEngine):
         return proc
 
 
-def track_javascript(dfk: Any) -> None:
-    """Use the tracked engine in this process; stop its processes at ``dfk``'s cleanup."""
+def use_tracked_engine() -> None:
+    """Evaluate expressions in this process with the tracked engine from now on (before
+    cwltool loads a document or builds a job outside a kernel, so that no untracked
+    Node.js process is ever started)."""
     if not isinstance(sandboxjs.get_js_engine(), TrackedNodeJSEngine):
         sandboxjs.set_js_engine(TrackedNodeJSEngine())
+
+
+def track_javascript(dfk: Any) -> None:
+    """Use the tracked engine in this process; stop its processes at ``dfk``'s cleanup."""
+    use_tracked_engine()
     with _lock:
         if dfk.run_id in _kernels:
             return
