@@ -16,7 +16,8 @@ import pytest
 
 pytest.importorskip("cwltool")
 
-from plait.cwl._direct import JobDirs, direct_tool, run_direct
+from plait.cwl._direct import JobDirs, direct_tool
+from plait.cwl._direct_run import run_direct
 from plait.cwl._errors import CWLStepFailed
 from plait.cwl._jobs import JobSettings, run_tool_job
 from plait.cwl._toolref import ToolRef

@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from plait.cwl import _steps
-from plait.cwl._direct import DirectTool, JobDirs, JobSpec, direct_tool, run_direct
+from plait.cwl._direct import DirectTool, JobDirs, JobSpec, direct_tool
+from plait.cwl._direct_run import run_direct
 from plait.cwl._errors import CWLError, CWLInputError, CWLUnsupportedRequirement
 from plait.cwl._jobs import JobSettings, run_tool_job
 from plait.cwl._scatter import split
