@@ -37,11 +37,13 @@ _DATAGRAM = 60_000  # bytes of records per UDP datagram, under the 64 KiB limit
 
 
 class _OwnCounters:
-    """CPU seconds and bytes read/written by one process, read cheaply enough to do at every
-    task start: on Linux a ``pread`` of ``/proc/<pid>/stat`` and ``/proc/<pid>/io`` on
-    descriptors kept open (a few microseconds), elsewhere psutil."""
+    """CPU seconds and bytes read/written by one process, cheaply enough to note at every
+    task start: on Linux ``snapshot`` is two ``pread`` calls of ``/proc/<pid>/stat`` and
+    ``/proc/<pid>/io`` on descriptors kept open, parsed by ``parse`` only when a sample
+    needs them (most short tasks end before any sample); elsewhere psutil."""
 
     _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    Snapshot = tuple[Any, Any]
 
     def __init__(self, pid: int) -> None:
         self.proc = psutil.Process(pid)
@@ -52,24 +54,34 @@ class _OwnCounters:
         except OSError:  # not Linux, or /proc/<pid>/io not readable: psutil then
             pass
 
-    def read(self) -> tuple[float, float, int, int]:
+    def snapshot(self) -> Snapshot:
+        """The counters now, unparsed."""
         if self._stat >= 0:
-            fields = os.pread(self._stat, 1024, 0).rpartition(b")")[2].split()
-            user, system = int(fields[11]) / self._TICK, int(fields[12]) / self._TICK
-            read = write = 0
-            if self._io >= 0:
-                for line in os.pread(self._io, 1024, 0).splitlines():
-                    if line.startswith(b"read_bytes:"):
-                        read = int(line.split()[1])
-                    elif line.startswith(b"write_bytes:"):
-                        write = int(line.split()[1])
-            return user, system, read, write
+            return (os.pread(self._stat, 1024, 0),
+                    os.pread(self._io, 1024, 0) if self._io >= 0 else b"")
         cpu = self.proc.cpu_times()
         try:
             io = self.proc.io_counters()
-            return cpu.user, cpu.system, io.read_bytes, io.write_bytes
+            return (cpu.user, cpu.system), (io.read_bytes, io.write_bytes)
         except (psutil.AccessDenied, AttributeError):  # no I/O counters here
-            return cpu.user, cpu.system, 0, 0
+            return (cpu.user, cpu.system), (0, 0)
+
+    def parse(self, snap: Snapshot) -> tuple[float, float, int, int]:
+        """(user s, system s, read bytes, write bytes) of a ``snapshot``."""
+        stat, io = snap
+        if isinstance(stat, tuple):
+            return stat[0], stat[1], io[0], io[1]
+        fields = stat.rpartition(b")")[2].split()
+        read = write = 0
+        for line in io.splitlines():
+            if line.startswith(b"read_bytes:"):
+                read = int(line.split()[1])
+            elif line.startswith(b"write_bytes:"):
+                write = int(line.split()[1])
+        return int(fields[11]) / self._TICK, int(fields[12]) / self._TICK, read, write
+
+    def read(self) -> tuple[float, float, int, int]:
+        return self.parse(self.snapshot())
 
     def close(self) -> None:
         for fd in (self._stat, self._io):
@@ -128,10 +140,9 @@ class TaskSampling:
     def worker_ended(self, pid: int) -> None:
         self.sampler.process_ended(pid)
 
-    def maybe_sample(self, now: float, running: dict[int, int]) -> None:
-        """Sample and send if due; ``running`` maps worker pid → executor task id."""
-        if now < self.due:
-            return
+    def sample(self, now: float, running: dict[int, int]) -> None:
+        """Sample and send (the caller checks ``due``, a deadline of its loop);
+        ``running`` maps worker pid → executor task id."""
         self.due = now + self.interval
         samples = self.sampler.sample(running)
         if samples:
@@ -149,7 +160,7 @@ class ResourceSampler:
     def __init__(self, hostname: str, block_id: str, interval: float) -> None:
         self.hostname, self.block_id, self.interval = hostname, str(block_id), interval
         self._procs: dict[int, _OwnCounters] = {}  # worker pid -> its counters
-        self._baseline: dict[int, tuple[float, float, int, int]] = {}  # at its task's start
+        self._baseline: dict[int, _OwnCounters.Snapshot] = {}  # at its task's start
 
     def task_started(self, pid: int) -> None:
         """Note what the process ``pid`` has used before the task it starts now."""
@@ -157,7 +168,7 @@ class ResourceSampler:
             counters = self._procs.get(pid)
             if counters is None:
                 counters = self._procs[pid] = _OwnCounters(pid)
-            self._baseline[pid] = counters.read()
+            self._baseline[pid] = counters.snapshot()
         except (psutil.Error, OSError, ValueError, IndexError):  # it died already
             self.process_ended(pid)
 
@@ -178,8 +189,10 @@ class ResourceSampler:
         for pid in pids:
             counters = self._procs[pid]
             proc = counters.proc
+            snap = self._baseline.get(pid)
             try:
                 user, system, read, write = counters.read()
+                base = (0.0, 0.0, 0, 0) if snap is None else counters.parse(snap)
                 with proc.oneshot():
                     mem = proc.memory_info()
                     percent = proc.memory_percent()
@@ -203,7 +216,6 @@ class ResourceSampler:
                             pass
                 except psutil.Error:  # a child that just ended
                     continue
-            base = self._baseline.get(pid, (0.0, 0.0, 0, 0))
             out.append((running[pid], now, self.interval, self.hostname, self.block_id, pid,
                         percent, len(children[pid]), user - base[0], system - base[1], vms,
                         rss, read - base[2], write - base[3], status,

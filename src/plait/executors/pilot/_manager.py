@@ -311,10 +311,10 @@ class Manager:
                 rss = self.pool.sample_memory()
                 ix.send([P.HEARTBEAT, P.dumps(rss)])
                 next_beat = now + opts.heartbeat_period
-            if self.sampling is not None:
-                self.sampling.maybe_sample(now, {pool.children[r].pid: tid for r, tid in
-                                                 pool.running.items()
-                                                 if tid is not None and r in pool.children})
+            if self.sampling is not None and now >= self.sampling.due:
+                self.sampling.sample(now, {pool.children[r].pid: tid for r, tid in
+                                           pool.running.items()
+                                           if tid is not None and r in pool.children})
             if drain_at is not None and now >= drain_at:
                 log.info("drain period over: asking the interchange for no more tasks")
                 ix.send([P.DRAIN])
