@@ -1,8 +1,11 @@
 """Turns records into rows and writes them, one transaction per batch (database process).
 
-A task's row is inserted when it is submitted; when it ends within the same batch (most
-short tasks do) the finished row is inserted once, otherwise its end is an UPDATE by
-primary key. The writer keeps only the tasks still running in memory.
+A task's row (and its tries' rows) is held back up to ``HOLD_S`` after it is received: a
+task that ends by then (most short tasks do, queue wait included) is inserted once, finished;
+one still running is inserted when its hold is over, and its end is an UPDATE by primary key
+(UPDATEs cost as much as the INSERTs: holding takes a third of the writer's work off a
+pilot run, whose tasks wait in the queue). A flush, the end of input and ``end`` write every
+row held. The writer keeps only the tasks still running in memory.
 
 A failed transaction is an outage: its rows are dropped and counted, the next attempt
 waits ``RETRY_S``, and the run's workflow row goes into every batch until one commits (the
@@ -14,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,6 +34,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("plait.monitoring.writer")
 RETRY_S = 10.0
+HOLD_S = 2.0  # how long a live task's rows may wait to be inserted with its end
+MAX_HELD = 200_000  # rows of live tasks held at most (the oldest go first beyond)
 _GROUP = 32  # rows per multi-row INSERT in the tables every task writes to
 _NAMES = {int(state): state.name for state in States}
 
@@ -69,7 +75,7 @@ _BY_TASK = itemgetter(0)  # of a status row: its task id
 class _Batch:
     """Rows of the current transaction."""
 
-    tasks: dict[int, list[Any]] = field(default_factory=dict)
+    tasks: list[list[Any]] = field(default_factory=list)
     ptasks: list[tuple[Any, ...]] = field(default_factory=list)
     tries: dict[tuple[int, int], list[Any]] = field(default_factory=dict)
     status: list[tuple[Any, ...]] = field(default_factory=list)
@@ -95,6 +101,10 @@ class Writer:
         self.placed: set[tuple[int, int]] = set()  # tries whose host is recorded; live ones
         self.counts: dict[str, dict[str, int]] = {}  # app -> state -> tasks in it now
         self.batch = _Batch()
+        # rows of live tasks and tries not inserted yet, and when each task's hold began
+        self.held_tasks: dict[int, list[Any]] = {}
+        self.held_tries: dict[tuple[int, int], list[Any]] = {}
+        self.hold_order: deque[tuple[float, int]] = deque()
         self.workflow_rows: tuple[tuple[Any, ...], tuple[Any, ...]] | None = None
         self.workflow_committed = False
         self.dropped = 0
@@ -111,9 +121,10 @@ class Writer:
         (TASK, STATE, FINAL: ~100,000 a second on a busy run) are handled inline, in one
         loop over locals; the others by their handler."""
         b, run, ts, names, live = self.batch, self.run_id, self.ts, _NAMES, self.live
-        tasks, tries, status = b.tasks, b.tries, b.status.append
+        tasks, tries, status = self.held_tasks, self.held_tries, b.status.append
         handlers, counts_of, end_try = self._handlers, self.counts, self._end_try
-        newest = self.newest
+        hold = self.hold_order.append
+        newest, now = self.newest, time.monotonic()
         for rec in records:
             kind = rec[0]
             if kind == _STATE:
@@ -133,6 +144,8 @@ class Writer:
                     entry[_L_TRY] = try_id
                     tries[(tid, try_id)] = [try_id, tid, run, None, None, entry[_L_EXECUTOR],
                                             when, None, None, None, None]
+                    if tid not in tasks:  # a retry of a task inserted already
+                        hold((now, tid))
                 elif name == "fail_retryable" and entry[_L_TRY] >= 0:
                     end_try(tid, entry[_L_TRY], when, None)
             elif kind == _TASK:
@@ -141,6 +154,7 @@ class Writer:
                 when = ts(t)
                 tasks[tid] = [tid, run, depends, func, "True" if memoize else "False", None,
                               inputs, outputs, None, stdout, stderr, when, None, 0, 0.0]
+                hold((now, tid))
                 if args is not None or walltime is not None:
                     b.ptasks.append((run, tid, args, walltime))
                 status((tid, "pending", when, run, 0))
@@ -156,10 +170,11 @@ class Writer:
                 when = ts(t)
                 status((tid, name, when, run, try_id))
                 newest = t
-                row = tasks.get(tid)
+                row = tasks.pop(tid, None)
                 if row is not None:
                     row[_T_HASH], row[_T_RETURNED], row[_T_FAILS], row[_T_COST] = (
                         hashsum, when, fails, cost)
+                    b.tasks.append(row)
                 else:
                     b.task_ends.append((hashsum, when, fails, cost, tid, run))
                 entry = live.pop(tid, None)
@@ -172,8 +187,17 @@ class Writer:
                 counts = entry[_L_COUNTS]
                 counts[entry[_L_STATE]] -= 1
                 counts[name] += 1
-                if last_try == try_id and name in _TRY_ENDS:
-                    end_try(tid, try_id, when, joins)
+                ends_try = last_try == try_id and name in _TRY_ENDS
+                trow = tries.pop((tid, last_try), None) if last_try >= 0 else None
+                if trow is None:
+                    if ends_try:
+                        end_try(tid, try_id, when, joins)
+                else:  # held: it goes out finished, with its earlier tries
+                    if ends_try:
+                        trow[_Y_RETURNED], trow[_Y_JOINS] = when, joins
+                    b.tries[(tid, last_try)] = trow
+                    if last_try:
+                        self._release_tries(tid, last_try - 1)
             else:
                 self.newest = newest
                 handlers[kind](self, rec)
@@ -191,8 +215,38 @@ class Writer:
              executors, "running", when, 0))
         self.newest = max(self.newest, began)
 
+    def _release_tries(self, tid: int, last_try: int) -> None:
+        """Move the held rows of task ``tid``'s tries into the batch."""
+        held, out = self.held_tries, self.batch.tries
+        for k in range(last_try + 1):
+            row = held.pop((tid, k), None)
+            if row is not None:
+                out[(tid, k)] = row
+
+    def _release_old(self, everything: bool) -> None:
+        """Move into the batch the held rows whose hold is over (all if ``everything``)."""
+        order, tasks, out = self.hold_order, self.held_tasks, self.batch.tasks
+        deadline = time.monotonic() - HOLD_S
+        while order and (everything or order[0][0] <= deadline
+                         or len(tasks) + len(self.held_tries) > MAX_HELD):
+            _, tid = order.popleft()
+            row = tasks.pop(tid, None)
+            if row is not None:
+                out.append(row)
+            entry = self.live.get(tid)
+            if self.held_tries and entry is not None:
+                self._release_tries(tid, entry[_L_TRY])
+        if everything and self.held_tries:  # (tries of tasks no longer live: none expected)
+            self.batch.tries.update(self.held_tries)
+            self.held_tries.clear()
+
+    def _held_try(self, tid: int, try_id: int) -> list[Any] | None:
+        key = (tid, try_id)
+        row = self.held_tries.get(key)
+        return row if row is not None else self.batch.tries.get(key)
+
     def _end_try(self, tid: int, try_id: int, when: Any, joins: str | None) -> None:
-        row = self.batch.tries.get((tid, try_id))
+        row = self._held_try(tid, try_id)
         if row is not None:
             row[_Y_RETURNED], row[_Y_JOINS] = when, joins
         else:
@@ -202,7 +256,7 @@ class Writer:
         _, tid, try_id, t, kind, message, tb, root = r
         self.batch.failures.append((self.run_id, tid, try_id, self.ts(t), kind, message, tb,
                                     root))
-        row = self.batch.tries.get((tid, try_id))
+        row = self._held_try(tid, try_id)
         if row is not None:
             row[_Y_HISTORY] = f"{kind}: {message}"[:1000]
 
@@ -213,7 +267,7 @@ class Writer:
         b.resources.append((try_id, tid, self.run_id, self.ts(t), interval, pid, mem_pct,
                             children, user, system, vms, rss, read, write, status, cpu, vol,
                             invol))
-        row = b.tries.get((tid, try_id))
+        row = self._held_try(tid, try_id)
         if row is not None:
             row[_Y_HOST], row[_Y_BLOCK] = host, block
         elif (tid, try_id) not in self.placed:  # where the try ran: once per try
@@ -244,13 +298,20 @@ class Writer:
 
     # -- rows → database ----------------------------------------------------------------------
     def pending(self) -> int:
-        """Records waiting for the next commit."""
+        """Records waiting for the next commit (rows held back not counted)."""
         return self.batch.records
 
-    def commit(self) -> None:
-        """Write the current batch in one transaction; on failure drop it (an outage)."""
+    def held(self) -> bool:
+        """Whether rows are held back for a later commit."""
+        return bool(self.hold_order)
+
+    def commit(self, everything: bool = True) -> None:
+        """Write the current batch in one transaction, with the held rows whose hold is
+        over (all of them if ``everything``); on failure drop it (an outage)."""
+        self._release_old(everything)
         batch, self.batch = self.batch, _Batch()
-        if not batch.records and batch.workflow_end is None and self.workflow_committed:
+        if (not batch.records and not batch.tasks and not batch.tries
+                and batch.workflow_end is None and self.workflow_committed):
             return
         now = time.time()
         if self.broken_since is not None and now < self.retry_at:
@@ -359,7 +420,7 @@ class Writer:
         if not self.workflow_committed and self.workflow_rows is not None:
             ins["workflow"].run(conn, [self.workflow_rows[0]])
             ins["plait_workflow"].run(conn, [self.workflow_rows[1]])
-        ins["task"].run(conn, list(b.tasks.values()))
+        ins["task"].run(conn, b.tasks)
         ins["plait_task"].run(conn, b.ptasks)
         ins["try"].run(conn, list(b.tries.values()))
         b.status.sort(key=_BY_TASK)  # ~key order: each insert lands next to the last one
