@@ -1,15 +1,30 @@
 """Start a helper as a fresh interpreter and get a file descriptor that wakes a poll when it dies.
 
-Linux gives a pidfd; elsewhere the child inherits the write end of a pipe that only it holds,
-so the read end reaches EOF when it exits. Either way the owner waits on the descriptor in its
-poller instead of polling ``Popen.poll()`` on a timer.
+Linux gives a pidfd; elsewhere (or where the kernel refuses it: Linux before 5.3, as on
+RHEL 7 clusters, whose Pythons built elsewhere still have ``os.pidfd_open``; seccomp; valgrind)
+the child inherits the write end of a pipe that only it holds, so the read end reaches EOF
+when it exits. Either way the owner waits on the descriptor in its poller instead of polling
+``Popen.poll()`` on a timer.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 from typing import Any
+
+
+@functools.cache
+def pidfds_work() -> bool:
+    """Whether this kernel gives pidfds (asked once, of this process)."""
+    if not hasattr(os, "pidfd_open"):
+        return False
+    try:
+        os.close(os.pidfd_open(os.getpid()))
+    except OSError:  # ENOSYS: an older kernel; EPERM: a seccomp filter
+        return False
+    return True
 
 
 class Child:
@@ -17,7 +32,7 @@ class Child:
 
     def __init__(self, argv: list[str], **popen: Any) -> None:
         pipe_w = -1
-        if not hasattr(os, "pidfd_open"):
+        if not pidfds_work():
             pipe_r, pipe_w = os.pipe()
             popen["pass_fds"] = (*popen.get("pass_fds", ()), pipe_w)
         self.popen = subprocess.Popen(argv, **popen)
