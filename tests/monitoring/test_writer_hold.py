@@ -1,8 +1,10 @@
-"""The writer holds a live task's rows back so that a short task is inserted once, finished,
-and never more than ``HOLD_S`` (see ``plait.monitoring._writer``)."""
+"""When the writer writes: a live task's rows are held back so that a short task is inserted
+once, finished, and never more than ``HOLD_S`` (see ``plait.monitoring._writer``); an idle
+run's ``last_update`` is refreshed every ``HEARTBEAT_S`` (see ``_dbproc``)."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from pathlib import Path
@@ -11,8 +13,8 @@ import pytest
 import sqlalchemy as sa
 
 from monitored import monitored_kernel, rows, wait_for
+from plait.monitoring import _dbproc, _writer
 from plait.monitoring import _records as R
-from plait.monitoring import _writer
 from plait.monitoring._writer import Writer
 from waiting import wait_until
 
@@ -133,3 +135,29 @@ def test_a_running_task_shows_in_the_task_table_while_it_runs(sqlite_url: str,
             release.set()
         assert fut.result(timeout=30) is True
     assert rows(sqlite_url, "SELECT task_time_returned IS NOT NULL FROM task") == [(1,)]
+
+
+def test_an_idle_run_is_seen_alive(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_dbproc, "HEARTBEAT_S", 0.2)
+    w = Writer(f"sqlite:///{tmp_path}/m.db", RUN, print)
+    read_end, write_end = os.pipe()
+    served = threading.Thread(target=_dbproc.serve, args=(w, read_end), daemon=True)
+    served.start()
+    try:
+        os.write(write_end, R.encode([(R.WORKFLOW, RUN, "n", "v", 1e9, "h", "u", "/d", None,
+                                       "[]", "/", None, None, 1, "3", "0", "[]")]))
+
+        def last_update() -> object:
+            try:
+                found = _table(tmp_path, "SELECT last_update FROM plait_workflow")
+            except sqlite3.OperationalError:  # no schema yet
+                return None
+            return found[0][0] if found else None
+
+        first = wait_until(last_update, 30, "the run's first commit")
+        wait_until(lambda: last_update() != first, 30, "a heartbeat with no new record")
+    finally:
+        os.close(write_end)
+        served.join(30)
+        os.close(read_end)
+    assert not served.is_alive()

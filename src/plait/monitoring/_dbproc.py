@@ -8,7 +8,9 @@ thread, one wait: ``select`` on stdin with the next commit as its deadline. A ba
 ``COMMIT_S`` after its first record, or at ``COMMIT_MAX`` records (a live task's rows wait up
 to ``HOLD_S`` for its end, see ``_writer``; a flush writes them). End of input is the end:
 after the script's last frame (or its death, which closes the pipe just the same) the
-writer commits what it has and exits, so a killed script loses nothing it had sent.
+writer commits what it has and exits, so a killed script loses nothing it had sent. An idle
+run's ``last_update`` is refreshed every ``HEARTBEAT_S``: a reader tells a live run (its
+elapsed time, its running tasks' bars) from one whose writer is gone.
 Ctrl-C is ignored here: the script's own exit ends this process.
 """
 
@@ -29,6 +31,7 @@ from plait.monitoring._writer import HOLD_S, Writer
 
 log = logging.getLogger("plait.monitoring.writer")
 COMMIT_S = 0.25
+HEARTBEAT_S = 5.0  # an idle run's plait_workflow.last_update is at most this old
 COMMIT_MAX = 50_000
 _READ = 1 << 20
 
@@ -76,6 +79,8 @@ def serve(writer: Writer, fd: int) -> bool:
             timeout = max(0.0, first_pending + COMMIT_S - time.monotonic())
         elif writer.held():  # rows held back with nothing new: commit them when due
             timeout = max(COMMIT_S, writer.hold_order[0][0] + HOLD_S - time.monotonic())
+        else:
+            timeout = HEARTBEAT_S
         ready, _, _ = select.select([fd], [], [], timeout)
         if ready:
             data = os.read(fd, _READ)
@@ -96,6 +101,8 @@ def serve(writer: Writer, fd: int) -> bool:
                                     or time.monotonic() - first_pending >= COMMIT_S)
         if due or (not ready and writer.held()):  # (held rows only: their wait is over)
             writer.commit(everything=False)
+        elif not ready and not writer.pending():  # idle: readers see the run alive
+            writer.commit(everything=False, touch=True)
     writer.commit()
     return closed
 

@@ -305,12 +305,13 @@ class Writer:
         """Whether rows are held back for a later commit."""
         return bool(self.hold_order)
 
-    def commit(self, everything: bool = True) -> None:
+    def commit(self, everything: bool = True, touch: bool = False) -> None:
         """Write the current batch in one transaction, with the held rows whose hold is
-        over (all of them if ``everything``); on failure drop it (an outage)."""
+        over (all of them if ``everything``); on failure drop it (an outage). ``touch``:
+        commit even an empty batch, which refreshes the run's ``last_update``."""
         self._release_old(everything)
         batch, self.batch = self.batch, _Batch()
-        if (not batch.records and not batch.tasks and not batch.tries
+        if (not batch.records and not batch.tasks and not batch.tries and not touch
                 and batch.workflow_end is None and self.workflow_committed):
             return
         now = time.time()
