@@ -101,6 +101,7 @@ def test_dashboard_updates_while_the_run_goes_on(browser: Any, tmp_path: Path) -
             page.goto(f"{url}#/run/{dfk.run_id}")
             page.wait_for_selector("[data-testid=graph-count][data-count='1']")
             assert page.text_content("[data-testid=outcome]") == "running"
+            assert "last heard" in page.text_content("#run-header")
             assert page.is_visible("#live")
             [f.result(timeout=30) for f in [add(i) for i in range(5)]]
             page.wait_for_selector("[data-testid=graph-count][data-count='6']",

@@ -81,7 +81,8 @@ def test_status_lists_runs_and_shows_a_running_one(tmp_path: Path,
         fut = wait_for(gate)
         assert dfk.monitoring.flush(30)
         assert main(["status", url, "--once"]) == 0
-        assert "running" in capsys.readouterr().out
+        shown = capsys.readouterr().out
+        assert "running" in shown and "last heard 20" in shown  # when the writer last wrote
         gate.set()
         fut.result(timeout=30)
     assert main(["status", url, "--list"]) == 0

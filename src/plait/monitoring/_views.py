@@ -43,6 +43,8 @@ def run_header(run: Run) -> Text:
     text.append(f"\n{run.user}@{run.host}  started {when(run.began)}  "
                 f"{'took' if run.completed else 'running for'} {seconds(run.duration)}  "
                 f"{run.task_count} tasks  {run.rundir}")
+    if not run.completed and run.outcome == "running":  # refreshed every 5 s while alive
+        text.append(f"\nlast heard {when(run.last_update)}", style="dim")
     return text
 
 

@@ -139,7 +139,8 @@ function renderHeader(run) {
   $("#crumbs").textContent = `/ ${run.name || "unnamed"} / ${run.run_id.slice(0, 8)}`;
   document.title = `plait: ${run.name || run.run_id}`;
   const facts = `${run.user}@${run.host} · started ${fmtT(run.began)} · ` +
-    `${run.completed ? "took" : "running for"} ${fmtS(run.duration)} · ${run.tasks} tasks · ${run.rundir}`;
+    `${run.completed ? "took" : "running for"} ${fmtS(run.duration)} · ${run.tasks} tasks · ${run.rundir}` +
+    (run.outcome === "running" ? ` · last heard ${fmtT(run.last_update)}` : "");
   $("#run-header").replaceChildren(
     el("div", { class: "title" }, `${run.name || "unnamed"} `, el("span", { "data-testid": "outcome" }, badge(run.outcome))),
     el("div", { class: "facts" }, facts),
