@@ -125,14 +125,20 @@ def test_config_runs_the_jobs_on_the_pilot_executor(tmp_path: Path) -> None:
 
 
 @pytest.mark.timeout(180)
-def test_pilot_started_early_is_stopped_when_the_document_is_invalid(tmp_path: Path) -> None:
-    # --config starts the kernel (and the pilot's processes) while cwltool loads the
-    # document; a run that never gets to its jobs must still stop all of them.
+@pytest.mark.parametrize("args,status,message", [
+    (["bad.cwl"], 1, "bad.cwl:6:5:"),
+    (["--no-such-option", "echo.cwl"], 2, "unrecognized arguments: --no-such-option"),
+])
+def test_pilot_started_early_is_stopped_when_the_run_never_starts(
+        tmp_path: Path, args: list[str], status: int, message: str) -> None:
+    # --config starts the kernel (and the pilot's processes) before cwltool is imported and
+    # while it loads the document; a run that never gets to its jobs (an invalid document,
+    # a bad option the parser rejects later) must still stop all of them.
     import psutil
 
-    out = plait_cwl_run("--config", str(pilot_config(tmp_path)), str(DATA / "bad.cwl"),
-                        cwd=tmp_path)
-    assert out.returncode == 1 and "bad.cwl:6:5:" in out.stderr
+    args = [str(DATA / a) if a.endswith(".cwl") else a for a in args]
+    out = plait_cwl_run("--config", str(pilot_config(tmp_path)), *args, cwd=tmp_path)
+    assert out.returncode == status and message in out.stderr, out.stderr
     run_dir = str(tmp_path / "runinfo")
     left = []
     for proc in psutil.process_iter(["cmdline"]):
@@ -142,6 +148,21 @@ def test_pilot_started_early_is_stopped_when_the_document_is_invalid(tmp_path: P
     # heartbeat to the gone interchange timed out, 8 s)
     _, alive = psutil.wait_procs(left, timeout=3)
     assert not alive, f"pilot processes left behind: {alive}"
+
+
+@pytest.mark.parametrize("argv,path", [
+    (["--config", "c.py", "--outdir", "o", "w.cwl", "j.yml"], "c.py"),
+    (["--config=c.py", "w.cwl"], "c.py"),
+    (["--config", "c.py", "--validate", "w.cwl"], None),  # no jobs: no pilot
+    (["--config", "c.py", "--print-dot", "w.cwl"], None),
+    (["--config", "c.py", "--help"], None),
+    (["w.cwl", "--", "--config", "c.py"], None),  # the tool's own inputs
+    (["w.cwl", "j.yml"], None),
+])
+def test_early_config_is_read_only_for_a_run_of_jobs(argv: list[str], path: str | None) -> None:
+    from plait.cwl._runner import _early_config_path
+
+    assert _early_config_path(argv) == path
 
 
 @pytest.mark.parametrize("content,message", [

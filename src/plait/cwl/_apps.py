@@ -346,9 +346,12 @@ def relocate(final: str, call_dir: str, outputs: dict[str, Any]) -> dict[str, An
     from cwltool.stdfsaccess import StdFsAccess
     from cwltool.utils import visit_class
 
+    from plait.cwl._relocation import RelocationMapper
+
     os.makedirs(final, exist_ok=True)
     jobs = os.path.join(call_dir, "jobs")
-    moved = relocateOutputs(outputs, final, {jobs}, "move", StdFsAccess(""))
+    moved = relocateOutputs(outputs, final, {jobs}, "move", StdFsAccess(""),
+                            path_mapper=RelocationMapper)
     for leftover in ("jobs", "tmp"):  # intermediate files and staged inputs
         shutil.rmtree(os.path.join(call_dir, leftover), ignore_errors=True)
     visit_class(moved, ("File",), MutationManager().unset_generation)

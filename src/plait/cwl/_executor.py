@@ -34,6 +34,13 @@ def make_executor(config: Any = None, early: EarlyKernel | None = None) -> Any:
                      runtime_context: Any) -> None:
             outputs, status = run_on_plait(process, job_order_object, runtime_context,
                                            config, self.output_dirs, logger, early)
+            # What cwltool does next with the context is move the outputs to --outdir.
+            from cwltool.pathmapper import PathMapper
+
+            if runtime_context.path_mapper is PathMapper:
+                from plait.cwl._relocation import RelocationMapper
+
+                runtime_context.path_mapper = RelocationMapper
             self.final_output.append(outputs)
             self.final_status.append(status)
 
