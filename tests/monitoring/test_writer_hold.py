@@ -106,7 +106,7 @@ def test_a_flush_writes_every_held_row(tmp_path: Path) -> None:
     w.commit()  # what a FLUSH, the end of input and end() do
     assert _table(tmp_path, "SELECT task_id FROM task ORDER BY task_id") == [(0,), (1,)]
     assert _table(tmp_path, "SELECT task_id FROM try ORDER BY task_id") == [(0,), (1,)]
-    assert not w.held()
+    assert w.hold_ends() is None
 
 
 def test_held_rows_are_bounded_oldest_first(tmp_path: Path,

@@ -27,7 +27,7 @@ import time
 from typing import Any
 
 from plait.monitoring import _records as R
-from plait.monitoring._writer import HOLD_S, Writer
+from plait.monitoring._writer import Writer
 
 log = logging.getLogger("plait.monitoring.writer")
 COMMIT_S = 0.25
@@ -74,11 +74,11 @@ def serve(writer: Writer, fd: int) -> bool:
     first_pending = 0.0
     closed = False
     while True:
-        timeout = None
+        hold_ends = writer.hold_ends()
         if writer.pending():
             timeout = max(0.0, first_pending + COMMIT_S - time.monotonic())
-        elif writer.held():  # rows held back with nothing new: commit them when due
-            timeout = max(COMMIT_S, writer.hold_order[0][0] + HOLD_S - time.monotonic())
+        elif hold_ends is not None:  # rows held back with nothing new: commit them when due
+            timeout = max(COMMIT_S, hold_ends - time.monotonic())
         else:
             timeout = HEARTBEAT_S
         ready, _, _ = select.select([fd], [], [], timeout)
@@ -99,7 +99,7 @@ def serve(writer: Writer, fd: int) -> bool:
                         _say({"flushed": token, "ok": writer.broken_since is None})
         due = writer.pending() and (writer.pending() >= COMMIT_MAX
                                     or time.monotonic() - first_pending >= COMMIT_S)
-        if due or (not ready and writer.held()):  # (held rows only: their wait is over)
+        if due or (not ready and hold_ends is not None):  # (held rows: their wait is over)
             writer.commit(everything=False)
         elif not ready and not writer.pending():  # idle: readers see the run alive
             writer.commit(everything=False, touch=True)

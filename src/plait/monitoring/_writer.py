@@ -301,9 +301,9 @@ class Writer:
         """Records waiting for the next commit (rows held back not counted)."""
         return self.batch.records
 
-    def held(self) -> bool:
-        """Whether rows are held back for a later commit."""
-        return bool(self.hold_order)
+    def hold_ends(self) -> float | None:
+        """When (``time.monotonic()``) the oldest hold is over; None if no row is held."""
+        return self.hold_order[0][0] + HOLD_S if self.hold_order else None
 
     def commit(self, everything: bool = True, touch: bool = False) -> None:
         """Write the current batch in one transaction, with the held rows whose hold is
