@@ -17,7 +17,8 @@ Runners: ``plait`` (``pilot_config.py``: the pilot executor, one local block of 
 ``cwltool`` (``--parallel``: as many jobs at once as the machine has cores), ``toil``;
 ``plait:N`` / ``cwltool:N`` run N jobs at once (N workers; ``--parallel-max N``).
 Each run starts in a fresh output directory; the wall time of the whole command is measured
-(start-up, scheduling, jobs, moving outputs, JSON), with the CPU time of the command and the
+(start-up, scheduling, jobs, moving outputs, JSON; file systems synced before each run),
+with the CPU time of the command and the
 processes it reaped, and the output object is checked (N files). Repeats are interleaved
 (every runner once, then again), so the load of a shared machine falls on all alike. Prints
 a table, the load average around each run, the ratios against cwltool, and one JSON line.
@@ -72,6 +73,9 @@ def run_once(runner: str, exe: str, document: Path, job: Path, expect_files: int
         env = dict(os.environ, PATH=f"{Path(exe).parent}:{os.environ['PATH']}",
                    PLAIT_BENCH_RUN_DIR=str(work / "runinfo"), TMPDIR=str(work),
                    PLAIT_BENCH_WORKERS=runner.partition(":")[2] or "2")
+        # The previous run's thousands of created and removed files are still being written
+        # back; flushed now, that work does not land on this run's time.
+        os.sync()
         load_before = os.getloadavg()[0]
         cpu_before = _children_cpu()
         start = time.perf_counter()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -97,6 +98,28 @@ def test_docker_requirement_without_engine_exits_33_before_running(tmp_path: Pat
     assert out.returncode == 33, out.stderr
     assert "DockerRequirement (docker.io/debian:stable-slim)" in out.stderr
     assert "no working container engine" in out.stderr
+
+def test_container_engine_is_asked_only_when_a_tool_could_use_one(tmp_path: Path) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    asked = tmp_path / "asked"
+    docker = bin_dir / "docker"  # a docker client whose daemon is not there
+    docker.write_text(f"#!/bin/sh\necho \"$@\" >> {asked}\nexit 1\n")
+    docker.chmod(0o755)
+    env = dict(os.environ, PATH=f"{bin_dir}:{os.environ['PATH']}")
+
+    def cwl_run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "plait", "cwl", "run", "--quiet", *args],
+                              cwd=tmp_path, env=env, capture_output=True, text=True,
+                              timeout=120)
+
+    plain = cwl_run("--outdir", str(tmp_path / "o"), str(DATA / "echo.cwl"), "--message", "hi")
+    assert plain.returncode == 0, plain.stderr
+    assert not asked.exists(), "no tool has a DockerRequirement: nothing to ask docker"
+    wants = cwl_run(str(DATA / "docker.cwl"))
+    assert wants.returncode == 33, wants.stderr
+    assert asked.read_text() == "info\n"
+
 
 
 def pilot_config(tmp_path: Path) -> Path:

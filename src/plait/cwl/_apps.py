@@ -184,7 +184,7 @@ class CWLApp:
             context.cachedir = self.cachedir
         for prefix in (context.tmp_outdir_prefix, context.tmpdir_prefix):
             os.makedirs(os.path.dirname(prefix), exist_ok=True)
-        engine_name = container_engine(context)
+        engine_name = container_engine(context, self.process)
         context.use_container = engine_name is not None
         check_containers(self.process, engine_name)
         settings = JobSettings.from_runtime_context(context, os.path.join(call_dir, "logs"))

@@ -20,9 +20,18 @@ _PROBES = {"docker": ["docker", "info"], "podman": ["podman", "info"],
 _WORKS: dict[str, bool] = {}
 
 
-def container_engine(context: Any) -> str | None:
-    """The container engine cwltool would use for this run, if it is installed; else None."""
+def container_engine(context: Any, process: Any = None) -> str | None:
+    """The container engine cwltool would use for this run, if it is installed; else None.
+
+    Given the run's ``process``, an engine is looked for only if something in it could run
+    in a container (a DockerRequirement, or ``--default-container``): asking a docker client
+    that has no daemon takes a noticeable part of a short run's start.
+    """
     if not getattr(context, "use_container", True):
+        return None
+    if process is not None and not getattr(context, "default_container", None) \
+            and not any(tool.get_requirement("DockerRequirement")[0] is not None
+                        for tool, _ in _processes(process, "")):
         return None
     if getattr(context, "podman", False):
         wanted = "podman"

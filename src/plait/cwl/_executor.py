@@ -119,7 +119,7 @@ def run_on_plait(process: Any, job_order: Any, runtime_context: Any, config: Any
     from plait.cwl._engine import Engine
     from plait.dataflow.dflow import DataFlowKernel
 
-    engine_name = container_engine(runtime_context)
+    engine_name = container_engine(runtime_context, process)
     try:
         check_containers(process, engine_name)
     except CWLUnsupportedRequirement as exc:

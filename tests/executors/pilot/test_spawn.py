@@ -8,6 +8,7 @@ import os
 import select
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -39,6 +40,24 @@ def test_the_death_descriptor_is_readable_exactly_when_the_child_exits(pidfds: s
         child.popen.stdin.close()  # the child's read ends: it exits
         assert select.select([child.fd], [], [], 30)[0] == [child.fd]
         assert child.exitcode(timeout=30) == 0
+    finally:
+        child.kill()
+        child.popen.wait(30)
+        child.close()
+
+
+def test_a_timed_wait_ends_as_the_child_exits_and_none_at_its_deadline(pidfds: str) -> None:
+    child = _spawn.Child([sys.executable, "-c", "import sys; sys.exit(sys.stdin.read() == 'x')"],
+                         stdin=subprocess.PIPE)
+    try:
+        start = time.monotonic()
+        assert child.exitcode(timeout=0.3) is None  # still reading its stdin
+        assert time.monotonic() - start >= 0.3
+        assert child.popen.stdin is not None
+        child.popen.stdin.write(b"x")
+        child.popen.stdin.close()
+        assert child.exitcode(timeout=30) == 1
+        assert child.exitcode(timeout=None) == 1  # reaped: asking again answers at once
     finally:
         child.kill()
         child.popen.wait(30)

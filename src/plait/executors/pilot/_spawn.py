@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import functools
 import os
+import select
 import subprocess
+import time
 from typing import Any
 
 
@@ -44,9 +46,26 @@ class Child:
             self.fd = os.pidfd_open(self.pid)
 
     def exitcode(self, timeout: float | None = 0) -> int | None:
-        """The exit status (negative: killed by that signal), or None if still running."""
-        try:
-            return self.popen.wait(timeout)
+        """The exit status (negative: killed by that signal), or None if still running
+        after ``timeout`` seconds (None: wait as long as it takes).
+
+        Waits on the death descriptor, so the caller wakes as the process exits (Popen's own
+        timed wait polls on a timer, up to 50 ms late).
+        """
+        code = self.popen.poll()
+        if code is not None or timeout == 0:
+            return code
+        deadline = None if timeout is None else time.monotonic() + timeout
+        if self.fd >= 0:
+            poller = select.poll()
+            poller.register(self.fd, select.POLLIN)
+            poller.poll(None if timeout is None else timeout * 1000)
+            code = self.popen.poll()
+        remaining = None if deadline is None else deadline - time.monotonic()
+        if code is not None or (remaining is not None and remaining <= 0):
+            return code
+        try:  # no descriptor, or a pipe a grandchild still held: Popen's own wait
+            return self.popen.wait(remaining)
         except subprocess.TimeoutExpired:
             return None
 
