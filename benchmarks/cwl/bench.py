@@ -18,8 +18,8 @@ Runners: ``plait`` (``pilot_config.py``: the pilot executor, one local block of 
 ``plait:N`` / ``cwltool:N`` run N jobs at once (N workers; ``--parallel-max N``).
 Each run starts in a fresh output directory; the wall time of the whole command is measured
 (start-up, scheduling, jobs, moving outputs, JSON; file systems synced before each run),
-with the CPU time of the command and the
-processes it reaped, and the output object is checked (N files). Repeats are interleaved
+with the CPU time of the command and the processes it reaped, and the output object is
+checked (N files). Repeats are interleaved
 (every runner once, then again), so the load of a shared machine falls on all alike. Prints
 a table, the load average around each run, the ratios against cwltool, and one JSON line.
 """
