@@ -15,8 +15,9 @@ import pytest
 pytest.importorskip("cwltool")
 
 # In a fresh interpreter: preload, load a tool, and report whether cwltool parsed the CWL
-# v1.0 schema for its records (it keeps what it parsed in SCHEMA_CACHE) and whether any
-# bundled schema file had to be parsed by the YAML parser.
+# v1.0 schema for its records (it keeps what it parsed in SCHEMA_CACHE), whether any
+# bundled schema file had to be parsed by the YAML parser, and whether the tool's CWL v1.2
+# schema was built (a kept one has a metaschema loader that is built only when used).
 PROBE = """
 from cwltool import process
 from plait.cwl import _schemas
@@ -24,7 +25,9 @@ _schemas.preload()
 from plait.cwl._apps import load_tool
 load_tool({tool!r})
 print("parsed" if "v1.0" in process.SCHEMA_CACHE else "cached",
-      "parsed" if _schemas._ParsedSchemas._new else "cached")
+      "parsed" if _schemas._ParsedSchemas._new else "cached",
+      "kept" if isinstance(process.SCHEMA_CACHE["v1.2"][3], _schemas._LazyMetaschema)
+      else "built")
 """
 
 
@@ -38,19 +41,20 @@ def probe(tmp_path: Path) -> str:
 
 
 def test_schemas_are_parsed_once_then_loaded(tmp_path: Path) -> None:
-    assert probe(tmp_path) == "parsed parsed"
-    kept = sorted(p.name for p in (tmp_path / "cache" / "plait").iterdir())
-    assert [name.rsplit("-", 2)[-2:] for name in kept] == [
-        ["file", "schemas.pickle"], ["parsed", "schemas.pickle"]]
-    assert probe(tmp_path) == "cached cached"
+    assert probe(tmp_path) == "parsed parsed built"
+    kept = sorted(p.name.split("-ruamel.yaml-")[1].split("-", 1)[1]
+                  for p in (tmp_path / "cache" / "plait").iterdir())
+    assert kept == ["built-schema-v1.0.pickle", "built-schema-v1.2.pickle",
+                    "file-schemas.pickle", "parsed-schemas.pickle"]
+    assert probe(tmp_path) == "cached cached kept"
 
 
 def test_a_broken_cache_is_parsed_again_and_replaced(tmp_path: Path) -> None:
     probe(tmp_path)
     for kept in (tmp_path / "cache" / "plait").iterdir():
         kept.write_bytes(b"not a pickle")
-    assert probe(tmp_path) == "parsed parsed"
-    assert probe(tmp_path) == "cached cached"
+    assert probe(tmp_path) == "parsed parsed built"
+    assert probe(tmp_path) == "cached cached kept"
 
 
 def test_kept_parses_equal_the_parser_s_own(tmp_path: Path) -> None:
@@ -74,3 +78,49 @@ def test_kept_parses_equal_the_parser_s_own(tmp_path: Path) -> None:
         assert cached[0].lc.line == fresh[0].lc.line  # line numbers kept for messages
         checked += 1
     assert checked == 3
+
+
+def _structure(value: object, seen: set[int] | None = None) -> object:
+    """A comparable picture of an object graph (schema-salad's avro names have no __eq__)."""
+    seen = set() if seen is None else seen
+    if isinstance(value, (str, int, float, bool, type(None))):
+        return value
+    if isinstance(value, dict):
+        return {k: _structure(v, seen) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = [_structure(v, seen) for v in value]
+        return sorted(items, key=repr) if isinstance(value, (set, frozenset)) else items
+    if id(value) in seen:
+        return ("seen", type(value).__name__, getattr(value, "name", None))
+    seen.add(id(value))
+    fields = {}
+    for name in dir(value):
+        attr = getattr(value, name, None)
+        if not name.startswith("__") and not callable(attr):
+            fields[name] = _structure(attr, seen)
+    return type(value).__name__, fields
+
+
+@pytest.mark.parametrize("version", ["v1.0", "v1.2"])
+def test_a_kept_schema_equals_the_one_cwltool_builds(tmp_path: Path, version: str,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from cwltool import process
+
+    from plait.cwl import _schemas
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    build = process.get_schema
+    monkeypatch.setattr(process, "SCHEMA_CACHE", {})
+    built = build(version)
+    _schemas._BuiltSchemas.keep(version, built)
+    kept = _schemas._BuiltSchemas.restore(version, build)
+    assert kept is not None
+    for field in ("ctx", "vocab", "rvocab", "url_fields", "identifiers", "identity_links",
+                  "idmap", "mapPredicate", "type_dsl_fields", "secondaryFile_dsl_fields",
+                  "subscopes", "scoped_ref_fields", "vocab_fields", "nolinkcheck", "cache"):
+        assert getattr(kept[0], field) == getattr(built[0], field), field
+    assert _structure(kept[1]) == _structure(built[1])  # the names documents validate by
+    assert kept[2] == built[2]
+    # the metaschema loader, built on first use, is cwltool's own
+    file_record = "https://w3id.org/cwl/cwl#File"
+    assert kept[3].idx[file_record] == built[3].idx[file_record]

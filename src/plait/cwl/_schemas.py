@@ -9,10 +9,14 @@ that only change with cwltool itself:
 * validating a document loads the CWL schema of its version: ~0.25 s of its ~0.4 s is the
   YAML parser reading cwltool's bundled schema files (``https://w3id.org/cwl/...``).
 
-Both are kept in plait's cache directory (``$XDG_CACHE_HOME/plait``, else ``~/.cache/plait``)
-per cwltool (and ruamel.yaml) version: the records as they are, and each bundled schema
-file's parsed YAML keyed by the digest of its text (the parser's result, unpickled afresh
-for every read, since schema-salad edits what it gets). The user's own documents are always
+* and then building that schema (cwltool's ``get_schema``: the metaschema, the schema's
+  names for validation) took ~0.3 s more.
+
+All are kept in plait's cache directory (``$XDG_CACHE_HOME/plait``, else ``~/.cache/plait``)
+per cwltool (schema-salad, ruamel.yaml) version: the records as they are, each bundled
+schema file's parsed YAML keyed by the digest of its text (the parser's result, unpickled
+afresh for every read, since schema-salad edits what it gets), and per CWL version the
+built schema's parts (see ``_BuiltSchemas``). The user's own documents are always
 parsed. Any problem with the cache (unreadable, unwritable, stale, corrupt) just means
 parsing again.
 """
@@ -40,7 +44,8 @@ def cache_file(kind: str) -> Path:
     from importlib.metadata import version
 
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache")
-    tag = f"cwltool-{version('cwltool')}-ruamel.yaml-{version('ruamel.yaml')}"
+    tag = (f"cwltool-{version('cwltool')}-schema-salad-{version('schema-salad')}"
+           f"-ruamel.yaml-{version('ruamel.yaml')}")
     return Path(base) / "plait" / f"{tag}-{kind}.pickle"
 
 
@@ -73,6 +78,7 @@ def preload() -> None:
     from cwltool import process
 
     _ParsedSchemas.install()
+    _BuiltSchemas.install()
     if process.SCHEMA_FILE is not None and process.SCHEMA_DIR is not None \
             and process.SCHEMA_ANY is not None:
         return
@@ -145,3 +151,84 @@ class _ParsedSchemas:
     def _save(cls) -> None:
         if cls._new:
             _write(cache_file("parsed-schemas"), cls._kept)
+
+
+class _BuiltSchemas:
+    """Serves cwltool's ``get_schema(version)`` from what an earlier process built.
+
+    What cwltool uses of a built schema to load and validate a document is the schema
+    loader's context and file cache and the schema's names; they are kept (once per CWL
+    version, when first built) and a loader is made from them as cwltool itself makes one
+    from a schema loader's context. The fourth part, the metaschema's loader, is built only
+    if something asks for it. Versions with a custom schema (``--enable-ext``) are built as
+    cwltool builds them.
+    """
+
+    _installed = False
+
+    @classmethod
+    def install(cls) -> None:
+        from cwltool import process
+
+        if cls._installed:
+            return
+        cls._installed = True
+        build = process.get_schema
+
+        def get_schema(version: str) -> Any:
+            if version in process.SCHEMA_CACHE or version in process.custom_schemas:
+                return build(version)
+            kept = cls.restore(version, build)
+            if kept is not None:
+                process.SCHEMA_CACHE[version] = kept
+                return kept
+            built = build(version)
+            cls.keep(version, built)
+            return built
+
+        process.get_schema = get_schema
+
+    @staticmethod
+    def _path(version: str) -> Path:
+        safe = "".join(c if c.isalnum() or c == "." else "_" for c in version)
+        return cache_file(f"built-schema-{safe}")
+
+    @classmethod
+    def keep(cls, version: str, built: tuple[Any, ...]) -> None:
+        """Keep the parts of a schema just built (before documents add to its cache)."""
+        loader, names, metadata, _ = built
+        if isinstance(names, Exception):
+            return
+        _write(cls._path(version), {"ctx": loader.ctx, "cache": loader.cache, "names": names,
+                                    "metadata": metadata})
+
+    @classmethod
+    def restore(cls, version: str, build: Any) -> tuple[Any, ...] | None:
+        """The schema of ``version`` from its kept parts, or None if they are not usable."""
+        kept = _read(cls._path(version))
+        if not isinstance(kept, dict):
+            return None
+        try:
+            from schema_salad.ref_resolver import Loader
+
+            loader = Loader(kept["ctx"], cache=kept["cache"])
+            return loader, kept["names"], kept["metadata"], _LazyMetaschema(version, build)
+        except Exception:  # a stale or foreign cache: build afresh
+            return None
+
+
+class _LazyMetaschema:
+    """The metaschema loader of a kept schema: built (with the whole schema, as cwltool
+    builds it) when first used."""
+
+    def __init__(self, version: str, build: Any) -> None:
+        self._version, self._build, self._real = version, build, None
+
+    def __getattr__(self, name: str) -> Any:
+        real = self.__dict__.get("_real")
+        if real is None:
+            from cwltool import process
+
+            process.SCHEMA_CACHE.pop(self._version, None)
+            real = self._real = self._build(self._version)[3]
+        return getattr(real, name)
