@@ -17,8 +17,10 @@ pytest.importorskip("cwltool")
 # In a fresh interpreter: preload, load a tool, and report whether cwltool parsed the CWL
 # v1.0 schema for its records (it keeps what it parsed in SCHEMA_CACHE), whether any
 # bundled schema file had to be parsed by the YAML parser, and whether the tool's CWL v1.2
-# schema was built (a kept one has a metaschema loader that is built only when used).
+# schema was built (a kept one has a metaschema loader that is built only when used), and
+# whether schema-salad had to build its metaschema (for its vocabulary, say).
 PROBE = """
+import schema_salad.schema as salad
 from cwltool import process
 from plait.cwl import _schemas
 _schemas.preload()
@@ -27,7 +29,7 @@ load_tool({tool!r})
 print("parsed" if "v1.0" in process.SCHEMA_CACHE else "cached",
       "parsed" if _schemas._ParsedSchemas._new else "cached",
       "kept" if isinstance(process.SCHEMA_CACHE["v1.2"][3], _schemas._LazyMetaschema)
-      else "built")
+      else "built", "metaschema" if salad.cached_metaschema is not None else "none")
 """
 
 
@@ -41,20 +43,21 @@ def probe(tmp_path: Path) -> str:
 
 
 def test_schemas_are_parsed_once_then_loaded(tmp_path: Path) -> None:
-    assert probe(tmp_path) == "parsed parsed built"
+    assert probe(tmp_path) == "parsed parsed built metaschema"
     kept = sorted(p.name.split("-ruamel.yaml-")[1].split("-", 1)[1]
                   for p in (tmp_path / "cache" / "plait").iterdir())
     assert kept == ["built-schema-v1.0.pickle", "built-schema-v1.2.pickle",
-                    "file-schemas.pickle", "parsed-schemas.pickle"]
-    assert probe(tmp_path) == "cached cached kept"
+                    "file-schemas.pickle", "metaschema-vocabulary.pickle",
+                    "parsed-schemas.pickle"]
+    assert probe(tmp_path) == "cached cached kept none"
 
 
 def test_a_broken_cache_is_parsed_again_and_replaced(tmp_path: Path) -> None:
     probe(tmp_path)
     for kept in (tmp_path / "cache" / "plait").iterdir():
         kept.write_bytes(b"not a pickle")
-    assert probe(tmp_path) == "parsed parsed built"
-    assert probe(tmp_path) == "cached cached kept"
+    assert probe(tmp_path) == "parsed parsed built metaschema"
+    assert probe(tmp_path) == "cached cached kept none"
 
 
 def test_kept_parses_equal_the_parser_s_own(tmp_path: Path) -> None:
@@ -124,3 +127,20 @@ def test_a_kept_schema_equals_the_one_cwltool_builds(tmp_path: Path, version: st
     # the metaschema loader, built on first use, is cwltool's own
     file_record = "https://w3id.org/cwl/cwl#File"
     assert kept[3].idx[file_record] == built[3].idx[file_record]
+
+
+def test_the_kept_metaschema_vocabulary_is_schema_salad_s(tmp_path: Path) -> None:
+    import schema_salad.schema as salad
+    from cwltool import process
+    from schema_salad.ref_resolver import Loader
+
+    from plait.cwl import _schemas
+
+    probe(tmp_path)
+    (kept,) = (tmp_path / "cache" / "plait").glob("*-metaschema-vocabulary.pickle")
+    vocabulary = pickle.loads(kept.read_bytes())
+    _schemas.preload()
+    assert vocabulary == salad.get_metaschema()[2].vocab
+    records = [process.SCHEMA_FILE, process.SCHEMA_DIR, process.SCHEMA_ANY]
+    assert _structure(salad.make_avro_schema(records, Loader({}), vocabulary)) == \
+        _structure(salad.make_avro_schema(records, Loader({})))
