@@ -38,9 +38,10 @@ def make_executor(config: Any = None, early: EarlyKernel | None = None) -> Any:
             from cwltool.pathmapper import PathMapper
 
             if runtime_context.path_mapper is PathMapper:
-                from plait.cwl._relocation import RelocationMapper
+                from plait.cwl import _relocation
 
-                runtime_context.path_mapper = RelocationMapper
+                runtime_context.path_mapper = _relocation.RelocationMapper
+                _relocation.install()
             self.final_output.append(outputs)
             self.final_status.append(status)
 
