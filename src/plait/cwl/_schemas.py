@@ -27,29 +27,52 @@ parsing again.
 from __future__ import annotations
 
 import atexit
+import functools
 import hashlib
 import io
 import os
 import pickle
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec
 
 #: where cwltool's get_schema() says its bundled schema files come from
 _BUNDLED = "https://w3id.org/cwl/"
+_P = ParamSpec("_P")
+_INSTALLING = threading.RLock()
 
 
 def cache_file(kind: str) -> Path:
-    """Where ``kind`` (``file-schemas``, ``parsed-schemas``) is kept for this cwltool (and
-    the ruamel.yaml whose objects the pickles hold)."""
+    """Where ``kind`` (``file-schemas``, ``parsed-schemas``, ...) is kept for this cwltool
+    (and the schema-salad and ruamel.yaml whose objects the pickles hold)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache")
+    return Path(base) / "plait" / f"{_versions_tag()}-{kind}.pickle"
+
+
+@functools.cache
+def _versions_tag() -> str:
+    # once per process: each version lookup reads package metadata (~5 ms)
     from importlib.metadata import version
 
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache")
-    tag = (f"cwltool-{version('cwltool')}-schema-salad-{version('schema-salad')}"
-           f"-ruamel.yaml-{version('ruamel.yaml')}")
-    return Path(base) / "plait" / f"{tag}-{kind}.pickle"
+    return (f"cwltool-{version('cwltool')}-schema-salad-{version('schema-salad')}"
+            f"-ruamel.yaml-{version('ruamel.yaml')}")
+
+
+def _once(install: Callable[_P, None]) -> Callable[_P, None]:
+    """``install`` run at most once per process: the wrappers it sets must not stack."""
+    done = False
+
+    @functools.wraps(install)
+    def run(*args: _P.args, **kwargs: _P.kwargs) -> None:
+        nonlocal done
+        with _INSTALLING:
+            if not done:
+                done = True
+                install(*args, **kwargs)
+
+    return run
 
 
 def _read(path: Path) -> Any:
@@ -106,33 +129,28 @@ class _ParsedSchemas:
     the parse of one it has not (written to the cache when the process ends).
     """
 
-    _installed = False
-    _lock = threading.Lock()
     _kept: dict[str, bytes] = {}    # digest of a file's text -> its pickled documents
     _new = False
 
     @classmethod
+    @_once
     def install(cls) -> None:
-        with cls._lock:
-            if cls._installed:
-                return
-            cls._installed = True
-            kept = _read(cache_file("parsed-schemas"))
-            if isinstance(kept, dict):
-                cls._kept = kept
-            from ruamel.yaml.main import YAML
+        kept = _read(cache_file("parsed-schemas"))
+        if isinstance(kept, dict):
+            cls._kept = kept
+        from ruamel.yaml.main import YAML
 
-            parse = YAML.load_all
+        parse = YAML.load_all
 
-            def load_all(yaml: Any, stream: Any) -> Iterator[Any]:
-                name = getattr(stream, "name", "")
-                if not (isinstance(name, str) and name.startswith(_BUNDLED)
-                        and isinstance(stream, io.StringIO)):
-                    return parse(yaml, stream)
-                return cls._documents(yaml, stream, parse)
+        def load_all(yaml: Any, stream: Any) -> Iterator[Any]:
+            name = getattr(stream, "name", "")
+            if not (isinstance(name, str) and name.startswith(_BUNDLED)
+                    and isinstance(stream, io.StringIO)):
+                return parse(yaml, stream)
+            return cls._documents(yaml, stream, parse)
 
-            YAML.load_all = load_all  # type: ignore[method-assign,assignment]
-            atexit.register(cls._save)
+        YAML.load_all = load_all  # type: ignore[method-assign,assignment]
+        atexit.register(cls._save)
 
     @classmethod
     def _documents(cls, yaml: Any, stream: io.StringIO, parse: Any) -> Iterator[Any]:
@@ -166,16 +184,12 @@ class _MetaschemaVocabulary:
     while schema-salad has not built its metaschema; once it has, its own is used.
     """
 
-    _installed = False
-
-    @classmethod
-    def install(cls) -> None:
+    @staticmethod
+    @_once
+    def install() -> None:
         import schema_salad.schema as salad
         from cwltool import process
 
-        if cls._installed:
-            return
-        cls._installed = True
         path = cache_file("metaschema-vocabulary")
         kept = _read(path)
         if not isinstance(kept, dict):
@@ -214,15 +228,11 @@ class _BuiltSchemas:
     cwltool builds them.
     """
 
-    _installed = False
-
     @classmethod
+    @_once
     def install(cls) -> None:
         from cwltool import process
 
-        if cls._installed:
-            return
-        cls._installed = True
         build = process.get_schema
 
         def get_schema(version: str) -> Any:
@@ -275,6 +285,7 @@ class _LazyMetaschema:
         self._version, self._build, self._real = version, build, None
 
     def __getattr__(self, name: str) -> Any:
+        # through __dict__: a copy being made has no _real yet, and must not recurse here
         real = self.__dict__.get("_real")
         if real is None:
             from cwltool import process
