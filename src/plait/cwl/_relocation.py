@@ -150,11 +150,11 @@ def _move_files(files: list[dict[str, Any]], destination: str,
     moved = settle_clashes([(loc, src, dst) for loc, (src, dst) in plan.items()])
     for location, new in moved.items():
         plan[location] = (plan[location][0], new)
-    for src, dst in plan.values():
-        if not os.path.exists(os.path.dirname(dst)):
-            os.makedirs(os.path.dirname(dst))
+    for directory in {os.path.dirname(dst) for _, dst in plan.values()}:
+        os.makedirs(directory, exist_ok=True)
+    for src, dst in plan.values():  # src: a real path already
         if os.path.exists(src):
-            _relocate(real.of(src), real.of(dst), source_directories)
+            _relocate(src, real.of(dst), source_directories)
     for fileobj in files:
         fileobj["location"] = file_uri(plan[fileobj["location"]][1])
 
@@ -182,7 +182,7 @@ class _RealPaths:
 
     def of(self, path: str) -> str:
         head, name = os.path.split(path)
-        if name in ("", ".", "..") or head == path:
+        if name in ("", ".", ".."):
             return os.path.realpath(path)
         real_head = self._known.get(head)
         if real_head is None:
